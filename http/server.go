@@ -1,0 +1,123 @@
+// Package http is the Fiber app: REST routes, middleware (request id, auth,
+// RBAC, metrics, limits), the WebSocket endpoint on the same port, and the
+// one place where domain error codes become HTTP statuses.
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"instainstru/hub"
+	"instainstru/market"
+	"instainstru/store"
+)
+
+// Config is what the http layer needs from the process configuration.
+type Config struct {
+	Env           string // development | test | production
+	NodeID        string
+	JWTSecret     []byte
+	JWTIssuer     string        // default "instainstru"
+	JWTAudience   string        // default "instainstru-api"
+	AccessTTL     time.Duration // default 15m
+	RefreshTTL    time.Duration // default 30 days
+	BodyLimit     int           // bytes, default 64 KiB
+	MonitoringKey string        // protects /metrics when set
+
+	// Rate limits (per minute). Zero means the default.
+	RegisterPerIPPerMinute       int // default 100
+	LoginPerIPPerMinute          int // default 100
+	LoginFailuresPerAccountPerMinute int // default 10
+}
+
+// EventPublisher sends events that were just committed to the broker (the
+// fast path). It must not block on a slow broker: the outbox relay
+// republishes whatever it could not send.
+type EventPublisher interface {
+	PublishCommitted(ctx context.Context, evs []market.Event)
+}
+
+// Deps are the server's collaborators, built by cmd/.
+type Deps struct {
+	DB       *store.DB
+	Redis    redis.UniversalClient // nil in single-node mode
+	Hub      *hub.Hub
+	Events   EventPublisher
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// Server is one node's HTTP + WebSocket front end.
+type Server struct {
+	cfg  Config
+	deps Deps
+	app  *fiber.App
+	log  *slog.Logger
+}
+
+// New builds the Fiber app with every route registered.
+func New(cfg Config, deps Deps) *Server {
+	cfg.setDefaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "instainstru-hub",
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.routes()
+	return s
+}
+
+func (c *Config) setDefaults() {
+	if c.JWTIssuer == "" {
+		c.JWTIssuer = "instainstru"
+	}
+	if c.JWTAudience == "" {
+		c.JWTAudience = "instainstru-api"
+	}
+	if c.AccessTTL == 0 {
+		c.AccessTTL = 15 * time.Minute
+	}
+	if c.RefreshTTL == 0 {
+		c.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if c.BodyLimit == 0 {
+		c.BodyLimit = 64 << 10
+	}
+	if c.RegisterPerIPPerMinute == 0 {
+		c.RegisterPerIPPerMinute = 100
+	}
+	if c.LoginPerIPPerMinute == 0 {
+		c.LoginPerIPPerMinute = 100
+	}
+	if c.LoginFailuresPerAccountPerMinute == 0 {
+		c.LoginFailuresPerAccountPerMinute = 10
+	}
+}
+
+// App exposes the Fiber app (tests use app.Test or Serve on a listener).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting, closes WebSockets with 1012 and drains requests.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.deps.Hub != nil {
+		s.deps.Hub.Shutdown(ctx)
+	}
+	return s.app.ShutdownWithContext(ctx)
+}

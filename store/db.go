@@ -1,0 +1,159 @@
+// Package store is the Postgres side of the hub: the pool, transactions,
+// repositories, and the translation of constraint violations into domain
+// errors. Business rules that must hold under concurrency are written as SQL
+// constraints (see migrations/) and checked here inside transactions.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"instainstru/market"
+	"instainstru/migrations"
+)
+
+// DB wraps the pool; repositories hang off it.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Open connects to url and pings it.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create pool: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping postgres: %w", err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+
+func (db *DB) migrator() (*goose.Provider, func() error, error) {
+	sqlDB := stdlib.OpenDBFromPool(db.Pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, fmt.Errorf("goose provider: %w", err)
+	}
+	return p, sqlDB.Close, nil
+}
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, closeFn, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateDown rolls back every migration. Callers refuse it in production.
+func (db *DB) MigrateDown(ctx context.Context) error {
+	p, closeFn, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if _, err := p.DownTo(ctx, 0); err != nil {
+		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction, committing if it returns nil. Constraint
+// violations are translated into domain errors (see translate).
+func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", translate(err))
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", translate(err))
+	}
+	return nil
+}
+
+// translate maps Postgres errors that callers can act on to domain errors,
+// so no layer above store looks at SQLSTATEs.
+func translate(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &market.Error{Code: market.ENOTFOUND, Message: "not found"}
+		}
+		return err
+	}
+	switch pgErr.Code {
+	case "23P01": // exclusion_violation
+		switch pgErr.ConstraintName {
+		case "bookings_instructor_no_overlap", "bookings_student_no_overlap":
+			return fmt.Errorf("%w (%s)", &market.Error{Code: market.ESLOTUNAVAIL, Message: slotMessage(pgErr.ConstraintName)}, pgErr.ConstraintName)
+		case "availability_windows_no_overlap":
+			return fmt.Errorf("%w", &market.Error{Code: market.EVALIDATION, Message: "windows overlap",
+				Details: map[string]any{"windows": "overlaps another window on the same day"}})
+		}
+		return &market.Error{Code: market.ECONFLICT, Message: "conflicts with existing data"}
+	case "23505": // unique_violation
+		if pgErr.ConstraintName == "users_email_key" {
+			return &market.Error{Code: market.ECONFLICT, Message: "email already registered",
+				Details: map[string]any{"email": "already registered"}}
+		}
+		return &market.Error{Code: market.ECONFLICT, Message: "already exists"}
+	case "23514": // check_violation
+		return &market.Error{Code: market.EVALIDATION, Message: "violates rule " + pgErr.ConstraintName}
+	case "23503": // foreign_key_violation
+		return &market.Error{Code: market.ENOTFOUND, Message: "referenced record does not exist"}
+	case "22P02", "22007", "22008", "22023": // invalid text representation / datetime
+		return &market.Error{Code: market.EVALIDATION, Message: "invalid value"}
+	case "40001", "40P01": // serialization failure, deadlock
+		return &market.Error{Code: market.ECONFLICT, Message: "concurrent update, retry"}
+	}
+	return err
+}
+
+func slotMessage(constraint string) string {
+	if constraint == "bookings_student_no_overlap" {
+		return "you already have a lesson at that time"
+	}
+	return "that time is no longer available"
+}
+
+// Translate is translate for callers that run SQL outside InTx (tests, tools).
+func Translate(err error) error { return translate(err) }
+
+// IsConflict reports whether err is a booking overlap (slot_unavailable).
+func IsConflict(err error) bool { return market.ErrorCode(translate(err)) == market.ESLOTUNAVAIL }

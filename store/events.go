@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"instainstru/market"
+)
+
+// AppendEvents writes events in tx (the transactional outbox) and returns
+// them with their seq and commit-time stamp. Call it last in the transaction:
+// the topic_seqs row lock it takes is held until commit, which is what makes
+// seq gapless and ordered per topic. Topics are locked in sorted order so two
+// transactions touching the same topics cannot deadlock.
+func AppendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]market.Event, error) {
+	idx := make([]int, len(evs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return evs[idx[a]].Topic < evs[idx[b]].Topic })
+	out := make([]market.Event, len(evs))
+	for _, i := range idx {
+		ne := evs[i]
+		data, err := json.Marshal(ne.Data)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", ne.Type, err)
+		}
+		ev := market.Event{Topic: ne.Topic, Type: ne.Type, Data: data}
+		err = tx.QueryRow(ctx, `
+			WITH s AS (
+				INSERT INTO topic_seqs (topic, seq) VALUES ($1, 1)
+				ON CONFLICT (topic) DO UPDATE SET seq = topic_seqs.seq + 1
+				RETURNING seq)
+			INSERT INTO events (topic, seq, type, payload)
+			SELECT $1, s.seq, $2, $3 FROM s
+			RETURNING id, seq, created_at`, ne.Topic, ne.Type, data).Scan(&ev.ID, &ev.Seq, &ev.TS)
+		if err != nil {
+			return nil, fmt.Errorf("append event %s: %w", ne.Type, err)
+		}
+		out[i] = ev
+	}
+	return out, nil
+}
+
+// TopicSeq returns the current seq of topic (0 when nothing was published).
+func (db *DB) TopicSeq(ctx context.Context, topic string) (int64, error) {
+	var seq int64
+	err := db.Pool.QueryRow(ctx, `SELECT COALESCE((SELECT seq FROM topic_seqs WHERE topic=$1), 0)`, topic).Scan(&seq)
+	return seq, err
+}
+
+// EventsAfter returns up to limit events of topic with seq > after, oldest
+// first, and whether history older than retention was asked for (the caller
+// must then send reset). Retention is enforced by PruneEvents.
+func (db *DB) EventsAfter(ctx context.Context, topic string, after int64, limit int) ([]market.Event, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT id, topic, seq, type, payload, created_at FROM events
+		WHERE topic=$1 AND seq > $2 ORDER BY seq LIMIT $3`, topic, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+// OldestSeq returns the smallest retained seq of topic, or 0 if none.
+func (db *DB) OldestSeq(ctx context.Context, topic string) (int64, error) {
+	var seq int64
+	err := db.Pool.QueryRow(ctx, `SELECT COALESCE(min(seq), 0) FROM events WHERE topic=$1`, topic).Scan(&seq)
+	return seq, err
+}
+
+// Unpublished returns events committed but not marked published that are
+// older than minAge (the fast path had its chance), oldest first.
+func (db *DB) Unpublished(ctx context.Context, minAge time.Duration, limit int) ([]market.Event, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT id, topic, seq, type, payload, created_at FROM events
+		WHERE published_at IS NULL AND created_at < clock_timestamp() - make_interval(secs => $1)
+		ORDER BY id LIMIT $2`, minAge.Seconds(), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+// OutboxLag returns the age of the oldest unpublished event (0 if none).
+func (db *DB) OutboxLag(ctx context.Context) (time.Duration, error) {
+	var secs float64
+	err := db.Pool.QueryRow(ctx, `
+		SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)
+		FROM events WHERE published_at IS NULL`).Scan(&secs)
+	return time.Duration(secs * float64(time.Second)), err
+}
+
+// MarkPublished records that the events with these ids reached the broker.
+func (db *DB) MarkPublished(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := db.Pool.Exec(ctx, `UPDATE events SET published_at = clock_timestamp()
+		WHERE id = ANY($1) AND published_at IS NULL`, ids)
+	return err
+}
+
+// PruneEvents deletes events older than retention; topic_seqs keeps the
+// counters so seq never restarts.
+func (db *DB) PruneEvents(ctx context.Context, retention time.Duration) (int64, error) {
+	tag, err := db.Pool.Exec(ctx, `DELETE FROM events WHERE created_at < clock_timestamp() - make_interval(secs => $1)
+		AND published_at IS NOT NULL`, retention.Seconds())
+	return tag.RowsAffected(), err
+}
+
+// TryRelayLock takes the session-level advisory lock that makes one outbox
+// relay active across nodes. The returned release func must be called; ok
+// is false when another node holds it.
+func (db *DB) TryRelayLock(ctx context.Context) (release func(), ok bool, err error) {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(4242001)`).Scan(&ok); err != nil || !ok {
+		conn.Release()
+		return nil, false, err
+	}
+	return func() {
+		conn.Exec(context.Background(), `SELECT pg_advisory_unlock(4242001)`) //nolint:errcheck
+		conn.Release()
+	}, true, nil
+}
+
+func scanEvent(row pgx.CollectableRow) (market.Event, error) {
+	var e market.Event
+	err := row.Scan(&e.ID, &e.Topic, &e.Seq, &e.Type, &e.Data, &e.TS)
+	return e, err
+}
