@@ -4,7 +4,12 @@ import "github.com/gofiber/fiber/v2"
 
 // routes registers every route. Each area registers its own group.
 func (s *Server) routes() {
-	s.app.Get("/health", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.opsRoutes()
+	api := s.app.Group("/api/v1")
+	s.availabilityRoutes(api)
+	s.bookingRoutes(api)
+	s.realtimeRoutes(api)
+	s.staticRoutes(s.app)
 }
 
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {

@@ -31,8 +31,8 @@ type Config struct {
 	MonitoringKey string        // protects /metrics when set
 
 	// Rate limits (per minute). Zero means the default.
-	RegisterPerIPPerMinute       int // default 100
-	LoginPerIPPerMinute          int // default 100
+	RegisterPerIPPerMinute           int // default 100
+	LoginPerIPPerMinute              int // default 100
 	LoginFailuresPerAccountPerMinute int // default 10
 }
 
@@ -55,10 +55,11 @@ type Deps struct {
 
 // Server is one node's HTTP + WebSocket front end.
 type Server struct {
-	cfg  Config
-	deps Deps
-	app  *fiber.App
-	log  *slog.Logger
+	cfg     Config
+	deps    Deps
+	app     *fiber.App
+	log     *slog.Logger
+	metrics *httpMetrics
 }
 
 // New builds the Fiber app with every route registered.
@@ -67,7 +68,7 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "instainstru-hub",
 		BodyLimit:             cfg.BodyLimit,

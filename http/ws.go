@@ -1,0 +1,5 @@
+package http
+
+import "github.com/gofiber/fiber/v2"
+
+func (s *Server) realtimeRoutes(r fiber.Router) {}
