@@ -30,10 +30,19 @@ type Config struct {
 	BodyLimit     int           // bytes, default 64 KiB
 	MonitoringKey string        // protects /metrics when set
 
+	// Fiber's timeouts apply to HTTP requests only: WebSockets are hijacked
+	// out of fasthttp, which clears the deadlines first. Zero = defaults.
+	ReadTimeout  time.Duration // default 15s
+	WriteTimeout time.Duration // default 15s
+	IdleTimeout  time.Duration // default 60s
+
 	// Rate limits (per minute). Zero means the default.
 	RegisterPerIPPerMinute           int // default 100
 	LoginPerIPPerMinute              int // default 100
 	LoginFailuresPerAccountPerMinute int // default 10
+
+	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
+	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
 }
 
 // EventPublisher sends events that were just committed to the broker (the
@@ -60,6 +69,11 @@ type Server struct {
 	app     *fiber.App
 	log     *slog.Logger
 	metrics *httpMetrics
+	rest    *restState // validator, rate limiters, auth helpers; built in routes()
+
+	tickets    ticketStore     // single-use WebSocket tickets (ws.go)
+	baseCtx    context.Context // parent of every WebSocket; ends at Shutdown
+	baseCancel context.CancelFunc
 }
 
 // New builds the Fiber app with every route registered.
@@ -69,12 +83,14 @@ func New(cfg Config, deps Deps) *Server {
 		deps.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry)}
+	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
+	s.tickets = s.newTicketStore()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "instainstru-hub",
 		BodyLimit:             cfg.BodyLimit,
-		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          15 * time.Second,
-		IdleTimeout:           60 * time.Second,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
 	})
@@ -83,6 +99,15 @@ func New(cfg Config, deps Deps) *Server {
 }
 
 func (c *Config) setDefaults() {
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 15 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 15 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
 	if c.JWTIssuer == "" {
 		c.JWTIssuer = "instainstru"
 	}
@@ -120,5 +145,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.deps.Hub != nil {
 		s.deps.Hub.Shutdown(ctx)
 	}
-	return s.app.ShutdownWithContext(ctx)
+	err := s.app.ShutdownWithContext(ctx)
+	s.baseCancel()
+	return err
 }

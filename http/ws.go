@@ -1,5 +1,260 @@
 package http
 
-import "github.com/gofiber/fiber/v2"
+// The WebSocket endpoint shares Fiber's port. coder/websocket needs an
+// http.Hijacker and Fiber runs on fasthttp, whose adaptor (v1.51) cannot
+// hijack. So the Fiber handler authenticates, copies the request into a
+// net/http Request, and hijacks the fasthttp connection; the hijack callback
+// (which fasthttp runs after clearing its read/write deadlines, so Fiber's
+// timeouts never kill an open socket) gives coder/websocket a tiny
+// ResponseWriter whose Hijack writes the 101 response itself.
+// See ../shared/notes/fiber-websocket.md for the measured alternatives.
 
-func (s *Server) realtimeRoutes(r fiber.Router) {}
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	nethttp "net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
+
+	"instainstru/hub"
+	"instainstru/market"
+)
+
+// ticketTTL is how long a browser has to use a ticket.
+const ticketTTL = 30 * time.Second
+
+func (s *Server) realtimeRoutes(r fiber.Router) {
+	r.Post("/ws/ticket", s.authenticated(), s.requires(market.PermRealtimeSubscribe), s.issueTicket)
+	s.app.Get("/ws", s.upgrade)
+}
+
+// wsTicket is what a ticket stands for: a user and when their token expires.
+type wsTicket struct {
+	UserID  string    `json:"user_id"`
+	Expires time.Time `json:"expires"`
+}
+
+// ticketStore keeps single-use tickets where every node can redeem them.
+type ticketStore interface {
+	put(ctx context.Context, id string, t wsTicket) error
+	take(ctx context.Context, id string) (wsTicket, bool, error)
+}
+
+// newTicketStore uses Redis when the node has it (any node can redeem), and
+// process memory in single-node mode.
+func (s *Server) newTicketStore() ticketStore {
+	if s.deps.Redis != nil {
+		return &redisTickets{rdb: s.deps.Redis, prefix: s.cfg.RedisPrefix + "wsticket:"}
+	}
+	return &memoryTickets{m: map[string]memTicket{}}
+}
+
+type redisTickets struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+func (r *redisTickets) put(ctx context.Context, id string, t wsTicket) error {
+	b, _ := json.Marshal(t)
+	return r.rdb.Set(ctx, r.prefix+id, b, ticketTTL).Err()
+}
+
+func (r *redisTickets) take(ctx context.Context, id string) (wsTicket, bool, error) {
+	b, err := r.rdb.GetDel(ctx, r.prefix+id).Bytes()
+	if err == redis.Nil {
+		return wsTicket{}, false, nil
+	}
+	if err != nil {
+		return wsTicket{}, false, err
+	}
+	var t wsTicket
+	if err := json.Unmarshal(b, &t); err != nil {
+		return wsTicket{}, false, err
+	}
+	return t, true, nil
+}
+
+type memoryTickets struct {
+	mu sync.Mutex
+	m  map[string]memTicket
+}
+
+type memTicket struct {
+	t     wsTicket
+	until time.Time
+}
+
+func (m *memoryTickets) put(_ context.Context, id string, t wsTicket) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	for k, v := range m.m { // tickets are few and short-lived; sweep on write
+		if now.After(v.until) {
+			delete(m.m, k)
+		}
+	}
+	m.m[id] = memTicket{t: t, until: now.Add(ticketTTL)}
+	return nil
+}
+
+func (m *memoryTickets) take(_ context.Context, id string) (wsTicket, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.m[id]
+	delete(m.m, id)
+	if !ok || time.Now().After(v.until) {
+		return wsTicket{}, false, nil
+	}
+	return v.t, true, nil
+}
+
+// issueTicket answers POST /ws/ticket: a single-use ticket for browsers,
+// which cannot set headers on a WebSocket. It carries the caller's token
+// expiry, so the socket must still be refreshed with an auth frame.
+func (s *Server) issueTicket(c *fiber.Ctx) error {
+	u := currentUser(c)
+	b := make([]byte, 24)
+	rand.Read(b) //nolint:errcheck // crypto/rand does not fail on Linux
+	id := base64.RawURLEncoding.EncodeToString(b)
+	exp := tokenExpiry(c)
+	if exp.IsZero() {
+		exp = time.Now().Add(s.cfg.AccessTTL)
+	}
+	if err := s.tickets.put(c.UserContext(), id, wsTicket{UserID: u.ID, Expires: exp}); err != nil {
+		return fmt.Errorf("store ticket: %w", &market.Error{Code: market.EUNAVAILABLE, Message: "ticket store unavailable"})
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"ticket": id, "expires_in": int(ticketTTL.Seconds())})
+}
+
+// upgrade authenticates GET /ws and hands the connection to the hub.
+func (s *Server) upgrade(c *fiber.Ctx) error {
+	if !strings.EqualFold(c.Get(fiber.HeaderUpgrade), "websocket") {
+		return &market.Error{Code: market.EMALFORMED, Message: "expected a WebSocket upgrade"}
+	}
+	if s.deps.Hub == nil {
+		return &market.Error{Code: market.EUNAVAILABLE, Message: "realtime is not enabled on this node"}
+	}
+	id, err := s.wsIdentity(c)
+	if err != nil {
+		return err
+	}
+	id.RequestID = requestID(c)
+	req, err := copyRequest(c)
+	if err != nil {
+		return err
+	}
+	h := s.deps.Hub
+	reauth := func(ctx context.Context, token string) (string, time.Time, error) {
+		u, exp, err := s.VerifyAccessToken(ctx, token)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		return u.ID, exp, nil
+	}
+	log := s.log.With("request_id", id.RequestID, "user_id", id.UserID, "auth", id.Auth)
+	c.Context().HijackSetNoResponse(true)
+	c.Context().Hijack(func(conn net.Conn) {
+		w := &hijackWriter{conn: conn, header: nethttp.Header{}}
+		ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
+			CompressionMode:    websocket.CompressionDisabled,
+			InsecureSkipVerify: s.cfg.Env != "production" && s.cfg.Env != "",
+		})
+		if err != nil {
+			log.Info("websocket accept failed", "err", err)
+			return
+		}
+		log.Debug("websocket open")
+		h.Serve(s.baseCtx, ws, id, reauth)
+		log.Debug("websocket closed")
+	})
+	return nil
+}
+
+// wsIdentity authenticates the upgrade: Bearer token, ?ticket=, or nobody.
+func (s *Server) wsIdentity(c *fiber.Ctx) (hub.Identity, error) {
+	if raw, ok := bearerToken(c.Get(fiber.HeaderAuthorization)); ok {
+		u, exp, err := s.VerifyAccessToken(c.UserContext(), raw)
+		if err != nil {
+			return hub.Identity{}, err
+		}
+		return hub.Identity{UserID: u.ID, Auth: "token", Expires: exp}, nil
+	}
+	if t := c.Query("ticket"); t != "" {
+		tk, ok, err := s.tickets.take(c.UserContext(), t)
+		if err != nil {
+			return hub.Identity{}, &market.Error{Code: market.EUNAVAILABLE, Message: "ticket store unavailable"}
+		}
+		if !ok {
+			return hub.Identity{}, &market.Error{Code: market.EUNAUTHORIZED, Message: "ticket is invalid, used or expired"}
+		}
+		return hub.Identity{UserID: tk.UserID, Auth: "ticket", Expires: tk.Expires}, nil
+	}
+	return hub.Identity{Auth: "anonymous"}, nil
+}
+
+// copyRequest builds a net/http request with its own copies of everything:
+// fasthttp reuses its buffers once the Fiber handler returns, and the
+// hijack callback runs after that.
+func copyRequest(c *fiber.Ctx) (*nethttp.Request, error) {
+	req, err := nethttp.NewRequest(nethttp.MethodGet, "http://"+string(c.Request().Host())+string(c.Request().RequestURI()), nil)
+	if err != nil {
+		return nil, &market.Error{Code: market.EMALFORMED, Message: "bad request URI"}
+	}
+	req.Host = string(c.Request().Host())
+	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/1.1", 1, 1
+	req.RemoteAddr = c.Context().RemoteAddr().String()
+	c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
+	return req, nil
+}
+
+// hijackWriter is the minimal http.ResponseWriter + http.Hijacker that
+// coder/websocket.Accept needs over an already-hijacked fasthttp conn.
+type hijackWriter struct {
+	conn   net.Conn
+	header nethttp.Header
+	status int
+}
+
+func (w *hijackWriter) Header() nethttp.Header { return w.header }
+
+func (w *hijackWriter) WriteHeader(code int) { w.status = code }
+
+// Write is used by Accept only to send an error response before hijacking.
+func (w *hijackWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = nethttp.StatusOK
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "HTTP/1.1 %d %s\r\n", w.status, nethttp.StatusText(w.status))
+	w.header.Set("Content-Length", fmt.Sprint(len(b)))
+	w.header.Set("Connection", "close")
+	w.header.Write(&sb) //nolint:errcheck
+	sb.WriteString("\r\n")
+	if _, err := w.conn.Write([]byte(sb.String())); err != nil {
+		return 0, err
+	}
+	return w.conn.Write(b)
+}
+
+// Hijack sends the status line and headers Accept prepared (101) and hands
+// over the connection.
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "HTTP/1.1 %d %s\r\n", w.status, nethttp.StatusText(w.status))
+	w.header.Write(&sb) //nolint:errcheck
+	sb.WriteString("\r\n")
+	if _, err := w.conn.Write([]byte(sb.String())); err != nil {
+		return nil, nil, err
+	}
+	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+}

@@ -1,12 +1,210 @@
 // Package hub is this node's registry of live WebSocket connections: user id
-// → every connection of that user, topic → subscribers, with one writer
-// goroutine and a bounded queue per connection.
+// → every connection of that user, topic → subscribers. Each topic belongs to
+// one shard goroutine that orders its events by seq, drops duplicates, fills
+// gaps from history and fans out a frame encoded once per node. Each
+// connection has one writer goroutine and a bounded queue, so fan-out never
+// writes to a socket and one slow client never delays another.
 package hub
 
-import "context"
+import (
+	"context"
+	"hash/fnv"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"instainstru/market"
+)
+
+// History reads committed events (the outbox table) for resume and gap fill.
+type History interface {
+	EventsAfter(ctx context.Context, topic string, after int64, limit int) ([]market.Event, error)
+	TopicSeq(ctx context.Context, topic string) (int64, error)
+	OldestSeq(ctx context.Context, topic string) (int64, error)
+}
+
+// Broker is the node-level topic interest the hub drives: Subscribe on a
+// topic's first local subscriber, Unsubscribe after its last.
+type Broker interface {
+	Subscribe(ctx context.Context, topic string) error
+	Unsubscribe(ctx context.Context, topic string) error
+}
+
+// Options tune the hub; zero values take the defaults in brackets.
+type Options struct {
+	NodeID            string
+	QueueFrames       int           // frames a connection may have queued [4096]
+	QueueBytes        int           // bytes a connection may have queued [4 MiB]
+	MaxSubscriptions  int           // topics per connection [100]
+	MessagesPerSecond float64       // client frames/s, burst 2× [20]
+	MaxFrameBytes     int64         // largest client frame [16 KiB]
+	PingInterval      time.Duration // keepalive ping [25s]
+	WriteTimeout      time.Duration // one socket write [10s]
+	ReplayLimit       int           // most events replayed on subscribe; more → reset [10000]
+	Shards            int           // topic shards [2×GOMAXPROCS]
+}
+
+func (o *Options) setDefaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.QueueFrames, 4096)
+	def(&o.QueueBytes, 4<<20)
+	def(&o.MaxSubscriptions, 100)
+	def(&o.ReplayLimit, 10000)
+	def(&o.Shards, 2*runtime.GOMAXPROCS(0))
+	if o.MessagesPerSecond == 0 {
+		o.MessagesPerSecond = 20
+	}
+	if o.MaxFrameBytes == 0 {
+		o.MaxFrameBytes = 16 << 10
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+}
 
 // Hub is this node's connection registry.
-type Hub struct{}
+type Hub struct {
+	opts    Options
+	broker  Broker
+	history History
+	log     *slog.Logger
+	metrics *Metrics
+	shards  []*shard
 
-// Shutdown closes every connection with 1012 (service restart).
-func (h *Hub) Shutdown(ctx context.Context) {}
+	mu      sync.Mutex
+	users   map[string]map[*Client]struct{} // "" = anonymous
+	closing bool
+	drained chan struct{} // closed when the last client leaves during shutdown
+}
+
+// New returns a hub and starts its shard goroutines, which run until ctx ends.
+func New(ctx context.Context, opts Options, b Broker, hist History, m *Metrics, log *slog.Logger) *Hub {
+	opts.setDefaults()
+	h := &Hub{opts: opts, broker: b, history: hist, log: log, metrics: m,
+		users: map[string]map[*Client]struct{}{}, drained: make(chan struct{})}
+	for i := 0; i < opts.Shards; i++ {
+		s := &shard{h: h, cmds: make(chan command, 8192), topics: map[string]*topic{}}
+		h.shards = append(h.shards, s)
+		go s.run(ctx)
+	}
+	return h
+}
+
+func (h *Hub) shardOf(topic string) *shard {
+	f := fnv.New32a()
+	f.Write([]byte(topic))
+	return h.shards[f.Sum32()%uint32(len(h.shards))]
+}
+
+// Event is the broker's delivery entry point (realtime.Handler).
+func (h *Hub) Event(ev market.Event) {
+	h.shardOf(ev.Topic).cmds <- command{kind: cmdEvent, ev: ev}
+}
+
+// Subscribed tells the topic's shard that the broker (re)subscribed, so it
+// fetches anything missed while the subscription was down.
+func (h *Hub) Subscribed(topic string) {
+	h.shardOf(topic).cmds <- command{kind: cmdResync, topic: topic}
+}
+
+// register adds c; it fails while the node shuts down.
+func (h *Hub) register(c *Client) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	set := h.users[c.userID]
+	if set == nil {
+		set = map[*Client]struct{}{}
+		h.users[c.userID] = set
+	}
+	set[c] = struct{}{}
+	return true
+}
+
+func (h *Hub) unregister(c *Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if set := h.users[c.userID]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(h.users, c.userID)
+		}
+	}
+	if h.closing && len(h.users) == 0 {
+		select {
+		case <-h.drained:
+		default:
+			close(h.drained)
+		}
+	}
+}
+
+// UserConnections returns how many connections user has on this node.
+func (h *Hub) UserConnections(userID string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.users[userID])
+}
+
+// Connections returns the number of open connections on this node.
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, set := range h.users {
+		n += len(set)
+	}
+	return n
+}
+
+// DisconnectUser closes every connection of userID (e.g. account deleted).
+func (h *Hub) DisconnectUser(userID string, code int, reason string) {
+	h.mu.Lock()
+	var cs []*Client
+	for c := range h.users[userID] {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.closeWith(code, reason)
+	}
+}
+
+// Shutdown refuses new connections, closes every open one with 1012 (service
+// restart) so clients reconnect to another node, and waits for them to go
+// or for ctx to end.
+func (h *Hub) Shutdown(ctx context.Context) {
+	h.mu.Lock()
+	h.closing = true
+	var cs []*Client
+	for _, set := range h.users {
+		for c := range set {
+			cs = append(cs, c)
+		}
+	}
+	if len(h.users) == 0 {
+		select {
+		case <-h.drained:
+		default:
+			close(h.drained)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.closeWith(StatusServiceRestart, "server restarting")
+	}
+	select {
+	case <-h.drained:
+	case <-ctx.Done():
+	}
+}

@@ -1,0 +1,28 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: run build test vet unit e2e bench lint
+
+run: build
+	./deploy/run-local.sh
+
+build:
+	$(GO) build -o bin/hubd ./cmd/hubd
+
+# make test = vet + race tests of every package (real Postgres, Redis,
+# WebSockets; the loadtest smoke scenario included) + the browser e2e test.
+test: vet unit e2e
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+e2e:
+	./http/webtest/run.sh
+
+bench:
+	./loadtest/bench.sh

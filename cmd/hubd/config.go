@@ -1,0 +1,107 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// config is the process configuration, read from the environment once and
+// validated before anything starts.
+type config struct {
+	Env             string // development | test | production
+	DatabaseURL     string
+	RedisURL        string // "" = single node, in-process broker
+	RedisPrefix     string
+	HTTPAddr        string
+	AdminAddr       string // optional: /metrics + pprof on a separate listener
+	JWTSecret       string
+	MonitoringKey   string
+	NodeID          string
+	EventRetention  time.Duration
+	ShutdownTimeout time.Duration
+	RegisterPerMin  int
+	LoginPerMin     int
+	LoginFailPerMin int
+	generatedSecret bool
+}
+
+func loadConfig() (config, error) {
+	c := config{
+		Env:           env("APP_ENV", "development"),
+		DatabaseURL:   env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
+		RedisURL:      os.Getenv("REDIS_URL"),
+		RedisPrefix:   env("REDIS_PREFIX", "ii:"),
+		HTTPAddr:      env("HTTP_ADDR", ":8080"),
+		AdminAddr:     os.Getenv("ADMIN_ADDR"),
+		JWTSecret:     os.Getenv("JWT_SECRET"),
+		MonitoringKey: os.Getenv("MONITORING_API_KEY"),
+		NodeID:        os.Getenv("NODE_ID"),
+	}
+	var errs []error
+	c.EventRetention = durationEnv("EVENT_RETENTION", 24*time.Hour, &errs)
+	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)
+	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
+	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
+	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
+	switch c.Env {
+	case "development", "test", "production":
+	default:
+		errs = append(errs, fmt.Errorf("APP_ENV must be development, test or production, not %q", c.Env))
+	}
+	if c.NodeID == "" {
+		h, _ := os.Hostname()
+		c.NodeID = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	switch {
+	case c.JWTSecret == "" && c.Env == "production":
+		errs = append(errs, errors.New("JWT_SECRET is required when APP_ENV=production"))
+	case c.JWTSecret == "":
+		b := make([]byte, 32)
+		rand.Read(b) //nolint:errcheck
+		c.JWTSecret, c.generatedSecret = hex.EncodeToString(b), true
+	case len(c.JWTSecret) < 32:
+		errs = append(errs, errors.New("JWT_SECRET must be at least 32 characters"))
+	}
+	if c.Env == "production" && c.MonitoringKey == "" {
+		errs = append(errs, errors.New("MONITORING_API_KEY is required when APP_ENV=production"))
+	}
+	return c, errors.Join(errs...)
+}
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func durationEnv(k string, def time.Duration, errs *[]error) time.Duration {
+	v := os.Getenv(k)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		*errs = append(*errs, fmt.Errorf("%s=%q is not a positive duration like 30s", k, v))
+		return def
+	}
+	return d
+}
+
+func intEnv(k string, def int, errs *[]error) int {
+	v := os.Getenv(k)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		*errs = append(*errs, fmt.Errorf("%s=%q is not a positive integer", k, v))
+		return def
+	}
+	return n
+}

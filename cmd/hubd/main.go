@@ -1,0 +1,168 @@
+// Command hubd is the InstaInstru hub server: `hubd serve`, `hubd migrate
+// [up|down]`, `hubd seed [--reset]`. Configuration comes from environment
+// variables (see config.go and the README).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	apphttp "instainstru/http"
+	"instainstru/store"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "hubd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg.Env)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, args)
+	case "seed":
+		return seed(ctx, cfg, args)
+	case "-h", "--help", "help":
+		fmt.Println("usage: hubd [serve | migrate [up|down] | seed [--reset]]")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
+}
+
+func newLogger(env string) *slog.Logger {
+	if env == "development" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func migrate(ctx context.Context, cfg config, args []string) error {
+	dir := "up"
+	if len(args) > 0 {
+		dir = args[0]
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch dir {
+	case "up":
+		return db.Migrate(ctx)
+	case "down":
+		if cfg.Env == "production" {
+			return errors.New("refusing `migrate down` with APP_ENV=production: it drops every table")
+		}
+		return db.MigrateDown(ctx)
+	}
+	return fmt.Errorf("migrate: unknown direction %q (want up or down)", dir)
+}
+
+func seed(ctx context.Context, cfg config, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	reset := fs.Bool("reset", false, "delete demo data first (refused in production)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *reset && cfg.Env == "production" {
+		return errors.New("refusing `seed --reset` with APP_ENV=production: it deletes user data")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.Seed(ctx, store.SeedOptions{Reset: *reset, Env: cfg.Env})
+	if err != nil {
+		return err
+	}
+	fmt.Println("seeded:", rep)
+	return nil
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	if cfg.generatedSecret {
+		log.Warn("JWT_SECRET not set: generated a random one; tokens will not survive a restart")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	node, err := apphttp.NewNode(apphttp.NodeConfig{
+		HTTP: apphttp.Config{
+			Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret),
+			MonitoringKey: cfg.MonitoringKey, RedisPrefix: cfg.RedisPrefix,
+			RegisterPerIPPerMinute: cfg.RegisterPerMin, LoginPerIPPerMinute: cfg.LoginPerMin,
+			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
+		},
+		DB: db, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
+	}
+	mode := "single node, in-process broker"
+	if cfg.RedisURL != "" {
+		mode = "multi-node via Redis"
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "node", cfg.NodeID, "env", cfg.Env, "mode", mode)
+	if cfg.AdminAddr != "" {
+		go serveAdmin(cfg.AdminAddr, node.Server.AdminHandler(), log)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- node.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	return node.Shutdown(sctx)
+}
+
+// serveAdmin exposes /metrics and pprof on a private listener.
+func serveAdmin(addr string, metrics nethttp.Handler, log *slog.Logger) {
+	mux := nethttp.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	srv := &nethttp.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("admin listener", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("admin listener", "err", err)
+	}
+}

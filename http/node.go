@@ -1,0 +1,101 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"instainstru/hub"
+	"instainstru/realtime"
+	"instainstru/store"
+)
+
+// NodeConfig is everything one hub node needs.
+type NodeConfig struct {
+	HTTP           Config
+	DB             *store.DB
+	RedisURL       string        // "" = single node with the in-process broker
+	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
+	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
+	EventRetention time.Duration // history kept for resume [24h]
+	Logger         *slog.Logger
+}
+
+// Node is a running hub node: Fiber app, hub, broker, outbox publisher and
+// relay, wired together. cmd/hubd runs one; tests run several in a process.
+type Node struct {
+	Server   *Server
+	Hub      *hub.Hub
+	Registry *prometheus.Registry
+	Redis    redis.UniversalClient
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	log    *slog.Logger
+}
+
+// NewNode builds and starts a node's background work (broker, publisher,
+// relay); call Serve to accept connections and Shutdown to stop.
+func NewNode(cfg NodeConfig) (*Node, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	reg := NewRegistry()
+	rtMetrics := realtime.NewMetrics(reg)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{Registry: reg, cancel: cancel, log: log}
+
+	var broker realtime.Broker
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+		}
+		n.Redis = redis.NewClient(opt)
+		broker = realtime.NewRedisBroker(n.Redis, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
+	} else {
+		broker = realtime.NewMemoryBroker()
+	}
+	cfg.Hub.NodeID = cfg.HTTP.NodeID
+	n.Hub = hub.New(ctx, cfg.Hub, broker, cfg.DB, hub.NewMetrics(reg), log)
+	pub := realtime.NewPublisher(broker, cfg.DB, log)
+	relay := &realtime.Relay{Store: cfg.DB, Broker: broker, Log: log, Metrics: rtMetrics,
+		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
+
+	n.wg.Add(3)
+	go func() { defer n.wg.Done(); broker.Run(ctx, n.Hub) }() //nolint:errcheck
+	go func() { defer n.wg.Done(); pub.Run(ctx) }()
+	go func() { defer n.wg.Done(); relay.Run(ctx) }()
+
+	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: pub, Registry: reg, Logger: log})
+	return n, nil
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (n *Node) Serve(ln net.Listener) error { return n.Server.Serve(ln) }
+
+// Shutdown closes sockets with 1012, drains HTTP, flushes the outbox marks
+// and stops background work, within ctx's deadline.
+func (n *Node) Shutdown(ctx context.Context) error {
+	err := n.Server.Shutdown(ctx)
+	n.cancel()
+	done := make(chan struct{})
+	go func() { n.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		n.log.Warn("shutdown deadline passed before background work stopped")
+	}
+	if n.Redis != nil {
+		n.Redis.Close()
+	}
+	return err
+}

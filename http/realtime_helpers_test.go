@@ -1,0 +1,349 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"instainstru/market"
+	"instainstru/store"
+)
+
+// rtNode is a real hub node (NewNode) serving on a loopback listener.
+type rtNode struct {
+	t    testing.TB
+	node *Node
+	base string // http://127.0.0.1:port
+	ws   string // ws://127.0.0.1:port/ws
+}
+
+type rtNodeOpt func(*NodeConfig)
+
+// startNode starts a node over db; redisURL "" = in-process broker.
+func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...rtNodeOpt) *rtNode {
+	t.Helper()
+	cfg := NodeConfig{
+		HTTP: Config{
+			Env: "test", NodeID: id, JWTSecret: testJWTSecret, BcryptCost: bcrypt.MinCost,
+			RedisPrefix: prefix, RegisterPerIPPerMinute: 100000, LoginPerIPPerMinute: 100000,
+			LoginFailuresPerAccountPerMinute: 100000,
+		},
+		DB: db, RedisURL: redisURL, RelayDelay: 300 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n, err := NewNode(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go n.Serve(ln) //nolint:errcheck
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		n.Shutdown(ctx) //nolint:errcheck
+	})
+	addr := ln.Addr().String()
+	return &rtNode{t: t, node: n, base: "http://" + addr, ws: "ws://" + addr + "/ws"}
+}
+
+// commit writes evs in one transaction (the outbox) and hands them to this
+// node's fast-path publisher, exactly as a REST handler does after commit.
+func (n *rtNode) commit(db *store.DB, evs ...market.NewEvent) []market.Event {
+	n.t.Helper()
+	var out []market.Event
+	err := db.InTx(context.Background(), func(tx pgx.Tx) error {
+		var err error
+		out, err = store.AppendEvents(context.Background(), tx, evs)
+		return err
+	})
+	if err != nil {
+		n.t.Fatalf("commit events: %v", err)
+	}
+	n.node.Server.deps.Events.PublishCommitted(context.Background(), out)
+	return out
+}
+
+// register creates a user through the REST API and returns token and id.
+func (n *rtNode) register(role string) (token, id string) {
+	n.t.Helper()
+	token, id, _ = n.registerEmail(role)
+	return token, id
+}
+
+// registerEmail is register that also returns the email.
+func (n *rtNode) registerEmail(role string) (token, id, email string) {
+	n.t.Helper()
+	email = fmt.Sprintf("rt-%d@example.com", time.Now().UnixNano())
+	body, _ := json.Marshal(map[string]string{
+		"email": email, "password": "TestPassword123!",
+		"full_name": "Realtime Tester", "role": role,
+	})
+	resp, err := nethttp.Post(n.base+"/api/v1/auth/register", "application/json", bytes.NewReader(body))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+		User        struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	if resp.StatusCode != 201 || json.NewDecoder(resp.Body).Decode(&out) != nil {
+		n.t.Fatalf("register: status %d", resp.StatusCode)
+	}
+	return out.AccessToken, out.User.ID, email
+}
+
+// metric returns the value of a counter or gauge series of this node
+// (summed over series matching the label pairs given).
+func (n *rtNode) metric(t testing.TB, name string, labelPairs ...string) float64 {
+	t.Helper()
+	mfs, err := n.node.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labelPairs); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == labelPairs[i] && lp.GetValue() == labelPairs[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue metrics
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.Counter.GetValue()
+			case m.Gauge != nil:
+				sum += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				sum += float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return sum
+}
+
+// rtFrame is any server frame, decoded.
+type rtFrame struct {
+	Type   string          `json:"type"`
+	ID     json.RawMessage `json:"id"`
+	Topic  string          `json:"topic"`
+	Seq    int64           `json:"seq"`
+	Event  string          `json:"event"`
+	Data   json.RawMessage `json:"data"`
+	TS     time.Time       `json:"ts"`
+	Code   string          `json:"code"`
+	UserID *string         `json:"user_id"`
+	Node   string          `json:"node"`
+	Topics []string        `json:"topics"`
+
+	received time.Time
+}
+
+// rtClient is a real WebSocket client reading in the background.
+type rtClient struct {
+	t      testing.TB
+	ws     *websocket.Conn
+	frames chan rtFrame
+	mu     sync.Mutex
+	err    error // why reading stopped
+	done   chan struct{}
+	nextID int
+}
+
+func dialWS(t testing.TB, url string, header nethttp.Header) *rtClient {
+	t.Helper()
+	c, err := dialWSErr(url, header)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	c.t = t
+	t.Cleanup(func() { c.ws.CloseNow() }) //nolint:errcheck
+	return c
+}
+
+func dialWSErr(url string, header nethttp.Header) (*rtClient, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: header})
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(1 << 20)
+	c := &rtClient{ws: ws, frames: make(chan rtFrame, 100000), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			_, b, err := ws.Read(context.Background())
+			if err != nil {
+				c.mu.Lock()
+				c.err = err
+				c.mu.Unlock()
+				return
+			}
+			var f rtFrame
+			if json.Unmarshal(b, &f) == nil {
+				f.received = time.Now()
+				c.frames <- f
+			}
+		}
+	}()
+	return c, nil
+}
+
+func bearer(token string) nethttp.Header {
+	return nethttp.Header{"Authorization": {"Bearer " + token}}
+}
+
+// send writes a frame; id is set automatically when the map has none.
+func (c *rtClient) send(m map[string]any) int {
+	c.t.Helper()
+	c.nextID++
+	if _, ok := m["id"]; !ok {
+		m["id"] = c.nextID
+	}
+	b, _ := json.Marshal(m)
+	if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+	return c.nextID
+}
+
+// next returns the next frame or fails after d.
+func (c *rtClient) next(d time.Duration) rtFrame {
+	c.t.Helper()
+	select {
+	case f := <-c.frames:
+		return f
+	case <-time.After(d):
+		c.t.Fatalf("no frame within %v", d)
+	}
+	return rtFrame{}
+}
+
+// expect reads frames until one of type typ (failing on an error frame
+// unless that is what is expected).
+func (c *rtClient) expect(typ string) rtFrame {
+	c.t.Helper()
+	for {
+		f := c.next(5 * time.Second)
+		if f.Type == typ {
+			return f
+		}
+		if f.Type == "error" {
+			c.t.Fatalf("got error frame %s while waiting for %s", f.Code, typ)
+		}
+	}
+}
+
+// subscribe subscribes (since < 0 = live only) and returns the events
+// replayed before the ack and the ack.
+func (c *rtClient) subscribe(topic string, since int64) ([]rtFrame, rtFrame) {
+	c.t.Helper()
+	m := map[string]any{"type": "subscribe", "topic": topic}
+	if since >= 0 {
+		m["since"] = since
+	}
+	id := c.send(m)
+	var replay []rtFrame
+	for {
+		f := c.next(5 * time.Second)
+		switch {
+		case f.Type == "event" && f.Topic == topic:
+			replay = append(replay, f)
+		case f.Type == "ack" && string(f.ID) == fmt.Sprint(id):
+			return replay, f
+		case f.Type == "error":
+			c.t.Fatalf("subscribe %s: error %s", topic, f.Code)
+		}
+	}
+}
+
+// events collects n events of topic within d.
+func (c *rtClient) events(topic string, n int, d time.Duration) []rtFrame {
+	c.t.Helper()
+	var out []rtFrame
+	deadline := time.After(d)
+	for len(out) < n {
+		select {
+		case f := <-c.frames:
+			if f.Type == "event" && f.Topic == topic {
+				out = append(out, f)
+			}
+		case <-deadline:
+			c.t.Fatalf("%s: got %d of %d events within %v", topic, len(out), n, d)
+		}
+	}
+	return out
+}
+
+// quiet asserts no event arrives for d (no duplicates after the last).
+func (c *rtClient) quiet(d time.Duration) {
+	c.t.Helper()
+	select {
+	case f := <-c.frames:
+		if f.Type == "event" {
+			c.t.Fatalf("unexpected extra event %s#%d", f.Topic, f.Seq)
+		}
+	case <-time.After(d):
+	}
+}
+
+// closeStatus waits for the connection to end and returns its close code.
+func (c *rtClient) closeStatus(d time.Duration) websocket.StatusCode {
+	c.t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(d):
+		c.t.Fatalf("connection still open after %v", d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return websocket.CloseStatus(c.err)
+}
+
+// assertSeqs checks events are exactly seqs from..to in order.
+func assertSeqs(t testing.TB, evs []rtFrame, from, to int64) {
+	t.Helper()
+	if int64(len(evs)) != to-from+1 {
+		t.Fatalf("got %d events, want seqs %d..%d", len(evs), from, to)
+	}
+	for i, e := range evs {
+		if e.Seq != from+int64(i) {
+			t.Fatalf("event %d has seq %d, want %d (seqs must be in order, no gaps, no duplicates)", i, e.Seq, from+int64(i))
+		}
+	}
+}
+
+func availEvent(topic string, n int) market.NewEvent {
+	return market.NewEvent{Topic: topic, Type: market.EventAvailabilityChanged, Data: map[string]int{"n": n}}
+}

@@ -1,0 +1,492 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	nethttp "net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"instainstru/hub"
+	"instainstru/market"
+	"instainstru/store/storetest"
+)
+
+func TestEventCommittedOnNodeAReachesWatchersAndUsersOnBothNodes(t *testing.T) {
+	db := storetest.NewDB(t)
+	url, prefix := storetest.SharedRedis(t)
+	a := startNode(t, db, url, prefix, "node-a")
+	b := startNode(t, db, url, prefix, "node-b")
+	topic := market.AvailabilityTopic(uuid.NewString())
+
+	watchA := dialWS(t, a.ws, nil)
+	watchB := dialWS(t, b.ws, nil)
+	for _, w := range []*rtClient{watchA, watchB} {
+		if wl := w.expect("welcome"); wl.UserID != nil {
+			t.Fatalf("anonymous welcome has user_id %v", *wl.UserID)
+		}
+		if _, ack := w.subscribe(topic, -1); ack.Seq != 0 {
+			t.Fatalf("ack seq %d on an empty topic", ack.Seq)
+		}
+	}
+	token, uid := a.register("student")
+	phoneB := dialWS(t, b.ws, bearer(token))
+	laptopA := dialWS(t, a.ws, bearer(token))
+	for _, c := range []*rtClient{phoneB, laptopA} {
+		w := c.expect("welcome")
+		if w.UserID == nil || *w.UserID != uid || len(w.Topics) != 1 || w.Topics[0] != market.UserTopic(uid) {
+			t.Fatalf("welcome = %+v, want user %s with its private topic", w, uid)
+		}
+	}
+	// The private topic is joined asynchronously; a ping round trip orders it.
+	for _, c := range []*rtClient{phoneB, laptopA} {
+		c.send(map[string]any{"type": "ping"})
+		c.expect("pong")
+	}
+
+	a.commit(db, availEvent(topic, 1), market.NewEvent{Topic: market.UserTopic(uid), Type: market.EventBookingConfirmed, Data: map[string]string{"id": "b1"}})
+
+	for name, w := range map[string]*rtClient{"watcher on A": watchA, "watcher on B": watchB} {
+		ev := w.events(topic, 1, 5*time.Second)[0]
+		if ev.Seq != 1 || ev.Event != market.EventAvailabilityChanged || string(ev.Data) != `{"n":1}` {
+			t.Fatalf("%s got %+v", name, ev)
+		}
+		if ev.TS.IsZero() || ev.received.Before(ev.TS) {
+			t.Fatalf("%s: ts %v must be the commit time, before receipt %v", name, ev.TS, ev.received)
+		}
+	}
+	for name, c := range map[string]*rtClient{"device on B": phoneB, "device on A": laptopA} {
+		ev := c.events(market.UserTopic(uid), 1, 5*time.Second)[0]
+		if ev.Event != market.EventBookingConfirmed || ev.Seq != 1 {
+			t.Fatalf("%s got %+v", name, ev)
+		}
+	}
+	watchA.quiet(300 * time.Millisecond)
+	watchB.quiet(10 * time.Millisecond)
+}
+
+func TestResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive(t *testing.T) {
+	db := storetest.NewDB(t)
+	url, prefix := storetest.SharedRedis(t)
+	a := startNode(t, db, url, prefix, "node-a")
+	b := startNode(t, db, url, prefix, "node-b")
+	topic := market.AvailabilityTopic(uuid.NewString())
+
+	c := dialWS(t, a.ws, nil)
+	c.subscribe(topic, -1)
+	for i := 1; i <= 5; i++ {
+		a.commit(db, availEvent(topic, i))
+	}
+	got := c.events(topic, 5, 5*time.Second)
+	assertSeqs(t, got, 1, 5)
+	c.ws.Close(websocket.StatusNormalClosure, "going offline") //nolint:errcheck
+
+	// 50 events while the client is away, committed through both nodes.
+	for i := 6; i <= 55; i++ {
+		if i%2 == 0 {
+			a.commit(db, availEvent(topic, i))
+		} else {
+			b.commit(db, availEvent(topic, i))
+		}
+	}
+	r := dialWS(t, b.ws, nil)
+	r.expect("welcome")
+	replay, ack := r.subscribe(topic, got[len(got)-1].Seq)
+	assertSeqs(t, replay, 6, 55)
+	if ack.Seq != 55 {
+		t.Fatalf("ack seq %d, want 55 (the last replayed)", ack.Seq)
+	}
+	// Live events continue at 56, with nothing repeated at the seam.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // commits race the replay seam on purpose
+		defer wg.Done()
+		for i := 56; i <= 65; i++ {
+			a.commit(db, availEvent(topic, i))
+		}
+	}()
+	live := r.events(topic, 10, 5*time.Second)
+	wg.Wait()
+	assertSeqs(t, live, 56, 65)
+	r.quiet(500 * time.Millisecond)
+}
+
+func TestSubscribeWhileEventsAreCommittedHasNoGapOrDuplicateAtTheSeam(t *testing.T) {
+	db := storetest.NewDB(t)
+	url, prefix := storetest.SharedRedis(t)
+	a := startNode(t, db, url, prefix, "node-a")
+	b := startNode(t, db, url, prefix, "node-b")
+	topic := market.AvailabilityTopic(uuid.NewString())
+	const total = 120
+	stop := make(chan struct{})
+	go func() {
+		defer close(stop)
+		for i := 1; i <= total; i++ {
+			a.commit(db, availEvent(topic, i))
+		}
+	}()
+	// Clients join at different moments of the stream, each from seq 0.
+	var clients []*rtClient
+	replays := map[*rtClient][]rtFrame{}
+	for i := 0; i < 6; i++ {
+		c := dialWS(t, b.ws, nil)
+		c.expect("welcome")
+		replays[c], _ = c.subscribe(topic, 0)
+		clients = append(clients, c)
+		time.Sleep(15 * time.Millisecond)
+	}
+	<-stop
+	for _, c := range clients {
+		rest := c.events(topic, total-len(replays[c]), 10*time.Second)
+		assertSeqs(t, append(replays[c], rest...), 1, total)
+		c.quiet(50 * time.Millisecond)
+	}
+}
+
+func TestResumeFromPrunedHistoryAnswersReset(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo")
+	topic := market.AvailabilityTopic(uuid.NewString())
+	for i := 1; i <= 3; i++ {
+		n.commit(db, availEvent(topic, i))
+	}
+	if _, err := db.Pool.Exec(context.Background(), `DELETE FROM events WHERE topic=$1 AND seq < 3`, topic); err != nil {
+		t.Fatal(err)
+	}
+	c := dialWS(t, n.ws, nil)
+	c.expect("welcome")
+	id := c.send(map[string]any{"type": "subscribe", "topic": topic, "since": 0})
+	reset := c.expect("reset")
+	if reset.Topic != topic || reset.Seq != 3 {
+		t.Fatalf("reset = %+v, want topic seq 3", reset)
+	}
+	ack := c.expect("ack")
+	if string(ack.ID) != fmt.Sprint(id) || ack.Seq != 3 {
+		t.Fatalf("ack = %+v", ack)
+	}
+	n.commit(db, availEvent(topic, 4))
+	assertSeqs(t, c.events(topic, 1, 5*time.Second), 4, 4)
+	if v := n.metric(t, "instainstru_resume_resets_total"); v != 1 {
+		t.Fatalf("resets_total = %v", v)
+	}
+}
+
+func TestRedisKilledAndRestartedDuringBookingStreamLosesNoEvents(t *testing.T) {
+	redisSrv := storetest.StartRedis(t)
+	db := storetest.NewDB(t)
+	prefix := "t" + storetest.RandomSuffix() + ":"
+	a := startNode(t, db, redisSrv.URL(), prefix, "node-a")
+	b := startNode(t, db, redisSrv.URL(), prefix, "node-b")
+	topics := []string{market.AvailabilityTopic(uuid.NewString()), market.AvailabilityTopic(uuid.NewString())}
+	var clients []*rtClient
+	for _, n := range []*rtNode{a, b, a, b} {
+		c := dialWS(t, n.ws, nil)
+		c.expect("welcome")
+		for _, tp := range topics {
+			c.subscribe(tp, -1)
+		}
+		clients = append(clients, c)
+	}
+	const perTopic = 60
+	start := time.Now()
+	for i := 1; i <= perTopic; i++ {
+		switch i {
+		case 20:
+			redisSrv.Stop()
+		case 40:
+			redisSrv.Start()
+		}
+		n := a
+		if i%2 == 1 {
+			n = b
+		}
+		n.commit(db, availEvent(topics[0], i), availEvent(topics[1], i))
+		time.Sleep(25 * time.Millisecond)
+	}
+	for ci, c := range clients {
+		got := map[string][]rtFrame{}
+		deadline := time.After(20 * time.Second)
+		for len(got[topics[0]]) < perTopic || len(got[topics[1]]) < perTopic {
+			select {
+			case f := <-c.frames:
+				if f.Type == "event" {
+					got[f.Topic] = append(got[f.Topic], f)
+				}
+			case <-deadline:
+				t.Fatalf("client %d: got %d and %d of %d events after Redis restart", ci, len(got[topics[0]]), len(got[topics[1]]), perTopic)
+			}
+		}
+		for _, tp := range topics {
+			assertSeqs(t, got[tp], 1, perTopic)
+		}
+		c.quiet(20 * time.Millisecond)
+	}
+	t.Logf("all %d clients complete %v after the stream began", len(clients), time.Since(start).Round(time.Millisecond))
+}
+
+func TestClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) {
+		c.Hub = hub.Options{QueueBytes: 256 << 10, WriteTimeout: time.Second}
+	})
+	topic := market.AvailabilityTopic(uuid.NewString())
+
+	// The slow client subscribes and then never reads again.
+	ctx := context.Background()
+	slow, _, err := websocket.Dial(ctx, n.ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.CloseNow() //nolint:errcheck
+	sub, _ := json.Marshal(map[string]any{"id": 1, "type": "subscribe", "topic": topic})
+	if err := slow.Write(ctx, websocket.MessageText, sub); err != nil {
+		t.Fatal(err)
+	}
+	var others []*rtClient
+	for i := 0; i < 100; i++ {
+		c := dialWS(t, n.ws, nil)
+		c.subscribe(topic, -1)
+		others = append(others, c)
+	}
+	big := strings.Repeat("x", 16<<10)
+	const events = 400
+	for i := 1; i <= events; i += 20 {
+		batch := make([]market.NewEvent, 0, 20)
+		for j := 0; j < 20; j++ {
+			batch = append(batch, market.NewEvent{Topic: topic, Type: market.EventAvailabilityChanged, Data: map[string]any{"n": i + j, "pad": big}})
+		}
+		n.commit(db, batch...)
+	}
+	var worst time.Duration
+	for _, c := range others {
+		evs := c.events(topic, events, 30*time.Second)
+		assertSeqs(t, evs, 1, events)
+		for _, e := range evs {
+			if d := e.received.Sub(e.TS); d > worst {
+				worst = d
+			}
+		}
+	}
+	t.Logf("100 readers got all %d events of 16 KiB; worst commit→receive %v", events, worst)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for n.metric(t, "instainstru_ws_slow_consumer_closes_total") < 1 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := n.metric(t, "instainstru_ws_slow_consumer_closes_total"); v != 1 {
+		t.Fatalf("slow consumer closes = %v, want 1", v)
+	}
+	// The slow client, reading again, finds its connection closed.
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		if _, _, err := slow.Read(rctx); err != nil {
+			if rctx.Err() != nil {
+				t.Fatal("slow client still connected")
+			}
+			if code := websocket.CloseStatus(err); code != -1 && code != hub.StatusSlowConsumer {
+				t.Fatalf("close code %d, want 4008", code)
+			}
+			break
+		}
+	}
+	if got := n.metric(t, "instainstru_ws_disconnects_total", "code", "4008"); got != 1 {
+		t.Fatalf("disconnects{code=4008} = %v", got)
+	}
+}
+
+func TestFiberTimeoutsNeverCloseAnOpenSocket(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) {
+		c.HTTP.ReadTimeout, c.HTTP.WriteTimeout, c.HTTP.IdleTimeout = 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond
+	})
+	c := dialWS(t, n.ws, nil)
+	c.expect("welcome")
+	topic := market.AvailabilityTopic(uuid.NewString())
+	c.subscribe(topic, -1)
+	time.Sleep(1500 * time.Millisecond) // 7× every Fiber timeout, idle
+	c.send(map[string]any{"type": "ping"})
+	c.expect("pong")
+	n.commit(db, availEvent(topic, 1))
+	assertSeqs(t, c.events(topic, 1, 5*time.Second), 1, 1)
+}
+
+func TestProtocolErrorsGetErrorFramesAndTheConnectionStaysOpen(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) { c.Hub = hub.Options{MaxSubscriptions: 3} })
+	token, uid := n.register("student")
+	_, other := n.register("student")
+	c := dialWS(t, n.ws, bearer(token))
+	c.expect("welcome")
+	tests := []struct {
+		name  string
+		frame string
+		code  string
+	}{
+		{"not JSON", `{"type":`, "bad_frame"},
+		{"JSON but not an object", `[1,2]`, "bad_frame"},
+		{"unknown type", `{"id":7,"type":"dance"}`, "unknown_type"},
+		{"another user's private topic", fmt.Sprintf(`{"id":8,"type":"subscribe","topic":"user:%s"}`, other), "forbidden"},
+		{"unknown topic kind", `{"id":9,"type":"subscribe","topic":"admin:all"}`, "bad_topic"},
+		{"availability topic with a bad id", `{"id":10,"type":"subscribe","topic":"availability:1 OR 1=1"}`, "bad_topic"},
+		{"negative since", fmt.Sprintf(`{"id":11,"type":"subscribe","topic":"availability:%s","since":-5}`, uuid.NewString()), "bad_frame"},
+		{"auth with a forged token", `{"id":12,"type":"auth","token":"eyJhbGciOiJub25lIn0.e30."}`, "unauthorized"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c.t = t
+			if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(tc.frame)); err != nil {
+				t.Fatal(err)
+			}
+			f := c.next(5 * time.Second)
+			if f.Type != "error" || f.Code != tc.code {
+				t.Fatalf("got %+v, want error %s", f, tc.code)
+			}
+			var sent struct {
+				ID json.RawMessage `json:"id"`
+			}
+			if json.Unmarshal([]byte(tc.frame), &sent) == nil && sent.ID != nil && string(f.ID) != string(sent.ID) {
+				t.Fatalf("error id %s does not echo %s", f.ID, sent.ID)
+			}
+		})
+	}
+	c.t = t
+	// Own private topic is allowed; the subscription limit (3, the private
+	// topic included) is enforced.
+	c.subscribe(market.UserTopic(uid), 0)
+	c.subscribe(market.AvailabilityTopic(uuid.NewString()), -1)
+	c.subscribe(market.AvailabilityTopic(uuid.NewString()), -1)
+	c.send(map[string]any{"type": "subscribe", "topic": market.AvailabilityTopic(uuid.NewString())})
+	if f := c.expect("error"); f.Code != "too_many_subscriptions" {
+		t.Fatalf("got %s", f.Code)
+	}
+	c.send(map[string]any{"id": "abc", "type": "ping"})
+	if f := c.expect("pong"); string(f.ID) != `"abc"` {
+		t.Fatalf("pong id %s", f.ID)
+	}
+}
+
+func TestConnectionLimitsCloseWithTheProtocolCodes(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) {
+		c.Hub = hub.Options{MaxFrameBytes: 1024, MessagesPerSecond: 5}
+	})
+	t.Run("frame too big closes with 1009", func(t *testing.T) {
+		c := dialWS(t, n.ws, nil)
+		c.expect("welcome")
+		c.ws.Write(context.Background(), websocket.MessageText, []byte(`{"type":"ping","pad":"`+strings.Repeat("x", 4096)+`"}`)) //nolint:errcheck
+		if code := c.closeStatus(5 * time.Second); code != websocket.StatusMessageTooBig {
+			t.Fatalf("close code %d, want 1009", code)
+		}
+	})
+	t.Run("message flood closes with 4029", func(t *testing.T) {
+		c := dialWS(t, n.ws, nil)
+		c.expect("welcome")
+		for i := 0; i < 50; i++ {
+			if c.ws.Write(context.Background(), websocket.MessageText, []byte(`{"type":"ping"}`)) != nil {
+				break
+			}
+		}
+		if code := c.closeStatus(5 * time.Second); code != hub.StatusTooManyFrames {
+			t.Fatalf("close code %d, want 4029", code)
+		}
+	})
+}
+
+func TestTokenExpiryClosesWith4001UnlessRefreshedWithAuth(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) { c.HTTP.AccessTTL = 1500 * time.Millisecond })
+	token, _, email := n.registerEmail("student")
+	stale := dialWS(t, n.ws, bearer(token))
+	stale.expect("welcome")
+	fresh := dialWS(t, n.ws, bearer(token))
+	fresh.expect("welcome")
+	time.Sleep(700 * time.Millisecond)
+	// Refresh the second connection with a newer token of the same user.
+	resp, err := nethttp.Post(n.base+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"email":"`+email+`","password":"TestPassword123!"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&login) //nolint:errcheck
+	resp.Body.Close()
+	fresh.send(map[string]any{"type": "auth", "token": login.AccessToken})
+	fresh.expect("ack")
+	if code := stale.closeStatus(5 * time.Second); code != hub.StatusTokenExpired {
+		t.Fatalf("stale connection closed with %d, want 4001", code)
+	}
+	time.Sleep(500 * time.Millisecond) // past the first token's expiry
+	fresh.send(map[string]any{"type": "ping"})
+	fresh.expect("pong")
+}
+
+func TestTicketAuthIsSingleUseAndWorksOnEveryNode(t *testing.T) {
+	db := storetest.NewDB(t)
+	url, prefix := storetest.SharedRedis(t)
+	a := startNode(t, db, url, prefix, "node-a")
+	b := startNode(t, db, url, prefix, "node-b")
+	token, uid := a.register("student")
+	req, _ := nethttp.NewRequest("POST", a.base+"/api/v1/ws/ticket", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tk struct {
+		Ticket    string `json:"ticket"`
+		ExpiresIn int    `json:"expires_in"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tk) //nolint:errcheck
+	resp.Body.Close()
+	if resp.StatusCode != 201 || tk.Ticket == "" || tk.ExpiresIn <= 0 {
+		t.Fatalf("ticket: status %d %+v", resp.StatusCode, tk)
+	}
+	c := dialWS(t, b.ws+"?ticket="+tk.Ticket, nil) // issued on A, redeemed on B
+	if w := c.expect("welcome"); w.UserID == nil || *w.UserID != uid {
+		t.Fatalf("welcome %+v", w)
+	}
+	if _, err := dialWSErr(a.ws+"?ticket="+tk.Ticket, nil); err == nil {
+		t.Fatal("a used ticket was accepted again")
+	}
+	if _, err := dialWSErr(a.ws+"?ticket=forged", nil); err == nil {
+		t.Fatal("a forged ticket was accepted")
+	}
+	if _, err := dialWSErr(a.ws, bearer("not-a-jwt")); err == nil {
+		t.Fatal("a forged bearer token was accepted")
+	}
+	resp, _ = nethttp.Post(a.base+"/api/v1/ws/ticket", "application/json", nil)
+	if resp.StatusCode != 401 {
+		t.Fatalf("ticket without token: %d", resp.StatusCode)
+	}
+}
+
+func TestShutdownClosesSocketsWith1012(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo")
+	c := dialWS(t, n.ws, nil)
+	c.expect("welcome")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := n.node.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.closeStatus(5 * time.Second); code != hub.StatusServiceRestart {
+		t.Fatalf("close code %d, want 1012", code)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+	if _, err := dialWSErr(n.ws, nil); err == nil {
+		t.Fatal("a stopped node accepted a connection")
+	}
+}

@@ -1,0 +1,337 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
+	"instainstru/market"
+)
+
+// Close codes of the protocol (SPEC §5).
+const (
+	StatusTokenExpired   = 4001
+	StatusSlowConsumer   = 4008
+	StatusTooManyFrames  = 4029
+	StatusTooBig         = 1009
+	StatusServiceRestart = 1012
+	statusNormal         = 1000
+	statusAbnormal       = 1006
+)
+
+// Identity is who a connection is, decided at upgrade by the http layer.
+type Identity struct {
+	UserID    string    // "" for anonymous
+	Auth      string    // anonymous | token | ticket
+	Expires   time.Time // credentials expire here; zero = never (anonymous)
+	RequestID string
+}
+
+// Authenticator verifies an access token sent in an `auth` frame.
+type Authenticator func(ctx context.Context, token string) (userID string, expires time.Time, err error)
+
+// Client is one WebSocket connection.
+type Client struct {
+	h      *Hub
+	ws     *websocket.Conn
+	id     string
+	userID string
+	auth   string
+	reauth Authenticator
+	q      *queue
+
+	closeOnce sync.Once
+	code      int
+	reason    string
+
+	// Owned by the read loop.
+	topics  map[string]struct{}
+	limiter *rate.Limiter
+	expiry  *time.Timer
+}
+
+// inbound is a client frame.
+type inbound struct {
+	ID    json.RawMessage `json:"id"`
+	Type  string          `json:"type"`
+	Topic string          `json:"topic"`
+	Since *int64          `json:"since"`
+	Token string          `json:"token"`
+}
+
+// Serve runs an accepted connection until it closes. Signed-in users join
+// their private topic automatically.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth Authenticator) {
+	c := &Client{
+		h: h, ws: ws, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
+		q:       newQueue(h.opts.QueueFrames, h.opts.QueueBytes),
+		topics:  map[string]struct{}{},
+		limiter: rate.NewLimiter(rate.Limit(h.opts.MessagesPerSecond), int(2*h.opts.MessagesPerSecond)),
+	}
+	ws.SetReadLimit(h.opts.MaxFrameBytes)
+	if !h.register(c) {
+		ws.Close(StatusServiceRestart, "server restarting") //nolint:errcheck
+		return
+	}
+	h.metrics.connected(c.auth)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !id.Expires.IsZero() {
+		c.expiry = time.AfterFunc(time.Until(id.Expires), func() { c.closeWith(StatusTokenExpired, "token expired") })
+	}
+
+	var welcomeTopics []string
+	if c.userID != "" {
+		welcomeTopics = []string{market.UserTopic(c.userID)}
+	}
+	c.enqueue(frame{data: mustJSON(map[string]any{
+		"type": "welcome", "connection_id": c.id, "user_id": nullable(c.userID),
+		"node": h.opts.NodeID, "topics": welcomeTopics,
+	})})
+	for _, t := range welcomeTopics {
+		c.topics[t] = struct{}{}
+		h.shardOf(t).cmds <- command{kind: cmdSubscribe, topic: t, client: c}
+	}
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.writeLoop(ctx)
+	}()
+	c.readLoop(ctx)
+	<-done
+
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
+	for t := range c.topics {
+		h.shardOf(t).cmds <- command{kind: cmdUnsubscribe, topic: t, client: c}
+	}
+	h.unregister(c)
+	h.metrics.disconnected(c.auth, c.code)
+}
+
+// enqueue queues a frame; a full queue makes c a slow consumer (4008).
+func (c *Client) enqueue(f frame) bool {
+	if c.q.push(f) {
+		return true
+	}
+	c.h.metrics.count(drops)
+	c.closeWith(StatusSlowConsumer, "slow consumer")
+	return false
+}
+
+// closeWith records why c closes (first reason wins) and wakes the writer,
+// which sends the close frame.
+func (c *Client) closeWith(code int, reason string) {
+	c.closeOnce.Do(func() {
+		c.code, c.reason = code, reason
+		if code == StatusSlowConsumer {
+			c.h.metrics.count(slowConsumers)
+		}
+		c.q.close()
+	})
+}
+
+func (c *Client) readLoop(ctx context.Context) {
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			code := int(websocket.CloseStatus(err))
+			switch {
+			case strings.Contains(err.Error(), "read limited"):
+				code = StatusTooBig // the library already sent 1009
+			case code == -1:
+				code = statusAbnormal
+			}
+			c.closeWith(code, "")
+			return
+		}
+		c.h.metrics.count(received)
+		if !c.limiter.Allow() {
+			c.closeWith(StatusTooManyFrames, "too many messages")
+			return
+		}
+		var in inbound
+		if typ != websocket.MessageText || json.Unmarshal(data, &in) != nil {
+			c.replyError(nil, "bad_frame", "frames must be JSON text objects")
+			continue
+		}
+		c.handle(ctx, in)
+	}
+}
+
+func (c *Client) handle(ctx context.Context, in inbound) {
+	switch in.Type {
+	case "ping":
+		c.enqueue(frame{data: mustJSON(map[string]any{"type": "pong", "id": in.ID})})
+	case "subscribe":
+		if code, msg := c.mayWatch(in.Topic); code != "" {
+			c.replyError(in.ID, code, msg)
+			return
+		}
+		if in.Since != nil && *in.Since < 0 {
+			c.replyError(in.ID, "bad_frame", "since must be ≥ 0")
+			return
+		}
+		if _, ok := c.topics[in.Topic]; !ok && len(c.topics) >= c.h.opts.MaxSubscriptions {
+			c.replyError(in.ID, "too_many_subscriptions", "subscription limit reached")
+			return
+		}
+		c.topics[in.Topic] = struct{}{}
+		c.h.shardOf(in.Topic).cmds <- command{kind: cmdSubscribe, topic: in.Topic, client: c, since: in.Since, reqID: orNull(in.ID)}
+	case "unsubscribe":
+		if _, ok := c.topics[in.Topic]; ok {
+			delete(c.topics, in.Topic)
+			c.h.shardOf(in.Topic).cmds <- command{kind: cmdUnsubscribe, topic: in.Topic, client: c}
+		}
+		c.ack(in.ID, in.Topic)
+	case "auth":
+		c.refresh(ctx, in)
+	default:
+		c.replyError(in.ID, "unknown_type", "unknown frame type")
+	}
+}
+
+// refresh accepts a new access token for the same user and moves the
+// connection's expiry; a token for someone else is refused.
+func (c *Client) refresh(ctx context.Context, in inbound) {
+	if c.userID == "" || c.reauth == nil {
+		c.replyError(in.ID, "forbidden", "anonymous connections cannot authenticate; reconnect with a token")
+		return
+	}
+	uid, exp, err := c.reauth(ctx, in.Token)
+	if err != nil {
+		c.replyError(in.ID, "unauthorized", "token rejected")
+		return
+	}
+	if uid != c.userID {
+		c.replyError(in.ID, "forbidden", "token belongs to another user")
+		return
+	}
+	if c.expiry != nil {
+		c.expiry.Reset(time.Until(exp))
+	}
+	c.ack(in.ID, "")
+}
+
+// mayWatch checks a topic name and whether this connection may watch it.
+func (c *Client) mayWatch(topic string) (code, msg string) {
+	if id, ok := strings.CutPrefix(topic, "availability:"); ok {
+		if uuid.Validate(id) != nil {
+			return "bad_topic", "unknown topic"
+		}
+		return "", ""
+	}
+	if owner := market.TopicOwner(topic); owner != "" {
+		if c.userID == "" || owner != c.userID {
+			return "forbidden", "private topic of another user"
+		}
+		return "", ""
+	}
+	return "bad_topic", "unknown topic"
+}
+
+// subscribeFailed answers a subscribe that the shard could not complete.
+func (c *Client) subscribeFailed(topic string, id json.RawMessage, code, msg string) {
+	c.replyError(id, code, msg)
+}
+
+func (c *Client) ack(id json.RawMessage, topic string) {
+	if id == nil {
+		return
+	}
+	m := map[string]any{"type": "ack", "id": id}
+	if topic != "" {
+		m["topic"] = topic
+	}
+	c.enqueue(frame{data: mustJSON(m)})
+}
+
+func (c *Client) replyError(id json.RawMessage, code, msg string) {
+	m := map[string]any{"type": "error", "code": code, "message": msg}
+	if id != nil {
+		m["id"] = id
+	}
+	c.enqueue(frame{data: mustJSON(m)})
+}
+
+// writeLoop is the only writer of frames to the socket. It takes all queued
+// frames at once, so a burst costs one wake-up.
+func (c *Client) writeLoop(ctx context.Context) {
+	ping := time.NewTicker(c.h.opts.PingInterval)
+	defer ping.Stop()
+	var buf []frame
+	var commits []time.Time
+	for {
+		select {
+		case <-c.q.notify:
+		case <-ping.C:
+			go c.ping(ctx)
+			continue
+		case <-ctx.Done():
+			c.closeWith(statusAbnormal, "")
+		}
+		var closed bool
+		buf, closed = c.q.drain(buf)
+		if closed {
+			// Queued frames are dropped: a slow consumer or a closing node
+			// gains nothing from them, the client resumes by seq.
+			c.ws.Close(websocket.StatusCode(c.code), c.reason) //nolint:errcheck
+			return
+		}
+		commits = commits[:0]
+		for _, f := range buf {
+			wctx, cancel := context.WithTimeout(ctx, c.h.opts.WriteTimeout)
+			err := c.ws.Write(wctx, websocket.MessageText, f.data)
+			cancel()
+			if err != nil {
+				c.closeWith(statusAbnormal, "")
+				c.ws.CloseNow() //nolint:errcheck
+				return
+			}
+			if !f.ts.IsZero() {
+				commits = append(commits, f.ts)
+			}
+		}
+		c.h.metrics.wrote(len(buf), commits, time.Now())
+	}
+}
+
+func (c *Client) ping(ctx context.Context) {
+	pctx, cancel := context.WithTimeout(ctx, c.h.opts.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Ping(pctx); err != nil && !errors.Is(err, context.Canceled) {
+		c.closeWith(statusAbnormal, "")
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own maps of plain values reach here
+	}
+	return b
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// orNull keeps "no id" distinct from an id, so automatic subscriptions get no ack.
+func orNull(id json.RawMessage) json.RawMessage {
+	if len(id) == 0 {
+		return json.RawMessage("null")
+	}
+	return id
+}

@@ -1,0 +1,281 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"instainstru/market"
+)
+
+type cmdKind int
+
+const (
+	cmdEvent       cmdKind = iota // an event from the broker
+	cmdResync                     // broker (re)subscribed: fetch what may be missed
+	cmdSubscribe                  // a client subscribes, maybe with since
+	cmdUnsubscribe                // a client leaves a topic
+)
+
+type command struct {
+	kind   cmdKind
+	ev     market.Event
+	topic  string
+	client *Client
+	since  *int64
+	reqID  json.RawMessage // echoed in the ack; nil for automatic subscriptions
+}
+
+// topic is one topic's state on this node, owned by its shard goroutine.
+// last is the highest seq delivered to live subscribers: every seq up to it
+// has been fanned out exactly once, in order.
+type topic struct {
+	last int64
+	subs map[*Client]struct{}
+}
+
+// shard serialises everything that touches its topics, so ordering, dedupe
+// and the replay→live seam need no locks.
+type shard struct {
+	h      *Hub
+	cmds   chan command
+	topics map[string]*topic
+}
+
+func (s *shard) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-s.cmds:
+			switch c.kind {
+			case cmdEvent:
+				s.event(ctx, c.ev)
+			case cmdResync:
+				s.resync(ctx, c.topic)
+			case cmdSubscribe:
+				s.subscribe(ctx, c)
+			case cmdUnsubscribe:
+				s.unsubscribe(ctx, c.client, c.topic)
+			}
+		}
+	}
+}
+
+// event delivers ev if it is the next seq; an older seq is a duplicate (the
+// relay or a second publish) and is dropped; a newer one means events were
+// missed (publishes from different nodes can overtake each other), and those
+// are read from history first — any seq below a committed one is committed.
+func (s *shard) event(ctx context.Context, ev market.Event) {
+	t := s.topics[ev.Topic]
+	if t == nil || ev.Seq <= t.last {
+		return
+	}
+	if ev.Seq > t.last+1 && !s.fill(ctx, ev.Topic, t, ev.Seq-1) {
+		s.retryLater(ev.Topic)
+		return
+	}
+	s.fanout(ev.Topic, t, ev)
+}
+
+// fill delivers history (t.last, upto]; false if it could not.
+func (s *shard) fill(ctx context.Context, name string, t *topic, upto int64) bool {
+	for t.last < upto {
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		evs, err := s.h.history.EventsAfter(qctx, name, t.last, int(min(upto-t.last, 1000)))
+		cancel()
+		if err != nil || len(evs) == 0 {
+			if err != nil {
+				s.h.log.Warn("history read for gap", "topic", name, "after", t.last, "err", err)
+			}
+			return false
+		}
+		for _, e := range evs {
+			if e.Seq == t.last+1 {
+				s.fanout(name, t, e)
+			}
+		}
+	}
+	return true
+}
+
+// resync catches a topic up with everything committed, after a broker
+// (re)subscription during which events may have been published unseen.
+func (s *shard) resync(ctx context.Context, name string) {
+	t := s.topics[name]
+	if t == nil {
+		return
+	}
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	seq, err := s.h.history.TopicSeq(qctx, name)
+	cancel()
+	if err != nil {
+		s.retryLater(name)
+		return
+	}
+	if seq > t.last && !s.fill(ctx, name, t, seq) {
+		s.retryLater(name)
+	}
+}
+
+func (s *shard) retryLater(name string) {
+	time.AfterFunc(500*time.Millisecond, func() { s.cmds <- command{kind: cmdResync, topic: name} })
+}
+
+// fanout encodes ev once and queues it on every subscriber.
+func (s *shard) fanout(name string, t *topic, ev market.Event) {
+	t.last = ev.Seq
+	if len(t.subs) == 0 {
+		return
+	}
+	f := frame{data: encodeEvent(ev), ts: ev.TS}
+	for c := range t.subs {
+		c.enqueue(f)
+	}
+}
+
+// subscribe adds a client to a topic. With since, events after it are
+// replayed from history before the client joins the live set; both happen
+// here, between two events of the topic, so there is no gap or duplicate at
+// the seam. The ack follows the replay and carries the last seq sent.
+func (s *shard) subscribe(ctx context.Context, c command) {
+	cl := c.client
+	t := s.topics[c.topic]
+	if t == nil {
+		// Subscribe to the broker before reading the current seq, so every
+		// later event is either ≤ last (dropped) or arrives live.
+		bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := s.h.broker.Subscribe(bctx, c.topic); err != nil {
+			// The broker remembers the topic and subscribes on reconnect; the
+			// resync that follows fills anything missed meanwhile.
+			s.h.log.Warn("broker subscribe", "topic", c.topic, "err", err)
+		}
+		seq, err := s.h.history.TopicSeq(bctx, c.topic)
+		cancel()
+		if err != nil {
+			s.h.log.Warn("read topic seq", "topic", c.topic, "err", err)
+			s.h.broker.Unsubscribe(ctx, c.topic) //nolint:errcheck
+			cl.subscribeFailed(c.topic, c.reqID, "unavailable", "history is unavailable, retry")
+			return
+		}
+		t = &topic{last: seq, subs: map[*Client]struct{}{}}
+		s.topics[c.topic] = t
+	}
+	if c.since != nil && *c.since < t.last {
+		if !s.replay(ctx, c, t) {
+			return
+		}
+	} else if c.since != nil && *c.since > t.last {
+		// The client claims to have seen more than exists: its state is from
+		// another history (e.g. a reset database). Start it over.
+		s.h.metrics.count(resets)
+		cl.enqueue(frame{data: encodeControl("reset", nil, c.topic, t.last)})
+	}
+	if _, ok := t.subs[cl]; !ok {
+		t.subs[cl] = struct{}{}
+		s.h.metrics.addSubs(1)
+	}
+	if c.reqID != nil {
+		cl.enqueue(frame{data: encodeControl("ack", c.reqID, c.topic, t.last)})
+	}
+}
+
+// replay queues history (since, t.last] to the client, or a reset when that
+// history is gone or too long. It returns false if the client was dropped.
+func (s *shard) replay(ctx context.Context, c command, t *topic) bool {
+	cl, since := c.client, *c.since
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if t.last-since > int64(s.h.opts.ReplayLimit) {
+		s.h.metrics.count(resets)
+		return cl.enqueue(frame{data: encodeControl("reset", nil, c.topic, t.last)})
+	}
+	next := since + 1
+	for next <= t.last {
+		evs, err := s.h.history.EventsAfter(qctx, c.topic, next-1, int(min(t.last-next+1, 1000)))
+		if err != nil {
+			cl.subscribeFailed(c.topic, c.reqID, "unavailable", "history is unavailable, retry")
+			return false
+		}
+		if len(evs) == 0 || evs[0].Seq != next {
+			// Pruned past retention: the client must refetch the snapshot.
+			s.h.metrics.count(resets)
+			return cl.enqueue(frame{data: encodeControl("reset", nil, c.topic, t.last)})
+		}
+		for _, e := range evs {
+			if e.Seq != next || e.Seq > t.last {
+				break
+			}
+			if !cl.enqueue(frame{data: encodeEvent(e), ts: e.TS}) {
+				return false
+			}
+			s.h.metrics.count(replays)
+			next++
+		}
+	}
+	return true
+}
+
+func (s *shard) unsubscribe(ctx context.Context, cl *Client, name string) {
+	t := s.topics[name]
+	if t == nil {
+		return
+	}
+	if _, ok := t.subs[cl]; !ok {
+		return
+	}
+	delete(t.subs, cl)
+	s.h.metrics.addSubs(-1)
+	if len(t.subs) == 0 {
+		delete(s.topics, name)
+		bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := s.h.broker.Unsubscribe(bctx, name); err != nil {
+			s.h.log.Warn("broker unsubscribe", "topic", name, "err", err)
+		}
+	}
+}
+
+// tsLayout is RFC 3339 with microseconds, as the SPEC asks for event ts.
+const tsLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// encodeEvent builds the event frame by hand: it runs once per event per
+// node on the fan-out path, and the fields need no escaping beyond what
+// json.Marshal of the two strings gives.
+func encodeEvent(ev market.Event) []byte {
+	b := make([]byte, 0, 96+len(ev.Topic)+len(ev.Type)+len(ev.Data))
+	b = append(b, `{"type":"event","topic":`...)
+	b = appendJSONString(b, ev.Topic)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, ev.Seq, 10)
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, ev.Type)
+	b = append(b, `,"data":`...)
+	if len(ev.Data) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, ev.Data...)
+	}
+	b = append(b, `,"ts":"`...)
+	b = ev.TS.UTC().AppendFormat(b, tsLayout)
+	b = append(b, `"}`...)
+	return b
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
+// encodeControl builds ack/reset frames.
+func encodeControl(typ string, id json.RawMessage, topic string, seq int64) []byte {
+	m := struct {
+		Type  string          `json:"type"`
+		ID    json.RawMessage `json:"id,omitempty"`
+		Topic string          `json:"topic"`
+		Seq   int64           `json:"seq"`
+	}{typ, id, topic, seq}
+	b, _ := json.Marshal(m)
+	return b
+}

@@ -1,0 +1,55 @@
+package realtime
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the broker and outbox series. A nil *Metrics records nothing.
+type Metrics struct {
+	publish     prometheus.Histogram
+	outboxLag   prometheus.Gauge
+	republished prometheus.Counter
+}
+
+// NewMetrics registers the realtime series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		publish: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "instainstru_broker_publish_duration_seconds",
+			Help:    "Time to publish one committed event to the broker.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5},
+		}),
+		outboxLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "instainstru_outbox_lag_seconds",
+			Help: "Age of the oldest committed event not yet published (0 when none).",
+		}),
+		republished: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "instainstru_outbox_republished_total",
+			Help: "Events the outbox relay published because the fast path had not.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.publish, m.outboxLag, m.republished)
+	}
+	return m
+}
+
+func (m *Metrics) observePublish(d time.Duration) {
+	if m != nil {
+		m.publish.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) setLag(d time.Duration) {
+	if m != nil {
+		m.outboxLag.Set(d.Seconds())
+	}
+}
+
+func (m *Metrics) addRepublished(n int) {
+	if m != nil {
+		m.republished.Add(float64(n))
+	}
+}

@@ -1,0 +1,181 @@
+package realtime
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"instainstru/market"
+)
+
+// OutboxStore is what the publisher and relay need from the events table.
+type OutboxStore interface {
+	MarkPublished(ctx context.Context, ids []int64) error
+	Unpublished(ctx context.Context, minAge time.Duration, limit int) ([]market.Event, error)
+	OutboxLag(ctx context.Context) (time.Duration, error)
+	PruneEvents(ctx context.Context, retention time.Duration) (int64, error)
+	TryRelayLock(ctx context.Context) (release func(), ok bool, err error)
+}
+
+// Publisher is the outbox fast path: right after commit it publishes the
+// events and queues their ids to be marked published in batches (marking is
+// off the request path; if it is late the relay may publish again, which
+// the hub deduplicates by seq).
+type Publisher struct {
+	broker  Broker
+	store   OutboxStore
+	log     *slog.Logger
+	marks   chan int64
+	timeout time.Duration
+}
+
+// NewPublisher returns a publisher; call Run to mark published events.
+func NewPublisher(b Broker, s OutboxStore, log *slog.Logger) *Publisher {
+	return &Publisher{broker: b, store: s, log: log, marks: make(chan int64, 65536), timeout: 500 * time.Millisecond}
+}
+
+// PublishCommitted publishes events that were just committed. It never
+// fails the caller: whatever does not reach the broker stays unpublished in
+// the outbox and the relay sends it.
+func (p *Publisher) PublishCommitted(ctx context.Context, evs []market.Event) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+	defer cancel()
+	for _, ev := range evs {
+		if err := p.broker.Publish(ctx, ev); err != nil {
+			p.log.Warn("publish failed; relay will retry", "topic", ev.Topic, "seq", ev.Seq, "err", err)
+			continue
+		}
+		select {
+		case p.marks <- ev.ID:
+		default: // mark queue full: the relay will republish; harmless duplicate
+		}
+	}
+}
+
+// Run marks published events in batches until ctx ends, then flushes.
+func (p *Publisher) Run(ctx context.Context) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	batch := make([]int64, 0, 512)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.store.MarkPublished(fctx, batch); err != nil {
+			p.log.Warn("mark published", "n", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case id := <-p.marks:
+			batch = append(batch, id)
+			if len(batch) >= 512 {
+				flush()
+			}
+		case <-t.C:
+			flush()
+		case <-ctx.Done():
+			for {
+				select {
+				case id := <-p.marks:
+					batch = append(batch, id)
+				default:
+					flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+// Relay republishes events that were committed but not published within
+// Delay — a crash or broker outage between commit and publish loses nothing.
+// One relay is active across nodes at a time (a Postgres advisory lock);
+// the others stand by and take over when its session ends.
+type Relay struct {
+	Store     OutboxStore
+	Broker    Broker
+	Log       *slog.Logger
+	Metrics   *Metrics
+	Delay     time.Duration // how long the fast path has before the relay steps in
+	Interval  time.Duration // poll interval
+	Retention time.Duration // events older than this are pruned (history for resume)
+}
+
+// Run polls until ctx ends.
+func (r *Relay) Run(ctx context.Context) {
+	if r.Delay == 0 {
+		r.Delay = time.Second
+	}
+	if r.Interval == 0 {
+		r.Interval = 250 * time.Millisecond
+	}
+	if r.Retention == 0 {
+		r.Retention = 24 * time.Hour
+	}
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	t := time.NewTicker(r.Interval)
+	defer t.Stop()
+	lastPrune := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if release == nil {
+			rel, ok, err := r.Store.TryRelayLock(ctx)
+			if err != nil || !ok {
+				continue
+			}
+			release = rel
+			r.Log.Info("outbox relay active")
+		}
+		if err := r.Once(ctx); err != nil && ctx.Err() == nil {
+			r.Log.Warn("outbox relay", "err", err)
+			// The lock's connection may be gone; take it again next tick.
+			release()
+			release = nil
+			continue
+		}
+		if time.Since(lastPrune) > time.Minute {
+			lastPrune = time.Now()
+			if n, err := r.Store.PruneEvents(ctx, r.Retention); err == nil && n > 0 {
+				r.Log.Info("pruned events past retention", "n", n)
+			}
+		}
+	}
+}
+
+// Once publishes one batch of overdue events and updates the lag gauge.
+func (r *Relay) Once(ctx context.Context) error {
+	lag, err := r.Store.OutboxLag(ctx)
+	if err != nil {
+		return err
+	}
+	r.Metrics.setLag(lag)
+	evs, err := r.Store.Unpublished(ctx, r.Delay, 1000)
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	ids := make([]int64, 0, len(evs))
+	for _, ev := range evs {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := r.Broker.Publish(pctx, ev)
+		cancel()
+		if err != nil {
+			break // broker down: keep order, try again next tick
+		}
+		ids = append(ids, ev.ID)
+	}
+	r.Metrics.addRepublished(len(ids))
+	return r.Store.MarkPublished(ctx, ids)
+}
