@@ -1,5 +1,220 @@
 package http
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"context"
 
-func (s *Server) availabilityRoutes(r fiber.Router) {}
+	"github.com/gofiber/fiber/v2"
+
+	"instainstru/market"
+	"instainstru/store"
+)
+
+// availabilityRoutes: the public availability read and the instructor's own
+// window writes. The /instructors/me/availability… paths have two or more
+// segments after /instructors, so the single-segment GET /instructors/:id
+// never shadows them, whatever the registration order; GET
+// /instructors/:id/availability with id "me" is a 404 (not a UUID).
+func (s *Server) availabilityRoutes(r fiber.Router) {
+	manage := s.requires(market.PermAvailabilityManage)
+	r.Post("/instructors/me/availability", manage, s.addWindow)
+	r.Put("/instructors/me/availability/week", manage, s.replaceWeek)
+	r.Post("/instructors/me/availability/copy-week", manage, s.copyWeek)
+	r.Post("/instructors/me/availability/apply-pattern", manage, s.applyPattern)
+	r.Delete("/instructors/me/availability/:id", manage, s.deleteWindow)
+	r.Get("/instructors/:id/availability", s.getAvailability)
+}
+
+// committed hands events that were just committed to the broker (the fast
+// path; the outbox relay republishes anything this misses) and counts the
+// availability changes among them. The publish outlives a client that hangs
+// up: the change is committed either way.
+func (s *Server) committed(c *fiber.Ctx, evs []market.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	for _, e := range evs {
+		if e.Type == market.EventAvailabilityChanged {
+			s.metrics.availabilityChanges.Inc()
+		}
+	}
+	if s.deps.Events != nil {
+		s.deps.Events.PublishCommitted(context.WithoutCancel(c.UserContext()), evs)
+	}
+}
+
+// availabilityResponse is the GET availability shape of SPEC §4.1: a day's
+// windows carry no date of their own (the day has it).
+type availabilityResponse struct {
+	InstructorID string        `json:"instructor_id"`
+	Timezone     string        `json:"timezone"`
+	Seq          int64         `json:"seq"`
+	Days         []dayResponse `json:"days"`
+}
+
+type dayResponse struct {
+	Date    string            `json:"date"`
+	Windows []windowResponse  `json:"windows"`
+	Open    []market.Interval `json:"open"`
+}
+
+type windowResponse struct {
+	ID    string `json:"id"`
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+func newAvailabilityResponse(a *market.Availability) availabilityResponse {
+	out := availabilityResponse{InstructorID: a.InstructorID, Timezone: a.Timezone, Seq: a.Seq,
+		Days: make([]dayResponse, 0, len(a.Days))}
+	for _, d := range a.Days {
+		day := dayResponse{Date: d.Date, Windows: make([]windowResponse, 0, len(d.Windows)), Open: d.Open}
+		if day.Open == nil {
+			day.Open = []market.Interval{}
+		}
+		for _, w := range d.Windows {
+			day.Windows = append(day.Windows, windowResponse{ID: w.ID, Start: w.Start, End: w.End})
+		}
+		out.Days = append(out.Days, day)
+	}
+	return out
+}
+
+// getAvailability is GET /instructors/{id}/availability?from=&to= (public):
+// per day windows and open intervals, and the topic seq to subscribe from.
+func (s *Server) getAvailability(c *fiber.Ctx) error {
+	id, err := parseUUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	for _, q := range []string{"from", "to"} {
+		if c.Query(q) == "" {
+			fields[q] = "is required (YYYY-MM-DD)"
+		}
+	}
+	if len(fields) > 0 {
+		return market.ValidationError(fields)
+	}
+	a, err := s.deps.DB.Availability(c.UserContext(), id, c.Query("from"), c.Query("to"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(newAvailabilityResponse(a))
+}
+
+type windowRequest struct {
+	Date  string `json:"date" validate:"required"`
+	Start string `json:"start" validate:"required"`
+	End   string `json:"end" validate:"required"`
+}
+
+// addWindow is POST /instructors/me/availability → 201 the window.
+func (s *Server) addWindow(c *fiber.Ctx) error {
+	var req windowRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	w, evs, err := s.deps.DB.AddWindow(c.UserContext(), currentUser(c).ID, req.Date,
+		store.WindowInput{Start: req.Start, End: req.End}, nil)
+	if err != nil {
+		return err
+	}
+	s.committed(c, evs)
+	return c.Status(fiber.StatusCreated).JSON(w)
+}
+
+// deleteWindow is DELETE /instructors/me/availability/{id} → 204.
+func (s *Server) deleteWindow(c *fiber.Ctx) error {
+	id, err := parseUUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	evs, err := s.deps.DB.DeleteWindow(c.UserContext(), currentUser(c).ID, id, nil)
+	if err != nil {
+		return err
+	}
+	s.committed(c, evs)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type intervalRequest struct {
+	Start string `json:"start" validate:"required"`
+	End   string `json:"end" validate:"required"`
+}
+
+type weekDayRequest struct {
+	Date    string            `json:"date" validate:"required"`
+	Windows []intervalRequest `json:"windows" validate:"max=96,dive"`
+}
+
+type weekRequest struct {
+	WeekStart string           `json:"week_start" validate:"required"`
+	Days      []weekDayRequest `json:"days" validate:"required,max=7,dive"`
+}
+
+// replaceWeek is PUT /instructors/me/availability/week: the week holds
+// exactly the days of the body (absent days are cleared), all or nothing;
+// 200 with the week in the GET availability shape.
+func (s *Server) replaceWeek(c *fiber.Ctx) error {
+	var req weekRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	days := make([]store.DayInput, 0, len(req.Days))
+	for _, d := range req.Days {
+		day := store.DayInput{Date: d.Date}
+		for _, w := range d.Windows {
+			day.Windows = append(day.Windows, store.WindowInput{Start: w.Start, End: w.End})
+		}
+		days = append(days, day)
+	}
+	a, evs, err := s.deps.DB.ReplaceWeek(c.UserContext(), currentUser(c).ID, req.WeekStart, days, nil)
+	if err != nil {
+		return err
+	}
+	s.committed(c, evs)
+	return c.JSON(newAvailabilityResponse(a))
+}
+
+type copyWeekRequest struct {
+	SourceWeekStart string `json:"source_week_start" validate:"required"`
+	TargetWeekStart string `json:"target_week_start" validate:"required"`
+}
+
+// copyWeek is POST /instructors/me/availability/copy-week: the target week
+// becomes a copy of the source week, weekday by weekday; 200 with the
+// target week.
+func (s *Server) copyWeek(c *fiber.Ctx) error {
+	var req copyWeekRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	a, evs, err := s.deps.DB.CopyWeek(c.UserContext(), currentUser(c).ID, req.SourceWeekStart, req.TargetWeekStart, nil)
+	if err != nil {
+		return err
+	}
+	s.committed(c, evs)
+	return c.JSON(newAvailabilityResponse(a))
+}
+
+type applyPatternRequest struct {
+	SourceWeekStart string `json:"source_week_start" validate:"required"`
+	From            string `json:"from" validate:"required"`
+	To              string `json:"to" validate:"required"`
+}
+
+// applyPattern is POST /instructors/me/availability/apply-pattern: every
+// date of [from, to] (≤ 90 days) gets the windows of the same weekday of
+// the source week; 200 with the range.
+func (s *Server) applyPattern(c *fiber.Ctx) error {
+	var req applyPatternRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	a, evs, err := s.deps.DB.ApplyPattern(c.UserContext(), currentUser(c).ID, req.SourceWeekStart, req.From, req.To, nil)
+	if err != nil {
+		return err
+	}
+	s.committed(c, evs)
+	return c.JSON(newAvailabilityResponse(a))
+}

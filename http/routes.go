@@ -1,17 +1,69 @@
 package http
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/go-playground/validator/v10"
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/crypto/bcrypt"
+)
 
-// routes registers every route. Each area registers its own group.
+// restState is what the REST handlers share for the server's lifetime: the
+// one validator, the rate limiters (whose counters must outlive a request)
+// and the auth settings. Built once in routes().
+type restState struct {
+	validate   *validator.Validate
+	bcryptCost int
+	// dummyHash is compared against when a login names no account, so both
+	// paths cost one bcrypt check.
+	dummyHash []byte
+
+	registerIPLimit   fiber.Handler
+	loginIPLimit      fiber.Handler
+	loginAccountLimit fiber.Handler
+}
+
+func (s *Server) newRestState() *restState {
+	cost := s.cfg.BcryptCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("not-a-real-password"), cost)
+	if err != nil {
+		// Only an out-of-range cost fails; fall back to the default so login
+		// still refuses unknown accounts in constant-ish time.
+		cost = bcrypt.DefaultCost
+		dummy, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), cost) //nolint:errcheck // default cost is valid
+	}
+	storage := s.limiterStorage()
+	return &restState{
+		validate:          newValidator(),
+		bcryptCost:        cost,
+		dummyHash:         dummy,
+		registerIPLimit:   s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, clientIP, false),
+		loginIPLimit:      s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, clientIP, false),
+		loginAccountLimit: s.newLimiter(storage, "login-account-failures", s.cfg.LoginFailuresPerAccountPerMinute, loginAccountKey, true),
+	}
+}
+
+// routes registers every route. Middleware order: recover → request id →
+// metrics → access log, so a panic anywhere still gets an id and a JSON 500.
 func (s *Server) routes() {
+	s.rest = s.newRestState()
+	s.app.Use(s.recoverer())
+	s.app.Use(s.requestIDMiddleware())
+	// METRICS: request duration / in-flight (http/metrics.go). Outside the
+	// access log, which renders errors first, so both see the final status.
+	s.app.Use(s.httpMetrics())
+	s.app.Use(s.accessLog())
+
 	s.opsRoutes()
+	s.app.Get("/openapi.json", s.openAPI)
 	api := s.app.Group("/api/v1")
+	s.authRoutes(api)
+	s.catalogRoutes(api)
+	s.instructorRoutes(api)
+	s.userRoutes(api)
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
 	s.realtimeRoutes(api)
 	s.staticRoutes(s.app)
-}
-
-func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	return c.Status(500).JSON(fiber.Map{"error": fiber.Map{"code": "internal", "message": "internal error"}})
 }

@@ -94,6 +94,10 @@ func New(cfg Config, deps Deps) *Server {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
 	})
+	// Hijacked WebSocket conns are closed by us (ws.go): with fasthttp's
+	// default their Close is a no-op until the hijack handler returns, so a
+	// connection the hub gives up on could never unblock its reader.
+	s.app.Server().KeepHijackedConns = true
 	s.routes()
 	return s
 }

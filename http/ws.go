@@ -164,6 +164,7 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 	log := s.log.With("request_id", id.RequestID, "user_id", id.UserID, "auth", id.Auth)
 	c.Context().HijackSetNoResponse(true)
 	c.Context().Hijack(func(conn net.Conn) {
+		defer conn.Close() // KeepHijackedConns: closing is ours (server.go)
 		w := &hijackWriter{conn: conn, header: nethttp.Header{}}
 		ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
 			CompressionMode:    websocket.CompressionDisabled,

@@ -1,0 +1,236 @@
+package http
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/crypto/bcrypt"
+
+	"instainstru/market"
+	"instainstru/store"
+)
+
+// Password length is counted in bytes: bcrypt reads at most 72.
+const (
+	minPasswordBytes = 8
+	maxPasswordBytes = 72
+)
+
+func (s *Server) authRoutes(r fiber.Router) {
+	st := s.rest
+	r.Post("/auth/register", st.registerIPLimit, s.register)
+	r.Post("/auth/login", st.loginIPLimit, st.loginAccountLimit, s.respondErrors, s.login)
+	r.Post("/auth/refresh", s.refresh)
+	r.Post("/auth/logout", s.logout)
+	r.Get("/auth/me", s.authenticated(), s.me)
+}
+
+type registerRequest struct {
+	Email    string `json:"email" validate:"required,max=254,email"`
+	Password string `json:"password" validate:"required"`
+	FullName string `json:"full_name" validate:"required,max=200"`
+	Role     string `json:"role" validate:"required,oneof=student instructor"`
+}
+
+type loginRequest struct {
+	Email    string `json:"email" validate:"required,max=254"`
+	Password string `json:"password" validate:"required,max=1024"`
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token" validate:"required,max=256"`
+}
+
+// userView is the "user" object of the auth responses (SPEC §4.1).
+type userView struct {
+	ID       string   `json:"id"`
+	Email    string   `json:"email"`
+	FullName string   `json:"full_name"`
+	Roles    []string `json:"roles"`
+}
+
+func newUserView(u *market.User) userView {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return userView{ID: u.ID, Email: u.Email, FullName: u.FullName, Roles: roles}
+}
+
+// tokenResponse is what register, login and refresh return.
+type tokenResponse struct {
+	AccessToken  string   `json:"access_token"`
+	RefreshToken string   `json:"refresh_token"`
+	TokenType    string   `json:"token_type"`
+	ExpiresIn    int      `json:"expires_in"`
+	User         userView `json:"user"`
+}
+
+// meResponse is GET /auth/me: the user with roles, and the permissions
+// those roles grant.
+type meResponse struct {
+	User        meUser   `json:"user"`
+	Roles       []string `json:"roles"`
+	Permissions []string `json:"permissions"`
+}
+
+type meUser struct {
+	userView
+	Permissions []string  `json:"permissions"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func (s *Server) register(c *fiber.Ctx) error {
+	var req registerRequest
+	// Normalise before validating, so " Bob@X.com " is accepted as bob@x.com.
+	if err := s.decodeOnly(c, &req); err != nil {
+		return err
+	}
+	req.Email = strings.ToLower(strings.TrimSpace(req.Email))
+	req.FullName = strings.TrimSpace(req.FullName)
+	fields := map[string]string{}
+	if err := s.validate(&req); err != nil && !mergeValidation(fields, err) {
+		return err
+	}
+	if _, bad := fields["password"]; !bad && (len(req.Password) < minPasswordBytes || len(req.Password) > maxPasswordBytes) {
+		fields["password"] = fmt.Sprintf("must be %d to %d bytes long", minPasswordBytes, maxPasswordBytes)
+	}
+	if _, bad := fields["full_name"]; !bad && utf8.RuneCountInString(req.FullName) > 200 {
+		fields["full_name"] = "must be at most 200 characters"
+	}
+	if len(fields) > 0 {
+		return market.ValidationError(fields)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), s.rest.bcryptCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	u, err := s.deps.DB.CreateUser(c.UserContext(), store.NewUser{
+		Email: req.Email, PasswordHash: string(hash), FullName: req.FullName, Role: req.Role,
+	})
+	if err != nil {
+		return err
+	}
+	resp, err := s.issueTokens(c, u)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(resp)
+}
+
+func (s *Server) login(c *fiber.Ctx) error {
+	var req loginRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	u, hash, err := s.deps.DB.UserByEmail(c.UserContext(), req.Email)
+	if err != nil && market.ErrorCode(err) != market.ENOTFOUND {
+		return err
+	}
+	if u == nil {
+		// Spend the same time as a real check so response timing does not
+		// reveal which emails have accounts.
+		_ = bcrypt.CompareHashAndPassword(s.rest.dummyHash, []byte(req.Password)) //nolint:errcheck // timing only
+		return errBadCredentials()
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) != nil {
+		return errBadCredentials()
+	}
+	resp, err := s.issueTokens(c, u)
+	if err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}
+
+func errBadCredentials() error {
+	return &market.Error{Code: market.EUNAUTHORIZED, Message: "invalid email or password"}
+}
+
+// refresh spends a refresh token and returns a new pair (rotation). A token
+// presented twice revokes its whole family: see store.RotateRefreshToken.
+func (s *Server) refresh(c *fiber.Ctx) error {
+	var req refreshRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	raw, hash, err := newRefreshToken()
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	userID, err := s.deps.DB.RotateRefreshToken(ctx, hashRefreshToken(req.RefreshToken), hash, time.Now().Add(s.cfg.RefreshTTL))
+	if err != nil {
+		return err
+	}
+	u, err := s.deps.DB.UserByID(ctx, userID)
+	if err != nil {
+		if market.ErrorCode(err) == market.ENOTFOUND {
+			return &market.Error{Code: market.EUNAUTHORIZED, Message: "invalid refresh token"}
+		}
+		return err
+	}
+	access, exp, err := s.issueAccessToken(u.ID)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(tokenResponse{AccessToken: access, RefreshToken: raw, TokenType: "Bearer",
+		ExpiresIn: expiresIn(exp), User: newUserView(u)})
+}
+
+// logout revokes the family of the given refresh token. It answers 204 even
+// for unknown tokens, so logging out twice is harmless.
+func (s *Server) logout(c *fiber.Ctx) error {
+	var req refreshRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	if err := s.deps.DB.RevokeRefreshFamily(c.UserContext(), hashRefreshToken(req.RefreshToken)); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) me(c *fiber.Ctx) error {
+	u := currentUser(c)
+	perms := u.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
+	v := newUserView(u)
+	return c.JSON(meResponse{
+		User:        meUser{userView: v, Permissions: perms, CreatedAt: u.CreatedAt},
+		Roles:       v.Roles,
+		Permissions: perms,
+	})
+}
+
+// issueTokens starts a new refresh family for u and signs an access token.
+func (s *Server) issueTokens(c *fiber.Ctx, u *market.User) (tokenResponse, error) {
+	access, exp, err := s.issueAccessToken(u.ID)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	raw, hash, err := newRefreshToken()
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if err := s.deps.DB.CreateRefreshToken(c.UserContext(), u.ID, hash, time.Now().Add(s.cfg.RefreshTTL)); err != nil {
+		return tokenResponse{}, err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return tokenResponse{AccessToken: access, RefreshToken: raw, TokenType: "Bearer",
+		ExpiresIn: expiresIn(exp), User: newUserView(u)}, nil
+}
+
+func expiresIn(exp time.Time) int {
+	n := int(time.Until(exp).Round(time.Second).Seconds())
+	if n < 0 {
+		return 0
+	}
+	return n
+}

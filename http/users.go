@@ -1,0 +1,108 @@
+package http
+
+import (
+	"encoding/base64"
+	"slices"
+
+	"github.com/gofiber/fiber/v2"
+
+	"instainstru/market"
+	"instainstru/store"
+)
+
+// userRoutes is the admin's user management; every route needs users:manage.
+func (s *Server) userRoutes(r fiber.Router) {
+	manage := s.requires(market.PermUsersManage)
+	r.Get("/admin/users", manage, s.listUsers)
+	r.Patch("/admin/users/:id", manage, s.setUserRoles)
+	r.Delete("/admin/users/:id", manage, s.deleteUser)
+}
+
+// adminUserView is a user as the admin sees it.
+type adminUserView struct {
+	userView
+	Permissions []string `json:"permissions"`
+	CreatedAt   string   `json:"created_at"`
+}
+
+func newAdminUserView(u *market.User) adminUserView {
+	perms := u.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
+	return adminUserView{userView: newUserView(u), Permissions: perms, CreatedAt: u.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00")}
+}
+
+type userListResponse struct {
+	Items      []adminUserView `json:"items"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+func (s *Server) listUsers(c *fiber.Ctx) error {
+	limit, err := queryLimit(c)
+	if err != nil {
+		return err
+	}
+	q, err := queryText(c, "q", 200)
+	if err != nil {
+		return err
+	}
+	after := ""
+	if cur := c.Query("cursor"); cur != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cur)
+		if err != nil || !validText(string(b)) {
+			return market.ValidationError(map[string]string{"cursor": "is not a cursor this server issued"})
+		}
+		after = string(b)
+	}
+	users, more, err := s.deps.DB.ListUsers(c.UserContext(), store.UserPage{Query: q, AfterEmail: after, Limit: limit})
+	if err != nil {
+		return err
+	}
+	resp := userListResponse{Items: make([]adminUserView, 0, len(users))}
+	for i := range users {
+		resp.Items = append(resp.Items, newAdminUserView(&users[i]))
+	}
+	if more && len(users) > 0 {
+		next := base64.RawURLEncoding.EncodeToString([]byte(users[len(users)-1].Email))
+		resp.NextCursor = &next
+	}
+	return c.JSON(resp)
+}
+
+type setRolesRequest struct {
+	Roles []string `json:"roles" validate:"required,min=1,max=3,unique,dive,oneof=student instructor admin"`
+}
+
+func (s *Server) setUserRoles(c *fiber.Ctx) error {
+	id, err := parseUUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var req setRolesRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	if id == currentUser(c).ID && !slices.Contains(req.Roles, market.RoleAdmin) {
+		return market.ValidationError(map[string]string{"roles": "you cannot remove your own admin role"})
+	}
+	u, err := s.deps.DB.SetUserRoles(c.UserContext(), id, req.Roles)
+	if err != nil {
+		return err
+	}
+	return c.JSON(newAdminUserView(u))
+}
+
+func (s *Server) deleteUser(c *fiber.Ctx) error {
+	id, err := parseUUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if id == currentUser(c).ID {
+		return market.ValidationError(map[string]string{"id": "you cannot delete your own account here"})
+	}
+	if err := s.deps.DB.DeleteUser(c.UserContext(), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

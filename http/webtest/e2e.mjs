@@ -1,0 +1,327 @@
+// End-to-end test of the hub's live web page in headless Debian Chromium.
+//
+// Three browser contexts on one hub node: john (student, desktop) watches
+// Sarah's week; sarah (instructor) is on her own page; emma (student, phone
+// size) books one of the slots john sees with the keyboard. It asserts that
+// john's slot disappears and sarah's booking toast appears within 1 s, then
+// covers the rest of the live loop: an availability edit, a cancel, the
+// reconnect indicator and resume-by-seq after a lost connection, and a
+// reschedule. Latencies are measured with Date.now() on both sides (same host
+// clock) and printed; screenshots go to $ARTIFACTS.
+//
+// Env: HUBD_BIN (built binary), HTTP_PORT, ARTIFACTS; the hub's own env
+// (DATABASE_URL, APP_ENV, JWT_SECRET…) is inherited. This script starts the
+// node itself so it can stop and restart it, and writes its pid to
+// $HUBD_PIDFILE so run.sh can always kill it.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const PORT = process.env.HTTP_PORT;
+const BASE = `http://127.0.0.1:${PORT}`;
+const ART = process.env.ARTIFACTS || 'artifacts/e2e';
+const LIMIT_MS = 1000;
+const PASSWORD = 'TestPassword123!';
+mkdirSync(ART, { recursive: true });
+
+// ---------- the hub node ----------
+let hub = null;
+async function startHub() {
+  hub = spawn(process.env.HUBD_BIN, ['serve'], { env: { ...process.env, HTTP_ADDR: `127.0.0.1:${PORT}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  hub.stdout.on('data', (d) => log.push(d)); hub.stderr.on('data', (d) => log.push(d));
+  hub.log = log;
+  if (process.env.HUBD_PIDFILE) writeFileSync(process.env.HUBD_PIDFILE, String(hub.pid));
+  const deadline = Date.now() + 30000;
+  while (Date.now() < deadline) {
+    if (hub.exitCode != null) throw new Error('hubd exited: ' + Buffer.concat(log).toString().slice(-2000));
+    try { if ((await fetch(BASE + '/ready')).ok) return; } catch { /* not listening yet */ }
+    await sleep(100);
+  }
+  throw new Error('hubd not ready in 30 s');
+}
+async function stopHub() {
+  if (!hub || hub.exitCode != null) return;
+  const p = hub;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await Promise.race([exited, sleep(10000)]);
+  if (p.exitCode == null) p.kill('SIGKILL');
+  writeFileSync(`${ART}/hubd-${p.pid}.log`, Buffer.concat(p.log));
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------- tiny test runner ----------
+let passed = 0, failed = 0;
+const latencies = {};
+function check(name, ok, info = '') {
+  if (ok) { passed++; console.log(`ok   ${name}${info ? ' — ' + info : ''}`); } else { failed++; console.log(`FAIL ${name}${info ? ' — ' + info : ''}`); }
+  return ok;
+}
+function must(name, ok, info) { if (!check(name, ok, info)) throw new Error(name); }
+
+async function rest(method, path, token, body, headers = {}) {
+  const res = await fetch(BASE + '/api/v1' + path, {
+    method, body: body && JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}), ...headers },
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+const login = async (email) => (await rest('POST', '/auth/login', null, { email, password: PASSWORD })).body;
+
+// ---------- browser helpers ----------
+const pageErrors = [];
+async function openPage(browser, name, opts = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  // Refused or offline requests are what steps 4 and 5 cause on purpose.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED/.test(m.text())) pageErrors.push(`${name} console: ${m.text()}`);
+  });
+  page.on('dialog', (d) => d.accept());
+  // Record every pushed event frame with its receive time, to measure
+  // commit (event ts) → browser receipt.
+  page.frames = []; page.sent = [];
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', ({ payload }) => {
+      const at = Date.now();
+      try { page.frames.push({ ...JSON.parse(payload), at }); } catch { /* ignore */ }
+    });
+    ws.on('framesent', ({ payload }) => { try { page.sent.push({ ...JSON.parse(payload), at: Date.now() }); } catch { /* ignore */ } });
+  });
+  page.ctxName = name;
+  return page;
+}
+
+async function signIn(page, email) {
+  await page.goto(BASE + '/#/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await waitLive(page);
+}
+// tapFrames records, inside the page, when each event frame reached the
+// app's handler, for commit (event ts) → receipt latency without the CDP hop.
+const tapFrames = (page) => page.evaluate(() => {
+  window.__recv = [];
+  const orig = live.onFrame.bind(live);
+  live.onFrame = (f) => { if (f.type === 'event') window.__recv.push({ topic: f.topic, seq: f.seq, event: f.event, ts: f.ts, at: Date.now() }); orig(f); };
+});
+async function commitLagInPage(page, event) {
+  const f = (await page.evaluate(() => window.__recv)).filter((x) => x.event === event).at(-1);
+  return f ? f.at - Date.parse(f.ts) : null;
+}
+const waitLive = (page, timeout = 10000) => page.waitForSelector('#conn[data-state="live"]', { timeout });
+const weekReady = (page) => page.waitForSelector('#week[aria-busy="false"] .day', { timeout: 10000 });
+
+// whenGone/whenShown arm an observer in the page before the action, so the
+// time recorded is the first DOM state that shows the change.
+async function arm(page, key, selector, want) {
+  await page.evaluate(([key, selector, want]) => {
+    window.__waits = window.__waits || {};
+    window.__waits[key] = new Promise((resolve) => {
+      const test = () => (document.querySelector(selector) != null) === want;
+      if (test()) return resolve(Date.now());
+      const mo = new MutationObserver(() => { if (test()) { mo.disconnect(); resolve(Date.now()); } });
+      mo.observe(document.body, { childList: true, subtree: true, attributes: true });
+    });
+  }, [key, selector, want]);
+}
+async function waited(page, key, t0, timeoutMs = 5000) {
+  const at = await page.evaluate(([key, ms]) => Promise.race([window.__waits[key], new Promise((r) => setTimeout(() => r(null), ms))]), [key, timeoutMs]);
+  return at == null ? null : at - t0;
+}
+const slotSel = (date, start) => `.slot[data-date="${date}"][data-start="${start}"]`;
+
+function commitLag(page, pred) {
+  const f = page.frames.filter((x) => x.type === 'event' && pred(x)).at(-1);
+  return f ? f.at - Date.parse(f.ts) : null;
+}
+function record(name, ms) { (latencies[name] = latencies[name] || []).push(ms); }
+
+// ---------- the scenario ----------
+async function main() {
+  await startHub();
+  const root = await fetch(BASE + '/');
+  check('GET / serves the page', root.ok && root.headers.get('content-type').startsWith('text/html'), root.headers.get('content-type'));
+  check('the page has a Content-Security-Policy', /default-src 'self'/.test(root.headers.get('content-security-policy') || ''));
+
+  const sarah = await login('sarah.chen@example.com');
+  must('sarah can sign in over REST', sarah?.user?.id, JSON.stringify(sarah).slice(0, 200));
+  const sarahId = sarah.user.id;
+
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    // Playwright gives every launch a fresh temporary --user-data-dir.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const ins = await openPage(browser, 'sarah');
+    const john = await openPage(browser, 'john');
+    const emma = await openPage(browser, 'emma', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+
+    await signIn(ins, 'sarah.chen@example.com');
+    must('instructor lands on her page', await ins.evaluate(() => location.hash) === '#/teach');
+    await ins.waitForSelector('.day-edit');
+
+    // John finds Sarah through the search box and opens her week.
+    await signIn(john, 'john.smith@example.com');
+    await john.getByLabel('Search instructors').fill('Sarah Chen');
+    await john.getByRole('button', { name: 'Search' }).click();
+    await john.getByRole('link', { name: 'Sarah Chen' }).first().click();
+    await weekReady(john);
+    check('john sees the live indicator', await john.textContent('#conn') === 'Live');
+
+    // Next week: every day is in the future, whatever day the test runs.
+    await john.getByRole('button', { name: 'Next week →' }).click();
+    await weekReady(john);
+    await signIn(emma, 'emma.johnson@example.com');
+    await emma.goto(`${BASE}/#/instructors/${sarahId}`);
+    await weekReady(emma);
+    await emma.getByRole('button', { name: 'Next week →' }).click();
+    await weekReady(emma);
+    await ins.getByRole('button', { name: 'Next →' }).click();
+    await ins.waitForFunction((w) => document.querySelector('.day-edit')?.dataset.date === w, await john.getAttribute('#week', 'data-week-start'));
+
+    await Promise.all([tapFrames(john), tapFrames(ins)]);
+    const johnSlots = await john.$$eval('.slot', (bs) => bs.map((b) => b.dataset.date + ' ' + b.dataset.start));
+    must('john sees open slots in Sarah\'s week', johnSlots.length > 0, `${johnSlots.length} slots`);
+    const [date, start] = (await emma.$$eval('.slot', (bs) => bs.map((b) => [b.dataset.date, b.dataset.start]))).find(([d, s]) => johnSlots.includes(d + ' ' + s));
+    must('emma and john see the same slot', date && start, `${date} ${start}`);
+
+    // 1. Emma books with the keyboard; john's slot goes and sarah gets a toast.
+    await arm(john, 'gone', slotSel(date, start), false);
+    await arm(ins, 'toast', '.toast[data-kind="booking"]', true);
+    await arm(emma, 'mine', '.toast[data-kind="success"]', true);
+    await emma.focus(slotSel(date, start));
+    const t0 = Date.now();
+    await emma.keyboard.press('Enter');
+    const goneMs = await waited(john, 'gone', t0), toastMs = await waited(ins, 'toast', t0), mineMs = await waited(emma, 'mine', t0);
+    record('book → slot gone on watcher', goneMs); record('book → instructor toast', toastMs);
+    check('emma gets an instant confirmation', mineMs != null, `${mineMs} ms`);
+    check(`john's slot ${date} ${start} disappears within ${LIMIT_MS} ms`, goneMs != null && goneMs <= LIMIT_MS, `${goneMs} ms`);
+    check(`sarah's booking toast appears within ${LIMIT_MS} ms`, toastMs != null && toastMs <= LIMIT_MS, `${toastMs} ms`);
+    check('the toast is announced (aria-live region)', await ins.getAttribute('#toasts', 'aria-live') === 'polite');
+    check('sarah\'s live feed lists the booking', await ins.locator('#feed li[data-event="New booking"]').count() >= 1);
+    record('commit → watcher frame (CDP)', commitLag(john, (f) => f.event === 'availability.changed'));
+    record('commit → instructor frame (CDP)', commitLag(ins, (f) => f.event === 'booking.created'));
+    record('commit → watcher app handler', await commitLagInPage(john, 'availability.changed'));
+    record('commit → instructor app handler', await commitLagInPage(ins, 'booking.created'));
+    await john.screenshot({ path: `${ART}/student.png`, fullPage: true });
+    await ins.screenshot({ path: `${ART}/instructor.png`, fullPage: true });
+    await emma.screenshot({ path: `${ART}/student-phone.png`, fullPage: false });
+
+    // 2. Sarah adds evening time on a day; john's grid grows without a refetch.
+    const day = await ins.$$eval('.day-edit', (fs) => fs.find((f) => [...f.querySelectorAll('input')].every((i, k) => k % 2 ? i.value <= '20:00' : true))?.dataset.date);
+    must('a day is free after 20:00 to add time', day, day);
+    const fs = ins.locator(`.day-edit[data-date="${day}"]`);
+    await fs.getByRole('button', { name: '+ Add time' }).click();
+    await fs.locator('li').last().locator('input').first().fill('21:00');
+    await fs.locator('li').last().locator('input').last().fill('23:00');
+    await arm(john, 'added', slotSel(day, '21:00'), true);
+    const t1 = Date.now();
+    await ins.getByRole('button', { name: 'Save week' }).click();
+    const addedMs = await waited(john, 'added', t1);
+    record('availability edit → watcher grid', addedMs);
+    check(`sarah's new window shows on john's grid within ${LIMIT_MS} ms`, addedMs != null && addedMs <= LIMIT_MS, `${addedMs} ms`);
+
+    // 3. Emma cancels from My Lessons; the slot comes back for john.
+    await emma.goto(`${BASE}/#/lessons`);
+    const lesson = emma.locator('.lesson', { hasText: `${start}–` }).first();
+    await lesson.waitFor();
+    await arm(john, 'back', slotSel(date, start), true);
+    await arm(ins, 'cancel', '#feed li[data-event="Cancelled"]', true);
+    const t2 = Date.now();
+    await lesson.getByRole('button', { name: 'Cancel' }).click();
+    const backMs = await waited(john, 'back', t2), cancelMs = await waited(ins, 'cancel', t2);
+    record('cancel → slot back on watcher', backMs); record('cancel → instructor feed', cancelMs);
+    check(`the cancelled slot reappears for john within ${LIMIT_MS} ms`, backMs != null && backMs <= LIMIT_MS, `${backMs} ms`);
+    check(`sarah's feed shows the cancellation within ${LIMIT_MS} ms`, cancelMs != null && cancelMs <= LIMIT_MS, `${cancelMs} ms`);
+
+    // 4. John's link dies without a close frame (offline). The heartbeat's
+    //    missing pong drops it (the timer is fast-forwarded instead of waiting
+    //    30 s), the indicator says so, a booking is made meanwhile, and on
+    //    reconnect the page resumes the topic from its last seq.
+    await john.context().setOffline(true);
+    await john.evaluate(() => { live.pongDue = 1; live.heartbeat(); });
+    const offline = await john.waitForSelector('#conn:not([data-state="live"])', { timeout: 5000 }).then(() => true, () => false);
+    check('the indicator shows the lost connection', offline, await john.textContent('#conn'));
+    const emmaTok = (await login('emma.johnson@example.com')).access_token;
+    const booked = await rest('POST', '/bookings', emmaTok,
+      { instructor_id: sarahId, instructor_service_id: await john.getAttribute('#week', 'data-service-id'), date, start_time: start, duration_minutes: Number(await john.getAttribute('#week', 'data-duration')) },
+      { 'Idempotency-Key': 'e2e-' + Date.now() });
+    must('emma books over REST while john is offline', booked.status === 201, `${booked.status} ${JSON.stringify(booked.body).slice(0, 200)}`);
+    await sleep(300);
+    check('john still shows the stale slot while offline', await john.$(slotSel(date, start)) != null);
+    await arm(john, 'resumed', slotSel(date, start), false);
+    const t3 = Date.now();
+    await john.context().setOffline(false);
+    const resumedMs = await waited(john, 'resumed', t3, 20000);
+    check('after reconnecting, john\'s grid catches up', resumedMs != null, `${resumedMs} ms after the network came back`);
+    const topic = 'availability:' + sarahId;
+    const sub = john.sent.filter((f) => f.type === 'subscribe' && f.topic === topic && f.at >= t3).at(0);
+    const replayed = john.frames.find((f) => f.topic === topic && sub && f.seq === sub.since + 1 && f.at >= sub.at);
+    check('it resubscribed with since = its last seq and got the missed event replayed', sub && Number.isInteger(sub.since) && replayed,
+      sub ? `since=${sub.since}, replayed seq ${replayed?.seq}` : 'no subscribe frame');
+    await waitLive(john, 20000);
+    check('the indicator is live again', await john.textContent('#conn') === 'Live');
+
+    // 5. The hub restarts (close 1012); pages reconnect and stay live.
+    await stopHub();
+    await john.waitForSelector('#conn:not([data-state="live"])', { timeout: 10000 });
+    await startHub();
+    await Promise.all([waitLive(john, 20000), waitLive(ins, 20000)]);
+    check('both pages reconnect after a hub restart', true);
+
+    // The access token is refreshed in place: the open socket gets an auth
+    // frame (acked), so it is never closed with 4001 when the old one expires.
+    const refreshed = await ins.evaluate(() => refreshTokens());
+    await sleep(300);
+    const authFrame = ins.sent.filter((f) => f.type === 'auth').at(-1);
+    const authAck = authFrame && ins.frames.find((f) => f.id === authFrame.id && f.at >= authFrame.at);
+    check('a token refresh re-authenticates the open socket', refreshed && authAck?.type === 'ack', JSON.stringify(authAck));
+
+    // 6. Emma reschedules the lesson from My Lessons onto another open slot.
+    await emma.goto(`${BASE}/#/lessons`);
+    await emma.locator('.lesson', { hasText: `${start}–` }).first().getByRole('link', { name: 'Reschedule' }).click();
+    await weekReady(emma);
+    const wk = await john.getAttribute('#week', 'data-week-start');
+    if (await emma.getAttribute('#week', 'data-week-start') !== wk) { await emma.getByRole('button', { name: 'Next week →' }).click(); await weekReady(emma); }
+    const target = await emma.$$eval('.slot', (bs, d) => { const b = bs.find((x) => x.dataset.date !== d); return b && [b.dataset.date, b.dataset.start]; }, date);
+    must('an open slot on another day to move to', target, String(target));
+    await arm(john, 'moved', slotSel(target[0], target[1]), false);
+    await arm(john, 'freed', slotSel(date, start), true);
+    await arm(ins, 'resched', '#feed li[data-event="Rescheduled"]', true);
+    const t4 = Date.now();
+    await emma.click(slotSel(target[0], target[1]));
+    const movedMs = await waited(john, 'moved', t4), freedMs = await waited(john, 'freed', t4), reschedMs = await waited(ins, 'resched', t4);
+    record('reschedule → watcher grid', Math.max(movedMs ?? Infinity, freedMs ?? Infinity)); record('reschedule → instructor feed', reschedMs);
+    check(`a reschedule moves the slot on john's grid within ${LIMIT_MS} ms`, movedMs != null && freedMs != null && Math.max(movedMs, freedMs) <= LIMIT_MS, `${movedMs}/${freedMs} ms`);
+    check(`sarah's feed shows the reschedule within ${LIMIT_MS} ms`, reschedMs != null && reschedMs <= LIMIT_MS, `${reschedMs} ms`);
+    await emma.waitForFunction(() => location.hash.startsWith('#/lessons'));
+    await emma.screenshot({ path: `${ART}/lessons-phone.png` });
+
+    check('no script errors or CSP violations in any page', pageErrors.length === 0, pageErrors.join(' | '));
+  } finally {
+    for (const ctx of browser.contexts()) for (const p of ctx.pages()) await p.screenshot({ path: `${ART}/final-${p.ctxName}.png` }).catch(() => {});
+    await browser.close();
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  failed++;
+  console.log('FAIL ' + (e.stack || e));
+  if (pageErrors.length) console.log('page errors: ' + pageErrors.join(' | '));
+} finally {
+  await stopHub();
+}
+console.log('\nlatencies (ms, measured in the browser against the action\'s start; commit → frame from event ts):');
+for (const [k, v] of Object.entries(latencies)) console.log(`  ${k.padEnd(34)} ${v.map((x) => (x == null ? 'none' : String(x))).join(', ')}`);
+writeFileSync(`${ART}/latencies.json`, JSON.stringify(latencies, null, 2));
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

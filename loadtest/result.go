@@ -1,0 +1,483 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/bits"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Result is everything one run measured; -json writes it whole.
+type Result struct {
+	Scenario   string         `json:"scenario"`
+	RunID      string         `json:"run_id"`
+	StartedAt  time.Time      `json:"started_at"`
+	Config     Config         `json:"config"`
+	Nodes      []string       `json:"nodes"`
+	LoadSecs   float64        `json:"load_seconds"`
+	DrainSecs  float64        `json:"drain_seconds"`
+	Warnings   []string       `json:"warnings,omitempty"`
+	Pass       bool           `json:"pass"`
+	Failures   []string       `json:"failures,omitempty"`
+	TargetsMet bool           `json:"targets_met"`
+	Targets    []TargetResult `json:"targets"`
+
+	CPU         CPUStats              `json:"cpu"`
+	Connections ConnStats             `json:"connections"`
+	Bookings    BookingStats          `json:"bookings"`
+	Delivery    DeliveryStats         `json:"delivery"`
+	Fanout      FanoutStats           `json:"fanout"`
+	Idle        *IdleStats            `json:"idle,omitempty"`
+	Latency     map[string]*Histogram `json:"latency"`
+	Errors      map[string]int64      `json:"errors"`
+	Notes       map[string]int64      `json:"notes"`
+}
+
+// CPUStats is CPU time spent during the load phase and drain, to show how
+// the two cores were shared: the generator's own (getrusage) and each
+// node's (process_cpu_seconds_total on /metrics; -1 when not readable).
+type CPUStats struct {
+	WallSecs      float64   `json:"wall_seconds"`
+	GeneratorSecs float64   `json:"generator_seconds"`
+	NodeSecs      []float64 `json:"node_seconds"`
+}
+
+// ConnStats describes connection setup.
+type ConnStats struct {
+	Requested   int     `json:"requested"`
+	Open        int     `json:"open"`
+	Failed      int     `json:"failed"`
+	SignedIn    int     `json:"signed_in"`
+	Instructors int     `json:"instructor_connections"`
+	SetupSecs   float64 `json:"setup_seconds"`
+	PerSecond   float64 `json:"setup_per_second"`
+	Reconnects  int64   `json:"reconnects"`
+	ByNode      []int   `json:"by_node"`
+}
+
+// BookingStats counts the write load.
+type BookingStats struct {
+	TargetRate       float64 `json:"target_rate"`
+	Scheduled        int64   `json:"scheduled"`
+	Sent             int64   `json:"sent"`
+	AchievedRate     float64 `json:"achieved_rate"`
+	Created          int64   `json:"created"`
+	Conflicts        int64   `json:"conflicts_409"`
+	Errors           int64   `json:"errors"`
+	NoOpenSlot       int64   `json:"skipped_no_open_slot"`
+	Dropped          int64   `json:"dropped_in_flight_limit"`
+	CancelsSent      int64   `json:"cancels_sent"`
+	Cancelled        int64   `json:"cancelled"`
+	CancelErrors     int64   `json:"cancel_errors"`
+	Gets             int64   `json:"gets"`
+	GetErrors        int64   `json:"get_errors"`
+	CleanupCancelled int     `json:"cleanup_cancelled"`
+}
+
+// DeliveryStats is the loss/duplication reconciliation.
+type DeliveryStats struct {
+	Subscriptions       int      `json:"subscriptions"`
+	SubscribesRefused   int      `json:"subscribes_refused"`
+	ExpectedEvents      int64    `json:"expected_events"`
+	ReceivedEvents      int64    `json:"received_events"`
+	Lost                int64    `json:"lost"`
+	Duplicated          int64    `json:"duplicated"`
+	BeforeAck           int64    `json:"events_before_ack"`
+	Resets              int64    `json:"resets"`
+	SkippedByReset      int64    `json:"skipped_by_reset"`
+	BookingPushExpected int64    `json:"booking_pushes_expected"`
+	BookingPushReceived int64    `json:"booking_pushes_received"`
+	BookingPushLost     int64    `json:"booking_pushes_lost"`
+	BookingPushDup      int64    `json:"booking_pushes_duplicated"`
+	BookingPushUnwanted int64    `json:"booking_pushes_unexpected"`
+	UserTopicGaps       int64    `json:"user_topic_seq_gaps"`
+	UserTopicDups       int64    `json:"user_topic_seq_dups"`
+	LossSamples         []string `json:"loss_samples,omitempty"`
+}
+
+// FanoutStats summarises per-event fan-out.
+type FanoutStats struct {
+	Events         int     `json:"events"`
+	CompleteEvents int     `json:"complete_events"`
+	AvgReceivers   float64 `json:"avg_receivers"`
+}
+
+// IdleStats is the idle-connections measurement.
+type IdleStats struct {
+	Connections int        `json:"connections"`
+	Procs       int        `json:"procs"`
+	FDLimit     uint64     `json:"fd_limit_per_proc"`
+	HoldSecs    float64    `json:"hold_seconds"`
+	Dropped     int        `json:"dropped_during_hold"`
+	Nodes       []IdleNode `json:"nodes"`
+}
+
+// IdleNode is one node's RSS before and after.
+type IdleNode struct {
+	URL              string  `json:"url"`
+	Connections      int     `json:"connections"`
+	RSSBefore        float64 `json:"rss_before_bytes"`
+	RSSAfter         float64 `json:"rss_after_bytes"`
+	BytesPerConn     float64 `json:"bytes_per_connection"`
+	ServerConnsGauge float64 `json:"server_ws_connections"`
+}
+
+// TargetResult is one checked figure.
+type TargetResult struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	Limit string `json:"limit"`
+	Pass  bool   `json:"pass"`
+}
+
+// result reconciles what every connection received against what had to
+// arrive, and assembles the Result. Readers have stopped.
+func (r *runner) result(drained time.Duration) *Result {
+	cfg := r.cfg
+	st := r.st
+	res := &Result{
+		Scenario: cfg.Scenario, RunID: cfg.RunID, StartedAt: r.setupStart, Config: cfg, Nodes: cfg.URLs,
+		LoadSecs: r.loadEnd.Sub(r.loadStart).Seconds(), DrainSecs: drained.Seconds(),
+		Latency: st.hist, Warnings: r.warnings,
+	}
+	res.Errors, res.Notes = st.snapshot()
+
+	cs := &res.Connections
+	cs.Requested = len(r.clients)
+	cs.ByNode = make([]int, len(cfg.URLs))
+	for _, c := range r.clients {
+		if c.dead {
+			cs.Failed++
+			continue
+		}
+		cs.Open++
+		cs.ByNode[c.node]++
+		if c.sess != nil && c.role == roleWatcher {
+			cs.SignedIn++
+		}
+		if c.role == roleInstructor {
+			cs.Instructors++
+		}
+	}
+	cs.SetupSecs = r.connectTime.Seconds()
+	if r.connectTime > 0 {
+		cs.PerSecond = float64(len(r.clients)) / r.connectTime.Seconds()
+	}
+	cs.Reconnects = st.reconnects.Load()
+
+	b := &res.Bookings
+	b.TargetRate = cfg.Rate
+	b.Scheduled, b.Sent, b.Created = st.scheduled.Load(), st.sent.Load(), st.created.Load()
+	b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped = st.conflicts.Load(), st.bookErrors.Load(), st.noSlot.Load(), st.dropped.Load()
+	b.CancelsSent, b.Cancelled, b.CancelErrors = st.cancelSent.Load(), st.cancelled.Load(), st.cancelErrors.Load()
+	b.Gets, b.GetErrors = st.gets.Load(), st.getErrors.Load()
+	if res.LoadSecs > 0 {
+		b.AchievedRate = float64(b.Scheduled) / res.LoadSecs
+	}
+
+	d := &res.Delivery
+	sample := func(s string) {
+		if len(d.LossSamples) < 10 {
+			d.LossSamples = append(d.LossSamples, s)
+		}
+	}
+	for _, c := range r.clients {
+		for _, s := range c.order {
+			if !s.acked {
+				if s.failed != "" || c.dead {
+					d.SubscribesRefused++
+				}
+				continue
+			}
+			d.Subscriptions++
+			final := s.track.final
+			if final > s.ackSeq {
+				d.ExpectedEvents += final - s.ackSeq
+			}
+			d.ReceivedEvents += s.received
+			lost := s.gaps
+			if s.last < final {
+				lost += final - s.last
+				sample(fmt.Sprintf("%s conn on node %d: last seq %d, topic at %d", s.topic, c.node, s.last, final))
+			}
+			for _, g := range s.gapSamples {
+				sample("gap " + g)
+			}
+			d.Lost += lost
+			d.Duplicated += s.dups
+			d.BeforeAck += s.preAck
+			d.Resets += s.resets
+			d.SkippedByReset += s.resetSkipped
+		}
+		if c.user != nil {
+			d.UserTopicGaps += c.user.gaps
+			d.UserTopicDups += c.user.dups
+			d.BookingPushDup += c.bookingDups
+		}
+	}
+	byUser := map[string][]*wsClient{}
+	for _, c := range r.clients {
+		if c.sess != nil {
+			byUser[c.sess.UserID] = append(byUser[c.sess.UserID], c)
+		}
+	}
+	for _, bk := range r.books.all() {
+		for _, c := range append(byUser[bk.instructor], byUser[bk.student]...) {
+			got := c.seen[bk.id]
+			want := uint8(pushCreated)
+			if bk.cancelled {
+				want |= pushCancelled
+			}
+			d.BookingPushExpected += int64(bits.OnesCount8(want))
+			d.BookingPushReceived += int64(bits.OnesCount8(got & want))
+			if miss := want &^ got; miss != 0 {
+				d.BookingPushLost += int64(bits.OnesCount8(miss))
+				sample(fmt.Sprintf("booking %s: %s connection on node %d missed push flags %b", bk.id, c.role, c.node, miss))
+			}
+			if !bk.cancelled && !bk.cancelLost && got&pushCancelled != 0 {
+				d.BookingPushUnwanted++
+			}
+		}
+	}
+
+	var receivers int64
+	for _, t := range r.tracks {
+		ev, complete, rc := t.fanout(st)
+		res.Fanout.Events += ev
+		res.Fanout.CompleteEvents += complete
+		receivers += rc
+	}
+	if res.Fanout.Events > 0 {
+		res.Fanout.AvgReceivers = float64(receivers) / float64(res.Fanout.Events)
+	}
+
+	res.judge()
+	return res
+}
+
+// judge decides Pass (loss, duplication, errors) and evaluates targets.
+func (res *Result) judge() {
+	d := res.Delivery
+	fail := func(cond bool, format string, a ...any) {
+		if cond {
+			res.Failures = append(res.Failures, fmt.Sprintf(format, a...))
+		}
+	}
+	fail(d.Lost > 0, "%d events lost", d.Lost)
+	fail(d.Duplicated > 0, "%d events duplicated", d.Duplicated)
+	fail(d.SkippedByReset > 0, "%d events skipped by reset (history too short)", d.SkippedByReset)
+	fail(d.BookingPushLost > 0, "%d booking pushes lost", d.BookingPushLost)
+	fail(d.BookingPushDup > 0, "%d booking pushes duplicated", d.BookingPushDup)
+	fail(d.BookingPushUnwanted > 0, "%d cancellation pushes for bookings not cancelled", d.BookingPushUnwanted)
+	fail(d.UserTopicDups > 0, "%d duplicate seqs on private topics", d.UserTopicDups)
+	fail(d.UserTopicGaps > 0, "%d missing seqs on private topics", d.UserTopicGaps)
+	var errs int64
+	for _, n := range res.Errors {
+		errs += n
+	}
+	fail(errs > 0, "%d errors (see errors by kind)", errs)
+	res.Targets = targetsFor(res)
+	res.TargetsMet = true
+	for _, t := range res.Targets {
+		if !t.Pass {
+			res.TargetsMet = false
+			if res.Config.Strict {
+				res.Failures = append(res.Failures, "target missed: "+t.Name)
+			}
+		}
+	}
+	res.Pass = len(res.Failures) == 0
+}
+
+func durTarget(name string, h *Histogram, q float64, limit time.Duration) TargetResult {
+	v := h.Quantile(q)
+	if q >= 1 {
+		v = h.Max()
+	}
+	return TargetResult{Name: name, Value: fmtDur(v), Limit: "≤ " + fmtDur(limit), Pass: h.Count() > 0 && v <= limit}
+}
+
+// targetsFor lists the SPEC §7 targets the scenario checks.
+func targetsFor(res *Result) []TargetResult {
+	L := res.Latency
+	d := res.Delivery
+	zero := TargetResult{Name: "events lost or duplicated", Value: fmt.Sprint(d.Lost + d.Duplicated + d.BookingPushLost + d.BookingPushDup + d.SkippedByReset),
+		Limit: "= 0", Pass: d.Lost+d.Duplicated+d.BookingPushLost+d.BookingPushDup+d.SkippedByReset == 0}
+	var t []TargetResult
+	switch res.Scenario {
+	case "booking-storm":
+		rate := res.Bookings.AchievedRate
+		t = append(t,
+			TargetResult{Name: "booking attempts/s sustained", Value: fmt.Sprintf("%.1f", rate),
+				Limit: fmt.Sprintf("≥ %.0f", 0.97*res.Bookings.TargetRate), Pass: rate >= 0.97*res.Bookings.TargetRate},
+			durTarget("POST /bookings p99", L[hBookingPost], 0.99, 15*time.Millisecond),
+			durTarget("GET availability p99", L[hGetAvailability], 0.99, 5*time.Millisecond),
+			durTarget("push commit→receipt cross-node p50", L[hPushCrossAll], 0.50, 2*time.Millisecond),
+			durTarget("push commit→receipt cross-node p99", L[hPushCrossAll], 0.99, 10*time.Millisecond),
+			zero)
+	case "fanout":
+		t = append(t,
+			durTarget("fan-out last delivery after commit p50", L[hFanoutLast], 0.50, 50*time.Millisecond),
+			durTarget("fan-out last delivery after commit p99", L[hFanoutLast], 0.99, 50*time.Millisecond),
+			TargetResult{Name: "events delivered to every watcher", Value: fmt.Sprintf("%d/%d", res.Fanout.CompleteEvents, res.Fanout.Events),
+				Limit: "all", Pass: res.Fanout.Events > 0 && res.Fanout.CompleteEvents == res.Fanout.Events},
+			zero)
+	case "idle-conns":
+		if res.Idle != nil {
+			for _, n := range res.Idle.Nodes {
+				t = append(t, TargetResult{Name: "server RSS per idle connection (" + n.URL + ")",
+					Value: fmt.Sprintf("%.1f KiB", n.BytesPerConn/1024), Limit: "≤ 20 KiB",
+					Pass: n.Connections > 0 && n.BytesPerConn <= 20*1024})
+			}
+		}
+	default:
+		t = append(t,
+			TargetResult{Name: "bookings created", Value: fmt.Sprint(res.Bookings.Created), Limit: "≥ 1", Pass: res.Bookings.Created > 0},
+			TargetResult{Name: "pushes received", Value: fmt.Sprint(res.Delivery.ReceivedEvents + res.Delivery.BookingPushReceived),
+				Limit: "≥ 1", Pass: res.Delivery.ReceivedEvents+res.Delivery.BookingPushReceived > 0},
+			zero)
+	}
+	return t
+}
+
+// fmtDur prints a latency compactly with three significant digits.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0"
+	case d < time.Microsecond:
+		return fmt.Sprintf("%dns", d)
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/1e3)
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/1e6)
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/1e6)
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// latencyRows are the histograms shown in the table, in order, with labels.
+var latencyRows = []struct{ key, label string }{
+	{hBookingPost, "POST /bookings (from intended start)"},
+	{hBookingService, "POST /bookings (service time only)"},
+	{hCancelPost, "POST /bookings/{id}/cancel"},
+	{hGetAvailability, "GET availability"},
+	{hPushAvailSame, "availability push, same node"},
+	{hPushAvailCross, "availability push, cross-node"},
+	{hPushBookingSame, "booking push, same node"},
+	{hPushBookingCross, "booking push, cross-node"},
+	{hPushSameAll, "all pushes, same node"},
+	{hPushCrossAll, "all pushes, cross-node"},
+	{hBookingPushInstr, "booking push to instructor"},
+	{hBookingPushStudent, "booking push to student"},
+	{hFanoutFirst, "fan-out: first receiver"},
+	{hFanoutLast, "fan-out: last receiver"},
+	{hFanoutSpread, "fan-out: first→last spread"},
+	{hConnect, "WebSocket connect (dial→welcome)"},
+	{hSubscribeAck, "subscribe → ack"},
+	{hReconnect, "reconnect"},
+}
+
+// WriteTable prints the final human-readable report.
+func (res *Result) WriteTable(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	status := "PASS"
+	if !res.Pass {
+		status = "FAIL"
+	}
+	p("")
+	p("scenario %s  run %s  nodes %s", res.Scenario, res.RunID, strings.Join(res.Nodes, ", "))
+	p("load %.1fs  drain %.2fs  result %s", res.LoadSecs, res.DrainSecs, status)
+	for _, wn := range res.Warnings {
+		p("warning: %s", wn)
+	}
+	c := res.Connections
+	if res.Idle == nil {
+		p("")
+		p("connections  %d open of %d (%d signed-in watchers, %d instructors), %d failed, by node %v", c.Open, c.Requested, c.SignedIn, c.Instructors, c.Failed, c.ByNode)
+		p("             setup %.2fs = %.0f conn/s, reconnects %d", c.SetupSecs, c.PerSecond, c.Reconnects)
+		b := res.Bookings
+		p("bookings     target %.1f/s achieved %.1f/s: %d scheduled, %d sent, %d created, %d conflicts (409), %d errors, %d no open slot, %d dropped",
+			b.TargetRate, b.AchievedRate, b.Scheduled, b.Sent, b.Created, b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped)
+		p("             cancels %d sent, %d ok, %d errors; GET availability %d (%d errors); cleanup cancelled %d",
+			b.CancelsSent, b.Cancelled, b.CancelErrors, b.Gets, b.GetErrors, b.CleanupCancelled)
+		d := res.Delivery
+		p("delivery     %d subscriptions (%d refused): expected %d events, received %d, lost %d, duplicated %d, before-ack %d, resets %d (skipped %d)",
+			d.Subscriptions, d.SubscribesRefused, d.ExpectedEvents, d.ReceivedEvents, d.Lost, d.Duplicated, d.BeforeAck, d.Resets, d.SkippedByReset)
+		p("             booking pushes expected %d, received %d, lost %d, duplicated %d, unexpected %d; private seq gaps %d dups %d",
+			d.BookingPushExpected, d.BookingPushReceived, d.BookingPushLost, d.BookingPushDup, d.BookingPushUnwanted, d.UserTopicGaps, d.UserTopicDups)
+		for _, s := range d.LossSamples {
+			p("             loss: %s", s)
+		}
+		p("fan-out      %d events, %d complete, %.1f receivers per event", res.Fanout.Events, res.Fanout.CompleteEvents, res.Fanout.AvgReceivers)
+	} else {
+		id := res.Idle
+		p("")
+		p("idle         %d connections over %d process(es) (fd limit %d each), held %.1fs, %d dropped",
+			id.Connections, id.Procs, id.FDLimit, id.HoldSecs, id.Dropped)
+		for _, n := range id.Nodes {
+			p("             %s: %d conns (server gauge %.0f), RSS %.1f → %.1f MiB = %.1f KiB per connection",
+				n.URL, n.Connections, n.ServerConnsGauge, n.RSSBefore/(1<<20), n.RSSAfter/(1<<20), n.BytesPerConn/1024)
+		}
+		p("             setup %.2fs = %.0f conn/s", c.SetupSecs, c.PerSecond)
+	}
+	p("")
+	p("%-40s %9s %9s %9s %9s %9s %9s", "latency", "count", "p50", "p90", "p99", "p99.9", "max")
+	for _, row := range latencyRows {
+		h := res.Latency[row.key]
+		if h == nil || h.Count() == 0 {
+			continue
+		}
+		p("%-40s %9d %9s %9s %9s %9s %9s", row.label, h.Count(), fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.9)),
+			fmtDur(h.Quantile(.99)), fmtDur(h.Quantile(.999)), fmtDur(h.Max()))
+	}
+	if cpu := res.CPU; cpu.WallSecs > 0 {
+		line := fmt.Sprintf("cpu          over %.1fs of load+drain: generator %.1fs (%.0f%% of a core)", cpu.WallSecs, cpu.GeneratorSecs, 100*cpu.GeneratorSecs/cpu.WallSecs)
+		for i, n := range cpu.NodeSecs {
+			if n >= 0 {
+				line += fmt.Sprintf(", node %d %.1fs (%.0f%%)", i, n, 100*n/cpu.WallSecs)
+			}
+		}
+		p("%s", line)
+	}
+	if len(res.Errors) > 0 {
+		p("")
+		p("errors by kind")
+		for _, k := range sortedKeys(res.Errors) {
+			p("  %-50s %d", k, res.Errors[k])
+		}
+	}
+	if len(res.Notes) > 0 {
+		p("")
+		p("notes (not failures)")
+		for _, k := range sortedKeys(res.Notes) {
+			p("  %-50s %d", k, res.Notes[k])
+		}
+	}
+	p("")
+	p("%-55s %12s %12s  %s", "target", "value", "limit", "")
+	for _, t := range res.Targets {
+		v := "pass"
+		if !t.Pass {
+			v = "MISS"
+		}
+		p("%-55s %12s %12s  %s", t.Name, t.Value, t.Limit, v)
+	}
+	for _, f := range res.Failures {
+		p("FAILED: %s", f)
+	}
+	p("")
+}
+
+func sortedKeys(m map[string]int64) []string {
+	k := make([]string, 0, len(m))
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}

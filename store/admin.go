@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"instainstru/market"
+)
+
+// UserPage selects live users ordered by email (unique), after the email
+// AfterEmail (keyset pagination), optionally filtered by Query, a
+// case-insensitive substring of email or name.
+type UserPage struct {
+	Query      string
+	AfterEmail string
+	Limit      int
+}
+
+// ListUsers returns up to p.Limit live users (roles and permissions filled)
+// and whether more follow.
+func (db *DB) ListUsers(ctx context.Context, p UserPage) ([]market.User, bool, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+userColumns+` FROM users u
+		WHERE u.deleted_at IS NULL
+		  AND u.email > $1
+		  AND ($2 = '' OR u.email ILIKE '%' || $3 || '%' ESCAPE '\' OR u.full_name ILIKE '%' || $3 || '%' ESCAPE '\')
+		ORDER BY u.email
+		LIMIT $4`, p.AfterEmail, p.Query, escapeLike(p.Query), p.Limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list users: %w", translate(err))
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.User, error) {
+		u, err := scanUser(r)
+		if err != nil {
+			return market.User{}, err
+		}
+		return *u, nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("list users: %w", translate(err))
+	}
+	more := len(users) > p.Limit
+	if more {
+		users = users[:p.Limit]
+	}
+	return users, more, nil
+}
+
+// SetUserRoles replaces the roles of a live user. Granting instructor
+// creates the instructor profile if missing; revoking it keeps the profile
+// (bookings reference it). Returns ENOTFOUND for unknown or deleted users
+// and EVALIDATION for unknown roles.
+func (db *DB) SetUserRoles(ctx context.Context, userID string, roles []string) (*market.User, error) {
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, userID).Scan(&one); err != nil {
+			return err
+		}
+		var known []string
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(array_agg(name), '{}') FROM roles WHERE name = ANY($1)`, roles).Scan(&known); err != nil {
+			return fmt.Errorf("check roles: %w", err)
+		}
+		for _, r := range roles {
+			if !slices.Contains(known, r) {
+				return market.ValidationError(map[string]string{"roles": "unknown role " + r})
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1 AND NOT (role = ANY($2))`, userID, roles); err != nil {
+			return fmt.Errorf("drop roles: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::varchar[])
+			ON CONFLICT DO NOTHING`, userID, roles); err != nil {
+			return fmt.Errorf("grant roles: %w", err)
+		}
+		if slices.Contains(roles, market.RoleInstructor) {
+			if _, err := tx.Exec(ctx, `INSERT INTO instructor_profiles (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, userID); err != nil {
+				return fmt.Errorf("create profile: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.UserByID(ctx, userID)
+}
+
+// DeleteUser soft-deletes a live user (deleted_at) and revokes all their
+// refresh tokens in the same transaction; their access tokens stop working
+// because every request loads the user. Returns ENOTFOUND if the user does
+// not exist or is already deleted.
+func (db *DB) DeleteUser(ctx context.Context, userID string) error {
+	return db.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL`, userID)
+		if err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return &market.Error{Code: market.ENOTFOUND, Message: "user not found"}
+		}
+		return revokeUserRefreshTokens(ctx, tx, userID)
+	})
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"instainstru/market"
+)
+
+// errRefreshRejected is the answer to every refresh token that cannot be
+// used; it never says why, so a thief learns nothing.
+func errRefreshRejected() error {
+	return &market.Error{Code: market.EUNAUTHORIZED, Message: "invalid refresh token"}
+}
+
+// CreateRefreshToken stores the hash of a new refresh token that starts a
+// family (a login or registration). Only the hash is ever stored.
+func (db *DB) CreateRefreshToken(ctx context.Context, userID string, hash []byte, expiresAt time.Time) error {
+	_, err := db.Pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+		VALUES ($1, gen_random_uuid(), $2, $3)`, userID, hash, expiresAt)
+	if err != nil {
+		return fmt.Errorf("insert refresh token: %w", translate(err))
+	}
+	return nil
+}
+
+// RotateRefreshToken spends the token whose hash is oldHash and stores
+// newHash in the same family, returning the owner's user id. A token that is
+// unknown, expired, or whose user was deleted is EUNAUTHORIZED. A token that
+// was already spent or revoked is EUNAUTHORIZED too, and its whole family is
+// revoked first (and that revocation is committed): someone replayed a token
+// that only one party should still hold. The row lock makes two concurrent
+// uses of one token count as a reuse.
+func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, expiresAt time.Time) (string, error) {
+	var userID string
+	reused := false
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var familyID string
+		var spent, expired, userLive bool
+		err := tx.QueryRow(ctx, `
+			SELECT t.user_id, t.family_id,
+			       t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL,
+			       t.expires_at <= now(),
+			       u.deleted_at IS NULL
+			FROM refresh_tokens t JOIN users u ON u.id = t.user_id
+			WHERE t.token_hash = $1
+			FOR UPDATE OF t`, oldHash).Scan(&userID, &familyID, &spent, &expired, &userLive)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errRefreshRejected()
+		}
+		if err != nil {
+			return fmt.Errorf("find refresh token: %w", err)
+		}
+		if spent {
+			reused = true
+			if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now()
+				WHERE family_id = $1 AND revoked_at IS NULL`, familyID); err != nil {
+				return fmt.Errorf("revoke family: %w", err)
+			}
+			return nil // commit the revocation, then refuse below
+		}
+		if expired || !userLive {
+			return errRefreshRejected()
+		}
+		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1`, oldHash); err != nil {
+			return fmt.Errorf("spend refresh token: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+			VALUES ($1, $2, $3, $4)`, userID, familyID, newHash, expiresAt); err != nil {
+			return fmt.Errorf("insert rotated refresh token: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if reused {
+		return "", errRefreshRejected()
+	}
+	return userID, nil
+}
+
+// RevokeRefreshFamily revokes every token of the family that hash belongs
+// to (logout). An unknown hash is not an error: logging out twice is fine.
+func (db *DB) RevokeRefreshFamily(ctx context.Context, hash []byte) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now()
+		WHERE revoked_at IS NULL
+		  AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`, hash)
+	if err != nil {
+		return fmt.Errorf("revoke refresh family: %w", translate(err))
+	}
+	return nil
+}
+
+// revokeUserRefreshTokens revokes every live refresh token of userID in tx.
+func revokeUserRefreshTokens(ctx context.Context, tx pgx.Tx, userID string) error {
+	_, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now()
+		WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+	if err != nil {
+		return fmt.Errorf("revoke user refresh tokens: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,754 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"instainstru/market"
+)
+
+// MaxRangeDays is the longest date range (inclusive) that one availability
+// read or bulk write may cover, so no request scans or rewrites an
+// unbounded stretch of the calendar.
+const MaxRangeDays = 90
+
+// Availability rules, as implemented here:
+//
+//   - Every write locks the instructor's schedule (the instructor_profiles row,
+//     FOR UPDATE) first. Bookings take the same lock, so the open time that an
+//     availability.changed event carries is computed from a state no other
+//     writer of that schedule can change before the event commits.
+//   - Days before "today" in the instructor's timezone are history: no write
+//     touches them, and naming one in a request is a validation error. Bulk
+//     writes (replace week, copy week) silently leave past days of the target
+//     week as they are.
+//   - Windows may be added, removed or shrunk under existing bookings: bookings
+//     are a separate layer and are never deleted by availability writes. The
+//     open time of the day just shrinks or grows accordingly.
+//   - A write that changes the windows of at least one day appends exactly one
+//     availability.changed event listing every changed day with its new open
+//     intervals; a write that changes nothing appends none (seq unchanged).
+
+// nowFunc returns now(), or the wall clock when now is nil. Stores take it
+// per call so that tests can place "now" before fixed calendar dates (DST).
+func nowFunc(now func() time.Time) time.Time {
+	if now == nil {
+		return time.Now()
+	}
+	return now()
+}
+
+// span is a local [start, end) of one day in minutes.
+type span = [2]market.Clock
+
+// lockSchedule takes the per-instructor lock that serialises every writer of
+// that instructor's schedule (windows and bookings) and returns their zone.
+func lockSchedule(ctx context.Context, tx pgx.Tx, instructorID string) (*time.Location, error) {
+	var tz string
+	err := tx.QueryRow(ctx, `SELECT p.timezone FROM instructor_profiles p JOIN users u ON u.id = p.user_id
+		WHERE p.user_id = $1 AND u.deleted_at IS NULL FOR UPDATE OF p`, instructorID).Scan(&tz)
+	if err != nil {
+		if market.ErrorCode(translate(err)) == market.ENOTFOUND {
+			return nil, market.Errorf(market.ENOTFOUND, "instructor not found")
+		}
+		return nil, fmt.Errorf("lock instructor schedule: %w", err)
+	}
+	return loadZone(tz)
+}
+
+func loadZone(tz string) (*time.Location, error) {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("instructor timezone %q: %w", tz, err)
+	}
+	return loc, nil
+}
+
+// localToday is the calendar date (UTC midnight) of now in loc.
+func localToday(now time.Time, loc *time.Location) time.Time {
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func dateString(d time.Time) string { return d.Format(time.DateOnly) }
+
+func addDays(d time.Time, n int) time.Time { return d.AddDate(0, 0, n) }
+
+// daysBetween is the number of days from a to b (both calendar dates).
+func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours()/24 + 0.5) }
+
+func pgClock(c market.Clock) pgtype.Time {
+	return pgtype.Time{Microseconds: int64(c) * 60_000_000, Valid: true}
+}
+
+func clockOf(t pgtype.Time) market.Clock { return market.Clock(t.Microseconds / 60_000_000) }
+
+// wallInstant is the instant of a window boundary: date+c in loc, where a
+// boundary that falls in a spring-forward gap moves to the end of the gap
+// (the first wall time that exists) and 24:00 is the next midnight.
+func wallInstant(date time.Time, c market.Clock, loc *time.Location) time.Time {
+	y, mo, d := date.Date()
+	for m := int(c); ; m += market.SlotMinutes {
+		t := time.Date(y, mo, d, 0, m, 0, 0, loc)
+		if m >= 24*60 || (t.Day() == d && t.Hour()*60+t.Minute() == m) {
+			return t
+		}
+	}
+}
+
+// busySpan is the wall-clock part of date that a booking [startsAt, endsAt)
+// covers: every existing wall time from its start whose instant (first
+// occurrence, as bookings are placed) falls before endsAt. On ordinary days
+// it is start+duration; across a DST change it follows real time, so an
+// hour-long lesson at 01:30 on fall-back day blocks 01:30–02:00 wall time
+// (01:30 EDT–01:30 EST) and one at 01:30 on spring-forward day blocks
+// 01:30–03:30.
+func busySpan(date time.Time, start market.Clock, startsAt, endsAt time.Time, loc *time.Location) span {
+	y, mo, d := date.Date()
+	fast := start + market.Clock(endsAt.Sub(startsAt)/time.Minute)
+	if fast <= 24*60 {
+		if t := time.Date(y, mo, d, 0, int(fast), 0, 0, loc); t.Equal(endsAt) && (fast == 24*60 || t.Hour()*60+t.Minute() == int(fast)) {
+			return span{start, fast}
+		}
+	}
+	for m := int(start) + market.SlotMinutes; m < 24*60; m += market.SlotMinutes {
+		t := time.Date(y, mo, d, 0, m, 0, 0, loc)
+		if t.Day() != d || t.Hour()*60+t.Minute() != m {
+			continue // does not exist (spring-forward gap)
+		}
+		if !t.Before(endsAt) {
+			return span{start, market.Clock(m)}
+		}
+	}
+	return span{start, 24 * 60}
+}
+
+func toIntervals(spans []span) []market.Interval {
+	out := make([]market.Interval, 0, len(spans))
+	for _, s := range spans {
+		out = append(out, market.Interval{Start: s[0].String(), End: s[1].String()})
+	}
+	return out
+}
+
+// dayState is what one date holds, as read inside a transaction.
+type dayState struct {
+	windows []market.Window
+	spans   []span // windows as minute spans, sorted
+	busy    []span // confirmed bookings as wall spans, sorted
+}
+
+func (d *dayState) open() []market.Interval {
+	return toIntervals(market.Subtract(d.spans, d.busy))
+}
+
+// readSchedule reads, in one round trip and tx's snapshot, the windows and
+// confirmed bookings of dates [from, to] (or only the listed dates when
+// dates is non-nil), plus the instructor's timezone when loc is nil
+// (ENOTFOUND for an unknown instructor) and the availability topic's seq
+// when withSeq is set.
+func readSchedule(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, from, to time.Time, dates []time.Time, withSeq bool) (map[string]*dayState, *time.Location, int64, error) {
+	filter, args := `date BETWEEN $2 AND $3`, []any{instructorID, from, to}
+	if dates != nil {
+		filter, args = `date = ANY($2)`, []any{instructorID, dates}
+	}
+	b := &pgx.Batch{}
+	if loc == nil {
+		b.Queue(`SELECT p.timezone FROM instructor_profiles p JOIN users u ON u.id = p.user_id
+			WHERE p.user_id = $1 AND u.deleted_at IS NULL`, instructorID)
+	}
+	b.Queue(`SELECT id, date, start_time, end_time FROM availability_windows
+		WHERE instructor_id = $1 AND `+filter+` ORDER BY date, start_time`, args...)
+	b.Queue(`SELECT date, start_time, lower(during), upper(during) FROM bookings
+		WHERE instructor_id = $1 AND status = 'confirmed' AND `+filter, args...)
+	if withSeq {
+		b.Queue(`SELECT COALESCE((SELECT seq FROM topic_seqs WHERE topic = $1), 0)`, market.AvailabilityTopic(instructorID))
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+
+	if loc == nil {
+		var tz string
+		if err := br.QueryRow().Scan(&tz); err != nil {
+			if market.ErrorCode(translate(err)) == market.ENOTFOUND {
+				return nil, nil, 0, market.Errorf(market.ENOTFOUND, "instructor not found")
+			}
+			return nil, nil, 0, fmt.Errorf("read instructor: %w", err)
+		}
+		var err error
+		if loc, err = loadZone(tz); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	days := map[string]*dayState{}
+	get := func(d string) *dayState {
+		s := days[d]
+		if s == nil {
+			s = &dayState{}
+			days[d] = s
+		}
+		return s
+	}
+	var (
+		id         string
+		date       time.Time
+		start, end pgtype.Time
+	)
+	rows, _ := br.Query() // an error surfaces from ForEachRow
+	if _, err := pgx.ForEachRow(rows, []any{&id, &date, &start, &end}, func() error {
+		ds := get(dateString(date))
+		s, e := clockOf(start), clockOf(end)
+		ds.windows = append(ds.windows, market.Window{ID: id, Date: dateString(date), Start: s.String(), End: e.String()})
+		ds.spans = append(ds.spans, span{s, e})
+		return nil
+	}); err != nil {
+		return nil, nil, 0, fmt.Errorf("read windows: %w", err)
+	}
+	var startsAt, endsAt time.Time
+	rows, _ = br.Query()
+	if _, err := pgx.ForEachRow(rows, []any{&date, &start, &startsAt, &endsAt}, func() error {
+		ds := get(dateString(date))
+		ds.busy = append(ds.busy, busySpan(date, clockOf(start), startsAt, endsAt, loc))
+		return nil
+	}); err != nil {
+		return nil, nil, 0, fmt.Errorf("read bookings: %w", err)
+	}
+	for _, ds := range days {
+		sort.Slice(ds.busy, func(i, j int) bool { return ds.busy[i][0] < ds.busy[j][0] })
+	}
+	var seq int64
+	if withSeq {
+		if err := br.QueryRow().Scan(&seq); err != nil {
+			return nil, nil, 0, fmt.Errorf("read topic seq: %w", err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, 0, fmt.Errorf("read schedule: %w", err)
+	}
+	return days, loc, seq, nil
+}
+
+// availabilityIn builds the GET availability shape for [from, to] in tx;
+// a nil loc is read from the instructor's profile.
+func availabilityIn(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, from, to time.Time) (*market.Availability, error) {
+	days, loc, seq, err := readSchedule(ctx, tx, instructorID, loc, from, to, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	out := &market.Availability{InstructorID: instructorID, Timezone: loc.String(), Seq: seq, Days: []market.Day{}}
+	for d := from; !d.After(to); d = addDays(d, 1) {
+		day := market.Day{Date: dateString(d), Windows: []market.Window{}, Open: []market.Interval{}}
+		if ds := days[day.Date]; ds != nil {
+			if ds.windows != nil {
+				day.Windows = ds.windows
+			}
+			day.Open = ds.open()
+		}
+		out.Days = append(out.Days, day)
+	}
+	return out, nil
+}
+
+// openDays returns the open intervals of dates (sorted) as of tx.
+func openDays(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, dates []time.Time) ([]market.OpenDay, error) {
+	days, _, _, err := readSchedule(ctx, tx, instructorID, loc, time.Time{}, time.Time{}, dates, false)
+	if err != nil {
+		return nil, err
+	}
+	sorted := slices.Clone(dates)
+	slices.SortFunc(sorted, func(a, b time.Time) int { return a.Compare(b) })
+	sorted = slices.CompactFunc(sorted, func(a, b time.Time) bool { return a.Equal(b) })
+	out := make([]market.OpenDay, 0, len(sorted))
+	for _, d := range sorted {
+		od := market.OpenDay{Date: dateString(d), Open: []market.Interval{}}
+		if ds := days[od.Date]; ds != nil {
+			od.Open = ds.open()
+		}
+		out = append(out, od)
+	}
+	return out, nil
+}
+
+// availabilityChangedEvent is the one event a schedule write appends for the
+// days it changed.
+func availabilityChangedEvent(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, dates []time.Time) (market.NewEvent, error) {
+	days, err := openDays(ctx, tx, instructorID, loc, dates)
+	if err != nil {
+		return market.NewEvent{}, err
+	}
+	return market.NewEvent{
+		Topic: market.AvailabilityTopic(instructorID),
+		Type:  market.EventAvailabilityChanged,
+		Data:  market.AvailabilityChanged{InstructorID: instructorID, Days: days},
+	}, nil
+}
+
+// parseRange parses an inclusive [from, to] date range of at most MaxRangeDays.
+func parseRange(from, to string, fromField, toField string) (time.Time, time.Time, error) {
+	f, err := market.ParseDate(from)
+	if err != nil {
+		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{fromField: "must be a date YYYY-MM-DD"})
+	}
+	t, err := market.ParseDate(to)
+	if err != nil {
+		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: "must be a date YYYY-MM-DD"})
+	}
+	if t.Before(f) {
+		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: "must not be before " + fromField})
+	}
+	if daysBetween(f, t)+1 > MaxRangeDays {
+		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: fmt.Sprintf("range must cover at most %d days", MaxRangeDays)})
+	}
+	return f, t, nil
+}
+
+// Availability returns, for each date in [from, to] (at most MaxRangeDays),
+// the instructor's windows and open intervals, their timezone, and the
+// current seq of their availability topic. It reads in one REPEATABLE READ
+// read-only transaction so the seq describes exactly the data returned: a
+// client that subscribes with since=seq misses nothing and sees nothing
+// twice. Returns ENOTFOUND for an unknown instructor, EVALIDATION for a bad range.
+func (db *DB) Availability(ctx context.Context, instructorID, from, to string) (*market.Availability, error) {
+	f, t, err := parseRange(from, to, "from", "to")
+	if err != nil {
+		return nil, err
+	}
+	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", translate(err))
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // read-only
+	a, err := availabilityIn(ctx, tx, instructorID, nil, f, t)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit: %w", translate(err))
+	}
+	return a, nil
+}
+
+// WindowInput is one window of a write request, in the instructor's local time.
+type WindowInput struct {
+	Start string
+	End   string
+}
+
+// DayInput is the complete set of windows wanted on one date.
+type DayInput struct {
+	Date    string
+	Windows []WindowInput
+}
+
+// parseSpans validates the windows of one day: HH:MM, 15-minute aligned,
+// end after start, no two overlapping. Field names in the returned details
+// are prefixed with prefix. The result is sorted by start.
+func parseSpans(ws []WindowInput, prefix string, fields map[string]string) []span {
+	type indexed struct {
+		s span
+		i int
+	}
+	var ok []indexed
+	for i, w := range ws {
+		p := fmt.Sprintf("%swindows[%d].", prefix, i)
+		if prefix == "" {
+			p = ""
+		}
+		s, err := market.ParseClock(w.Start)
+		if err != nil {
+			fields[p+"start"] = "must be a time HH:MM"
+			continue
+		}
+		e, err := market.ParseClock(w.End)
+		if err != nil {
+			fields[p+"end"] = "must be a time HH:MM"
+			continue
+		}
+		if s == 24*60 {
+			fields[p+"start"] = "must be before 24:00"
+			continue
+		}
+		if !s.Aligned() {
+			fields[p+"start"] = "must be on a 15-minute boundary"
+			continue
+		}
+		if !e.Aligned() {
+			fields[p+"end"] = "must be on a 15-minute boundary"
+			continue
+		}
+		if e <= s {
+			fields[p+"end"] = "must be after start"
+			continue
+		}
+		ok = append(ok, indexed{span{s, e}, i})
+	}
+	sort.Slice(ok, func(a, b int) bool { return ok[a].s[0] < ok[b].s[0] })
+	out := make([]span, 0, len(ok))
+	for k, x := range ok {
+		if k > 0 && x.s[0] < ok[k-1].s[1] {
+			key := fmt.Sprintf("%swindows[%d]", prefix, x.i)
+			if prefix == "" {
+				key = "windows"
+			}
+			fields[key] = "overlaps another window on the same day"
+			continue
+		}
+		out = append(out, x.s)
+	}
+	return out
+}
+
+// writeDays makes each listed date hold exactly the given windows. Dates whose
+// windows already equal the wanted set are left untouched (window ids stay
+// stable); it returns the dates it changed.
+func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[time.Time][]span) ([]time.Time, error) {
+	if len(want) == 0 {
+		return nil, nil
+	}
+	dates := make([]time.Time, 0, len(want))
+	for d := range want {
+		dates = append(dates, d)
+	}
+	slices.SortFunc(dates, func(a, b time.Time) int { return a.Compare(b) })
+	have := map[string][]span{}
+	rows, err := tx.Query(ctx, `SELECT date, start_time, end_time FROM availability_windows
+		WHERE instructor_id = $1 AND date = ANY($2) ORDER BY date, start_time`, instructorID, dates)
+	if err != nil {
+		return nil, fmt.Errorf("read windows: %w", err)
+	}
+	var (
+		date       time.Time
+		start, end pgtype.Time
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&date, &start, &end}, func() error {
+		have[dateString(date)] = append(have[dateString(date)], span{clockOf(start), clockOf(end)})
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read windows: %w", err)
+	}
+	var changed []time.Time
+	var insDates []time.Time
+	var insStart, insEnd []pgtype.Time
+	for _, d := range dates {
+		if slices.Equal(have[dateString(d)], want[d]) {
+			continue
+		}
+		changed = append(changed, d)
+		for _, s := range want[d] {
+			insDates = append(insDates, d)
+			insStart = append(insStart, pgClock(s[0]))
+			insEnd = append(insEnd, pgClock(s[1]))
+		}
+	}
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM availability_windows WHERE instructor_id = $1 AND date = ANY($2)`,
+		instructorID, changed); err != nil {
+		return nil, fmt.Errorf("clear windows: %w", err)
+	}
+	if len(insDates) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
+			SELECT $1, d, s, e FROM unnest($2::date[], $3::time[], $4::time[]) AS w(d, s, e)`,
+			instructorID, insDates, insStart, insEnd); err != nil {
+			return nil, fmt.Errorf("insert windows: %w", err)
+		}
+	}
+	return changed, nil
+}
+
+// finishScheduleWrite appends the availability.changed event for changed
+// (if any) — the last write of the transaction.
+func finishScheduleWrite(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time) ([]market.Event, error) {
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	ev, err := availabilityChangedEvent(ctx, tx, instructorID, loc, changed)
+	if err != nil {
+		return nil, err
+	}
+	return AppendEvents(ctx, tx, []market.NewEvent{ev})
+}
+
+func pastDateError(field string) error {
+	return market.ValidationError(map[string]string{field: "is in the past in the instructor's timezone"})
+}
+
+// AddWindow adds one window. Returns EVALIDATION for a malformed, misaligned,
+// empty, past or overlapping window and ENOTFOUND for an unknown instructor;
+// the committed events are returned for publishing.
+func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w WindowInput, now func() time.Time) (*market.Window, []market.Event, error) {
+	d, err := market.ParseDate(date)
+	fields := map[string]string{}
+	if err != nil {
+		fields["date"] = "must be a date YYYY-MM-DD"
+	}
+	spans := parseSpans([]WindowInput{w}, "", fields)
+	if len(fields) > 0 {
+		return nil, nil, market.ValidationError(fields)
+	}
+	s := spans[0]
+	var out *market.Window
+	var evs []market.Event
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		loc, err := lockSchedule(ctx, tx, instructorID)
+		if err != nil {
+			return err
+		}
+		if d.Before(localToday(nowFunc(now), loc)) {
+			return pastDateError("date")
+		}
+		var overlap bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM availability_windows
+			WHERE instructor_id = $1 AND date = $2 AND start_time < $4 AND end_time > $3)`,
+			instructorID, d, pgClock(s[0]), pgClock(s[1])).Scan(&overlap); err != nil {
+			return fmt.Errorf("check overlap: %w", err)
+		}
+		if overlap {
+			return market.ValidationError(map[string]string{"start": "overlaps another window on the same day"})
+		}
+		var id string
+		if err := tx.QueryRow(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
+			VALUES ($1, $2, $3, $4) RETURNING id`, instructorID, d, pgClock(s[0]), pgClock(s[1])).Scan(&id); err != nil {
+			return fmt.Errorf("insert window: %w", err)
+		}
+		out = &market.Window{ID: id, Date: dateString(d), Start: s[0].String(), End: s[1].String()}
+		evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, evs, nil
+}
+
+// DeleteWindow removes one of the instructor's windows. Bookings inside it
+// stay (they are a separate layer). Returns ENOTFOUND when the window does
+// not exist or belongs to someone else, EVALIDATION when it is in the past.
+func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, now func() time.Time) ([]market.Event, error) {
+	var evs []market.Event
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		loc, err := lockSchedule(ctx, tx, instructorID)
+		if err != nil {
+			return err
+		}
+		var d time.Time
+		err = tx.QueryRow(ctx, `SELECT date FROM availability_windows WHERE id = $1 AND instructor_id = $2`,
+			windowID, instructorID).Scan(&d)
+		if err != nil {
+			if market.ErrorCode(translate(err)) == market.ENOTFOUND {
+				return market.Errorf(market.ENOTFOUND, "window not found")
+			}
+			return fmt.Errorf("read window: %w", err)
+		}
+		if d.Before(localToday(nowFunc(now), loc)) {
+			return market.Errorf(market.EVALIDATION, "window is in the past")
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM availability_windows WHERE id = $1`, windowID); err != nil {
+			return fmt.Errorf("delete window: %w", err)
+		}
+		evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+func parseMonday(s, field string) (time.Time, error) {
+	d, err := market.ParseDate(s)
+	if err != nil {
+		return time.Time{}, market.ValidationError(map[string]string{field: "must be a date YYYY-MM-DD"})
+	}
+	if d.Weekday() != time.Monday {
+		return time.Time{}, market.ValidationError(map[string]string{field: "must be a Monday"})
+	}
+	return d, nil
+}
+
+// ReplaceWeek makes the Monday-started week hold exactly the days given:
+// days absent from days are cleared. It is all or nothing: one invalid
+// window anywhere rejects the whole request with per-field details. Days
+// already past are never changed: naming one is EVALIDATION, and absent past
+// days are left as they are. Returns the week in the GET availability shape
+// (its seq includes this change) and the committed events.
+func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, days []DayInput, now func() time.Time) (*market.Availability, []market.Event, error) {
+	ws, err := parseMonday(weekStart, "week_start")
+	if err != nil {
+		return nil, nil, err
+	}
+	fields := map[string]string{}
+	want := map[time.Time][]span{}
+	for i, day := range days {
+		p := fmt.Sprintf("days[%d].", i)
+		d, err := market.ParseDate(day.Date)
+		if err != nil {
+			fields[p+"date"] = "must be a date YYYY-MM-DD"
+			continue
+		}
+		if d.Before(ws) || d.After(addDays(ws, 6)) {
+			fields[p+"date"] = "is not in the week starting " + dateString(ws)
+			continue
+		}
+		if _, dup := want[d]; dup {
+			fields[p+"date"] = "appears more than once"
+			continue
+		}
+		want[d] = parseSpans(day.Windows, p, fields)
+	}
+	if len(fields) > 0 {
+		return nil, nil, market.ValidationError(fields)
+	}
+	var out *market.Availability
+	var evs []market.Event
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		loc, err := lockSchedule(ctx, tx, instructorID)
+		if err != nil {
+			return err
+		}
+		today := localToday(nowFunc(now), loc)
+		for i, day := range days {
+			if d, _ := market.ParseDate(day.Date); d.Before(today) {
+				fields[fmt.Sprintf("days[%d].date", i)] = "is in the past in the instructor's timezone"
+			}
+		}
+		if len(fields) > 0 {
+			return market.ValidationError(fields)
+		}
+		for d := ws; d.Before(addDays(ws, 7)); d = addDays(d, 1) {
+			if _, ok := want[d]; !ok && !d.Before(today) {
+				want[d] = nil
+			}
+		}
+		changed, err := writeDays(ctx, tx, instructorID, want)
+		if err != nil {
+			return err
+		}
+		if evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+			return err
+		}
+		out, err = availabilityIn(ctx, tx, instructorID, loc, ws, addDays(ws, 6))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, evs, nil
+}
+
+// copyOnto makes every date in [from, to] from today on hold the windows of
+// the same weekday of the source week.
+func copyOnto(ctx context.Context, tx pgx.Tx, instructorID string, source, from, to, today time.Time) ([]time.Time, error) {
+	src := make(map[time.Weekday][]span, 7)
+	rows, err := tx.Query(ctx, `SELECT date, start_time, end_time FROM availability_windows
+		WHERE instructor_id = $1 AND date BETWEEN $2 AND $3 ORDER BY date, start_time`,
+		instructorID, source, addDays(source, 6))
+	if err != nil {
+		return nil, fmt.Errorf("read source week: %w", err)
+	}
+	var (
+		date       time.Time
+		start, end pgtype.Time
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&date, &start, &end}, func() error {
+		src[date.Weekday()] = append(src[date.Weekday()], span{clockOf(start), clockOf(end)})
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read source week: %w", err)
+	}
+	want := map[time.Time][]span{}
+	for d := from; !d.After(to); d = addDays(d, 1) {
+		if !d.Before(today) {
+			want[d] = src[d.Weekday()]
+		}
+	}
+	return writeDays(ctx, tx, instructorID, want)
+}
+
+// CopyWeek makes the target week a copy of the source week, weekday by
+// weekday (target days whose source day is empty are cleared). Past days of
+// the target week are left as they are; a target week wholly in the past is
+// EVALIDATION. Returns the target week and the committed events.
+func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targetWeekStart string, now func() time.Time) (*market.Availability, []market.Event, error) {
+	src, err := parseMonday(sourceWeekStart, "source_week_start")
+	if err != nil {
+		return nil, nil, err
+	}
+	dst, err := parseMonday(targetWeekStart, "target_week_start")
+	if err != nil {
+		return nil, nil, err
+	}
+	var out *market.Availability
+	var evs []market.Event
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		loc, err := lockSchedule(ctx, tx, instructorID)
+		if err != nil {
+			return err
+		}
+		today := localToday(nowFunc(now), loc)
+		if addDays(dst, 6).Before(today) {
+			return pastDateError("target_week_start")
+		}
+		changed, err := copyOnto(ctx, tx, instructorID, src, dst, addDays(dst, 6), today)
+		if err != nil {
+			return err
+		}
+		if evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+			return err
+		}
+		out, err = availabilityIn(ctx, tx, instructorID, loc, dst, addDays(dst, 6))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, evs, nil
+}
+
+// ApplyPattern copies the source week onto every date of [from, to] (at most
+// MaxRangeDays), weekday by weekday: each date ends up with exactly the
+// windows of the same weekday of the source week. from must not be in the
+// past. Returns the range in the GET availability shape and the committed
+// events (one availability.changed for all changed days).
+func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, from, to string, now func() time.Time) (*market.Availability, []market.Event, error) {
+	src, err := parseMonday(sourceWeekStart, "source_week_start")
+	if err != nil {
+		return nil, nil, err
+	}
+	f, t, err := parseRange(from, to, "from", "to")
+	if err != nil {
+		return nil, nil, err
+	}
+	var out *market.Availability
+	var evs []market.Event
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		loc, err := lockSchedule(ctx, tx, instructorID)
+		if err != nil {
+			return err
+		}
+		today := localToday(nowFunc(now), loc)
+		if f.Before(today) {
+			return pastDateError("from")
+		}
+		changed, err := copyOnto(ctx, tx, instructorID, src, f, t, today)
+		if err != nil {
+			return err
+		}
+		if evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+			return err
+		}
+		out, err = availabilityIn(ctx, tx, instructorID, loc, f, t)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, evs, nil
+}

@@ -1,0 +1,639 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"instainstru/market"
+)
+
+// Booking rules, as implemented here:
+//
+//   - Every write locks the instructor's schedule first (see lockSchedule), so
+//     bookings, cancellations, reschedules and availability edits of one
+//     instructor run one at a time and each availability.changed event carries
+//     the open time as of its own commit.
+//   - The Go checks (window, open time) give friendly errors; the exclusion
+//     constraints on bookings are the final guard, also for a student booking
+//     two instructors at once (those run under different locks).
+//   - Only participants (the student, the instructor) and admins see a
+//     booking; anyone else gets ENOTFOUND, so ids reveal nothing.
+
+// CreatedStatus is the HTTP status stored with an idempotent booking
+// response (201 Created), so replays answer exactly like the first request.
+const CreatedStatus = 201
+
+// maxNoteLen matches bookings.note and bookings.cancel_reason.
+const maxNoteLen = 1000
+
+// NewBooking is a booking request. Date and StartTime are in the
+// instructor's timezone. Now is the clock (nil: the wall clock).
+type NewBooking struct {
+	StudentID           string
+	InstructorID        string
+	InstructorServiceID string
+	Date                string
+	StartTime           string
+	DurationMinutes     int
+	Note                string
+	IdempotencyKey      string // optional
+	Now                 func() time.Time
+}
+
+// BookingResult is the outcome of CreateBooking.
+type BookingResult struct {
+	Booking *market.Booking
+	// Replay is true when an earlier request with the same Idempotency-Key
+	// already succeeded: Booking is its stored answer and nothing was written.
+	Replay bool
+	// Status is the HTTP status to answer with (CreatedStatus).
+	Status int
+	// Events were committed with the booking (none for a replay).
+	Events []market.Event
+}
+
+// placement is a validated local date+time and its DST-correct instants.
+type placement struct {
+	date     time.Time
+	start    market.Clock
+	end      market.Clock // wall end on date (24:00 for next midnight)
+	startsAt time.Time
+	endsAt   time.Time
+}
+
+func parseSlot(date, start string, fields map[string]string) (time.Time, market.Clock) {
+	d, err := market.ParseDate(date)
+	if err != nil {
+		fields["date"] = "must be a date YYYY-MM-DD"
+	}
+	c, err := market.ParseClock(start)
+	switch {
+	case err != nil:
+		fields["start_time"] = "must be a time HH:MM"
+	case c >= 24*60:
+		fields["start_time"] = "must be before 24:00"
+	case !c.Aligned():
+		fields["start_time"] = "must be on a 15-minute boundary"
+	}
+	return d, c
+}
+
+// place computes the instants of a lesson of the given real duration
+// starting at date+start in loc, and checks the notice period. A wall time
+// that does not exist (spring-forward gap) is EVALIDATION rather than being
+// silently moved by an hour.
+func place(date time.Time, start market.Clock, minutes int, loc *time.Location, now time.Time) (placement, error) {
+	startsAt, err := market.LocalInstant(date, start, loc)
+	if err != nil {
+		return placement{}, market.ValidationError(map[string]string{
+			"start_time": fmt.Sprintf("%s %s does not exist in %s (daylight saving time change)", dateString(date), start, loc)})
+	}
+	if startsAt.Before(now.Add(market.MinNotice)) {
+		return placement{}, market.ValidationError(map[string]string{
+			"start_time": fmt.Sprintf("must be at least %d minutes from now", int(market.MinNotice/time.Minute))})
+	}
+	endsAt := startsAt.Add(time.Duration(minutes) * time.Minute)
+	le := endsAt.In(loc)
+	end := market.Clock(le.Hour()*60 + le.Minute())
+	if y, m, d := le.Date(); time.Date(y, m, d, 0, 0, 0, 0, time.UTC).After(date) {
+		end += 24 * 60 // next day: only 24:00 can pass the window check
+	}
+	if end > 24*60 {
+		end = 24 * 60
+	}
+	return placement{date: date, start: start, end: end, startsAt: startsAt, endsAt: endsAt}, nil
+}
+
+// offer is an instructor's offered service as a booking sees it.
+type offer struct {
+	found bool
+	owner string
+	svc   market.InstructorService
+}
+
+// check returns the validation error of booking minutes of o with
+// instructorID, or nil.
+func (o offer) check(instructorID string, minutes int) error {
+	switch {
+	case !o.found || o.owner != instructorID:
+		return market.ValidationError(map[string]string{"instructor_service_id": "is not a service of this instructor"})
+	case !o.svc.Active:
+		return market.ValidationError(map[string]string{"instructor_service_id": "is no longer offered"})
+	case !o.svc.AllowsDuration(minutes):
+		return market.ValidationError(map[string]string{"duration_minutes": fmt.Sprintf("must be one of %v", o.svc.Durations)})
+	}
+	return nil
+}
+
+// checkSlot reads, under the schedule lock and in one round trip, the
+// offered service serviceID (when not empty), the windows of p's date and
+// whether p overlaps a confirmed booking of the instructor or of the
+// student (other than exclude, the booking being moved). It returns the
+// offer and the first failing rule: the offer's (EVALIDATION), then "inside
+// one window", then "no overlap" (ESLOTUNAVAIL).
+func checkSlot(ctx context.Context, tx pgx.Tx, instructorID, studentID, exclude, serviceID string, minutes int, p placement, loc *time.Location) (offer, error) {
+	var excl *string
+	if exclude != "" {
+		excl = &exclude
+	}
+	b := &pgx.Batch{}
+	if serviceID != "" {
+		b.Queue(`SELECT instructor_id, hourly_rate_cents, durations, is_active
+			FROM instructor_services WHERE id = $1`, serviceID)
+	}
+	b.Queue(`SELECT start_time, end_time FROM availability_windows WHERE instructor_id = $1 AND date = $2`,
+		instructorID, p.date)
+	b.Queue(`SELECT
+		EXISTS (SELECT 1 FROM bookings WHERE instructor_id = $1 AND status = 'confirmed'
+			AND during && tstzrange($3, $4, '[)') AND ($5::uuid IS NULL OR id <> $5)),
+		EXISTS (SELECT 1 FROM bookings WHERE student_id = $2 AND status = 'confirmed'
+			AND during && tstzrange($3, $4, '[)') AND ($5::uuid IS NULL OR id <> $5))`,
+		instructorID, studentID, p.startsAt, p.endsAt, excl)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+
+	var o offer
+	if serviceID != "" {
+		err := br.QueryRow().Scan(&o.owner, &o.svc.HourlyRateCents, &o.svc.Durations, &o.svc.Active)
+		switch {
+		case err == nil:
+			o.found = true
+		case market.ErrorCode(translate(err)) != market.ENOTFOUND:
+			return o, fmt.Errorf("read offer: %w", err)
+		}
+	}
+	var s, e pgtype.Time
+	inside := false
+	rows, _ := br.Query() // an error surfaces from ForEachRow
+	if _, err := pgx.ForEachRow(rows, []any{&s, &e}, func() error {
+		ws, we := wallInstant(p.date, clockOf(s), loc), wallInstant(p.date, clockOf(e), loc)
+		if !p.startsAt.Before(ws) && !p.endsAt.After(we) {
+			inside = true
+		}
+		return nil
+	}); err != nil {
+		return o, fmt.Errorf("read windows: %w", err)
+	}
+	var instructorBusy, studentBusy bool
+	if err := br.QueryRow().Scan(&instructorBusy, &studentBusy); err != nil {
+		return o, fmt.Errorf("check overlap: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return o, fmt.Errorf("check slot: %w", err)
+	}
+	if serviceID != "" {
+		if err := o.check(instructorID, minutes); err != nil {
+			return o, err
+		}
+	}
+	switch {
+	case !inside:
+		return o, market.Errorf(market.ESLOTUNAVAIL, "the instructor is not available at that time")
+	case instructorBusy:
+		return o, &market.Error{Code: market.ESLOTUNAVAIL, Message: slotMessage("bookings_instructor_no_overlap")}
+	case studentBusy:
+		return o, &market.Error{Code: market.ESLOTUNAVAIL, Message: slotMessage("bookings_student_no_overlap")}
+	}
+	return o, nil
+}
+
+const bookingSelect = `SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
+	b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during),
+	b.created_at, b.cancelled_at, p.timezone
+	FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id`
+
+// zones memoises time.LoadLocation (about 25µs each) for one call that
+// scans many bookings.
+type zones map[string]*time.Location
+
+func (z zones) load(tz string) (*time.Location, error) {
+	if loc, ok := z[tz]; ok {
+		return loc, nil
+	}
+	loc, err := loadZone(tz)
+	if err != nil {
+		return nil, err
+	}
+	z[tz] = loc
+	return loc, nil
+}
+
+func scanBooking(row pgx.Row, z zones) (*market.Booking, error) {
+	var (
+		b           market.Booking
+		date        time.Time
+		start, end  pgtype.Time
+		cancelledAt *time.Time
+		tz          string
+	)
+	err := row.Scan(&b.ID, &b.Status, &b.StudentID, &b.InstructorID, &b.InstructorServiceID,
+		&date, &start, &end, &b.PriceCents, &b.Note, &b.StartsAt, &b.EndsAt, &b.CreatedAt, &cancelledAt, &tz)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := z.load(tz)
+	if err != nil {
+		return nil, err
+	}
+	b.Date = dateString(date)
+	b.StartTime = clockOf(start).String()
+	b.EndTime = clockOf(end).String()
+	b.StartsAt = b.StartsAt.In(loc)
+	b.EndsAt = b.EndsAt.In(loc)
+	b.CreatedAt = b.CreatedAt.UTC()
+	if cancelledAt != nil {
+		t := cancelledAt.UTC()
+		b.CancelledAt = &t
+	}
+	return &b, nil
+}
+
+// rowQuerier is what both a pool and a transaction offer for single rows.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func bookingByID(ctx context.Context, q rowQuerier, id string, forUpdate bool) (*market.Booking, error) {
+	sql := bookingSelect + ` WHERE b.id = $1`
+	if forUpdate {
+		sql += ` FOR UPDATE OF b`
+	}
+	b, err := scanBooking(q.QueryRow(ctx, sql, id), zones{})
+	if err != nil {
+		if market.ErrorCode(translate(err)) == market.ENOTFOUND {
+			return nil, market.Errorf(market.ENOTFOUND, "booking not found")
+		}
+		return nil, fmt.Errorf("read booking: %w", err)
+	}
+	return b, nil
+}
+
+// bookingEvents are the events of a booking change: type to both
+// participants (typeForInstructor / typeForStudent) and availability.changed
+// for the instructor's changed days.
+func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForInstructor, typeForStudent string, loc *time.Location, days []time.Time) ([]market.Event, error) {
+	av, err := availabilityChangedEvent(ctx, tx, b.InstructorID, loc, days)
+	if err != nil {
+		return nil, err
+	}
+	return AppendEvents(ctx, tx, []market.NewEvent{
+		{Topic: market.UserTopic(b.InstructorID), Type: typeForInstructor, Data: b},
+		{Topic: market.UserTopic(b.StudentID), Type: typeForStudent, Data: b},
+		av,
+	})
+}
+
+// CreateBooking books a lesson instantly, in one transaction: idempotency
+// key (if any), schedule lock, offer checks, DST-correct placement, window
+// and open-time checks, insert (exclusion constraints as the final guard),
+// events. Returns EVALIDATION for invalid input (nonexistent local time,
+// less than market.MinNotice ahead, inactive or foreign offer, duration not
+// offered), ESLOTUNAVAIL when the time is not open, EIDEMPOTENCY when the key
+// was used for a different request. A replay writes nothing.
+func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult, error) {
+	fields := map[string]string{}
+	date, start := parseSlot(nb.Date, nb.StartTime, fields)
+	if nb.DurationMinutes <= 0 || nb.DurationMinutes%market.SlotMinutes != 0 || nb.DurationMinutes > 8*60 {
+		fields["duration_minutes"] = "must be a positive multiple of 15 minutes, at most 480"
+	}
+	if len(nb.Note) > maxNoteLen {
+		fields["note"] = fmt.Sprintf("must be at most %d characters", maxNoteLen)
+	}
+	if len(nb.IdempotencyKey) > MaxIdempotencyKeyLen {
+		fields["idempotency_key"] = fmt.Sprintf("must be at most %d characters", MaxIdempotencyKeyLen)
+	}
+	if nb.StudentID == nb.InstructorID {
+		fields["instructor_id"] = "you cannot book a lesson with yourself"
+	}
+	if len(fields) > 0 {
+		return nil, market.ValidationError(fields)
+	}
+	hash := requestHash("POST /bookings", nb.InstructorID, nb.InstructorServiceID, nb.Date, nb.StartTime,
+		strconv.Itoa(nb.DurationMinutes), nb.Note)
+	var res *BookingResult
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		res = nil
+		if nb.IdempotencyKey != "" {
+			stored, err := claimIdempotencyKey(ctx, tx, nb.StudentID, nb.IdempotencyKey, hash)
+			if err != nil {
+				return err
+			}
+			if stored != nil {
+				var b market.Booking
+				if err := json.Unmarshal(stored.Body, &b); err != nil {
+					return fmt.Errorf("decode stored response: %w", err)
+				}
+				res = &BookingResult{Booking: &b, Replay: true, Status: stored.Status}
+				return nil
+			}
+		}
+		loc, err := lockSchedule(ctx, tx, nb.InstructorID)
+		if err != nil {
+			if market.ErrorCode(err) == market.ENOTFOUND {
+				return market.ValidationError(map[string]string{"instructor_id": "no such instructor"})
+			}
+			return err
+		}
+		p, err := place(date, start, nb.DurationMinutes, loc, nowFunc(nb.Now))
+		if err != nil {
+			return err
+		}
+		o, err := checkSlot(ctx, tx, nb.InstructorID, nb.StudentID, "", nb.InstructorServiceID, nb.DurationMinutes, p, loc)
+		if err != nil {
+			return err
+		}
+		b := &market.Booking{Status: market.BookingConfirmed, StudentID: nb.StudentID, InstructorID: nb.InstructorID,
+			InstructorServiceID: nb.InstructorServiceID, Date: dateString(p.date), StartTime: p.start.String(),
+			EndTime: p.end.String(), PriceCents: o.svc.PriceCents(nb.DurationMinutes), Note: nb.Note,
+			StartsAt: p.startsAt.In(loc), EndsAt: p.endsAt.In(loc)}
+		err = tx.QueryRow(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
+			start_time, end_time, duration_minutes, price_cents, note, during)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, tstzrange($10, $11, '[)')) RETURNING id, created_at`,
+			b.StudentID, b.InstructorID, b.InstructorServiceID, p.date, pgClock(p.start), pgClock(p.end),
+			nb.DurationMinutes, b.PriceCents, b.Note, p.startsAt, p.endsAt).Scan(&b.ID, &b.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("insert booking: %w", err)
+		}
+		b.CreatedAt = b.CreatedAt.UTC()
+		if nb.IdempotencyKey != "" {
+			body, err := json.Marshal(b)
+			if err != nil {
+				return fmt.Errorf("encode booking: %w", err)
+			}
+			if err := saveIdempotentResponse(ctx, tx, nb.StudentID, nb.IdempotencyKey, CreatedStatus, body); err != nil {
+				return err
+			}
+		}
+		evs, err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date})
+		if err != nil {
+			return err
+		}
+		res = &BookingResult{Booking: b, Status: CreatedStatus, Events: evs}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// participates reports whether actor may see b: its student, its
+// instructor, or an admin.
+func participates(actor *market.User, b *market.Booking) bool {
+	return actor.ID == b.StudentID || actor.ID == b.InstructorID || actor.HasRole(market.RoleAdmin)
+}
+
+// Booking returns one booking to a participant or admin; ENOTFOUND for
+// anyone else (existence is not revealed).
+func (db *DB) Booking(ctx context.Context, actor *market.User, id string) (*market.Booking, error) {
+	b, err := bookingByID(ctx, db.Pool, id, false)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if !participates(actor, b) {
+		return nil, market.Errorf(market.ENOTFOUND, "booking not found")
+	}
+	return b, nil
+}
+
+// lockBooking takes the schedule lock of the booking's instructor, then the
+// booking row, and checks that actor may change it and that it is still a
+// confirmed lesson that has not started.
+func lockBooking(ctx context.Context, tx pgx.Tx, actor *market.User, id string, now time.Time) (*market.Booking, *time.Location, error) {
+	var student, instructor string
+	err := tx.QueryRow(ctx, `SELECT student_id, instructor_id FROM bookings WHERE id = $1`, id).Scan(&student, &instructor)
+	if err != nil {
+		if market.ErrorCode(translate(err)) == market.ENOTFOUND {
+			return nil, nil, market.Errorf(market.ENOTFOUND, "booking not found")
+		}
+		return nil, nil, fmt.Errorf("read booking: %w", err)
+	}
+	if !participates(actor, &market.Booking{StudentID: student, InstructorID: instructor}) {
+		return nil, nil, market.Errorf(market.ENOTFOUND, "booking not found")
+	}
+	loc, err := lockSchedule(ctx, tx, instructor)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := bookingByID(ctx, tx, id, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.Status != market.BookingConfirmed {
+		return nil, nil, market.Errorf(market.ECONFLICT, "booking is %s", b.Status)
+	}
+	if !b.StartsAt.After(now) {
+		return nil, nil, market.Errorf(market.ECONFLICT, "lesson has already started")
+	}
+	return b, loc, nil
+}
+
+// CancelBooking cancels a confirmed lesson that has not started, freeing its
+// time. The student, the instructor or an admin may cancel. Returns
+// ENOTFOUND for others, ECONFLICT when it is not confirmed or already
+// started, and the committed events (booking.cancelled to both
+// participants, availability.changed for its day).
+func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason string, now func() time.Time) (*market.Booking, []market.Event, error) {
+	if len(reason) > maxNoteLen {
+		return nil, nil, market.ValidationError(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", maxNoteLen)})
+	}
+	var b *market.Booking
+	var evs []market.Event
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		cur, loc, err := lockBooking(ctx, tx, actor, id, nowFunc(now))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = now(),
+			cancelled_by = $2, cancel_reason = $3, updated_at = now() WHERE id = $1`, id, actor.ID, reason); err != nil {
+			return fmt.Errorf("cancel booking: %w", err)
+		}
+		if b, err = bookingByID(ctx, tx, id, false); err != nil {
+			return err
+		}
+		d, _ := market.ParseDate(cur.Date)
+		evs, err = bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d})
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, evs, nil
+}
+
+// RescheduleBooking moves a confirmed lesson that has not started to a new
+// date and start time, keeping its service, duration and price. The move is
+// atomic: either the lesson is at the new time or nothing changed. The new
+// time passes the same checks as a new booking (DST, notice, window, open
+// time, the student's other lessons), ignoring the lesson itself. Moving to
+// its current time changes nothing and appends no events.
+func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, date, startTime string, now func() time.Time) (*market.Booking, []market.Event, error) {
+	fields := map[string]string{}
+	d, start := parseSlot(date, startTime, fields)
+	if len(fields) > 0 {
+		return nil, nil, market.ValidationError(fields)
+	}
+	var b *market.Booking
+	var evs []market.Event
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		evs = nil
+		t := nowFunc(now)
+		cur, loc, err := lockBooking(ctx, tx, actor, id, t)
+		if err != nil {
+			return err
+		}
+		if cur.Date == dateString(d) && cur.StartTime == start.String() {
+			b = cur
+			return nil
+		}
+		minutes := int(cur.EndsAt.Sub(cur.StartsAt) / time.Minute)
+		p, err := place(d, start, minutes, loc, t)
+		if err != nil {
+			return err
+		}
+		if _, err := checkSlot(ctx, tx, cur.InstructorID, cur.StudentID, id, "", minutes, p, loc); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET date = $2, start_time = $3, end_time = $4,
+			during = tstzrange($5, $6, '[)'), updated_at = now() WHERE id = $1`,
+			id, p.date, pgClock(p.start), pgClock(p.end), p.startsAt, p.endsAt); err != nil {
+			return fmt.Errorf("reschedule booking: %w", err)
+		}
+		if b, err = bookingByID(ctx, tx, id, false); err != nil {
+			return err
+		}
+		old, _ := market.ParseDate(cur.Date)
+		evs, err = bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date})
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, evs, nil
+}
+
+// Booking list scopes ("My Lessons").
+const (
+	ScopeUpcoming = "upcoming" // confirmed lessons that have not ended, soonest first
+	ScopePast     = "past"     // everything else (ended, cancelled, …), latest first
+)
+
+// BookingQuery selects a page of "My Lessons".
+type BookingQuery struct {
+	Scope  string // ScopeUpcoming (default) or ScopePast
+	Limit  int    // 1..100, default 20
+	Cursor string // opaque, from the previous page
+	Now    func() time.Time
+}
+
+func encodeCursor(b *market.Booking) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(b.StartsAt.UTC().Format(time.RFC3339Nano) + "|" + b.ID))
+}
+
+func decodeCursor(s string) (time.Time, string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	ts, id, ok := strings.Cut(string(raw), "|")
+	if !ok {
+		return time.Time{}, "", fmt.Errorf("no separator")
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	if _, err := parseUUID(id); err != nil {
+		return time.Time{}, "", err
+	}
+	return t, id, nil
+}
+
+// parseUUID checks that s is a UUID.
+func parseUUID(s string) (pgtype.UUID, error) {
+	var u pgtype.UUID
+	err := u.Scan(s)
+	return u, err
+}
+
+// Bookings lists the actor's lessons: a student's own bookings, an
+// instructor's bookings with them, or every booking for an admin. It
+// returns the page and the cursor of the next one ("" at the end).
+func (db *DB) Bookings(ctx context.Context, actor *market.User, q BookingQuery) ([]market.Booking, string, error) {
+	fields := map[string]string{}
+	if q.Scope == "" {
+		q.Scope = ScopeUpcoming
+	}
+	if q.Scope != ScopeUpcoming && q.Scope != ScopePast {
+		fields["scope"] = "must be upcoming or past"
+	}
+	if q.Limit == 0 {
+		q.Limit = 20
+	}
+	if q.Limit < 1 || q.Limit > 100 {
+		fields["limit"] = "must be between 1 and 100"
+	}
+	var (
+		afterT  *time.Time
+		afterID *string
+	)
+	if q.Cursor != "" {
+		t, id, err := decodeCursor(q.Cursor)
+		if err != nil {
+			fields["cursor"] = "is not a cursor from a previous page"
+		} else {
+			afterT, afterID = &t, &id
+		}
+	}
+	if len(fields) > 0 {
+		return nil, "", market.ValidationError(fields)
+	}
+	who := `$1::uuid IS NOT NULL`
+	switch {
+	case actor.HasRole(market.RoleAdmin):
+	case actor.HasRole(market.RoleInstructor):
+		who = `b.instructor_id = $1`
+	default:
+		who = `b.student_id = $1`
+	}
+	upcoming := `b.status = 'confirmed' AND upper(b.during) > $2`
+	var sql string
+	if q.Scope == ScopeUpcoming {
+		sql = bookingSelect + ` WHERE ` + who + ` AND ` + upcoming + `
+			AND ($3::timestamptz IS NULL OR (lower(b.during), b.id) > ($3, $4::uuid))
+			ORDER BY lower(b.during), b.id LIMIT $5`
+	} else {
+		sql = bookingSelect + ` WHERE ` + who + ` AND NOT (` + upcoming + `)
+			AND ($3::timestamptz IS NULL OR (lower(b.during), b.id) < ($3, $4::uuid))
+			ORDER BY lower(b.during) DESC, b.id DESC LIMIT $5`
+	}
+	rows, err := db.Pool.Query(ctx, sql, actor.ID, nowFunc(q.Now), afterT, afterID, q.Limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list bookings: %w", translate(err))
+	}
+	z := zones{}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.Booking, error) {
+		b, err := scanBooking(r, z)
+		if err != nil {
+			return market.Booking{}, err
+		}
+		return *b, nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list bookings: %w", translate(err))
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		next = encodeCursor(&out[len(out)-1])
+	}
+	return out, next, nil
+}

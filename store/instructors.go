@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"instainstru/market"
+)
+
+// InstructorCursor is the keyset position of a page: the last (full_name,
+// id) returned.
+type InstructorCursor struct {
+	FullName string
+	ID       string
+}
+
+// InstructorPage selects public instructors: live users holding the
+// instructor role, ordered by (full_name, id).
+type InstructorPage struct {
+	ServiceID string // only those actively offering this catalog service
+	Query     string // case-insensitive substring of name, bio or an offered service's name
+	After     *InstructorCursor
+	Limit     int
+}
+
+// instructorFilter is the WHERE clause shared by list and detail: a public
+// instructor is a live user with the instructor role and a profile.
+const instructorFilter = `u.deleted_at IS NULL
+	AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = 'instructor')`
+
+// ListInstructors returns up to p.Limit instructors with their active
+// services, and whether more follow.
+func (db *DB) ListInstructors(ctx context.Context, p InstructorPage) ([]market.Instructor, bool, error) {
+	var serviceID, afterName, afterID *string
+	if p.ServiceID != "" {
+		serviceID = &p.ServiceID
+	}
+	if p.After != nil {
+		afterName, afterID = &p.After.FullName, &p.After.ID
+	}
+	rows, err := db.Pool.Query(ctx, `
+		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas
+		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
+		WHERE `+instructorFilter+`
+		  AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM instructor_services s
+		        WHERE s.instructor_id = p.user_id AND s.is_active AND s.service_id = $1::uuid))
+		  AND ($2 = '' OR u.full_name ILIKE '%' || $3 || '%' ESCAPE '\'
+		        OR p.bio ILIKE '%' || $3 || '%' ESCAPE '\'
+		        OR EXISTS (SELECT 1 FROM instructor_services s JOIN services sv ON sv.id = s.service_id
+		              WHERE s.instructor_id = p.user_id AND s.is_active AND sv.name ILIKE '%' || $3 || '%' ESCAPE '\'))
+		  AND ($4::text IS NULL OR (u.full_name, u.id) > ($4::text, $5::uuid))
+		ORDER BY u.full_name, u.id
+		LIMIT $6`, serviceID, p.Query, escapeLike(p.Query), afterName, afterID, p.Limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list instructors: %w", translate(err))
+	}
+	list, err := pgx.CollectRows(rows, scanInstructor)
+	if err != nil {
+		return nil, false, fmt.Errorf("list instructors: %w", translate(err))
+	}
+	more := len(list) > p.Limit
+	if more {
+		list = list[:p.Limit]
+	}
+	if err := db.fillServices(ctx, list, false); err != nil {
+		return nil, false, err
+	}
+	return list, more, nil
+}
+
+// InstructorByID returns a public instructor with their services: only the
+// active ones, unless withInactive (the instructor's own view). ENOTFOUND
+// for anyone who is not a live instructor.
+func (db *DB) InstructorByID(ctx context.Context, id string, withInactive bool) (*market.Instructor, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas
+		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
+		WHERE p.user_id = $1 AND `+instructorFilter, id)
+	if err != nil {
+		return nil, fmt.Errorf("instructor: %w", translate(err))
+	}
+	list, err := pgx.CollectRows(rows, scanInstructor)
+	if err != nil {
+		return nil, fmt.Errorf("instructor: %w", translate(err))
+	}
+	if len(list) == 0 {
+		return nil, &market.Error{Code: market.ENOTFOUND, Message: "instructor not found"}
+	}
+	if err := db.fillServices(ctx, list, withInactive); err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+func scanInstructor(r pgx.CollectableRow) (market.Instructor, error) {
+	var in market.Instructor
+	err := r.Scan(&in.ID, &in.FullName, &in.Bio, &in.YearsExperience, &in.Timezone, &in.Areas)
+	if in.Areas == nil {
+		in.Areas = []string{}
+	}
+	in.Services = []market.InstructorService{}
+	return in, err
+}
+
+// fillServices loads the offered services of every instructor in list with
+// one query.
+func (db *DB) fillServices(ctx context.Context, list []market.Instructor, withInactive bool) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]string, len(list))
+	at := make(map[string]int, len(list))
+	for i, in := range list {
+		ids[i] = in.ID
+		at[in.ID] = i
+	}
+	rows, err := db.Pool.Query(ctx, `
+		SELECT s.instructor_id, `+instructorServiceColumns+`
+		FROM instructor_services s JOIN services sv ON sv.id = s.service_id
+		WHERE s.instructor_id = ANY($1::uuid[]) AND (s.is_active OR $2)
+		ORDER BY s.is_active DESC, sv.name, s.created_at`, ids, withInactive)
+	if err != nil {
+		return fmt.Errorf("instructor services: %w", translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var owner string
+		var s market.InstructorService
+		if err := rows.Scan(append([]any{&owner}, instructorServiceDest(&s)...)...); err != nil {
+			return fmt.Errorf("scan instructor service: %w", err)
+		}
+		i := at[owner]
+		list[i].Services = append(list[i].Services, s)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("instructor services: %w", translate(err))
+	}
+	return nil
+}
+
+const instructorServiceColumns = `s.id, s.service_id, sv.name, s.hourly_rate_cents, s.durations, s.is_active`
+
+func instructorServiceDest(s *market.InstructorService) []any {
+	return []any{&s.ID, &s.ServiceID, &s.Name, &s.HourlyRateCents, &s.Durations, &s.Active}
+}
+
+// ProfileUpdate is the instructor-editable part of the profile. Callers
+// validate it (timezone loadable, areas trimmed…).
+type ProfileUpdate struct {
+	Bio             string
+	YearsExperience int
+	Areas           []string
+	Timezone        string
+}
+
+// UpdateInstructorProfile replaces the profile of instructorID under the
+// schedule lock that bookings and availability writes take. Changing the
+// timezone while confirmed lessons lie ahead is ECONFLICT: their local dates
+// and times were fixed in the old zone, and moving them silently would
+// change either the wall-clock time or the instant the student booked.
+func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, p ProfileUpdate) (*market.Instructor, error) {
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		loc, err := lockSchedule(ctx, tx, instructorID)
+		if err != nil {
+			return err
+		}
+		if loc.String() != p.Timezone {
+			var busy bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bookings
+				WHERE instructor_id = $1 AND status = 'confirmed' AND upper(during) > now())`, instructorID).Scan(&busy); err != nil {
+				return fmt.Errorf("check upcoming bookings: %w", err)
+			}
+			if busy {
+				return &market.Error{Code: market.ECONFLICT,
+					Message: "cannot change timezone while confirmed lessons are upcoming",
+					Details: map[string]any{"timezone": "has upcoming confirmed bookings"}}
+			}
+		}
+		areas := p.Areas
+		if areas == nil {
+			areas = []string{}
+		}
+		_, err = tx.Exec(ctx, `UPDATE instructor_profiles
+			SET bio = $2, years_experience = $3, areas = $4, timezone = $5, updated_at = now()
+			WHERE user_id = $1`, instructorID, p.Bio, p.YearsExperience, areas, p.Timezone)
+		if err != nil {
+			return fmt.Errorf("update profile: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.InstructorByID(ctx, instructorID, true)
+}
+
+// NewInstructorService is an offer to add; Durations are validated by the
+// caller (multiples of 15 in 15..480).
+type NewInstructorService struct {
+	ServiceID       string
+	HourlyRateCents int
+	Durations       []int
+}
+
+// AddInstructorService offers a catalog service. EVALIDATION if the catalog
+// service does not exist; ECONFLICT if it is already actively offered.
+func (db *DB) AddInstructorService(ctx context.Context, instructorID string, n NewInstructorService) (*market.InstructorService, error) {
+	var s market.InstructorService
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM services WHERE id = $1)`, n.ServiceID).Scan(&exists); err != nil {
+			return fmt.Errorf("check service: %w", err)
+		}
+		if !exists {
+			return market.ValidationError(map[string]string{"service_id": "no such catalog service"})
+		}
+		err := tx.QueryRow(ctx, `
+			WITH s AS (
+				INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
+				VALUES ($1, $2, $3, $4) RETURNING *)
+			SELECT `+instructorServiceColumns+` FROM s JOIN services sv ON sv.id = s.service_id`,
+			instructorID, n.ServiceID, n.HourlyRateCents, n.Durations).Scan(instructorServiceDest(&s)...)
+		if err != nil {
+			if market.ErrorCode(translate(err)) == market.ECONFLICT {
+				return &market.Error{Code: market.ECONFLICT, Message: "you already offer this service",
+					Details: map[string]any{"service_id": "already offered"}}
+			}
+			return fmt.Errorf("insert instructor service: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// InstructorServiceChange holds the fields a PATCH may change (nil = keep).
+type InstructorServiceChange struct {
+	HourlyRateCents *int
+	Durations       []int
+}
+
+// UpdateInstructorService changes an active offer of instructorID. Existing
+// bookings keep the price they were booked at. ENOTFOUND if the offer is
+// not theirs or was removed.
+func (db *DB) UpdateInstructorService(ctx context.Context, instructorID, id string, ch InstructorServiceChange) (*market.InstructorService, error) {
+	var s market.InstructorService
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `
+			WITH s AS (
+				UPDATE instructor_services
+				SET hourly_rate_cents = COALESCE($3::int, hourly_rate_cents),
+				    durations = COALESCE($4::int[], durations), updated_at = now()
+				WHERE id = $1 AND instructor_id = $2 AND is_active RETURNING *)
+			SELECT `+instructorServiceColumns+` FROM s JOIN services sv ON sv.id = s.service_id`,
+			id, instructorID, ch.HourlyRateCents, ch.Durations).Scan(instructorServiceDest(&s)...)
+	})
+	if err != nil {
+		if market.ErrorCode(err) == market.ENOTFOUND {
+			return nil, &market.Error{Code: market.ENOTFOUND, Message: "offered service not found"}
+		}
+		return nil, err
+	}
+	return &s, nil
+}
+
+// DeactivateInstructorService soft-deletes an offer (is_active=false): it is
+// no longer listed or bookable, while bookings that reference it keep it.
+// ENOTFOUND if it is not an active offer of instructorID.
+func (db *DB) DeactivateInstructorService(ctx context.Context, instructorID, id string) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE instructor_services SET is_active = false, updated_at = now()
+		WHERE id = $1 AND instructor_id = $2 AND is_active`, id, instructorID)
+	if err != nil {
+		return fmt.Errorf("deactivate instructor service: %w", translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return &market.Error{Code: market.ENOTFOUND, Message: "offered service not found"}
+	}
+	return nil
+}
