@@ -383,6 +383,14 @@ func TestHTTPMetricsMiddlewareLabelsByRouteTemplate(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			s := &Server{metrics: newHTTPMetrics(reg)}
 			app := fiber.New(fiber.Config{DisableStartupMessage: true})
+			app.Use(func(c *fiber.Ctx) (err error) { // the server's recoverer, reduced
+				defer func() {
+					if r := recover(); r != nil {
+						err = c.Status(500).SendString("recovered")
+					}
+				}()
+				return c.Next()
+			})
 			app.Use(s.httpMetrics())
 			for _, h := range layout.inner {
 				app.Use(h)
@@ -399,6 +407,7 @@ func TestHTTPMetricsMiddlewareLabelsByRouteTemplate(t *testing.T) {
 			app.Post("/items/:id/conflict", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusConflict, "taken") })
 			app.Get("/items/:id/missing", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such item") })
 			app.Get("/boom", func(c *fiber.Ctx) error { return errors.New("internal detail") })
+			app.Get("/panic/:id", func(c *fiber.Ctx) error { panic("handler bug") })
 
 			requests := []struct {
 				method, path string
@@ -414,6 +423,7 @@ func TestHTTPMetricsMiddlewareLabelsByRouteTemplate(t *testing.T) {
 				{"GET", "/scanner/probe/12345", 404},
 				{"GET", "/scanner/probe/67890", 404},
 				{"DELETE", "/boom", 405},
+				{"GET", "/panic/1", 500},
 			}
 			for _, r := range requests {
 				resp, err := app.Test(opsRequest(r.method, r.path))
@@ -434,6 +444,7 @@ func TestHTTPMetricsMiddlewareLabelsByRouteTemplate(t *testing.T) {
 				{"/boom", "GET", "5xx"}:                1,
 				{unmatchedRoute, "GET", "4xx"}:         2,
 				{unmatchedRoute, "DELETE", "4xx"}:      1,
+				{"/panic/:id", "GET", "5xx"}:           1,
 			}
 			got := opsHistogramCounts(t, reg, "instainstru_http_request_duration_seconds")
 			if fmt.Sprint(got) != fmt.Sprint(wantCounts) {

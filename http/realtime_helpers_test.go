@@ -347,3 +347,57 @@ func assertSeqs(t testing.TB, evs []rtFrame, from, to int64) {
 func availEvent(topic string, n int) market.NewEvent {
 	return market.NewEvent{Topic: topic, Type: market.EventAvailabilityChanged, Data: map[string]int{"n": n}}
 }
+
+// call sends a JSON request to the node and decodes a JSON reply into out
+// (when non-nil); it returns the status.
+func (n *rtNode) call(method, path, token string, body, out any) int {
+	n.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := nethttp.NewRequest(method, n.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		n.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out) //nolint:errcheck
+	}
+	return resp.StatusCode
+}
+
+// bookableInstructor creates an instructor offering one 60-minute service
+// with a 09:00–12:00 window on date; it returns token, instructor id and
+// offered service id.
+func (n *rtNode) bookableInstructor(db *store.DB, date string) (token, id, offer string) {
+	n.t.Helper()
+	token, id = n.register(market.RoleInstructor)
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	var svc string
+	err := db.Pool.QueryRow(context.Background(), `
+		WITH c AS (INSERT INTO categories (slug, name) VALUES ($1, 'Music') RETURNING id)
+		INSERT INTO services (category_id, slug, name) SELECT c.id, $2, 'Piano' FROM c RETURNING id`,
+		"c"+suffix, "s"+suffix).Scan(&svc)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	var off market.InstructorService
+	if st := n.call("POST", "/api/v1/instructors/me/services", token,
+		map[string]any{"service_id": svc, "hourly_rate_cents": 8000, "durations": []int{60}}, &off); st != 201 {
+		n.t.Fatalf("offer service: %d", st)
+	}
+	if st := n.call("POST", "/api/v1/instructors/me/availability", token,
+		map[string]string{"date": date, "start": "09:00", "end": "12:00"}, nil); st != 201 {
+		n.t.Fatalf("add window: %d", st)
+	}
+	return token, id, off.ID
+}

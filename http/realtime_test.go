@@ -512,3 +512,83 @@ func TestShutdownClosesSocketsWith1012(t *testing.T) {
 		t.Fatal("a stopped node accepted a connection")
 	}
 }
+
+func TestBookingOnNodeAIsPushedToInstructorOnBStudentDevicesAndWatchersOnBoth(t *testing.T) {
+	db := storetest.NewDB(t)
+	url, prefix := storetest.SharedRedis(t)
+	a := startNode(t, db, url, prefix, "node-a")
+	b := startNode(t, db, url, prefix, "node-b")
+	date := time.Now().In(mustLoc(t, market.DefaultTimezone)).AddDate(0, 0, 3).Format(time.DateOnly)
+	instToken, instID, offer := a.bookableInstructor(db, date)
+	studToken, studID := a.register(market.RoleStudent)
+
+	var avail market.Availability
+	if st := b.call("GET", "/api/v1/instructors/"+instID+"/availability?from="+date+"&to="+date, "", nil, &avail); st != 200 {
+		t.Fatalf("availability: %d", st)
+	}
+	topic := market.AvailabilityTopic(instID)
+	instructorOnB := dialWS(t, b.ws, bearer(instToken))
+	studentPhoneOnA := dialWS(t, a.ws, bearer(studToken))
+	studentLaptopOnB := dialWS(t, b.ws, bearer(studToken))
+	watchers := map[string]*rtClient{"anonymous on A": dialWS(t, a.ws, nil), "anonymous on B": dialWS(t, b.ws, nil)}
+	for _, c := range []*rtClient{instructorOnB, studentPhoneOnA, studentLaptopOnB} {
+		c.expect("welcome")
+		c.send(map[string]any{"type": "ping"})
+		c.expect("pong")
+	}
+	for _, w := range watchers {
+		w.expect("welcome")
+		// Subscribe from the snapshot's seq: the seam the SPEC promises.
+		if replay, ack := w.subscribe(topic, avail.Seq); len(replay) != 0 || ack.Seq != avail.Seq {
+			t.Fatalf("subscribe from snapshot seq %d: replay %d, ack %d", avail.Seq, len(replay), ack.Seq)
+		}
+	}
+
+	var booking market.Booking
+	if st := a.call("POST", "/api/v1/bookings", studToken, map[string]any{
+		"instructor_id": instID, "instructor_service_id": offer, "date": date, "start_time": "10:00", "duration_minutes": 60,
+	}, &booking); st != 201 {
+		t.Fatalf("book: %d", st)
+	}
+
+	created := instructorOnB.events(market.UserTopic(instID), 1, 5*time.Second)[0]
+	if created.Event != market.EventBookingCreated {
+		t.Fatalf("instructor got %s", created.Event)
+	}
+	var pushed market.Booking
+	json.Unmarshal(created.Data, &pushed) //nolint:errcheck
+	if pushed.ID != booking.ID || pushed.StudentID != studID || pushed.StartTime != "10:00" || pushed.Status != "confirmed" {
+		t.Fatalf("booking.created data %s", created.Data)
+	}
+	for name, c := range map[string]*rtClient{"phone on A": studentPhoneOnA, "laptop on B": studentLaptopOnB} {
+		ev := c.events(market.UserTopic(studID), 1, 5*time.Second)[0]
+		if ev.Event != market.EventBookingConfirmed || !strings.Contains(string(ev.Data), booking.ID) {
+			t.Fatalf("student %s got %s %s", name, ev.Event, ev.Data)
+		}
+	}
+	for name, w := range watchers {
+		ev := w.events(topic, 1, 5*time.Second)[0]
+		if ev.Event != market.EventAvailabilityChanged || ev.Seq != avail.Seq+1 {
+			t.Fatalf("%s got %s seq %d", name, ev.Event, ev.Seq)
+		}
+		var data market.AvailabilityChanged
+		if err := json.Unmarshal(ev.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		want := []market.Interval{{Start: "09:00", End: "10:00"}, {Start: "11:00", End: "12:00"}}
+		if data.InstructorID != instID || len(data.Days) != 1 || data.Days[0].Date != date ||
+			fmt.Sprint(data.Days[0].Open) != fmt.Sprint(want) {
+			t.Fatalf("%s: availability.changed data %s, want open %v", name, ev.Data, want)
+		}
+		t.Logf("%s: commit→receive %v", name, ev.received.Sub(ev.TS))
+	}
+}
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
