@@ -121,8 +121,8 @@ func openIdle(ctx context.Context, cfg Config, first, count int, source, topic s
 }
 
 func (s *idleSet) close() {
-	s.r.stopReads()
-	s.r.readers.Wait()
+	s.r.clients = s.clients
+	s.r.closeAll()
 }
 
 func (s *idleSet) dropped() int64 { return s.r.st.reconnects.Load() }

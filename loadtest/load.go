@@ -232,8 +232,7 @@ func (r *runner) load(ctx context.Context) *Result {
 		time.Sleep(20 * time.Millisecond)
 	}
 	drained := time.Since(drainStart)
-	r.stopReads()
-	r.readers.Wait()
+	r.closeAll()
 
 	res := r.result(drained)
 	res.CPU.WallSecs = time.Since(r.loadStart).Seconds()
@@ -329,4 +328,16 @@ func (r *runner) nodeCPU(ctx context.Context) []float64 {
 		out[i] = v
 	}
 	return out
+}
+
+// closeAll stops every reader: cancel first (so a reader that sees its
+// socket fail, or a reconnect that completes, knows to stop), then close.
+func (r *runner) closeAll() {
+	r.stopReads()
+	for _, c := range r.clients {
+		if conn := c.conn.Load(); conn != nil {
+			conn.CloseNow()
+		}
+	}
+	r.readers.Wait()
 }

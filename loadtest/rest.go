@@ -26,7 +26,7 @@ func newAPI(timeout time.Duration, maxConns int) *api {
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        maxConns,
 		MaxIdleConnsPerHost: maxConns,
-		IdleConnTimeout:     90 * time.Second,
+		IdleConnTimeout:     5 * time.Second, // below servers' idle timeouts, so no request races a server-side close
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}

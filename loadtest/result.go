@@ -143,6 +143,12 @@ func (r *runner) result(drained time.Duration) *Result {
 		Latency: st.hist, Warnings: r.warnings,
 	}
 	res.Errors, res.Notes = st.snapshot()
+	// The combined rows are merged here rather than recorded per delivery,
+	// to keep the receive path at one histogram update.
+	st.hist[hPushSameAll].Merge(st.hist[hPushAvailSame])
+	st.hist[hPushSameAll].Merge(st.hist[hPushBookingSame])
+	st.hist[hPushCrossAll].Merge(st.hist[hPushAvailCross])
+	st.hist[hPushCrossAll].Merge(st.hist[hPushBookingCross])
 
 	cs := &res.Connections
 	cs.Requested = len(r.clients)

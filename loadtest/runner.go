@@ -87,8 +87,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 	r.setupStart = time.Now()
 	if err := r.setup(ctx); err != nil {
-		r.stopReads()
-		r.readers.Wait()
+		r.closeAll()
 		return nil, err
 	}
 	res := r.load(ctx)

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -33,7 +34,9 @@ type wsClient struct {
 	sess *session // nil: anonymous
 	role string
 
-	conn   *websocket.Conn
+	// conn is read by the reader goroutine and closed by the run's stopper;
+	// atomic so a reconnect's swap and the final close cannot race.
+	conn   atomic.Pointer[websocket.Conn]
 	subs   map[string]*subscription
 	order  []*subscription
 	byID   map[int64]*subscription
@@ -110,7 +113,7 @@ func (c *wsClient) dial(ctx context.Context) error {
 		conn.CloseNow()
 		return errors.New("ws_welcome_wrong_user")
 	}
-	c.conn = conn
+	c.conn.Store(conn)
 	c.connectedAt = time.Now()
 	c.r.st.record(hConnect, time.Since(start))
 	return nil
@@ -123,7 +126,7 @@ func (c *wsClient) send(ctx context.Context, s *subscription, since int64) error
 	b := appendSubscribe((*bp)[:0], c.nextID, s.topic, since)
 	s.sentAt = time.Now()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err := c.conn.Write(wctx, websocket.MessageText, b)
+	err := c.conn.Load().Write(wctx, websocket.MessageText, b)
 	cancel()
 	*bp = b[:0]
 	bufPool.Put(bp)
@@ -140,7 +143,7 @@ func (c *wsClient) start(ctx context.Context) error {
 	for i, s := range c.order {
 		c.pace(ctx, i)
 		if err := c.send(ctx, s, s.since); err != nil {
-			c.conn.CloseNow()
+			c.conn.Load().CloseNow()
 			return fmt.Errorf("ws_subscribe_write_%s", errorKind(err))
 		}
 	}
@@ -153,12 +156,15 @@ func (c *wsClient) start(ctx context.Context) error {
 	return nil
 }
 
+// readLoop reads until the run's read context ends. Reads themselves take
+// no context (a cancellable one costs an AfterFunc registration per frame,
+// on one parent shared by every connection); the stopper closes the sockets.
 func (c *wsClient) readLoop(ctx context.Context) {
 	defer c.r.readers.Done()
 	for {
-		err := c.readFrames(ctx)
+		err := c.readFrames(c.conn.Load())
 		if ctx.Err() != nil {
-			c.conn.CloseNow()
+			c.conn.Load().CloseNow()
 			return
 		}
 		kind := "ws_read_error"
@@ -180,10 +186,11 @@ func (c *wsClient) readLoop(ctx context.Context) {
 	}
 }
 
-func (c *wsClient) readFrames(ctx context.Context) error {
+func (c *wsClient) readFrames(conn *websocket.Conn) error {
+	ctx := context.Background()
 	var f frame
 	for {
-		_, rd, err := c.conn.Reader(ctx)
+		_, rd, err := conn.Reader(ctx)
 		if err != nil {
 			return err
 		}
@@ -198,7 +205,7 @@ func (c *wsClient) readFrames(ctx context.Context) error {
 		if perr := parseFrame(b, &f); perr != nil {
 			c.r.st.fail("ws_bad_frame_from_server")
 		} else {
-			c.handle(ctx, now, &f)
+			c.handle(c.r.readCtx, now, &f)
 		}
 		if cap(b) > 64<<10 {
 			b = make([]byte, 0, 1024) // do not pool a rare huge buffer
@@ -274,10 +281,8 @@ func (c *wsClient) onEvent(now time.Time, f *frame) {
 	lat := now.Sub(ts)
 	if s.track.home == c.node {
 		c.r.st.record(hPushAvailSame, lat)
-		c.r.st.record(hPushSameAll, lat)
 	} else {
 		c.r.st.record(hPushAvailCross, lat)
-		c.r.st.record(hPushCrossAll, lat)
 	}
 	if c.role == rolePlanner && string(f.Event) == "availability.changed" {
 		c.r.applyAvailability(f.Data)
@@ -332,10 +337,8 @@ func (c *wsClient) onUserEvent(now time.Time, f *frame) {
 	lat := now.Sub(ts)
 	if home == c.node {
 		c.r.st.record(hPushBookingSame, lat)
-		c.r.st.record(hPushSameAll, lat)
 	} else {
 		c.r.st.record(hPushBookingCross, lat)
-		c.r.st.record(hPushCrossAll, lat)
 	}
 	if c.role == roleInstructor {
 		c.r.st.record(hBookingPushInstr, lat)
@@ -477,6 +480,10 @@ func (c *wsClient) reconnect(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if err := c.dial(ctx); err == nil {
+			if ctx.Err() != nil { // stopped while dialling: the stopper may have missed this socket
+				c.conn.Load().CloseNow()
+				return ctx.Err()
+			}
 			c.byID = map[int64]*subscription{}
 			for i, s := range c.order {
 				if s.failed != "" {

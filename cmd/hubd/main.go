@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // instructor time zones must load in slim images without zoneinfo
 
 	apphttp "instainstru/http"
 	"instainstru/store"
@@ -66,6 +67,9 @@ func migrate(ctx context.Context, cfg config, args []string) error {
 	if len(args) > 0 {
 		dir = args[0]
 	}
+	if dir == "down" && cfg.Env == "production" {
+		return errors.New("refusing `migrate down` with APP_ENV=production: it drops every table")
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -75,9 +79,6 @@ func migrate(ctx context.Context, cfg config, args []string) error {
 	case "up":
 		return db.Migrate(ctx)
 	case "down":
-		if cfg.Env == "production" {
-			return errors.New("refusing `migrate down` with APP_ENV=production: it drops every table")
-		}
 		return db.MigrateDown(ctx)
 	}
 	return fmt.Errorf("migrate: unknown direction %q (want up or down)", dir)
@@ -86,11 +87,15 @@ func migrate(ctx context.Context, cfg config, args []string) error {
 func seed(ctx context.Context, cfg config, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	reset := fs.Bool("reset", false, "delete demo data first (refused in production)")
+	allowProd := fs.Bool("allow-production", false, "seed demo accounts (known password) into a production database")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *reset && cfg.Env == "production" {
 		return errors.New("refusing `seed --reset` with APP_ENV=production: it deletes user data")
+	}
+	if cfg.Env == "production" && !*allowProd {
+		return errors.New("refusing `seed` with APP_ENV=production: demo accounts share a published password (pass --allow-production to insist)")
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {

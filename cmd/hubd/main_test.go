@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestConfigIsValidatedWithClearErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"development defaults generate a secret", map[string]string{}, ""},
+		{"unknown environment", map[string]string{"APP_ENV": "staging"}, "APP_ENV must be"},
+		{"production needs a JWT secret", map[string]string{"APP_ENV": "production", "MONITORING_API_KEY": "k"}, "JWT_SECRET is required"},
+		{"short secret", map[string]string{"JWT_SECRET": "short"}, "at least 32 characters"},
+		{"production needs a monitoring key", map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}, "MONITORING_API_KEY is required"},
+		{"bad duration", map[string]string{"EVENT_RETENTION": "forever"}, "EVENT_RETENTION"},
+		{"bad rate", map[string]string{"RATE_LIMIT_LOGIN_PER_MIN": "-3"}, "RATE_LIMIT_LOGIN_PER_MIN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"APP_ENV", "JWT_SECRET", "MONITORING_API_KEY", "EVENT_RETENTION", "RATE_LIMIT_LOGIN_PER_MIN"} {
+				t.Setenv(k, tc.env[k])
+			}
+			cfg, err := loadConfig()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !cfg.generatedSecret || len(cfg.JWTSecret) < 32 || cfg.HTTPAddr != ":8080" {
+					t.Fatalf("defaults: %+v", cfg)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestDestructiveCommandsRefuseProduction(t *testing.T) {
+	cfg := config{Env: "production", DatabaseURL: "postgres://nobody@127.0.0.1:1/none"}
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"migrate down", func() error { return migrate(context.Background(), cfg, []string{"down"}) }},
+		{"seed --reset", func() error { return seed(context.Background(), cfg, []string{"--reset"}) }},
+		{"seed of demo accounts", func() error { return seed(context.Background(), cfg, nil) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The database URL points nowhere: a refusal must come before any connection.
+			err := tc.run()
+			if err == nil || !strings.Contains(err.Error(), "refusing") || !strings.Contains(err.Error(), "production") {
+				t.Fatalf("err = %v, want a refusal that names production", err)
+			}
+		})
+	}
+}
