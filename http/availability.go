@@ -177,19 +177,19 @@ func (s *Server) replaceWeek(c *fiber.Ctx) error {
 }
 
 type copyWeekRequest struct {
-	SourceWeekStart string `json:"source_week_start" validate:"required"`
-	TargetWeekStart string `json:"target_week_start" validate:"required"`
+	FromWeekStart string `json:"from_week_start" validate:"required"`
+	ToWeekStart   string `json:"to_week_start" validate:"required"`
 }
 
-// copyWeek is POST /instructors/me/availability/copy-week: the target week
-// becomes a copy of the source week, weekday by weekday; 200 with the
-// target week.
+// copyWeek is POST /instructors/me/availability/copy-week
+// {"from_week_start","to_week_start"} (Mondays): the target week becomes a
+// copy of the source week, weekday by weekday; 200 with the target week.
 func (s *Server) copyWeek(c *fiber.Ctx) error {
 	var req copyWeekRequest
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	a, evs, err := s.deps.DB.CopyWeek(c.UserContext(), currentUser(c).ID, req.SourceWeekStart, req.TargetWeekStart, nil)
+	a, evs, err := s.deps.DB.CopyWeek(c.UserContext(), currentUser(c).ID, req.FromWeekStart, req.ToWeekStart, nil)
 	if err != nil {
 		return err
 	}
@@ -198,20 +198,21 @@ func (s *Server) copyWeek(c *fiber.Ctx) error {
 }
 
 type applyPatternRequest struct {
-	SourceWeekStart string `json:"source_week_start" validate:"required"`
-	From            string `json:"from" validate:"required"`
-	To              string `json:"to" validate:"required"`
+	WeekStart string `json:"week_start" validate:"required"`
+	From      string `json:"from" validate:"required"`
+	To        string `json:"to" validate:"required"`
 }
 
-// applyPattern is POST /instructors/me/availability/apply-pattern: every
-// date of [from, to] (≤ 90 days) gets the windows of the same weekday of
-// the source week; 200 with the range.
+// applyPattern is POST /instructors/me/availability/apply-pattern
+// {"week_start","from","to"}: every date of [from, to] (≤ 90 days) gets the
+// windows of the same weekday of the week starting week_start (a Monday);
+// 200 with the range.
 func (s *Server) applyPattern(c *fiber.Ctx) error {
 	var req applyPatternRequest
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	a, evs, err := s.deps.DB.ApplyPattern(c.UserContext(), currentUser(c).ID, req.SourceWeekStart, req.From, req.To, nil)
+	a, evs, err := s.deps.DB.ApplyPattern(c.UserContext(), currentUser(c).ID, req.WeekStart, req.From, req.To, nil)
 	if err != nil {
 		return err
 	}

@@ -174,13 +174,13 @@ func TestAvailabilityWritesAndPublicReadOverHTTP(t *testing.T) {
 
 	var copied schedAvailability
 	ts.doJSON("POST", "/api/v1/instructors/me/availability/copy-week", tok,
-		map[string]string{"source_week_start": schedDate(mon), "target_week_start": schedDate(mon.AddDate(0, 0, 7))}, 200, &copied)
+		map[string]string{"from_week_start": schedDate(mon), "to_week_start": schedDate(mon.AddDate(0, 0, 7))}, 200, &copied)
 	if copied.Days[0].Date != schedDate(mon.AddDate(0, 0, 7)) || len(copied.Days[0].Windows) != 1 || len(copied.Days[2].Windows) != 2 {
 		t.Fatalf("copied week %+v", copied)
 	}
 	var applied schedAvailability
 	ts.doJSON("POST", "/api/v1/instructors/me/availability/apply-pattern", tok, map[string]string{
-		"source_week_start": schedDate(mon), "from": schedDate(mon.AddDate(0, 0, 14)), "to": schedDate(mon.AddDate(0, 0, 27))}, 200, &applied)
+		"week_start": schedDate(mon), "from": schedDate(mon.AddDate(0, 0, 14)), "to": schedDate(mon.AddDate(0, 0, 27))}, 200, &applied)
 	if len(applied.Days) != 14 || len(applied.Days[7].Windows) != 1 || len(applied.Days[9].Windows) != 2 || applied.Seq != 5 {
 		t.Fatalf("pattern %+v", applied)
 	}
@@ -232,8 +232,8 @@ func TestAvailabilityRejectsInvalidWritesOverHTTP(t *testing.T) {
 		}}, 422, market.EVALIDATION, "days[1].windows[0].end"},
 		{"week without days", "PUT", "/api/v1/instructors/me/availability/week", map[string]any{"week_start": schedDate(mon)}, 422, market.EVALIDATION, "days"},
 		{"week not starting Monday", "PUT", "/api/v1/instructors/me/availability/week", map[string]any{"week_start": schedDate(mon.AddDate(0, 0, 1)), "days": []any{}}, 422, market.EVALIDATION, "week_start"},
-		{"pattern over 90 days", "POST", "/api/v1/instructors/me/availability/apply-pattern", map[string]string{"source_week_start": schedDate(mon), "from": schedDate(mon), "to": schedDate(far)}, 422, market.EVALIDATION, "to"},
-		{"pattern from the past", "POST", "/api/v1/instructors/me/availability/apply-pattern", map[string]string{"source_week_start": schedDate(mon), "from": schedDate(past), "to": schedDate(mon)}, 422, market.EVALIDATION, "from"},
+		{"pattern over 90 days", "POST", "/api/v1/instructors/me/availability/apply-pattern", map[string]string{"week_start": schedDate(mon), "from": schedDate(mon), "to": schedDate(far)}, 422, market.EVALIDATION, "to"},
+		{"pattern from the past", "POST", "/api/v1/instructors/me/availability/apply-pattern", map[string]string{"week_start": schedDate(mon), "from": schedDate(past), "to": schedDate(mon)}, 422, market.EVALIDATION, "from"},
 		{"availability read over 90 days", "GET", fmt.Sprintf("/api/v1/instructors/%s/availability?from=%s&to=%s", in.ID, schedDate(mon), schedDate(far)), nil, 422, market.EVALIDATION, "to"},
 		{"availability read without range", "GET", fmt.Sprintf("/api/v1/instructors/%s/availability", in.ID), nil, 422, market.EVALIDATION, "from"},
 		{"availability of nobody", "GET", fmt.Sprintf("/api/v1/instructors/%s/availability?from=%s&to=%s", "00000000-0000-0000-0000-000000000001", schedDate(mon), schedDate(mon)), nil, 404, market.ENOTFOUND, ""},
@@ -269,8 +269,8 @@ func schedProtectedRoutes(mon time.Time) []struct {
 	}{
 		{"POST", "/api/v1/instructors/me/availability", map[string]string{"date": schedDate(mon), "start": "09:00", "end": "10:00"}, market.RoleStudent},
 		{"PUT", "/api/v1/instructors/me/availability/week", map[string]any{"week_start": schedDate(mon), "days": []any{}}, market.RoleStudent},
-		{"POST", "/api/v1/instructors/me/availability/copy-week", map[string]string{"source_week_start": schedDate(mon), "target_week_start": schedDate(mon)}, market.RoleAdmin},
-		{"POST", "/api/v1/instructors/me/availability/apply-pattern", map[string]string{"source_week_start": schedDate(mon), "from": schedDate(mon), "to": schedDate(mon)}, market.RoleStudent},
+		{"POST", "/api/v1/instructors/me/availability/copy-week", map[string]string{"from_week_start": schedDate(mon), "to_week_start": schedDate(mon)}, market.RoleAdmin},
+		{"POST", "/api/v1/instructors/me/availability/apply-pattern", map[string]string{"week_start": schedDate(mon), "from": schedDate(mon), "to": schedDate(mon)}, market.RoleStudent},
 		{"DELETE", "/api/v1/instructors/me/availability/" + id, nil, market.RoleAdmin},
 		{"POST", "/api/v1/bookings", map[string]any{}, market.RoleInstructor},
 		{"POST", "/api/v1/bookings", map[string]any{}, market.RoleAdmin},

@@ -109,11 +109,11 @@ func BenchmarkFanoutToQueues(b *testing.B) {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			h := &Hub{opts: Options{}}
 			h.opts.setDefaults()
-			tp := &topic{subs: map[*Client]struct{}{}}
+			tp := newTopic(0)
 			clients := make([]*Client, n)
 			for i := range clients {
 				clients[i] = &Client{h: h, q: newQueue(1<<30, 1<<30)}
-				tp.subs[clients[i]] = struct{}{}
+				tp.add(clients[i])
 			}
 			s := &shard{h: h}
 			data := json.RawMessage(`{"instructor_id":"x","days":[{"date":"2026-12-07","open":[]}]}`)
@@ -150,6 +150,36 @@ func TestMayWatchAllowsPublicAndOwnTopicsOnly(t *testing.T) {
 		c := &Client{userID: tc.user}
 		if code, _ := c.mayWatch(tc.topic); code != tc.code {
 			t.Errorf("user %q topic %q: code %q, want %q", tc.user, tc.topic, code, tc.code)
+		}
+	}
+}
+
+func TestTopicSubscriberSetAddsAndRemovesInAnyOrder(t *testing.T) {
+	tp := newTopic(0)
+	cs := make([]*Client, 5)
+	for i := range cs {
+		cs[i] = &Client{}
+		if !tp.add(cs[i]) {
+			t.Fatal("add refused a new client")
+		}
+	}
+	if tp.add(cs[2]) {
+		t.Fatal("add accepted a duplicate")
+	}
+	for _, i := range []int{2, 0, 4} {
+		if !tp.remove(cs[i]) || tp.remove(cs[i]) {
+			t.Fatalf("remove %d", i)
+		}
+	}
+	if len(tp.subs) != 2 || len(tp.idx) != 2 {
+		t.Fatalf("left %d/%d", len(tp.subs), len(tp.idx))
+	}
+	for _, c := range tp.subs {
+		if c != cs[1] && c != cs[3] {
+			t.Fatal("wrong survivor")
+		}
+		if tp.subs[tp.idx[c]] != c {
+			t.Fatal("index out of sync")
 		}
 	}
 }

@@ -32,7 +32,33 @@ type command struct {
 // has been fanned out exactly once, in order.
 type topic struct {
 	last int64
-	subs map[*Client]struct{}
+	subs []*Client       // fan-out walks a slice: cheaper than a map at 10k
+	idx  map[*Client]int // position in subs, for O(1) removal
+}
+
+func newTopic(last int64) *topic { return &topic{last: last, idx: map[*Client]int{}} }
+
+func (t *topic) add(c *Client) bool {
+	if _, ok := t.idx[c]; ok {
+		return false
+	}
+	t.idx[c] = len(t.subs)
+	t.subs = append(t.subs, c)
+	return true
+}
+
+func (t *topic) remove(c *Client) bool {
+	i, ok := t.idx[c]
+	if !ok {
+		return false
+	}
+	last := len(t.subs) - 1
+	t.subs[i] = t.subs[last]
+	t.idx[t.subs[i]] = i
+	t.subs[last] = nil
+	t.subs = t.subs[:last]
+	delete(t.idx, c)
+	return true
 }
 
 // shard serialises everything that touches its topics, so ordering, dedupe
@@ -130,7 +156,7 @@ func (s *shard) fanout(name string, t *topic, ev market.Event) {
 		return
 	}
 	f := frame{data: encodeEvent(ev), ts: ev.TS}
-	for c := range t.subs {
+	for _, c := range t.subs {
 		c.enqueue(f)
 	}
 }
@@ -159,7 +185,7 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 			cl.subscribeFailed(c.topic, c.reqID, "unavailable", "history is unavailable, retry")
 			return
 		}
-		t = &topic{last: seq, subs: map[*Client]struct{}{}}
+		t = newTopic(seq)
 		s.topics[c.topic] = t
 	}
 	if c.since != nil && *c.since < t.last {
@@ -172,8 +198,7 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 		s.h.metrics.count(resets)
 		cl.enqueue(frame{data: encodeControl("reset", nil, c.topic, t.last)})
 	}
-	if _, ok := t.subs[cl]; !ok {
-		t.subs[cl] = struct{}{}
+	if t.add(cl) {
 		s.h.metrics.addSubs(1)
 	}
 	if c.reqID != nil {
@@ -222,10 +247,9 @@ func (s *shard) unsubscribe(ctx context.Context, cl *Client, name string) {
 	if t == nil {
 		return
 	}
-	if _, ok := t.subs[cl]; !ok {
+	if !t.remove(cl) {
 		return
 	}
-	delete(t.subs, cl)
 	s.h.metrics.addSubs(-1)
 	if len(t.subs) == 0 {
 		delete(s.topics, name)

@@ -677,11 +677,11 @@ func copyOnto(ctx context.Context, tx pgx.Tx, instructorID string, source, from,
 // the target week are left as they are; a target week wholly in the past is
 // EVALIDATION. Returns the target week and the committed events.
 func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targetWeekStart string, now func() time.Time) (*market.Availability, []market.Event, error) {
-	src, err := parseMonday(sourceWeekStart, "source_week_start")
+	src, err := parseMonday(sourceWeekStart, "from_week_start")
 	if err != nil {
 		return nil, nil, err
 	}
-	dst, err := parseMonday(targetWeekStart, "target_week_start")
+	dst, err := parseMonday(targetWeekStart, "to_week_start")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -694,7 +694,7 @@ func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targe
 		}
 		today := localToday(nowFunc(now), loc)
 		if addDays(dst, 6).Before(today) {
-			return pastDateError("target_week_start")
+			return pastDateError("to_week_start")
 		}
 		changed, err := copyOnto(ctx, tx, instructorID, src, dst, addDays(dst, 6), today)
 		if err != nil {
@@ -718,7 +718,7 @@ func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targe
 // past. Returns the range in the GET availability shape and the committed
 // events (one availability.changed for all changed days).
 func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, from, to string, now func() time.Time) (*market.Availability, []market.Event, error) {
-	src, err := parseMonday(sourceWeekStart, "source_week_start")
+	src, err := parseMonday(sourceWeekStart, "week_start")
 	if err != nil {
 		return nil, nil, err
 	}
