@@ -46,8 +46,8 @@ func (s *Server) opsRoutes() {
 	s.app.Get("/metrics", func(c *fiber.Ctx) error {
 		if !s.monitoringAuthorized(c.Get("X-Monitoring-API-Key"), c.Get(fiber.HeaderAuthorization)) {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
-			return opsError(c, fiber.StatusUnauthorized, &market.Error{Code: market.EUNAUTHORIZED,
-				Message: "a monitoring API key is required (X-Monitoring-API-Key or Authorization: Bearer)"})
+			return &market.Error{Code: market.EUNAUTHORIZED,
+				Message: "a monitoring API key is required (X-Monitoring-API-Key or Authorization: Bearer)"}
 		}
 		// Refresh instainstru_dependency_up so that it is current at every
 		// scrape, even when nothing else probes /ready.
@@ -98,9 +98,10 @@ func (s *Server) health(c *fiber.Ctx) error {
 }
 
 // ready is readiness: Postgres and, when configured, Redis answer a ping
-// within readyPingTimeout. On failure it answers 503 in the API's error
-// shape; details name every dependency with "ok", "unreachable" or
-// "timeout", so the failing one is visible from the probe alone.
+// within readyPingTimeout. On failure it answers 503 (service_unavailable)
+// in the API's error shape; details name every dependency with "ok",
+// "unreachable" or "timeout", so the failing one is visible from the probe
+// alone.
 func (s *Server) ready(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	results := s.checkDependencies(c.UserContext())
@@ -113,8 +114,8 @@ func (s *Server) ready(c *fiber.Ctx) error {
 		}
 	}
 	if len(failed) > 0 {
-		return opsError(c, fiber.StatusServiceUnavailable, &market.Error{Code: market.EUNAVAILABLE,
-			Message: "not ready: " + strings.Join(failed, ", ") + " not reachable", Details: checks})
+		return &market.Error{Code: market.EUNAVAILABLE,
+			Message: "not ready: " + strings.Join(failed, ", ") + " not reachable", Details: checks}
 	}
 	return c.JSON(fiber.Map{"status": "ready", "node": s.cfg.NodeID, "checks": checks})
 }
@@ -220,26 +221,6 @@ func (s *Server) monitoringAuthorized(apiKeyHeader, authorization string) bool {
 	// Evaluate both so the work done does not depend on which header matched.
 	a, b := match(apiKeyHeader), match(bearer)
 	return a || b
-}
-
-// opsError writes e in the API's error shape with the given status. The ops
-// endpoints choose their statuses themselves: probes and scrapers depend on
-// exactly 401 and 503 whatever the domain error table says.
-func opsError(c *fiber.Ctx, status int, e *market.Error) error {
-	body := fiber.Map{"code": e.Code, "message": e.Message, "request_id": opsRequestID(c)}
-	if e.Details != nil {
-		body["details"] = e.Details
-	}
-	return c.Status(status).JSON(fiber.Map{"error": body})
-}
-
-// opsRequestID is the id the request-id middleware put on the response, or
-// the one the client sent.
-func opsRequestID(c *fiber.Ctx) string {
-	if id := c.GetRespHeader(fiber.HeaderXRequestID); id != "" {
-		return id
-	}
-	return c.Get(fiber.HeaderXRequestID)
 }
 
 // AdminHandler serves /metrics and /debug/pprof/ for a separate listener

@@ -13,9 +13,11 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"instainstru/hub"
 	"instainstru/market"
+	"instainstru/store"
 	"instainstru/store/storetest"
 )
 
@@ -591,4 +593,42 @@ func mustLoc(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+func TestEventCommittedButNeverPublishedIsDeliveredByTheRelay(t *testing.T) {
+	db := storetest.NewDB(t)
+	url, prefix := storetest.SharedRedis(t)
+	a := startNode(t, db, url, prefix, "node-a")
+	b := startNode(t, db, url, prefix, "node-b")
+	topic := market.AvailabilityTopic(uuid.NewString())
+	c := dialWS(t, b.ws, nil)
+	c.expect("welcome")
+	c.subscribe(topic, -1)
+	// A node "crashes" between commit and publish: the rows exist, nobody
+	// published them.
+	err := db.InTx(context.Background(), func(tx pgx.Tx) error {
+		_, err := store.AppendEvents(context.Background(), tx, []market.NewEvent{availEvent(topic, 1), availEvent(topic, 2)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSeqs(t, c.events(topic, 2, 10*time.Second), 1, 2)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		lag, err := db.OutboxLag(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lag == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events still unpublished after the relay ran (lag %v)", lag)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := a.metric(t, "instainstru_outbox_republished_total") + b.metric(t, "instainstru_outbox_republished_total"); got != 2 {
+		t.Fatalf("republished_total over both nodes = %v, want 2 (one relay active)", got)
+	}
 }

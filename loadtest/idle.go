@@ -171,23 +171,27 @@ func runIdle(ctx context.Context, cfg Config, progress io.Writer) (*Result, erro
 	for i := range cfg.Watchers {
 		perNode[cfg.WatchOn[i%len(cfg.WatchOn)]]++
 	}
-	scrape := func(label string) ([]float64, []float64, error) {
-		rss := make([]float64, len(cfg.URLs))
-		gauge := make([]float64, len(cfg.URLs))
+	scrape := func(label string) ([]nodeMem, error) {
+		out := make([]nodeMem, len(cfg.URLs))
 		for _, n := range cfg.WatchOn {
-			v, ok, err := a.metricValue(ctx, cfg.URLs[n], cfg.MonitoringKey, "process_resident_memory_bytes")
+			body, err := a.scrape(ctx, cfg.URLs[n], cfg.MonitoringKey)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s scrape: %w", label, err)
+				return nil, fmt.Errorf("%s scrape: %w", label, err)
 			}
+			rss, ok := sumMetric(body, "process_resident_memory_bytes")
 			if !ok {
-				return nil, nil, fmt.Errorf("%s: %s/metrics has no process_resident_memory_bytes", label, cfg.URLs[n])
+				return nil, fmt.Errorf("%s: %s/metrics has no process_resident_memory_bytes", label, cfg.URLs[n])
 			}
-			rss[n] = v
-			gauge[n], _, _ = a.metricValue(ctx, cfg.URLs[n], cfg.MonitoringKey, "instainstru_ws_connections")
+			m := nodeMem{rss: rss}
+			m.conns, _ = sumMetric(body, "instainstru_ws_connections")
+			m.heap, _ = sumMetric(body, "go_memstats_heap_inuse_bytes")
+			m.stack, _ = sumMetric(body, "go_memstats_stack_inuse_bytes")
+			m.goroutines, _ = sumMetric(body, "go_goroutines")
+			out[n] = m
 		}
-		return rss, gauge, nil
+		return out, nil
 	}
-	before, _, err := scrape("before")
+	before, err := scrape("before")
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +230,7 @@ func runIdle(ctx context.Context, cfg Config, progress io.Writer) (*Result, erro
 	case <-ctx.Done():
 	case <-time.After(cfg.Settle):
 	}
-	after, gauge, scrapeErr := scrape("after")
+	after, scrapeErr := scrape("after")
 	holdStart := time.Now()
 	if rest := cfg.Duration - cfg.Settle; rest > 0 {
 		select {
@@ -258,9 +262,13 @@ func runIdle(ctx context.Context, cfg Config, progress io.Writer) (*Result, erro
 	}
 	res.Connections.ByNode = perNode
 	for _, n := range cfg.WatchOn {
-		in := IdleNode{URL: cfg.URLs[n], Connections: perNode[n], RSSBefore: before[n], RSSAfter: after[n], ServerConnsGauge: gauge[n]}
-		if perNode[n] > 0 {
-			in.BytesPerConn = (after[n] - before[n]) / float64(perNode[n])
+		b, a := before[n], after[n]
+		in := IdleNode{URL: cfg.URLs[n], Connections: perNode[n], RSSBefore: b.rss, RSSAfter: a.rss, ServerConnsGauge: a.conns}
+		if c := float64(perNode[n]); c > 0 {
+			in.BytesPerConn = (a.rss - b.rss) / c
+			in.HeapPerConn = (a.heap - b.heap) / c
+			in.StackPerConn = (a.stack - b.stack) / c
+			in.GoroutinesPerConn = (a.goroutines - b.goroutines) / c
 		}
 		res.Idle.Nodes = append(res.Idle.Nodes, in)
 	}
@@ -271,10 +279,13 @@ func runIdle(ctx context.Context, cfg Config, progress io.Writer) (*Result, erro
 	return res, nil
 }
 
-func fmtRSS(v []float64, nodes []int) string {
+// nodeMem is one node's memory figures from /metrics.
+type nodeMem struct{ rss, conns, heap, stack, goroutines float64 }
+
+func fmtRSS(v []nodeMem, nodes []int) string {
 	s := ""
 	for _, n := range nodes {
-		s += fmt.Sprintf("[node %d: %.1f MiB]", n, v[n]/(1<<20))
+		s += fmt.Sprintf("[node %d: %.1f MiB]", n, v[n].rss/(1<<20))
 	}
 	return s
 }

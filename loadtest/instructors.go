@@ -13,6 +13,8 @@ import (
 // has fewer than a scenario needs (the seed has ~30; booking-storm asks for
 // 50): each offers two catalog services and is open 08:00–20:00 every day of
 // the booked range, set through the instructor API like a real instructor.
+// Their emails are under @example.com, the seeded accounts' domain, so
+// `hubd seed --reset` removes them with the other demo data.
 func (r *runner) createInstructors(ctx context.Context, n int) ([]candidate, error) {
 	cfg := r.cfg
 	base := cfg.URLs[0]
@@ -37,8 +39,11 @@ func (r *runner) createInstructors(ctx context.Context, n int) ([]candidate, err
 	g.SetLimit(4)
 	for i := range n {
 		g.Go(func() error {
-			email := fmt.Sprintf("lt-%s-i%d@%s", cfg.RunID, i, cfg.EmailDomain)
-			sess, err := r.api.register(gctx, base, email, cfg.Password, fmt.Sprintf("Loadtest Instructor %d", i), "instructor")
+			// Named so that emailFromName finds the account again: a later
+			// run that picks this instructor can sign it in for its pushes.
+			name := fmt.Sprintf("Loadtest %s Instructor %d", cfg.RunID, i)
+			email := emailFromName(name)
+			sess, err := r.api.register(gctx, base, email, cfg.Password, name, "instructor")
 			if err != nil {
 				return fmt.Errorf("register instructor %s: %w", email, err)
 			}

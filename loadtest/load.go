@@ -193,7 +193,7 @@ func (r *runner) liveLine(el time.Duration) string {
 // load runs the open-loop phase, drains, reconciles and builds the result.
 func (r *runner) load(ctx context.Context) *Result {
 	cfg := r.cfg
-	cpu0, nodes0 := cpuSeconds(), r.nodeCPU(ctx)
+	cpu0, snap0 := cpuSeconds(), r.snapServers(ctx)
 	r.loadStart = time.Now()
 	lctx, cancel := context.WithDeadline(ctx, r.loadStart.Add(cfg.Duration))
 	stop := r.progressLoop(r.liveLine)
@@ -237,13 +237,7 @@ func (r *runner) load(ctx context.Context) *Result {
 	res := r.result(drained)
 	res.CPU.WallSecs = time.Since(r.loadStart).Seconds()
 	res.CPU.GeneratorSecs = cpuSeconds() - cpu0
-	for i, n := range r.nodeCPU(ctx) {
-		if n < 0 || nodes0[i] < 0 {
-			res.CPU.NodeSecs = append(res.CPU.NodeSecs, -1)
-			continue
-		}
-		res.CPU.NodeSecs = append(res.CPU.NodeSecs, n-nodes0[i])
-	}
+	res.Server = serverStats(cfg.URLs, snap0, r.snapServers(ctx))
 	if cfg.Cleanup {
 		res.Bookings.CleanupCancelled = r.cleanup(ctx)
 	}
@@ -314,20 +308,6 @@ func (r *runner) cleanup(ctx context.Context) int {
 	}
 	wg.Wait()
 	return n
-}
-
-// nodeCPU reads each node's process_cpu_seconds_total (-1 where /metrics is
-// not readable, e.g. without -monitoring-key).
-func (r *runner) nodeCPU(ctx context.Context) []float64 {
-	out := make([]float64, len(r.cfg.URLs))
-	for i, u := range r.cfg.URLs {
-		v, ok, err := r.api.metricValue(ctx, u, r.cfg.MonitoringKey, "process_cpu_seconds_total")
-		if err != nil || !ok {
-			v = -1
-		}
-		out[i] = v
-	}
-	return out
 }
 
 // closeAll stops every reader: cancel first (so a reader that sees its

@@ -162,11 +162,11 @@ func writeMarkdown(w *strings.Builder, results []*Result, failed []string, m mac
 				id.Connections, c.TopicsPerWatcher, id.Procs, id.HoldSecs)
 			p("Each process may open %d files (hard limit, not raisable here), so the count is the largest that fits one node.", id.FDLimit)
 			p("")
-			p("| node | connections | server gauge | RSS before | RSS after | per connection |")
-			p("| --- | --- | --- | --- | --- | --- |")
+			p("| node | connections | server gauge | RSS before | RSS after | RSS per connection | heap / stacks / goroutines per connection |")
+			p("| --- | --- | --- | --- | --- | --- | --- |")
 			for _, n := range id.Nodes {
-				p("| %s | %d | %.0f | %.1f MiB | %.1f MiB | **%.1f KiB** |", n.URL, n.Connections, n.ServerConnsGauge,
-					n.RSSBefore/(1<<20), n.RSSAfter/(1<<20), n.BytesPerConn/1024)
+				p("| %s | %d | %.0f | %.1f MiB | %.1f MiB | **%.1f KiB** | %.1f KiB / %.1f KiB / %.2f |", n.URL, n.Connections, n.ServerConnsGauge,
+					n.RSSBefore/(1<<20), n.RSSAfter/(1<<20), n.BytesPerConn/1024, n.HeapPerConn/1024, n.StackPerConn/1024, n.GoroutinesPerConn)
 			}
 			p("")
 			p("Connection setup: %.0f connections/s (%d open, %d failed, %d dropped while held).",
@@ -192,14 +192,13 @@ func writeMarkdown(w *strings.Builder, results []*Result, failed []string, m mac
 			p("| fan-out events complete / total (receivers per event) | %d / %d (%.0f) |", r.Fanout.CompleteEvents, r.Fanout.Events, r.Fanout.AvgReceivers)
 		}
 		if cpu := r.CPU; cpu.WallSecs > 0 {
-			line := fmt.Sprintf("CPU used over the %.0f s of load and drain: generator %.1f s (%.0f%% of one core)", cpu.WallSecs, cpu.GeneratorSecs, 100*cpu.GeneratorSecs/cpu.WallSecs)
-			for i, n := range cpu.NodeSecs {
-				if n >= 0 {
-					line += fmt.Sprintf(", node %d %.1f s (%.0f%%)", i, n, 100*n/cpu.WallSecs)
-				}
-			}
 			p("")
-			p("%s.", line)
+			p("Generator CPU over the %.0f s of load and drain: %.1f s (%.0f%% of one core). The nodes' own metrics over the same time:",
+				cpu.WallSecs, cpu.GeneratorSecs, 100*cpu.GeneratorSecs/cpu.WallSecs)
+			p("")
+			for _, sv := range r.Server {
+				p("- %s", sv.summary(cpu.WallSecs))
+			}
 		}
 		p("")
 		p("| latency | count | p50 | p90 | p99 | p99.9 | max |")

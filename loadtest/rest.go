@@ -325,27 +325,68 @@ func (a *api) waitReady(ctx context.Context, base string) error {
 // metricValue scrapes /metrics and sums the samples of one metric name
 // (all label sets). ok is false when the name is absent.
 func (a *api) metricValue(ctx context.Context, base, key, name string) (v float64, ok bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	body, err := a.scrape(ctx, base, key)
 	if err != nil {
 		return 0, false, err
+	}
+	v, ok = sumMetric(body, name)
+	return v, ok, nil
+}
+
+// scrape returns a node's /metrics exposition.
+func (a *api) scrape(ctx context.Context, base, key string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, err
 	}
 	if key != "" {
 		req.Header.Set("X-Monitoring-API-Key", key)
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		return 0, false, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return 0, false, err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, false, fmt.Errorf("%s/metrics: HTTP %d (set -monitoring-key?)", base, resp.StatusCode)
+		return nil, fmt.Errorf("%s/metrics: HTTP %d (set -monitoring-key?)", base, resp.StatusCode)
 	}
-	v, ok = sumMetric(body, name)
-	return v, ok, nil
+	return body, nil
+}
+
+// promBuckets sums a Prometheus histogram's cumulative buckets by their
+// upper bound over every other label: le (seconds) → count.
+func promBuckets(body []byte, name string) map[float64]float64 {
+	out := map[float64]float64{}
+	prefix := name + "_bucket{"
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		i := strings.Index(line, `le="`)
+		j := strings.LastIndexByte(line, '}')
+		if i < 0 || j < i {
+			continue
+		}
+		leStr := line[i+4:]
+		leStr = leStr[:strings.IndexByte(leStr, '"')]
+		le, err := strconv.ParseFloat(leStr, 64)
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(line[j+1:])
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err == nil {
+			out[le] += v
+		}
+	}
+	return out
 }
 
 // sumMetric sums every sample of name in a Prometheus text exposition.

@@ -25,6 +25,7 @@ type Result struct {
 	Targets    []TargetResult `json:"targets"`
 
 	CPU         CPUStats              `json:"cpu"`
+	Server      []ServerStats         `json:"server,omitempty"`
 	Connections ConnStats             `json:"connections"`
 	Bookings    BookingStats          `json:"bookings"`
 	Delivery    DeliveryStats         `json:"delivery"`
@@ -35,13 +36,11 @@ type Result struct {
 	Notes       map[string]int64      `json:"notes"`
 }
 
-// CPUStats is CPU time spent during the load phase and drain, to show how
-// the two cores were shared: the generator's own (getrusage) and each
-// node's (process_cpu_seconds_total on /metrics; -1 when not readable).
+// CPUStats is the generator's own CPU time (getrusage) over load and
+// drain; the nodes' is in ServerStats.
 type CPUStats struct {
-	WallSecs      float64   `json:"wall_seconds"`
-	GeneratorSecs float64   `json:"generator_seconds"`
-	NodeSecs      []float64 `json:"node_seconds"`
+	WallSecs      float64 `json:"wall_seconds"`
+	GeneratorSecs float64 `json:"generator_seconds"`
 }
 
 // ConnStats describes connection setup.
@@ -116,12 +115,16 @@ type IdleStats struct {
 
 // IdleNode is one node's RSS before and after.
 type IdleNode struct {
-	URL              string  `json:"url"`
-	Connections      int     `json:"connections"`
-	RSSBefore        float64 `json:"rss_before_bytes"`
-	RSSAfter         float64 `json:"rss_after_bytes"`
-	BytesPerConn     float64 `json:"bytes_per_connection"`
-	ServerConnsGauge float64 `json:"server_ws_connections"`
+	URL          string  `json:"url"`
+	Connections  int     `json:"connections"`
+	RSSBefore    float64 `json:"rss_before_bytes"`
+	RSSAfter     float64 `json:"rss_after_bytes"`
+	BytesPerConn float64 `json:"bytes_per_connection"`
+	// Where it goes (Go runtime metrics, deltas per connection).
+	HeapPerConn       float64 `json:"heap_inuse_bytes_per_connection"`
+	StackPerConn      float64 `json:"stack_inuse_bytes_per_connection"`
+	GoroutinesPerConn float64 `json:"goroutines_per_connection"`
+	ServerConnsGauge  float64 `json:"server_ws_connections"`
 }
 
 // TargetResult is one checked figure.
@@ -428,6 +431,8 @@ func (res *Result) WriteTable(w io.Writer) {
 		for _, n := range id.Nodes {
 			p("             %s: %d conns (server gauge %.0f), RSS %.1f → %.1f MiB = %.1f KiB per connection",
 				n.URL, n.Connections, n.ServerConnsGauge, n.RSSBefore/(1<<20), n.RSSAfter/(1<<20), n.BytesPerConn/1024)
+			p("             per connection: heap in use %.1f KiB, goroutine stacks %.1f KiB, %.2f goroutines",
+				n.HeapPerConn/1024, n.StackPerConn/1024, n.GoroutinesPerConn)
 		}
 		p("             setup %.2fs = %.0f conn/s", c.SetupSecs, c.PerSecond)
 	}
@@ -442,13 +447,11 @@ func (res *Result) WriteTable(w io.Writer) {
 			fmtDur(h.Quantile(.99)), fmtDur(h.Quantile(.999)), fmtDur(h.Max()))
 	}
 	if cpu := res.CPU; cpu.WallSecs > 0 {
-		line := fmt.Sprintf("cpu          over %.1fs of load+drain: generator %.1fs (%.0f%% of a core)", cpu.WallSecs, cpu.GeneratorSecs, 100*cpu.GeneratorSecs/cpu.WallSecs)
-		for i, n := range cpu.NodeSecs {
-			if n >= 0 {
-				line += fmt.Sprintf(", node %d %.1fs (%.0f%%)", i, n, 100*n/cpu.WallSecs)
-			}
+		p("")
+		p("cpu          over %.1fs of load+drain: generator %.1fs (%.0f%% of a core)", cpu.WallSecs, cpu.GeneratorSecs, 100*cpu.GeneratorSecs/cpu.WallSecs)
+		for _, sv := range res.Server {
+			p("server       %s", sv.summary(cpu.WallSecs))
 		}
-		p("%s", line)
 	}
 	if len(res.Errors) > 0 {
 		p("")
@@ -486,4 +489,23 @@ func sortedKeys(m map[string]int64) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// summary is one line of a node's own figures.
+func (sv ServerStats) summary(wall float64) string {
+	line := fmt.Sprintf("%s: cpu %.1fs (%.0f%% of a core), pg pool %.0f conns waited %.1fs, outbox lag at end %s",
+		sv.URL, sv.CPUSeconds, 100*sv.CPUSeconds/wall, sv.PgPoolMaxConns, sv.PgPoolWaitSeconds, fmtDur(time.Duration(sv.OutboxLagSeconds*1e9)))
+	if sv.Deliveries > 0 {
+		line += fmt.Sprintf(", %.0f deliveries commit→write p50 %s p99 %s", sv.Deliveries,
+			fmtDur(time.Duration(sv.DeliveryP50Seconds*1e9)), fmtDur(time.Duration(sv.DeliveryP99Seconds*1e9)))
+	}
+	for _, c := range []struct {
+		n string
+		v float64
+	}{{"send-queue drops", sv.SendQueueDrops}, {"slow-consumer closes", sv.SlowConsumerCloses}, {"republished", sv.OutboxRepublished}, {"resume resets", sv.ResumeResets}, {"redis pool timeouts", sv.RedisPoolTimeouts}} {
+		if c.v > 0 {
+			line += fmt.Sprintf(", %s %.0f", c.n, c.v)
+		}
+	}
+	return line
 }

@@ -13,7 +13,7 @@ type OutboxStore interface {
 	MarkPublished(ctx context.Context, ids []int64) error
 	Unpublished(ctx context.Context, minAge time.Duration, limit int) ([]market.Event, error)
 	OutboxLag(ctx context.Context) (time.Duration, error)
-	PruneEvents(ctx context.Context, retention time.Duration) (int64, error)
+	PruneHistory(ctx context.Context, retention time.Duration) (int64, error)
 	TryRelayLock(ctx context.Context) (release func(), ok bool, err error)
 }
 
@@ -148,8 +148,8 @@ func (r *Relay) Run(ctx context.Context) {
 		}
 		if time.Since(lastPrune) > time.Minute {
 			lastPrune = time.Now()
-			if n, err := r.Store.PruneEvents(ctx, r.Retention); err == nil && n > 0 {
-				r.Log.Info("pruned events past retention", "n", n)
+			if n, err := r.Store.PruneHistory(ctx, r.Retention); err == nil && n > 0 {
+				r.Log.Info("pruned history past retention", "rows", n)
 			}
 		}
 	}

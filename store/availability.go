@@ -25,8 +25,9 @@ const MaxRangeDays = 90
 //     availability.changed event carries is computed from a state no other
 //     writer of that schedule can change before the event commits.
 //   - Days before "today" in the instructor's timezone are history: no write
-//     touches them, and naming one in a request is a validation error. Bulk
-//     writes (replace week, copy week) silently leave past days of the target
+//     changes them, and asking to is a validation error. Replace week accepts
+//     a past day that repeats its current windows (so a client can PUT back
+//     the current week it read); bulk writes leave past days of the target
 //     week as they are.
 //   - Windows may be added, removed or shrunk under existing bookings: bookings
 //     are a separate layer and are never deleted by availability writes. The
@@ -404,18 +405,8 @@ func parseSpans(ws []WindowInput, prefix string, fields map[string]string) []spa
 	return out
 }
 
-// writeDays makes each listed date hold exactly the given windows. Dates whose
-// windows already equal the wanted set are left untouched (window ids stay
-// stable); it returns the dates it changed.
-func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[time.Time][]span) ([]time.Time, error) {
-	if len(want) == 0 {
-		return nil, nil
-	}
-	dates := make([]time.Time, 0, len(want))
-	for d := range want {
-		dates = append(dates, d)
-	}
-	slices.SortFunc(dates, func(a, b time.Time) int { return a.Compare(b) })
+// daySpans reads the windows of dates, by date, sorted by start.
+func daySpans(ctx context.Context, tx pgx.Tx, instructorID string, dates []time.Time) (map[string][]span, error) {
 	have := map[string][]span{}
 	rows, err := tx.Query(ctx, `SELECT date, start_time, end_time FROM availability_windows
 		WHERE instructor_id = $1 AND date = ANY($2) ORDER BY date, start_time`, instructorID, dates)
@@ -431,6 +422,25 @@ func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[tim
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read windows: %w", err)
+	}
+	return have, nil
+}
+
+// writeDays makes each listed date hold exactly the given windows. Dates whose
+// windows already equal the wanted set are left untouched (window ids stay
+// stable); it returns the dates it changed.
+func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[time.Time][]span) ([]time.Time, error) {
+	if len(want) == 0 {
+		return nil, nil
+	}
+	dates := make([]time.Time, 0, len(want))
+	for d := range want {
+		dates = append(dates, d)
+	}
+	slices.SortFunc(dates, func(a, b time.Time) int { return a.Compare(b) })
+	have, err := daySpans(ctx, tx, instructorID, dates)
+	if err != nil {
+		return nil, err
 	}
 	var changed []time.Time
 	var insDates []time.Time
@@ -576,8 +586,9 @@ func parseMonday(s, field string) (time.Time, error) {
 // ReplaceWeek makes the Monday-started week hold exactly the days given:
 // days absent from days are cleared. It is all or nothing: one invalid
 // window anywhere rejects the whole request with per-field details. Days
-// already past are never changed: naming one is EVALIDATION, and absent past
-// days are left as they are. Returns the week in the GET availability shape
+// already past are never changed: a past day in days must repeat its
+// current windows exactly (else EVALIDATION), and absent past days are left
+// as they are. Returns the week in the GET availability shape
 // (its seq includes this change) and the committed events.
 func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, days []DayInput, now func() time.Time) (*market.Availability, []market.Event, error) {
 	ws, err := parseMonday(weekStart, "week_start")
@@ -613,14 +624,34 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 		if err != nil {
 			return err
 		}
+		// Past days may come back exactly as they are (a client that GETs
+		// the current week, edits today onward and PUTs it all); changing
+		// one is refused.
 		today := localToday(nowFunc(now), loc)
-		for i, day := range days {
-			if d, _ := market.ParseDate(day.Date); d.Before(today) {
-				fields[fmt.Sprintf("days[%d].date", i)] = "is in the past in the instructor's timezone"
+		var past []time.Time
+		for d := range want {
+			if d.Before(today) {
+				past = append(past, d)
 			}
 		}
-		if len(fields) > 0 {
-			return market.ValidationError(fields)
+		if len(past) > 0 {
+			have, err := daySpans(ctx, tx, instructorID, past)
+			if err != nil {
+				return err
+			}
+			for i, day := range days {
+				d, _ := market.ParseDate(day.Date)
+				if !d.Before(today) {
+					continue
+				}
+				if !slices.Equal(have[dateString(d)], want[d]) {
+					fields[fmt.Sprintf("days[%d].date", i)] = "is in the past in the instructor's timezone and cannot change"
+				}
+				delete(want, d)
+			}
+			if len(fields) > 0 {
+				return market.ValidationError(fields)
+			}
 		}
 		for d := ws; d.Before(addDays(ws, 7)); d = addDays(d, 1) {
 			if _, ok := want[d]; !ok && !d.Before(today) {

@@ -434,13 +434,24 @@ func TestReplaceWeekNeverChangesPastDays(t *testing.T) {
 	wednesday := func() time.Time { return time.Date(2027, 1, 6, 15, 0, 0, 0, time.UTC) }
 	_, _, err := w.db.ReplaceWeek(ctx, in, "2027-01-04", week(dayIn("2027-01-04", "11:00", "12:00")), wednesday)
 	wantCode(t, err, market.EVALIDATION)
-	_, evs, err := w.db.ReplaceWeek(ctx, in, "2027-01-04", week(dayIn("2027-01-07", "11:00", "12:00")), wednesday)
+	_, _, err = w.db.ReplaceWeek(ctx, in, "2027-01-04", week(dayIn("2027-01-05", "11:00", "12:00")), wednesday)
+	wantCode(t, err, market.EVALIDATION)
+	// The week as read, edited from today on, is accepted: the past days
+	// repeat what they hold (Tuesday: nothing).
+	_, evs, err := w.db.ReplaceWeek(ctx, in, "2027-01-04", week(
+		dayIn("2027-01-04", "09:00", "10:00"), dayIn("2027-01-05"), dayIn("2027-01-07", "11:00", "12:00")), wednesday)
 	noErr(t, err)
 	if got := windowSpans(w.day(in, "2027-01-04")); !reflect.DeepEqual(got, intervals("09:00", "10:00")) {
 		t.Fatalf("past Monday changed to %v", got)
 	}
 	if d := changedDays(t, evs); len(d) != 1 || d[0].Date != "2027-01-07" {
 		t.Fatalf("event days %+v, want only 2027-01-07", d)
+	}
+	// Absent past days are left alone too.
+	_, _, err = w.db.ReplaceWeek(ctx, in, "2027-01-04", week(), wednesday)
+	noErr(t, err)
+	if got := windowSpans(w.day(in, "2027-01-04")); !reflect.DeepEqual(got, intervals("09:00", "10:00")) {
+		t.Fatalf("past Monday changed to %v", got)
 	}
 }
 

@@ -24,25 +24,34 @@ func AppendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]mark
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return evs[idx[a]].Topic < evs[idx[b]].Topic })
 	out := make([]market.Event, len(evs))
+	// One round trip for all events: a batch runs its statements in order.
+	batch := &pgx.Batch{}
 	for _, i := range idx {
 		ne := evs[i]
 		data, err := json.Marshal(ne.Data)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", ne.Type, err)
 		}
-		ev := market.Event{Topic: ne.Topic, Type: ne.Type, Data: data}
-		err = tx.QueryRow(ctx, `
+		out[i] = market.Event{Topic: ne.Topic, Type: ne.Type, Data: data}
+		batch.Queue(`
 			WITH s AS (
 				INSERT INTO topic_seqs (topic, seq) VALUES ($1, 1)
 				ON CONFLICT (topic) DO UPDATE SET seq = topic_seqs.seq + 1
 				RETURNING seq)
 			INSERT INTO events (topic, seq, type, payload)
 			SELECT $1, s.seq, $2, $3 FROM s
-			RETURNING id, seq, created_at`, ne.Topic, ne.Type, data).Scan(&ev.ID, &ev.Seq, &ev.TS)
-		if err != nil {
-			return nil, fmt.Errorf("append event %s: %w", ne.Type, err)
+			RETURNING id, seq, created_at`, ne.Topic, ne.Type, data)
+	}
+	br := tx.SendBatch(ctx, batch)
+	for _, i := range idx {
+		ev := &out[i]
+		if err := br.QueryRow().Scan(&ev.ID, &ev.Seq, &ev.TS); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("append event %s: %w", ev.Type, err)
 		}
-		out[i] = ev
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("append events: %w", err)
 	}
 	return out, nil
 }
@@ -106,12 +115,19 @@ func (db *DB) MarkPublished(ctx context.Context, ids []int64) error {
 	return err
 }
 
-// PruneEvents deletes events older than retention; topic_seqs keeps the
-// counters so seq never restarts.
-func (db *DB) PruneEvents(ctx context.Context, retention time.Duration) (int64, error) {
+// PruneHistory deletes what is older than retention: published events
+// (topic_seqs keeps the counters, so seq never restarts; a resume from
+// before the oldest kept event gets reset) and idempotency keys (a retry
+// that late is a new request). It returns how many rows went.
+func (db *DB) PruneHistory(ctx context.Context, retention time.Duration) (int64, error) {
 	tag, err := db.Pool.Exec(ctx, `DELETE FROM events WHERE created_at < clock_timestamp() - make_interval(secs => $1)
 		AND published_at IS NOT NULL`, retention.Seconds())
-	return tag.RowsAffected(), err
+	if err != nil {
+		return 0, err
+	}
+	keys, err := db.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < clock_timestamp() - make_interval(secs => $1)`,
+		retention.Seconds())
+	return tag.RowsAffected() + keys.RowsAffected(), err
 }
 
 // TryRelayLock takes the session-level advisory lock that makes one outbox

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"math"
+	"sort"
+	"time"
+)
+
+// ServerStats is what one node's /metrics says about the run: the server's
+// own view, to set beside the generator's (its delivery latency histogram
+// stops at the socket write, so the difference is network + generator).
+// Counters are deltas over load and drain; gauges are read at the end.
+// Absent when /metrics is not readable (no -monitoring-key).
+type ServerStats struct {
+	URL                 string  `json:"url"`
+	CPUSeconds          float64 `json:"cpu_seconds"`
+	PgPoolMaxConns      float64 `json:"pg_pool_max_conns"`
+	PgPoolWaitSeconds   float64 `json:"pg_pool_acquire_wait_seconds"`
+	OutboxLagSeconds    float64 `json:"outbox_lag_seconds_at_end"`
+	OutboxRepublished   float64 `json:"outbox_republished"`
+	SendQueueDrops      float64 `json:"ws_send_queue_drops"`
+	SlowConsumerCloses  float64 `json:"ws_slow_consumer_closes"`
+	ResumeResets        float64 `json:"resume_resets"`
+	RedisPoolTimeouts   float64 `json:"redis_pool_timeouts"`
+	Deliveries          float64 `json:"deliveries"`
+	DeliveryP50Seconds  float64 `json:"delivery_latency_p50_seconds"`
+	DeliveryP99Seconds  float64 `json:"delivery_latency_p99_seconds"`
+	DeliveryMeanSeconds float64 `json:"delivery_latency_mean_seconds"`
+}
+
+// serverSnap is one scrape of one node (nil body: not readable).
+type serverSnap struct{ body []byte }
+
+func (r *runner) snapServers(ctx context.Context) []serverSnap {
+	out := make([]serverSnap, len(r.cfg.URLs))
+	for i, u := range r.cfg.URLs {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		b, err := r.api.scrape(sctx, u, r.cfg.MonitoringKey)
+		cancel()
+		if err == nil {
+			out[i].body = b
+		}
+	}
+	return out
+}
+
+// serverStats turns two scrapes per node into ServerStats.
+func serverStats(urls []string, before, after []serverSnap) []ServerStats {
+	var out []ServerStats
+	for i, u := range urls {
+		if before[i].body == nil || after[i].body == nil {
+			continue
+		}
+		b, a := before[i].body, after[i].body
+		delta := func(name string) float64 {
+			x, _ := sumMetric(a, name)
+			y, _ := sumMetric(b, name)
+			return x - y
+		}
+		gauge := func(name string) float64 { v, _ := sumMetric(a, name); return v }
+		s := ServerStats{
+			URL: u, CPUSeconds: delta("process_cpu_seconds_total"),
+			PgPoolMaxConns:     gauge("instainstru_pg_pool_max_conns"),
+			PgPoolWaitSeconds:  delta("instainstru_pg_pool_acquire_wait_seconds_total"),
+			OutboxLagSeconds:   gauge("instainstru_outbox_lag_seconds"),
+			OutboxRepublished:  delta("instainstru_outbox_republished_total"),
+			SendQueueDrops:     delta("instainstru_ws_send_queue_drops_total"),
+			SlowConsumerCloses: delta("instainstru_ws_slow_consumer_closes_total"),
+			ResumeResets:       delta("instainstru_resume_resets_total"),
+			RedisPoolTimeouts:  delta("instainstru_redis_pool_timeouts_total"),
+			Deliveries:         delta("instainstru_delivery_latency_seconds_count"),
+		}
+		if s.Deliveries > 0 {
+			s.DeliveryMeanSeconds = delta("instainstru_delivery_latency_seconds_sum") / s.Deliveries
+			bk := promBuckets(a, "instainstru_delivery_latency_seconds")
+			for le, v := range promBuckets(b, "instainstru_delivery_latency_seconds") {
+				bk[le] -= v
+			}
+			s.DeliveryP50Seconds = bucketQuantile(bk, 0.5)
+			s.DeliveryP99Seconds = bucketQuantile(bk, 0.99)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// bucketQuantile estimates a quantile from cumulative buckets the way
+// PromQL's histogram_quantile does (linear within the bucket).
+func bucketQuantile(bk map[float64]float64, q float64) float64 {
+	les := make([]float64, 0, len(bk))
+	for le := range bk {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	if len(les) == 0 {
+		return 0
+	}
+	total := bk[les[len(les)-1]]
+	if total <= 0 {
+		return 0
+	}
+	rank := q * total
+	prevLE, prevCount := 0.0, 0.0
+	for _, le := range les {
+		c := bk[le]
+		if c >= rank {
+			if math.IsInf(le, 1) {
+				return prevLE // beyond the last finite bucket: its bound is all we know
+			}
+			if c == prevCount {
+				return le
+			}
+			return prevLE + (le-prevLE)*(rank-prevCount)/(c-prevCount)
+		}
+		prevLE, prevCount = le, c
+	}
+	return prevLE
+}

@@ -1,0 +1,85 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"instainstru/market"
+	"instainstru/store"
+	"instainstru/store/storetest"
+)
+
+func TestOnlyOneRelayHoldsTheLockAtATime(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	release, ok, err := db.TryRelayLock(ctx)
+	if err != nil || !ok {
+		t.Fatalf("first lock: ok=%v err=%v", ok, err)
+	}
+	if _, ok2, err := db.TryRelayLock(ctx); err != nil || ok2 {
+		t.Fatalf("second lock while held: ok=%v err=%v", ok2, err)
+	}
+	release()
+	release2, ok, err := db.TryRelayLock(ctx)
+	if err != nil || !ok {
+		t.Fatalf("lock after release: ok=%v err=%v", ok, err)
+	}
+	release2()
+}
+
+func TestUnpublishedMarkPublishedAndPruneHistory(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	var evs []market.Event
+	must(t, db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		evs, err = store.AppendEventsForTest(ctx, tx, 3)
+		return err
+	}))
+	if got, err := db.Unpublished(ctx, time.Hour, 10); err != nil || len(got) != 0 {
+		t.Fatalf("events younger than minAge must wait for the fast path: %d %v", len(got), err)
+	}
+	got, err := db.Unpublished(ctx, 0, 10)
+	must(t, err)
+	if len(got) != 3 || got[0].Seq != 1 || got[2].Seq != 3 {
+		t.Fatalf("unpublished = %+v", got)
+	}
+	if lag, err := db.OutboxLag(ctx); err != nil || lag <= 0 {
+		t.Fatalf("lag %v %v", lag, err)
+	}
+	must(t, db.MarkPublished(ctx, []int64{evs[0].ID, evs[1].ID}))
+	got, _ = db.Unpublished(ctx, 0, 10)
+	if len(got) != 1 || got[0].ID != evs[2].ID {
+		t.Fatalf("after mark: %+v", got)
+	}
+	// Age everything, then prune: published events and old idempotency keys
+	// go; the unpublished event stays; topic seq does not restart.
+	_, err = db.Pool.Exec(ctx, `UPDATE events SET created_at = created_at - interval '2 days'`)
+	must(t, err)
+	u, err := db.CreateUser(ctx, store.NewUser{Email: "k@example.com", PasswordHash: "x", FullName: "K", Role: market.RoleStudent})
+	must(t, err)
+	_, err = db.Pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+		VALUES ($1, 'old', '\x00', now() - interval '2 days'), ($1, 'new', '\x00', now())`, u.ID)
+	must(t, err)
+	n, err := db.PruneHistory(ctx, 24*time.Hour)
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("pruned %d rows, want 2 published events and 1 old key", n)
+	}
+	var keys []string
+	rows, _ := db.Pool.Query(ctx, `SELECT key FROM idempotency_keys`)
+	keys, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	must(t, err)
+	if len(keys) != 1 || keys[0] != "new" {
+		t.Fatalf("keys left %v, want [new]", keys)
+	}
+	if oldest, _ := db.OldestSeq(ctx, "t"); oldest != 3 {
+		t.Fatalf("oldest seq %d, want 3", oldest)
+	}
+	if seq, _ := db.TopicSeq(ctx, "t"); seq != 3 {
+		t.Fatalf("topic seq %d, want 3", seq)
+	}
+}
