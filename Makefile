@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: run build test vet unit e2e bench lint
+.PHONY: run build test tools vet unit e2e bench
 
 run: build
 	./deploy/run-local.sh
@@ -12,7 +12,11 @@ build:
 
 # make test = vet + race tests of every package (real Postgres, Redis,
 # WebSockets; the loadtest smoke scenario included) + the browser e2e test.
-test: vet unit e2e
+test: tools vet unit e2e
+
+# promtool and docker-compose (Debian packages) for the deploy/ checks.
+tools:
+	./deploy/check.sh --install-only
 
 vet:
 	$(GO) vet ./...

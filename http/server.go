@@ -36,6 +36,11 @@ type Config struct {
 	WriteTimeout time.Duration // default 15s
 	IdleTimeout  time.Duration // default 60s
 
+	// TrustedProxies (IPs or CIDRs) may set X-Forwarded-For: behind a load
+	// balancer the client IP for rate limits comes from there. Empty = the
+	// socket's peer address is the client.
+	TrustedProxies []string
+
 	// Rate limits (per minute). Zero means the default.
 	RegisterPerIPPerMinute           int // default 100
 	LoginPerIPPerMinute              int // default 100
@@ -93,6 +98,14 @@ func New(cfg Config, deps Deps) *Server {
 		IdleTimeout:           cfg.IdleTimeout,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
+		ProxyHeader: func() string {
+			if len(cfg.TrustedProxies) > 0 {
+				return fiber.HeaderXForwardedFor
+			}
+			return ""
+		}(),
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
 	})
 	// Hijacked WebSocket conns are closed by us (ws.go): with fasthttp's
 	// default their Close is a no-op until the hijack handler returns, so a

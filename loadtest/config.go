@@ -26,7 +26,8 @@ type Config struct {
 	Poisson          bool          `json:"poisson"`            // exponential inter-arrival times instead of a fixed interval
 	CancelRatio      float64       `json:"cancel_ratio"`       // share of created bookings cancelled later
 	CancelAfter      time.Duration `json:"cancel_after_ns"`
-	GetRate          float64       `json:"get_rate"` // GET availability per second (open loop)
+	GetRate          float64       `json:"get_rate"`     // GET availability per second (open loop)
+	ReplayRatio      float64       `json:"replay_ratio"` // share of created bookings re-POSTed with the same Idempotency-Key
 	DaysAhead        int           `json:"days_ahead"`
 	MaxInFlight      int           `json:"max_in_flight"`
 	ConnectParallel  int           `json:"connect_parallel"`
@@ -78,6 +79,7 @@ var presets = []Preset{
 			c.CancelRatio = 0.5
 			c.CancelAfter = 500 * time.Millisecond
 			c.GetRate = 5
+			c.ReplayRatio = 0.2
 			c.DaysAhead = 7
 		},
 	},
@@ -96,6 +98,7 @@ var presets = []Preset{
 			c.CancelRatio = 1
 			c.CancelAfter = 2 * time.Second
 			c.GetRate = 50
+			c.ReplayRatio = 0.02
 			c.DaysAhead = 14
 		},
 	},
@@ -233,8 +236,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-rate and -get-rate must be ≥ 0")
 	case c.Rate > 0 && c.Students == 0:
 		return fmt.Errorf("-rate > 0 needs -students ≥ 1")
-	case c.SignedInRatio < 0 || c.SignedInRatio > 1 || c.CancelRatio < 0 || c.CancelRatio > 1:
-		return fmt.Errorf("-signed-in and -cancel-ratio are fractions in [0,1]")
+	case c.SignedInRatio < 0 || c.SignedInRatio > 1 || c.CancelRatio < 0 || c.CancelRatio > 1 || c.ReplayRatio < 0 || c.ReplayRatio > 1:
+		return fmt.Errorf("-signed-in, -cancel-ratio and -replay-ratio are fractions in [0,1]")
 	case c.SignedInRatio > 0 && c.Watchers > 0 && c.Students == 0:
 		return fmt.Errorf("-signed-in > 0 needs -students ≥ 1 (signed-in watchers use the students' accounts)")
 	case c.TopicsPerWatcher < 0:

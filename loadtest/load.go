@@ -92,6 +92,18 @@ func (r *runner) book(ctx context.Context, intended time.Time, n int64) {
 	s.reserve(sl)
 	rec := &bookingRec{id: b.ID, instructor: s.instructorID, student: student.UserID}
 	r.books.add(rec)
+	if rng.Float64() < r.cfg.ReplayRatio {
+		// A client retrying after a lost answer: the same key must return
+		// the same booking and create (and announce) nothing new.
+		r.st.replays.Add(1)
+		again, err := r.api.book(ctx, r.cfg.URLs[node], student.Token, fmt.Sprintf("lt-%s-%d", r.cfg.RunID, n), req)
+		switch {
+		case err != nil:
+			r.st.fail("idempotent_replay_" + errorKind(err))
+		case again.ID != b.ID:
+			r.st.fail("idempotent_replay_returned_another_booking")
+		}
+	}
 	if rng.Float64() < r.cfg.CancelRatio {
 		at := intended.Add(r.cfg.CancelAfter)
 		r.ops.Add(1)

@@ -97,6 +97,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		cancelR  = fs.Float64("cancel-ratio", 0, "share of created bookings cancelled later (0..1)")
 		cancelA  = fs.Duration("cancel-after", 0, "how long after its booking's intended start a cancellation is sent")
 		getRate  = fs.Float64("get-rate", 0, "GET availability requests per second, open loop")
+		replayR  = fs.Float64("replay-ratio", 0, "share of created bookings POSTed again with the same Idempotency-Key: must return the same booking and push nothing new")
 		days     = fs.Int("days", 0, "days ahead (from today, New York) whose open time is booked and read")
 		inflight = fs.Int("max-in-flight", 0, "requests allowed in flight before scheduled ones are dropped and counted as errors (default 5000)")
 		connPar  = fs.Int("connect-parallel", 0, "connections dialled at once during setup")
@@ -182,6 +183,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 			cfg.CancelAfter = *cancelA
 		case "get-rate":
 			cfg.GetRate = *getRate
+		case "replay-ratio":
+			cfg.ReplayRatio = *replayR
 		case "days":
 			cfg.DaysAhead = *days
 		case "max-in-flight":

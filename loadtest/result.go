@@ -70,6 +70,7 @@ type BookingStats struct {
 	CancelsSent      int64   `json:"cancels_sent"`
 	Cancelled        int64   `json:"cancelled"`
 	CancelErrors     int64   `json:"cancel_errors"`
+	Replays          int64   `json:"idempotent_replays"`
 	Gets             int64   `json:"gets"`
 	GetErrors        int64   `json:"get_errors"`
 	CleanupCancelled int     `json:"cleanup_cancelled"`
@@ -91,6 +92,7 @@ type DeliveryStats struct {
 	BookingPushLost     int64    `json:"booking_pushes_lost"`
 	BookingPushDup      int64    `json:"booking_pushes_duplicated"`
 	BookingPushUnwanted int64    `json:"booking_pushes_unexpected"`
+	BookingPushUnknown  int64    `json:"booking_pushes_for_unknown_bookings"`
 	UserTopicGaps       int64    `json:"user_topic_seq_gaps"`
 	UserTopicDups       int64    `json:"user_topic_seq_dups"`
 	LossSamples         []string `json:"loss_samples,omitempty"`
@@ -181,7 +183,7 @@ func (r *runner) result(drained time.Duration) *Result {
 	b.Scheduled, b.Sent, b.Created = st.scheduled.Load(), st.sent.Load(), st.created.Load()
 	b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped = st.conflicts.Load(), st.bookErrors.Load(), st.noSlot.Load(), st.dropped.Load()
 	b.CancelsSent, b.Cancelled, b.CancelErrors = st.cancelSent.Load(), st.cancelled.Load(), st.cancelErrors.Load()
-	b.Gets, b.GetErrors = st.gets.Load(), st.getErrors.Load()
+	b.Gets, b.GetErrors, b.Replays = st.gets.Load(), st.getErrors.Load(), st.replays.Load()
 	if res.LoadSecs > 0 {
 		b.AchievedRate = float64(b.Scheduled) / res.LoadSecs
 	}
@@ -251,6 +253,22 @@ func (r *runner) result(drained time.Duration) *Result {
 		}
 	}
 
+	// Pushes about bookings this run never got a 201 for: a second booking
+	// made by an idempotent replay would show up here. A POST that timed
+	// out may have created one too, so they only fail a run without errors.
+	all := map[string]bool{}
+	for _, bk := range r.books.all() {
+		all[bk.id] = true
+	}
+	for _, c := range r.clients {
+		for id := range c.seen {
+			if !all[id] {
+				d.BookingPushUnknown++
+				sample("push for booking " + id + " that no POST of this run returned")
+			}
+		}
+	}
+
 	var receivers int64
 	for _, t := range r.tracks {
 		ev, complete, rc := t.fanout(st)
@@ -286,6 +304,7 @@ func (res *Result) judge() {
 	for _, n := range res.Errors {
 		errs += n
 	}
+	fail(d.BookingPushUnknown > 0 && errs == 0, "%d pushes for bookings no request of this run created", d.BookingPushUnknown)
 	fail(errs > 0, "%d errors (see errors by kind)", errs)
 	res.Targets = targetsFor(res)
 	res.TargetsMet = true
@@ -412,13 +431,13 @@ func (res *Result) WriteTable(w io.Writer) {
 		b := res.Bookings
 		p("bookings     target %.1f/s achieved %.1f/s: %d scheduled, %d sent, %d created, %d conflicts (409), %d errors, %d no open slot, %d dropped",
 			b.TargetRate, b.AchievedRate, b.Scheduled, b.Sent, b.Created, b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped)
-		p("             cancels %d sent, %d ok, %d errors; GET availability %d (%d errors); cleanup cancelled %d",
-			b.CancelsSent, b.Cancelled, b.CancelErrors, b.Gets, b.GetErrors, b.CleanupCancelled)
+		p("             cancels %d sent, %d ok, %d errors; idempotent replays %d; GET availability %d (%d errors); cleanup cancelled %d",
+			b.CancelsSent, b.Cancelled, b.CancelErrors, b.Replays, b.Gets, b.GetErrors, b.CleanupCancelled)
 		d := res.Delivery
 		p("delivery     %d subscriptions (%d refused): expected %d events, received %d, lost %d, duplicated %d, before-ack %d, resets %d (skipped %d)",
 			d.Subscriptions, d.SubscribesRefused, d.ExpectedEvents, d.ReceivedEvents, d.Lost, d.Duplicated, d.BeforeAck, d.Resets, d.SkippedByReset)
-		p("             booking pushes expected %d, received %d, lost %d, duplicated %d, unexpected %d; private seq gaps %d dups %d",
-			d.BookingPushExpected, d.BookingPushReceived, d.BookingPushLost, d.BookingPushDup, d.BookingPushUnwanted, d.UserTopicGaps, d.UserTopicDups)
+		p("             booking pushes expected %d, received %d, lost %d, duplicated %d, unexpected %d, unknown booking %d; private seq gaps %d dups %d",
+			d.BookingPushExpected, d.BookingPushReceived, d.BookingPushLost, d.BookingPushDup, d.BookingPushUnwanted, d.BookingPushUnknown, d.UserTopicGaps, d.UserTopicDups)
 		for _, s := range d.LossSamples {
 			p("             loss: %s", s)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,6 +28,7 @@ type config struct {
 	RegisterPerMin  int
 	LoginPerMin     int
 	LoginFailPerMin int
+	TrustedProxies  []string
 	generatedSecret bool
 }
 
@@ -43,6 +45,11 @@ func loadConfig() (config, error) {
 		NodeID:        os.Getenv("NODE_ID"),
 	}
 	var errs []error
+	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
 	c.EventRetention = durationEnv("EVENT_RETENTION", 24*time.Hour, &errs)
 	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)

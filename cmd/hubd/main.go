@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -125,6 +124,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			MonitoringKey: cfg.MonitoringKey, RedisPrefix: cfg.RedisPrefix,
 			RegisterPerIPPerMinute: cfg.RegisterPerMin, LoginPerIPPerMinute: cfg.LoginPerMin,
 			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
+			TrustedProxies:                   cfg.TrustedProxies,
 		},
 		DB: db, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
 	})
@@ -156,16 +156,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	return node.Shutdown(sctx)
 }
 
-// serveAdmin exposes /metrics and pprof on a private listener.
-func serveAdmin(addr string, metrics nethttp.Handler, log *slog.Logger) {
-	mux := nethttp.NewServeMux()
-	mux.Handle("/metrics", metrics)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	srv := &nethttp.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+// serveAdmin exposes /metrics and pprof on a private listener, behind the
+// monitoring key like /metrics on the public port.
+func serveAdmin(addr string, h nethttp.Handler, log *slog.Logger) {
+	srv := &nethttp.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	log.Info("admin listener", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("admin listener", "err", err)
