@@ -24,6 +24,7 @@ const (
 	StatusServiceRestart = 1012
 	statusNormal         = 1000
 	statusAbnormal       = 1006
+	statusInternalError  = 1011
 )
 
 // Identity is who a connection is, decided at upgrade by the http layer.
@@ -87,17 +88,22 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth
 		c.expiry = time.AfterFunc(time.Until(id.Expires), func() { c.closeWith(StatusTokenExpired, "token expired") })
 	}
 
+	// The welcome is queued once the private topic is live, so a client
+	// that has it cannot miss a later event of that topic.
 	var welcomeTopics []string
 	if c.userID != "" {
 		welcomeTopics = []string{market.UserTopic(c.userID)}
 	}
-	c.enqueue(frame{data: mustJSON(map[string]any{
+	welcome := mustJSON(map[string]any{
 		"type": "welcome", "connection_id": c.id, "user_id": nullable(c.userID),
 		"node": h.opts.NodeID, "topics": welcomeTopics,
-	})})
+	})
+	if len(welcomeTopics) == 0 {
+		c.enqueue(frame{data: welcome})
+	}
 	for _, t := range welcomeTopics {
 		c.topics[t] = struct{}{}
-		h.shardOf(t).cmds <- command{kind: cmdSubscribe, topic: t, client: c}
+		h.shardOf(t).cmds <- command{kind: cmdSubscribe, topic: t, client: c, first: welcome}
 	}
 
 	done := make(chan struct{})

@@ -25,6 +25,7 @@ type command struct {
 	client *Client
 	since  *int64
 	reqID  json.RawMessage // echoed in the ack; nil for automatic subscriptions
+	first  []byte          // queued once the subscription is live (the welcome)
 }
 
 // topic is one topic's state on this node, owned by its shard goroutine.
@@ -182,6 +183,12 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 		if err != nil {
 			s.h.log.Warn("read topic seq", "topic", c.topic, "err", err)
 			s.h.broker.Unsubscribe(ctx, c.topic) //nolint:errcheck
+			if c.first != nil {
+				// The private topic could not be joined: the connection is
+				// useless; the client reconnects (to this or another node).
+				cl.closeWith(statusInternalError, "try again")
+				return
+			}
 			cl.subscribeFailed(c.topic, c.reqID, "unavailable", "history is unavailable, retry")
 			return
 		}
@@ -200,6 +207,9 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 	}
 	if t.add(cl) {
 		s.h.metrics.addSubs(1)
+	}
+	if c.first != nil {
+		cl.enqueue(frame{data: c.first})
 	}
 	if c.reqID != nil {
 		cl.enqueue(frame{data: encodeControl("ack", c.reqID, c.topic, t.last)})

@@ -41,7 +41,9 @@ What it does, against one or more nodes of a running, seeded cluster:
      goroutine, and its latency is measured from the intended time, so a slow
      server shows up as latency instead of a slower schedule (no coordinated
      omission); a share -cancel-ratio of created bookings is cancelled
-     -cancel-after later; -get-rate availability GETs/s run alongside;
+     -cancel-after later, a share -replay-ratio is POSTed again with the same
+     Idempotency-Key (must return the same booking), and -get-rate
+     availability GETs/s run alongside;
   4. stops, reads every topic's final seq over REST, waits up to -drain for the
      last pushes, and reconciles: every watcher must have received every seq
      from its subscribe ack+1 to the final seq exactly once, and every created
@@ -49,6 +51,9 @@ What it does, against one or more nodes of a running, seeded cluster:
      and student exactly once.
 Latency of a push = receipt time − the event's ts (its commit time): the
 generator and the nodes must share a clock (same machine, or well-synced NTP).
+With -monitoring-key it also reads each node's /metrics before and after and
+reports the server's own view (CPU, pool waits, outbox lag, commit→write
+latency); idle-conns needs it for process_resident_memory_bytes.
 
 Exit status: 0 pass; 1 the run failed a check (any event lost or duplicated,
 any error, or — with -strict — a missed target); 2 the run could not be
@@ -124,10 +129,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		for _, p := range presets {
 			c, _ := NewConfig(p.Name, []string{"http://a", "http://b"})
 			fmt.Fprintf(stderr, "  %-14s %s\n", p.Name, p.About)
-			fmt.Fprintf(stderr, "  %-14s -duration %v -watchers %d -signed-in %.2g -instructors %d -topics %d -students %d -rate %g -cancel-ratio %g -cancel-after %v -get-rate %g",
-				"", c.Duration, c.Watchers, c.SignedInRatio, c.Instructors, c.TopicsPerWatcher, c.Students, c.Rate, c.CancelRatio, c.CancelAfter, c.GetRate)
 			if p.Name == "idle-conns" {
-				fmt.Fprintf(stderr, " -procs %d -settle %v", c.Procs, c.Settle)
+				fmt.Fprintf(stderr, "  %-14s -conns %d -duration %v -procs %d -settle %v", "", c.Watchers, c.Duration, c.Procs, c.Settle)
+			} else {
+				fmt.Fprintf(stderr, "  %-14s -duration %v -watchers %d -signed-in %.2g -instructors %d -topics %d -students %d -rate %g -cancel-ratio %g -cancel-after %v -replay-ratio %g -get-rate %g",
+					"", c.Duration, c.Watchers, c.SignedInRatio, c.Instructors, c.TopicsPerWatcher, c.Students, c.Rate, c.CancelRatio, c.CancelAfter, c.ReplayRatio, c.GetRate)
 			}
 			fmt.Fprintln(stderr)
 		}

@@ -515,8 +515,15 @@ func (sv ServerStats) summary(wall float64) string {
 	line := fmt.Sprintf("%s: cpu %.1fs (%.0f%% of a core), pg pool %.0f conns waited %.1fs, outbox lag at end %s",
 		sv.URL, sv.CPUSeconds, 100*sv.CPUSeconds/wall, sv.PgPoolMaxConns, sv.PgPoolWaitSeconds, fmtDur(time.Duration(sv.OutboxLagSeconds*1e9)))
 	if sv.Deliveries > 0 {
+		q := func(v float64, beyond bool) string {
+			s := fmtDur(time.Duration(v * 1e9))
+			if beyond {
+				s = "> " + s
+			}
+			return s
+		}
 		line += fmt.Sprintf(", %.0f deliveries commit→write p50 %s p99 %s", sv.Deliveries,
-			fmtDur(time.Duration(sv.DeliveryP50Seconds*1e9)), fmtDur(time.Duration(sv.DeliveryP99Seconds*1e9)))
+			q(sv.DeliveryP50Seconds, sv.DeliveryP50Beyond), q(sv.DeliveryP99Seconds, sv.DeliveryP99Beyond))
 	}
 	for _, c := range []struct {
 		n string

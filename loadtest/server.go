@@ -27,6 +27,10 @@ type ServerStats struct {
 	DeliveryP50Seconds  float64 `json:"delivery_latency_p50_seconds"`
 	DeliveryP99Seconds  float64 `json:"delivery_latency_p99_seconds"`
 	DeliveryMeanSeconds float64 `json:"delivery_latency_mean_seconds"`
+	// DeliveryBeyond is set when a quantile lies past the histogram's last
+	// finite bucket: the figure is then that bound, a lower limit.
+	DeliveryP50Beyond bool `json:"delivery_latency_p50_beyond_last_bucket,omitempty"`
+	DeliveryP99Beyond bool `json:"delivery_latency_p99_beyond_last_bucket,omitempty"`
 }
 
 // serverSnap is one scrape of one node (nil body: not readable).
@@ -77,8 +81,8 @@ func serverStats(urls []string, before, after []serverSnap) []ServerStats {
 			for le, v := range promBuckets(b, "instainstru_delivery_latency_seconds") {
 				bk[le] -= v
 			}
-			s.DeliveryP50Seconds = bucketQuantile(bk, 0.5)
-			s.DeliveryP99Seconds = bucketQuantile(bk, 0.99)
+			s.DeliveryP50Seconds, s.DeliveryP50Beyond = bucketQuantile(bk, 0.5)
+			s.DeliveryP99Seconds, s.DeliveryP99Beyond = bucketQuantile(bk, 0.99)
 		}
 		out = append(out, s)
 	}
@@ -86,19 +90,20 @@ func serverStats(urls []string, before, after []serverSnap) []ServerStats {
 }
 
 // bucketQuantile estimates a quantile from cumulative buckets the way
-// PromQL's histogram_quantile does (linear within the bucket).
-func bucketQuantile(bk map[float64]float64, q float64) float64 {
+// PromQL's histogram_quantile does (linear within the bucket). beyond says
+// the quantile is past the last finite bound, which is then returned.
+func bucketQuantile(bk map[float64]float64, q float64) (v float64, beyond bool) {
 	les := make([]float64, 0, len(bk))
 	for le := range bk {
 		les = append(les, le)
 	}
 	sort.Float64s(les)
 	if len(les) == 0 {
-		return 0
+		return 0, false
 	}
 	total := bk[les[len(les)-1]]
 	if total <= 0 {
-		return 0
+		return 0, false
 	}
 	rank := q * total
 	prevLE, prevCount := 0.0, 0.0
@@ -106,14 +111,14 @@ func bucketQuantile(bk map[float64]float64, q float64) float64 {
 		c := bk[le]
 		if c >= rank {
 			if math.IsInf(le, 1) {
-				return prevLE // beyond the last finite bucket: its bound is all we know
+				return prevLE, true
 			}
 			if c == prevCount {
-				return le
+				return le, false
 			}
-			return prevLE + (le-prevLE)*(rank-prevCount)/(c-prevCount)
+			return prevLE + (le-prevLE)*(rank-prevCount)/(c-prevCount), false
 		}
 		prevLE, prevCount = le, c
 	}
-	return prevLE
+	return prevLE, true
 }

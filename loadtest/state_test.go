@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +170,23 @@ func TestResultJudgeFailsOnLossDuplicationAndErrors(t *testing.T) {
 				t.Fatalf("pass %v, want %v (failures %v)", r.Pass, c.pass, r.Failures)
 			}
 		})
+	}
+}
+
+func TestBucketQuantileInterpolatesAndFlagsOverflow(t *testing.T) {
+	inf := math.Inf(1)
+	bk := map[float64]float64{0.001: 50, 0.01: 90, 0.1: 100, inf: 100}
+	if v, beyond := bucketQuantile(bk, 0.5); beyond || math.Abs(v-0.001) > 1e-9 {
+		t.Errorf("p50 = %v %v, want 0.001", v, beyond)
+	}
+	if v, beyond := bucketQuantile(bk, 0.7); beyond || math.Abs(v-0.0055) > 1e-9 {
+		t.Errorf("p70 = %v %v, want 0.0055 (linear inside the bucket)", v, beyond)
+	}
+	over := map[float64]float64{10: 10, inf: 100}
+	if v, beyond := bucketQuantile(over, 0.99); !beyond || v != 10 {
+		t.Errorf("p99 past the last bucket = %v %v, want 10 and beyond", v, beyond)
+	}
+	if v, beyond := bucketQuantile(map[float64]float64{}, 0.5); v != 0 || beyond {
+		t.Errorf("empty = %v %v", v, beyond)
 	}
 }
