@@ -20,6 +20,7 @@ import (
 type NodeConfig struct {
 	HTTP           Config
 	DB             *store.DB
+	RealtimeDB     *store.DB     // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
 	RedisURL       string        // "" = single node with the in-process broker
 	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
@@ -64,10 +65,14 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	} else {
 		broker = realtime.NewMemoryBroker()
 	}
+	rtdb := cfg.RealtimeDB
+	if rtdb == nil {
+		rtdb = cfg.DB
+	}
 	cfg.Hub.NodeID = cfg.HTTP.NodeID
-	n.Hub = hub.New(ctx, cfg.Hub, broker, cfg.DB, hub.NewMetrics(reg), log)
-	pub := realtime.NewPublisher(broker, cfg.DB, log)
-	relay := &realtime.Relay{Store: cfg.DB, Broker: broker, Log: log, Metrics: rtMetrics,
+	n.Hub = hub.New(ctx, cfg.Hub, broker, rtdb, hub.NewMetrics(reg), log)
+	pub := realtime.NewPublisher(broker, rtdb, log)
+	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
 		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
 
 	n.wg.Add(3)

@@ -91,7 +91,7 @@ func New(ctx context.Context, opts Options, b Broker, hist History, m *Metrics, 
 	h := &Hub{opts: opts, broker: b, history: hist, log: log, metrics: m,
 		users: map[string]map[*Client]struct{}{}, drained: make(chan struct{})}
 	for i := 0; i < opts.Shards; i++ {
-		s := &shard{h: h, cmds: make(chan command, 8192), topics: map[string]*topic{}}
+		s := &shard{h: h, cmds: make(chan command, 8192), topics: map[string]*topic{}, done: ctx.Done()}
 		h.shards = append(h.shards, s)
 		go s.run(ctx)
 	}

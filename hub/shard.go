@@ -16,6 +16,8 @@ const (
 	cmdResync                     // broker (re)subscribed: fetch what may be missed
 	cmdSubscribe                  // a client subscribes, maybe with since
 	cmdUnsubscribe                // a client leaves a topic
+	cmdGapCheck                   // the reorder wait of a topic ran out
+	cmdHistory                    // a history read for a topic came back
 )
 
 type command struct {
@@ -26,6 +28,8 @@ type command struct {
 	since  *int64
 	reqID  json.RawMessage // echoed in the ack; nil for automatic subscriptions
 	first  []byte          // queued once the subscription is live (the welcome)
+	evs    []market.Event  // cmdHistory: events read
+	err    error           // cmdHistory: why the read failed
 }
 
 // topic is one topic's state on this node, owned by its shard goroutine.
@@ -35,6 +39,11 @@ type topic struct {
 	last int64
 	subs []*Client       // fan-out walks a slice: cheaper than a map at 10k
 	idx  map[*Client]int // position in subs, for O(1) removal
+
+	early    map[int64]market.Event // arrived past a gap, waiting for the missing seqs
+	checking bool                   // a gap check is scheduled
+	fetching bool                   // a history read is in flight
+	again    bool                   // read history again when the current read returns
 }
 
 func newTopic(last int64) *topic { return &topic{last: last, idx: map[*Client]int{}} }
@@ -68,7 +77,14 @@ type shard struct {
 	h      *Hub
 	cmds   chan command
 	topics map[string]*topic
+	done   <-chan struct{}
 }
+
+// reorderWait is how long an event that arrived past a gap waits for the
+// missing seqs before they are read from history. Publishes of one topic
+// from two nodes overtake each other by well under this, so the common
+// case costs no database read.
+const reorderWait = 25 * time.Millisecond
 
 func (s *shard) run(ctx context.Context) {
 	for {
@@ -78,9 +94,15 @@ func (s *shard) run(ctx context.Context) {
 		case c := <-s.cmds:
 			switch c.kind {
 			case cmdEvent:
-				s.event(ctx, c.ev)
+				s.event(c.ev)
 			case cmdResync:
-				s.resync(ctx, c.topic)
+				if t := s.topics[c.topic]; t != nil {
+					s.fetch(ctx, c.topic, t)
+				}
+			case cmdGapCheck:
+				s.gapCheck(ctx, c.topic)
+			case cmdHistory:
+				s.history(ctx, c)
 			case cmdSubscribe:
 				s.subscribe(ctx, c)
 			case cmdUnsubscribe:
@@ -90,64 +112,119 @@ func (s *shard) run(ctx context.Context) {
 	}
 }
 
-// event delivers ev if it is the next seq; an older seq is a duplicate (the
-// relay or a second publish) and is dropped; a newer one means events were
-// missed (publishes from different nodes can overtake each other), and those
-// are read from history first — any seq below a committed one is committed.
-func (s *shard) event(ctx context.Context, ev market.Event) {
+// send queues a command for this shard from another goroutine.
+func (s *shard) send(c command) {
+	select {
+	case s.cmds <- c:
+	case <-s.done:
+	}
+}
+
+// event delivers ev if it is the next seq. An older seq is a duplicate (the
+// relay or a second publish) and is dropped. A newer one arrived past a gap
+// (publishes from different nodes can overtake each other): it waits a
+// moment for the missing seqs, which are then read from history if still
+// missing — any seq below a committed one is committed. The shard never
+// blocks on the database: reads run on their own goroutine and come back
+// as commands.
+func (s *shard) event(ev market.Event) {
 	t := s.topics[ev.Topic]
 	if t == nil || ev.Seq <= t.last {
 		return
 	}
-	if ev.Seq > t.last+1 && !s.fill(ctx, ev.Topic, t, ev.Seq-1) {
-		s.retryLater(ev.Topic)
+	if ev.Seq == t.last+1 {
+		s.fanout(ev.Topic, t, ev)
+		s.drainEarly(ev.Topic, t)
 		return
 	}
-	s.fanout(ev.Topic, t, ev)
-}
-
-// fill delivers history (t.last, upto]; false if it could not.
-func (s *shard) fill(ctx context.Context, name string, t *topic, upto int64) bool {
-	for t.last < upto {
-		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		evs, err := s.h.history.EventsAfter(qctx, name, t.last, int(min(upto-t.last, 1000)))
-		cancel()
-		if err != nil || len(evs) == 0 {
-			if err != nil {
-				s.h.log.Warn("history read for gap", "topic", name, "after", t.last, "err", err)
-			}
-			return false
-		}
-		for _, e := range evs {
-			if e.Seq == t.last+1 {
-				s.fanout(name, t, e)
-			}
-		}
+	if t.early == nil {
+		t.early = map[int64]market.Event{}
 	}
-	return true
+	t.early[ev.Seq] = ev
+	s.scheduleGapCheck(ev.Topic, t, reorderWait)
 }
 
-// resync catches a topic up with everything committed, after a broker
-// (re)subscription during which events may have been published unseen.
-func (s *shard) resync(ctx context.Context, name string) {
+// drainEarly delivers waiting events that have become next in line.
+func (s *shard) drainEarly(name string, t *topic) {
+	for len(t.early) > 0 {
+		ev, ok := t.early[t.last+1]
+		if !ok {
+			return
+		}
+		delete(t.early, ev.Seq)
+		s.fanout(name, t, ev)
+	}
+	t.early = nil
+}
+
+func (s *shard) scheduleGapCheck(name string, t *topic, d time.Duration) {
+	if t.checking {
+		return
+	}
+	t.checking = true
+	time.AfterFunc(d, func() { s.send(command{kind: cmdGapCheck, topic: name}) })
+}
+
+func (s *shard) gapCheck(ctx context.Context, name string) {
 	t := s.topics[name]
 	if t == nil {
 		return
 	}
-	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	seq, err := s.h.history.TopicSeq(qctx, name)
-	cancel()
-	if err != nil {
-		s.retryLater(name)
+	t.checking = false
+	if len(t.early) > 0 {
+		s.fetch(ctx, name, t)
+	}
+}
+
+// fetch reads history after t.last on another goroutine; the result comes
+// back as cmdHistory. Used to fill gaps and to resync after the broker
+// (re)subscribed, when events may have been published unseen.
+func (s *shard) fetch(ctx context.Context, name string, t *topic) {
+	if t.fetching {
+		t.again = true
 		return
 	}
-	if seq > t.last && !s.fill(ctx, name, t, seq) {
-		s.retryLater(name)
+	t.fetching = true
+	after := t.last
+	go func() {
+		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		evs, err := s.h.history.EventsAfter(qctx, name, after, 1000)
+		s.send(command{kind: cmdHistory, topic: name, evs: evs, err: err})
+	}()
+}
+
+func (s *shard) history(ctx context.Context, c command) {
+	t := s.topics[c.topic]
+	if t == nil {
+		return
+	}
+	t.fetching = false
+	if c.err != nil {
+		s.h.log.Warn("history read", "topic", c.topic, "after", t.last, "err", c.err)
+		t.again = false
+		s.retryLater(c.topic)
+		return
+	}
+	for _, e := range c.evs {
+		if e.Seq == t.last+1 {
+			s.fanout(c.topic, t, e)
+		}
+	}
+	s.drainEarly(c.topic, t)
+	switch {
+	case len(c.evs) == 1000 || t.again:
+		t.again = false
+		s.fetch(ctx, c.topic, t) // more pages, or asked again meanwhile
+	case len(t.early) > 0:
+		// Still a gap history could not fill (not committed yet as seen by
+		// this read, or pruned): look again shortly, without spinning.
+		s.scheduleGapCheck(c.topic, t, 200*time.Millisecond)
 	}
 }
 
 func (s *shard) retryLater(name string) {
-	time.AfterFunc(500*time.Millisecond, func() { s.cmds <- command{kind: cmdResync, topic: name} })
+	time.AfterFunc(500*time.Millisecond, func() { s.send(command{kind: cmdResync, topic: name}) })
 }
 
 // fanout encodes ev once and queues it on every subscriber.

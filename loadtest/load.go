@@ -60,11 +60,15 @@ func (r *runner) book(ctx context.Context, intended time.Time, n int64) {
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, uint64(n)<<1|1))
 	s := r.instructors[rng.IntN(len(r.instructors))]
 	student := r.students[int(n)%len(r.students)]
-	sl, ok := s.pick(rng, time.Now().Add(time.Hour+10*time.Minute))
+	notBefore := time.Now().Add(time.Hour + 10*time.Minute)
+	sl, ok := s.pick(rng, notBefore)
 	if !ok {
 		r.st.noSlot.Add(1)
-		r.st.note("booking_skipped_no_open_slot")
-		return
+		r.st.note("booking_slot_chosen_blind_no_open_time_in_view")
+		if sl, ok = s.pickBlind(rng, notBefore, r.from, r.cfg.DaysAhead); !ok {
+			r.st.fail("booking_no_slot_at_all")
+			return
+		}
 	}
 	node := r.home[s.instructorID]
 	req := bookingRequest{

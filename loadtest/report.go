@@ -61,7 +61,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.pass{color:
 		}
 	} else {
 		bk := res.Bookings
-		row("booking attempts (target rate / achieved)", fmt.Sprintf("%d (%.1f/s / %.1f/s)", bk.Scheduled, bk.TargetRate, bk.AchievedRate))
+		row("booking POSTs sent (target rate / achieved)", fmt.Sprintf("%d (%.1f/s / %.1f/s)", bk.Sent, bk.TargetRate, bk.AchievedRate))
 		row("created / 409 conflicts / errors", fmt.Sprintf("%d / %d / %d", bk.Created, bk.Conflicts, bk.Errors))
 		row("cancelled / cancel errors", fmt.Sprintf("%d / %d", bk.Cancelled, bk.CancelErrors))
 		d := res.Delivery
@@ -72,6 +72,14 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.pass{color:
 		row("fan-out events complete / total, receivers per event", fmt.Sprintf("%d / %d, %.1f", res.Fanout.CompleteEvents, res.Fanout.Events, res.Fanout.AvgReceivers))
 	}
 	b.WriteString(`</table>`)
+	if res.CPU.WallSecs > 0 {
+		fmt.Fprintf(&b, `<h2>CPU and the nodes' own metrics</h2><p>Generator: %.1f s CPU over %.1f s (%.0f%% of one core).</p><ul>`,
+			res.CPU.GeneratorSecs, res.CPU.WallSecs, 100*res.CPU.GeneratorSecs/res.CPU.WallSecs)
+		for _, sv := range res.Server {
+			fmt.Fprintf(&b, `<li>%s</li>`, e(sv.summary(res.CPU.WallSecs)))
+		}
+		b.WriteString(`</ul>`)
+	}
 	if len(res.Errors) > 0 {
 		b.WriteString(`<h2>Errors by kind</h2><table><tr><th>kind</th><th>count</th></tr>`)
 		for _, k := range sortedKeys(res.Errors) {

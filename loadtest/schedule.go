@@ -166,3 +166,35 @@ func localInstant(date string, min int, loc *time.Location) (time.Time, error) {
 	}
 	return time.Date(d.Year(), d.Month(), d.Day(), min/60, min%60, 0, 0, loc), nil
 }
+
+// pickBlind chooses a slot without looking at open time (08:00–20:00 on a
+// random day of the range): when the view has no open slot left — it lags
+// behind a slow server — the attempt is still sent, so the request rate
+// holds; it will mostly be a 409, which is load too.
+func (s *schedule) pickBlind(rng *rand.Rand, notBefore time.Time, from string, days int) (slot, bool) {
+	if len(s.services) == 0 {
+		return slot{}, false
+	}
+	start, err := time.ParseInLocation("2006-01-02", from, s.loc)
+	if err != nil {
+		return slot{}, false
+	}
+	for attempt := 0; attempt < 40; attempt++ {
+		svc := s.services[rng.IntN(len(s.services))]
+		if len(svc.Durations) == 0 {
+			continue
+		}
+		dur := svc.Durations[rng.IntN(len(svc.Durations))]
+		date := start.AddDate(0, 0, rng.IntN(days)).Format("2006-01-02")
+		if 20*60-dur < 8*60 {
+			continue
+		}
+		m := 8*60 + 15*rng.IntN((20*60-dur-8*60)/15+1)
+		at, err := localInstant(date, m, s.loc)
+		if err != nil || at.Before(notBefore) {
+			continue
+		}
+		return slot{serviceID: svc.ID, date: date, start: hhmm(m), duration: dur}, true
+	}
+	return slot{}, false
+}

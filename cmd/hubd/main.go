@@ -13,6 +13,7 @@ import (
 	nethttp "net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // instructor time zones must load in slim images without zoneinfo
@@ -118,6 +119,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	rtdb, err := store.Open(ctx, withPoolSize(cfg.DatabaseURL, 6))
+	if err != nil {
+		return err
+	}
+	defer rtdb.Close()
 	node, err := apphttp.NewNode(apphttp.NodeConfig{
 		HTTP: apphttp.Config{
 			Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret),
@@ -126,7 +132,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
 		},
-		DB: db, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -164,4 +170,16 @@ func serveAdmin(addr string, h nethttp.Handler, log *slog.Logger) {
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("admin listener", "err", err)
 	}
+}
+
+// withPoolSize sets pgx's pool_max_conns on a URL or key=value DSN.
+func withPoolSize(dsn string, n int) string {
+	if strings.Contains(dsn, "://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return fmt.Sprintf("%s%spool_max_conns=%d", dsn, sep, n)
+	}
+	return fmt.Sprintf("%s pool_max_conns=%d", dsn, n)
 }
