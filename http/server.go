@@ -107,9 +107,8 @@ func New(cfg Config, deps Deps) *Server {
 		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
 		TrustedProxies:          cfg.TrustedProxies,
 	})
-	// Hijacked WebSocket conns are closed by us (ws.go): with fasthttp's
-	// default their Close is a no-op until the hijack handler returns, so a
-	// connection the hub gives up on could never unblock its reader.
+	// Hijacked WebSocket conns are ours to close (ws.go): the hijack
+	// callback returns at once and the socket lives on its own goroutine.
 	s.app.Server().KeepHijackedConns = true
 	s.routes()
 	return s

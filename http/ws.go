@@ -162,21 +162,30 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 		return u.ID, exp, nil
 	}
 	log := s.log.With("request_id", id.RequestID, "user_id", id.UserID, "auth", id.Auth)
+	// The socket is served on its own goroutine from the raw conn, and the
+	// hijack callback returns at once: fasthttp then recycles the request
+	// context and its read buffer instead of holding them for the life of
+	// the socket (it does not close the conn: KeepHijackedConns, server.go).
+	// A client may not send frames before it has the 101 response (RFC 6455
+	// §4.1), so nothing useful is left in fasthttp's read buffer.
+	raw := c.Context().Conn()
 	c.Context().HijackSetNoResponse(true)
-	c.Context().Hijack(func(conn net.Conn) {
-		defer conn.Close() // KeepHijackedConns: closing is ours (server.go)
-		w := &hijackWriter{conn: conn, header: nethttp.Header{}}
-		ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
-			CompressionMode:    websocket.CompressionDisabled,
-			InsecureSkipVerify: s.cfg.Env != "production" && s.cfg.Env != "",
-		})
-		if err != nil {
-			log.Info("websocket accept failed", "err", err)
-			return
-		}
-		log.Debug("websocket open")
-		h.Serve(s.baseCtx, ws, id, reauth)
-		log.Debug("websocket closed")
+	c.Context().Hijack(func(net.Conn) {
+		go func() {
+			defer raw.Close()
+			w := &hijackWriter{conn: raw, header: nethttp.Header{}}
+			ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
+				CompressionMode:    websocket.CompressionDisabled,
+				InsecureSkipVerify: s.cfg.Env != "production" && s.cfg.Env != "",
+			})
+			if err != nil {
+				log.Info("websocket accept failed", "err", err)
+				return
+			}
+			log.Debug("websocket open")
+			h.Serve(s.baseCtx, ws, id, reauth)
+			log.Debug("websocket closed")
+		}()
 	})
 	return nil
 }
@@ -257,5 +266,8 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if _, err := w.conn.Write([]byte(sb.String())); err != nil {
 		return nil, nil, err
 	}
-	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+	// Small buffers: client frames are small and event frames a few hundred
+	// bytes; larger writes bypass the buffer. This is most of an idle
+	// connection's memory.
+	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, 1024), bufio.NewWriterSize(w.conn, 2048)), nil
 }

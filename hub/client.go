@@ -48,9 +48,12 @@ type Client struct {
 	reauth Authenticator
 	q      *queue
 
+	ctx       context.Context
 	closeOnce sync.Once
 	code      int
 	reason    string
+	finished  chan struct{} // closed by the writer once the socket is closed
+	ping      *time.Timer
 
 	// Owned by the read loop.
 	topics  map[string]struct{}
@@ -72,9 +75,10 @@ type inbound struct {
 func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth Authenticator) {
 	c := &Client{
 		h: h, ws: ws, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
-		q:       newQueue(h.opts.QueueFrames, h.opts.QueueBytes),
-		topics:  map[string]struct{}{},
-		limiter: rate.NewLimiter(rate.Limit(h.opts.MessagesPerSecond), int(2*h.opts.MessagesPerSecond)),
+		q:        newQueue(h.opts.QueueFrames, h.opts.QueueBytes),
+		finished: make(chan struct{}),
+		topics:   map[string]struct{}{},
+		limiter:  rate.NewLimiter(rate.Limit(h.opts.MessagesPerSecond), int(2*h.opts.MessagesPerSecond)),
 	}
 	ws.SetReadLimit(h.opts.MaxFrameBytes)
 	if !h.register(c) {
@@ -84,6 +88,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth
 	h.metrics.connected(c.auth)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.ctx = ctx
 	if !id.Expires.IsZero() {
 		c.expiry = time.AfterFunc(time.Until(id.Expires), func() { c.closeWith(StatusTokenExpired, "token expired") })
 	}
@@ -106,13 +111,12 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth
 		h.shardOf(t).cmds <- command{kind: cmdSubscribe, topic: t, client: c, first: welcome}
 	}
 
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.writeLoop(ctx)
-	}()
+	c.ping = time.AfterFunc(time.Hour, c.keepalive) // armed below, after c.ping is set
+	c.ping.Reset(h.opts.PingInterval)
 	c.readLoop(ctx)
-	<-done
+	c.closeWith(statusAbnormal, "") // no-op if a reason was already set
+	<-c.finished
+	c.ping.Stop()
 
 	if c.expiry != nil {
 		c.expiry.Stop()
@@ -126,7 +130,11 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth
 
 // enqueue queues a frame; a full queue makes c a slow consumer (4008).
 func (c *Client) enqueue(f frame) bool {
-	if c.q.push(f) {
+	ok, start := c.q.push(f)
+	if start {
+		go c.writeLoop()
+	}
+	if ok {
 		return true
 	}
 	c.h.metrics.count(drops)
@@ -142,7 +150,9 @@ func (c *Client) closeWith(code int, reason string) {
 		if code == StatusSlowConsumer {
 			c.h.metrics.count(slowConsumers)
 		}
-		c.q.close()
+		if c.q.close() {
+			go c.writeLoop()
+		}
 	})
 }
 
@@ -269,54 +279,58 @@ func (c *Client) replyError(id json.RawMessage, code, msg string) {
 	c.enqueue(frame{data: mustJSON(m)})
 }
 
-// writeLoop is the only writer of frames to the socket. It takes all queued
-// frames at once, so a burst costs one wake-up.
-func (c *Client) writeLoop(ctx context.Context) {
-	ping := time.NewTicker(c.h.opts.PingInterval)
-	defer ping.Stop()
+// writeLoop is the only writer of frames to the socket while it runs. It
+// is started by the queue when frames arrive, takes all queued frames at
+// once (a burst costs one wake-up), and exits when the queue is empty — or,
+// once the queue is closed, sends the close frame and signals finished.
+func (c *Client) writeLoop() {
 	var buf []frame
 	var commits []time.Time
 	for {
-		select {
-		case <-c.q.notify:
-		case <-ping.C:
-			go c.ping(ctx)
-			continue
-		case <-ctx.Done():
-			c.closeWith(statusAbnormal, "")
+		var closed, more bool
+		buf, closed, more = c.q.drain(buf)
+		if !more {
+			return
 		}
-		var closed bool
-		buf, closed = c.q.drain(buf)
 		if closed {
 			// Queued frames are dropped: a slow consumer or a closing node
 			// gains nothing from them, the client resumes by seq.
 			c.ws.Close(websocket.StatusCode(c.code), c.reason) //nolint:errcheck
+			close(c.finished)
 			return
 		}
 		commits = commits[:0]
+		written := 0
 		for _, f := range buf {
-			wctx, cancel := context.WithTimeout(ctx, c.h.opts.WriteTimeout)
+			wctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
 			err := c.ws.Write(wctx, websocket.MessageText, f.data)
 			cancel()
 			if err != nil {
 				c.closeWith(statusAbnormal, "")
 				c.ws.CloseNow() //nolint:errcheck
-				return
+				break
 			}
+			written++
 			if !f.ts.IsZero() {
 				commits = append(commits, f.ts)
 			}
 		}
-		c.h.metrics.wrote(len(buf), commits, time.Now())
+		c.h.metrics.wrote(written, commits, time.Now())
 	}
 }
 
-func (c *Client) ping(ctx context.Context) {
-	pctx, cancel := context.WithTimeout(ctx, c.h.opts.WriteTimeout)
+// keepalive pings the client every PingInterval from a timer, so an idle
+// connection holds no goroutine for it.
+func (c *Client) keepalive() {
+	pctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
 	defer cancel()
-	if err := c.ws.Ping(pctx); err != nil && !errors.Is(err, context.Canceled) {
-		c.closeWith(statusAbnormal, "")
+	if err := c.ws.Ping(pctx); err != nil {
+		if !errors.Is(err, context.Canceled) {
+			c.closeWith(statusAbnormal, "")
+		}
+		return
 	}
+	c.ping.Reset(c.h.opts.PingInterval)
 }
 
 func mustJSON(v any) []byte {

@@ -62,26 +62,37 @@ func TestQueueRefusesPastItsCapsAndAfterClose(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := newQueue(tc.maxCount, tc.bytes)
 			accepted := 0
+			starts := 0
 			for _, n := range tc.frames {
-				if q.push(frame{data: make([]byte, n)}) {
+				ok, start := q.push(frame{data: make([]byte, n)})
+				if ok {
 					accepted++
 				}
+				if start {
+					starts++
+				}
 			}
-			if accepted != tc.wantAccepted {
-				t.Fatalf("accepted %d, want %d", accepted, tc.wantAccepted)
+			if accepted != tc.wantAccepted || starts != 1 {
+				t.Fatalf("accepted %d (want %d), writer started %d times (want 1)", accepted, tc.wantAccepted, starts)
 			}
-			got, closed := q.drain(nil)
-			if len(got) != accepted || closed {
-				t.Fatalf("drained %d closed=%v", len(got), closed)
+			got, closed, more := q.drain(nil)
+			if len(got) != accepted || closed || !more {
+				t.Fatalf("drained %d closed=%v more=%v", len(got), closed, more)
 			}
-			if !q.push(frame{data: []byte("x")}) {
-				t.Fatal("a drained queue refused a frame")
+			// An empty drain ends the writer's turn; the next push starts one.
+			if _, _, more := q.drain(nil); more {
+				t.Fatal("empty drain kept the writer running")
 			}
-			q.close()
-			if q.push(frame{data: []byte("x")}) {
+			if ok, start := q.push(frame{data: []byte("x")}); !ok || !start {
+				t.Fatalf("push after the writer stopped: ok=%v start=%v", ok, start)
+			}
+			if start := q.close(); start {
+				t.Fatal("close started a second writer while one runs")
+			}
+			if ok, _ := q.push(frame{data: []byte("x")}); ok {
 				t.Fatal("a closed queue accepted a frame")
 			}
-			if _, closed := q.drain(nil); !closed {
+			if _, closed, more := q.drain(nil); !closed || !more {
 				t.Fatal("drain did not report close")
 			}
 		})

@@ -12,61 +12,76 @@ type frame struct {
 	ts   time.Time
 }
 
-// queue is a connection's bounded send queue. It is a mutex-guarded slice
-// rather than a buffered channel so an idle connection costs nothing (a
-// channel of capacity N allocates N slots up front) and the writer can take
+// queue is a connection's bounded send queue. It also decides when the
+// connection's writer goroutine runs: one is started when the first frame
+// arrives and exits once it has written everything, so an idle connection
+// has no writer goroutine (and its stack) at all. It is a mutex-guarded
+// slice rather than a buffered channel so an idle connection costs nothing
+// (a channel of capacity N allocates N slots up front) and the writer takes
 // everything queued in one go.
 type queue struct {
 	mu       sync.Mutex
 	frames   []frame
 	bytes    int
 	closed   bool
-	notify   chan struct{} // capacity 1: "something changed"
+	running  bool // a writer goroutine owns the queue's output
 	maxCount int
 	maxBytes int
 }
 
 func newQueue(maxCount, maxBytes int) *queue {
-	return &queue{notify: make(chan struct{}, 1), maxCount: maxCount, maxBytes: maxBytes}
+	return &queue{maxCount: maxCount, maxBytes: maxBytes}
 }
 
-// push appends f; it reports false when the queue is closed or full (the
-// caller then treats the connection as a slow consumer).
-func (q *queue) push(f frame) bool {
+// push appends f. ok is false when the queue is closed or full (the caller
+// then treats the connection as a slow consumer); start is true when the
+// caller must start the writer.
+func (q *queue) push(f frame) (ok, start bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.closed || len(q.frames) >= q.maxCount || q.bytes+len(f.data) > q.maxBytes {
-		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	q.frames = append(q.frames, f)
 	q.bytes += len(f.data)
-	q.mu.Unlock()
-	select {
-	case q.notify <- struct{}{}:
-	default:
+	return true, q.claim()
+}
+
+// claim marks the writer as running; true if it was not.
+func (q *queue) claim() bool {
+	if q.running {
+		return false
 	}
+	q.running = true
 	return true
 }
 
-// drain takes every queued frame, reusing buf's storage.
-func (q *queue) drain(buf []frame) ([]frame, bool) {
+// drain takes every queued frame, reusing buf's storage. When there is
+// nothing to take and the queue is open, the writer's turn ends (running
+// is cleared under the same lock push takes, so no frame is left behind).
+func (q *queue) drain(buf []frame) (out []frame, closed, more bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	buf = append(buf[:0], q.frames...)
 	clear(q.frames)
-	q.frames = q.frames[:0]
+	if cap(q.frames) > 64 {
+		q.frames = nil // give back a burst's backing array
+	} else {
+		q.frames = q.frames[:0]
+	}
 	q.bytes = 0
-	closed := q.closed
-	q.mu.Unlock()
-	return buf, closed
+	if len(buf) == 0 && !q.closed {
+		q.running = false
+		return buf, false, false
+	}
+	return buf, q.closed, true
 }
 
-// close makes further pushes fail and wakes the writer.
-func (q *queue) close() {
+// close makes further pushes fail; start is true when the caller must
+// start the writer (which then sends the close frame).
+func (q *queue) close() (start bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.closed = true
-	q.mu.Unlock()
-	select {
-	case q.notify <- struct{}{}:
-	default:
-	}
+	return q.claim()
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -149,35 +148,18 @@ type cluster struct {
 	monitoringKey string
 }
 
-var (
-	hubdOnce sync.Once
-	hubdPath string
-	hubdErr  error
-)
-
-// buildHubd builds cmd/hubd once per test binary.
+// buildHubd builds cmd/hubd into the test's temporary directory.
 func buildHubd(t *testing.T) string {
 	t.Helper()
-	hubdOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "loadtest-hubd-")
-		if err != nil {
-			hubdErr = err
-			return
-		}
-		hubdPath = filepath.Join(dir, "hubd")
-		gobin, err := exec.LookPath("go")
-		if err != nil {
-			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		cmd := exec.Command(gobin, "build", "-o", hubdPath, "instainstru/cmd/hubd")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			hubdErr = fmt.Errorf("go build ./cmd/hubd: %v\n%s", err, out)
-		}
-	})
-	if hubdErr != nil {
-		t.Fatal(hubdErr)
+	path := filepath.Join(t.TempDir(), "hubd")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	return hubdPath
+	if out, err := exec.Command(gobin, "build", "-o", path, "instainstru/cmd/hubd").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/hubd: %v\n%s", err, out)
+	}
+	return path
 }
 
 // startCluster builds hubd, makes a migrated and seeded database, and starts
