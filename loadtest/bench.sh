@@ -11,7 +11,7 @@
 # Environment (all optional):
 #   PGHOST PGPORT PGUSER   local Postgres (default 127.0.0.1 5432 postgres)
 #   BENCH_REDIS_URL        Redis to use (default redis://127.0.0.1:6379/0)
-#   BENCH_OUT              keep each scenario's JSON/HTML/text report here
+#   BENCH_OUT              keep each scenario's JSON/HTML/text report and the node logs here
 #   BENCH_MD               file to write (default BENCHMARKS.md at the repo root)
 #   BENCH_IDLE_CONNS       idle connections on one node (default 18000)
 #   BENCH_SCENARIOS        subset to run, e.g. "booking-storm fanout"
@@ -65,10 +65,13 @@ cleanup() {
 		redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" 2>/dev/null |
 			xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null 2>&1 || true
 	fi
+	if [ -n "${BENCH_OUT:-}" ]; then
+		cp "$WORK"/*.log "$OUT"/ 2>/dev/null || true
+	fi
 	if [ "$rc" -ne 0 ] || [ "$status" -ne 0 ]; then
 		echo "bench: node logs and reports kept in $WORK" >&2
 	else
-		[ -n "${BENCH_OUT:-}" ] || rm -rf "$WORK"
+		rm -rf "$WORK"
 	fi
 }
 trap cleanup EXIT

@@ -95,7 +95,7 @@ type DeliveryStats struct {
 	BookingPushUnknown  int64    `json:"booking_pushes_for_unknown_bookings"`
 	UserTopicGaps       int64    `json:"user_topic_seq_gaps"`
 	UserTopicDups       int64    `json:"user_topic_seq_dups"`
-	LossSamples         []string `json:"loss_samples,omitempty"`
+	Samples             []string `json:"samples,omitempty"` // the first few losses, gaps and unknown pushes, for a reader to chase
 }
 
 // FanoutStats summarises per-event fan-out.
@@ -190,8 +190,8 @@ func (r *runner) result(drained time.Duration) *Result {
 
 	d := &res.Delivery
 	sample := func(s string) {
-		if len(d.LossSamples) < 10 {
-			d.LossSamples = append(d.LossSamples, s)
+		if len(d.Samples) < 10 {
+			d.Samples = append(d.Samples, s)
 		}
 	}
 	for _, c := range r.clients {
@@ -211,10 +211,10 @@ func (r *runner) result(drained time.Duration) *Result {
 			lost := s.gaps
 			if s.last < final {
 				lost += final - s.last
-				sample(fmt.Sprintf("%s conn on node %d: last seq %d, topic at %d", s.topic, c.node, s.last, final))
+				sample(fmt.Sprintf("lost: %s conn on node %d: last seq %d, topic at %d", s.topic, c.node, s.last, final))
 			}
 			for _, g := range s.gapSamples {
-				sample("gap " + g)
+				sample("lost: gap " + g)
 			}
 			d.Lost += lost
 			d.Duplicated += s.dups
@@ -245,7 +245,7 @@ func (r *runner) result(drained time.Duration) *Result {
 			d.BookingPushReceived += int64(bits.OnesCount8(got & want))
 			if miss := want &^ got; miss != 0 {
 				d.BookingPushLost += int64(bits.OnesCount8(miss))
-				sample(fmt.Sprintf("booking %s: %s connection on node %d missed push flags %b", bk.id, c.role, c.node, miss))
+				sample(fmt.Sprintf("lost: booking %s: %s connection on node %d missed push flags %b", bk.id, c.role, c.node, miss))
 			}
 			if !bk.cancelled && !bk.cancelLost && got&pushCancelled != 0 {
 				d.BookingPushUnwanted++
@@ -264,7 +264,7 @@ func (r *runner) result(drained time.Duration) *Result {
 		for id := range c.seen {
 			if !all[id] {
 				d.BookingPushUnknown++
-				sample("push for booking " + id + " that no POST of this run returned")
+				sample("unknown: push for booking " + id + " that no POST of this run returned")
 			}
 		}
 	}
@@ -438,8 +438,8 @@ func (res *Result) WriteTable(w io.Writer) {
 			d.Subscriptions, d.SubscribesRefused, d.ExpectedEvents, d.ReceivedEvents, d.Lost, d.Duplicated, d.BeforeAck, d.Resets, d.SkippedByReset)
 		p("             booking pushes expected %d, received %d, lost %d, duplicated %d, unexpected %d, unknown booking %d; private seq gaps %d dups %d",
 			d.BookingPushExpected, d.BookingPushReceived, d.BookingPushLost, d.BookingPushDup, d.BookingPushUnwanted, d.BookingPushUnknown, d.UserTopicGaps, d.UserTopicDups)
-		for _, s := range d.LossSamples {
-			p("             loss: %s", s)
+		for _, s := range d.Samples {
+			p("             %s", s)
 		}
 		p("fan-out      %d events, %d complete, %.1f receivers per event", res.Fanout.Events, res.Fanout.CompleteEvents, res.Fanout.AvgReceivers)
 	} else {

@@ -24,7 +24,6 @@ const (
 	hFanoutSpread       = "fanout_spread"         // per event: first → last receiver
 	hPushCrossAll       = "push_cross_node"       // every push received on another node than the write
 	hPushSameAll        = "push_same_node"
-	hIdleConnect        = "ws_connect_idle"
 	hReconnect          = "ws_reconnect"
 	hBookingPushInstr   = "push_booking_to_instructor"
 	hBookingPushStudent = "push_booking_to_student"
@@ -268,6 +267,12 @@ func (b *bookings) update(id string, f func(*bookingRec)) {
 		f(r)
 	}
 	b.mu.Unlock()
+}
+
+func (b *bookings) get(id string) *bookingRec {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[id]
 }
 
 func (b *bookings) all() []*bookingRec {
