@@ -154,17 +154,18 @@ func (n *rtNode) metric(t testing.TB, name string, labelPairs ...string) float64
 
 // rtFrame is any server frame, decoded.
 type rtFrame struct {
-	Type   string          `json:"type"`
-	ID     json.RawMessage `json:"id"`
-	Topic  string          `json:"topic"`
-	Seq    int64           `json:"seq"`
-	Event  string          `json:"event"`
-	Data   json.RawMessage `json:"data"`
-	TS     time.Time       `json:"ts"`
-	Code   string          `json:"code"`
-	UserID *string         `json:"user_id"`
-	Node   string          `json:"node"`
-	Topics []string        `json:"topics"`
+	Type   string           `json:"type"`
+	ID     json.RawMessage  `json:"id"`
+	Topic  string           `json:"topic"`
+	Seq    int64            `json:"seq"`
+	Event  string           `json:"event"`
+	Data   json.RawMessage  `json:"data"`
+	TS     time.Time        `json:"ts"`
+	Code   string           `json:"code"`
+	UserID *string          `json:"user_id"`
+	Node   string           `json:"node"`
+	Topics []string         `json:"topics"`
+	Seqs   map[string]int64 `json:"seqs"`
 
 	received time.Time
 }

@@ -46,6 +46,9 @@ func TestEventCommittedOnNodeAReachesWatchersAndUsersOnBothNodes(t *testing.T) {
 		if w.UserID == nil || *w.UserID != uid || len(w.Topics) != 1 || w.Topics[0] != market.UserTopic(uid) {
 			t.Fatalf("welcome = %+v, want user %s with its private topic", w, uid)
 		}
+		if seq, ok := w.Seqs[market.UserTopic(uid)]; !ok || seq != 0 {
+			t.Fatalf("welcome seqs = %v, want the private topic at 0", w.Seqs)
+		}
 	}
 	// The private topic is joined asynchronously; a ping round trip orders it.
 	for _, c := range []*rtClient{phoneB, laptopA} {
@@ -397,7 +400,7 @@ func TestProtocolErrorsGetErrorFramesAndTheConnectionStaysOpen(t *testing.T) {
 func TestConnectionLimitsCloseWithTheProtocolCodes(t *testing.T) {
 	db := storetest.NewDB(t)
 	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) {
-		c.Hub = hub.Options{MaxFrameBytes: 1024, MessagesPerSecond: 5}
+		c.Hub = hub.Options{MaxFrameBytes: 1024, MessagesPerSecond: 5, MaxSubscriptions: 3}
 	})
 	t.Run("frame too big closes with 1009", func(t *testing.T) {
 		c := dialWS(t, n.ws, nil)

@@ -99,12 +99,19 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth
 	if c.userID != "" {
 		welcomeTopics = []string{market.UserTopic(c.userID)}
 	}
-	welcome := mustJSON(map[string]any{
-		"type": "welcome", "connection_id": c.id, "user_id": nullable(c.userID),
-		"node": h.opts.NodeID, "topics": welcomeTopics,
-	})
+	welcome := func(seq int64) []byte {
+		m := map[string]any{
+			"type": "welcome", "connection_id": c.id, "user_id": nullable(c.userID),
+			"node": h.opts.NodeID, "topics": welcomeTopics,
+		}
+		if len(welcomeTopics) > 0 {
+			// The private topic's seq at join: events after it follow.
+			m["seqs"] = map[string]int64{welcomeTopics[0]: seq}
+		}
+		return mustJSON(m)
+	}
 	if len(welcomeTopics) == 0 {
-		c.enqueue(frame{data: welcome})
+		c.enqueue(frame{data: welcome(0)})
 	}
 	for _, t := range welcomeTopics {
 		c.topics[t] = struct{}{}

@@ -26,10 +26,10 @@ type command struct {
 	topic  string
 	client *Client
 	since  *int64
-	reqID  json.RawMessage // echoed in the ack; nil for automatic subscriptions
-	first  []byte          // queued once the subscription is live (the welcome)
-	evs    []market.Event  // cmdHistory: events read
-	err    error           // cmdHistory: why the read failed
+	reqID  json.RawMessage        // echoed in the ack; nil for automatic subscriptions
+	first  func(seq int64) []byte // builds the frame queued once the subscription is live (the welcome)
+	evs    []market.Event         // cmdHistory: events read
+	err    error                  // cmdHistory: why the read failed
 }
 
 // topic is one topic's state on this node, owned by its shard goroutine.
@@ -286,7 +286,7 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 		s.h.metrics.addSubs(1)
 	}
 	if c.first != nil {
-		cl.enqueue(frame{data: c.first})
+		cl.enqueue(frame{data: c.first(t.last)})
 	}
 	if c.reqID != nil {
 		cl.enqueue(frame{data: encodeControl("ack", c.reqID, c.topic, t.last)})
