@@ -183,7 +183,7 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 				return
 			}
 			log.Debug("websocket open")
-			h.Serve(s.baseCtx, ws, id, reauth)
+			h.Serve(s.baseCtx, ws, raw, id, reauth)
 			log.Debug("websocket closed")
 		}()
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ type Authenticator func(ctx context.Context, token string) (userID string, expir
 type Client struct {
 	h      *Hub
 	ws     *websocket.Conn
+	raw    net.Conn // the socket under ws, for cheap write deadlines; may be nil
 	id     string
 	userID string
 	auth   string
@@ -70,11 +72,13 @@ type inbound struct {
 	Token string          `json:"token"`
 }
 
-// Serve runs an accepted connection until it closes. Signed-in users join
-// their private topic automatically.
-func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, id Identity, reauth Authenticator) {
+// Serve runs an accepted connection until it closes. raw is the socket
+// under ws (nil if unknown): write timeouts then use its deadline rather than
+// a context timer per write. Signed-in users join their private topic
+// automatically.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Identity, reauth Authenticator) {
 	c := &Client{
-		h: h, ws: ws, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
+		h: h, ws: ws, raw: raw, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
 		q:        newQueue(h.opts.QueueFrames, h.opts.QueueBytes),
 		finished: make(chan struct{}),
 		topics:   map[string]struct{}{},
@@ -308,10 +312,13 @@ func (c *Client) writeLoop() {
 		}
 		commits = commits[:0]
 		written := 0
+		if c.raw != nil {
+			// One deadline for the batch; Write then needs no context timer
+			// (a background context makes coder/websocket skip its own).
+			c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout)) //nolint:errcheck
+		}
 		for _, f := range buf {
-			wctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
-			err := c.ws.Write(wctx, websocket.MessageText, f.data)
-			cancel()
+			err := c.write(f.data)
 			if err != nil {
 				c.closeWith(statusAbnormal, "")
 				c.ws.CloseNow() //nolint:errcheck
@@ -324,6 +331,15 @@ func (c *Client) writeLoop() {
 		}
 		c.h.metrics.wrote(written, commits, time.Now())
 	}
+}
+
+func (c *Client) write(b []byte) error {
+	if c.raw != nil {
+		return c.ws.Write(context.Background(), websocket.MessageText, b)
+	}
+	wctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(wctx, websocket.MessageText, b)
 }
 
 // keepalive pings the client every PingInterval from a timer, so an idle
