@@ -83,3 +83,19 @@ func TestUnpublishedMarkPublishedAndPruneHistory(t *testing.T) {
 		t.Fatalf("topic seq %d, want 3", seq)
 	}
 }
+
+func TestMigrationsGoDownAndUpAgain(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	must(t, db.MigrateDown(ctx))
+	var tables int
+	must(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_name <> 'goose_db_version'`).Scan(&tables))
+	if tables != 0 {
+		t.Fatalf("%d tables left after migrate down", tables)
+	}
+	must(t, db.Migrate(ctx))
+	if seq, err := db.TopicSeq(ctx, "t"); err != nil || seq != 0 {
+		t.Fatalf("schema unusable after migrating up again: %v", err)
+	}
+}
