@@ -140,6 +140,16 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, base string) (string, 
 		return "", err
 	}
 	defer admin.Exec(context.Background(), "SELECT pg_advisory_unlock(727274)") //nolint:errcheck
+	// Templates of earlier schemas were made by this harness (same prefix)
+	// and are never used again; one in use by a concurrent run of another
+	// checkout refuses to drop, which is fine.
+	rows, qerr := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'instainstru\_tmpl\_%' AND datname <> $1`, name)
+	if qerr == nil {
+		stale, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+		for _, old := range stale {
+			admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{old}.Sanitize()) //nolint:errcheck
+		}
+	}
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname=$1)", name).Scan(&exists); err != nil {
 		return "", err
