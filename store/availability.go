@@ -506,7 +506,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 	s := spans[0]
 	var out *market.Window
 	var evs []market.Event
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
 		loc, err := lockSchedule(ctx, tx, instructorID)
 		if err != nil {
 			return err
@@ -543,7 +543,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 // not exist or belongs to someone else, EVALIDATION when it is in the past.
 func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, now func() time.Time) ([]market.Event, error) {
 	var evs []market.Event
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
 		loc, err := lockSchedule(ctx, tx, instructorID)
 		if err != nil {
 			return err
@@ -619,7 +619,7 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 	}
 	var out *market.Availability
 	var evs []market.Event
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
 		loc, err := lockSchedule(ctx, tx, instructorID)
 		if err != nil {
 			return err
@@ -718,7 +718,7 @@ func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targe
 	}
 	var out *market.Availability
 	var evs []market.Event
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
 		loc, err := lockSchedule(ctx, tx, instructorID)
 		if err != nil {
 			return err
@@ -759,7 +759,7 @@ func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, f
 	}
 	var out *market.Availability
 	var evs []market.Event
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
 		loc, err := lockSchedule(ctx, tx, instructorID)
 		if err != nil {
 			return err

@@ -319,7 +319,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 	hash := requestHash("POST /bookings", nb.InstructorID, nb.InstructorServiceID, nb.Date, nb.StartTime,
 		strconv.Itoa(nb.DurationMinutes), nb.Note)
 	var res *BookingResult
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.inScheduleTx(ctx, nb.InstructorID, func(tx pgx.Tx) error {
 		res = nil
 		if nb.IdempotencyKey != "" {
 			stored, err := claimIdempotencyKey(ctx, tx, nb.StudentID, nb.IdempotencyKey, hash)
@@ -447,7 +447,7 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 	}
 	var b *market.Booking
 	var evs []market.Event
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
 		cur, loc, err := lockBooking(ctx, tx, actor, id, nowFunc(now))
 		if err != nil {
 			return err
@@ -483,7 +483,7 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 	}
 	var b *market.Booking
 	var evs []market.Event
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
 		evs = nil
 		t := nowFunc(now)
 		cur, loc, err := lockBooking(ctx, tx, actor, id, t)

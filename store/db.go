@@ -24,6 +24,8 @@ import (
 // DB wraps the pool; repositories hang off it.
 type DB struct {
 	Pool *pgxpool.Pool
+
+	schedules scheduleQueue // per-instructor turn for schedule writers on this node
 }
 
 // Open connects to url and pings it.
