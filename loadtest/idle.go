@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -76,32 +75,12 @@ func openIdle(ctx context.Context, cfg Config, first, count int, source, topic s
 		s.clients = append(s.clients, c)
 	}
 	start := time.Now()
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
+	var failed atomic.Int64
 	stop := r.progressLoop(func(el time.Duration) string {
 		return fmt.Sprintf("[%5.1fs] idle connections %d/%d open (%.0f/s), %d failed", el.Seconds(),
 			r.st.connected.Load(), count, float64(r.st.connected.Load())/el.Seconds(), failed.Load())
 	})
-	for range min(cfg.ConnectParallel, max(count, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= count {
-					return
-				}
-				c := s.clients[i]
-				if err := c.start(ctx); err != nil {
-					failed.Add(1)
-					r.st.fail(err.Error())
-					c.dead = true
-					c.markReady()
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	r.connectAll(ctx, s.clients, cfg.ConnectParallel, &failed)
 	deadline := time.After(2 * time.Minute)
 	for _, c := range s.clients {
 		select {

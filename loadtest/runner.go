@@ -379,35 +379,12 @@ func (r *runner) connect(ctx context.Context) error {
 		}
 	}
 	start := time.Now()
-	var (
-		failed atomic.Int64
-		next   atomic.Int64
-		wg     sync.WaitGroup
-	)
+	var failed atomic.Int64
 	stopProgress := r.progressLoop(func(el time.Duration) string {
 		return fmt.Sprintf("connecting %d/%d (%.0f/s)", r.st.connected.Load(), len(r.clients),
 			float64(r.st.connected.Load())/el.Seconds())
 	})
-	for range min(cfg.ConnectParallel, len(r.clients)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(r.clients) || ctx.Err() != nil {
-					return
-				}
-				c := r.clients[i]
-				if err := c.start(ctx); err != nil {
-					failed.Add(1)
-					r.st.fail(err.Error())
-					c.dead = true
-					c.markReady()
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	r.connectAll(ctx, r.clients, cfg.ConnectParallel, &failed)
 	deadline := time.After(60 * time.Second)
 	for _, c := range r.clients {
 		select {
@@ -448,4 +425,32 @@ func (r *runner) applyAvailability(data []byte) {
 			return
 		}
 	}
+}
+
+// connectAll starts every client with up to parallel dials at a time;
+// a client that fails is marked dead (and ready, so nobody waits on it) and
+// counted in failed.
+func (r *runner) connectAll(ctx context.Context, clients []*wsClient, parallel int, failed *atomic.Int64) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(parallel, max(len(clients), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(clients) {
+					return
+				}
+				c := clients[i]
+				if err := c.start(ctx); err != nil {
+					failed.Add(1)
+					r.st.fail(err.Error())
+					c.dead = true
+					c.markReady()
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
