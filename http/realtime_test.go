@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/hub"
 	"instainstru/market"
@@ -633,5 +634,34 @@ func TestEventCommittedButNeverPublishedIsDeliveredByTheRelay(t *testing.T) {
 	}
 	if got := a.metric(t, "instainstru_outbox_republished_total") + b.metric(t, "instainstru_outbox_republished_total"); got != 2 {
 		t.Fatalf("republished_total over both nodes = %v, want 2 (one relay active)", got)
+	}
+}
+
+func TestDeletingAUserClosesTheirSocketsOnTheNode(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo")
+	token, uid := n.register(market.RoleStudent)
+	c := dialWS(t, n.ws, bearer(token))
+	c.expect("welcome")
+
+	hash, _ := bcrypt.GenerateFromPassword([]byte("TestPassword123!"), bcrypt.MinCost)
+	if _, err := db.CreateUser(context.Background(), store.NewUser{Email: "root@example.com",
+		PasswordHash: string(hash), FullName: "Admin", Role: market.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		AccessToken string `json:"access_token"`
+	}
+	if st := n.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "root@example.com", "password": "TestPassword123!"}, &login); st != 200 {
+		t.Fatalf("admin login: %d", st)
+	}
+	if st := n.call("DELETE", "/api/v1/admin/users/"+uid, login.AccessToken, nil, nil); st != 204 {
+		t.Fatalf("delete user: %d", st)
+	}
+	if code := c.closeStatus(5 * time.Second); code != hub.StatusTokenExpired {
+		t.Fatalf("close code %d, want 4001", code)
+	}
+	if _, err := dialWSErr(n.ws, bearer(token)); err == nil {
+		t.Fatal("a deleted user's token opened a socket")
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"instainstru/hub"
 	"instainstru/market"
 	"instainstru/store"
 )
@@ -103,6 +104,11 @@ func (s *Server) deleteUser(c *fiber.Ctx) error {
 	}
 	if err := s.deps.DB.DeleteUser(c.UserContext(), id); err != nil {
 		return err
+	}
+	if s.deps.Hub != nil {
+		// Sockets on this node go now; on other nodes the token's expiry
+		// (at most AccessTTL) ends them, since refreshing it fails.
+		s.deps.Hub.DisconnectUser(id, hub.StatusTokenExpired, "account deleted")
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
