@@ -46,6 +46,40 @@ func (b *RedisBroker) Publish(ctx context.Context, ev market.Event) error {
 	return nil
 }
 
+// PublishBatch sends evs in one round trip (a pipeline), in order; errs[i]
+// is the outcome of evs[i].
+func (b *RedisBroker) PublishBatch(ctx context.Context, evs []market.Event) []error {
+	errs := make([]error, len(evs))
+	start := time.Now()
+	cmds, _ := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, ev := range evs {
+			payload, err := encodeWire(ev)
+			if err != nil {
+				errs[i] = fmt.Errorf("encode event: %w", err)
+				continue
+			}
+			p.Publish(ctx, b.prefix+ev.Topic, payload)
+		}
+		return nil
+	})
+	b.metrics.observePublish(time.Since(start))
+	j := 0
+	for i := range evs {
+		if errs[i] != nil {
+			continue
+		}
+		if j < len(cmds) {
+			if err := cmds[j].Err(); err != nil {
+				errs[i] = fmt.Errorf("redis publish %s#%d: %w", evs[i].Topic, evs[i].Seq, err)
+			}
+		} else {
+			errs[i] = fmt.Errorf("redis publish %s#%d: no reply", evs[i].Topic, evs[i].Seq)
+		}
+		j++
+	}
+	return errs
+}
+
 // Subscribe adds topic to this node's subscription.
 func (b *RedisBroker) Subscribe(ctx context.Context, topic string) error {
 	return b.ps.Subscribe(ctx, b.prefix+topic)

@@ -158,3 +158,29 @@ func TestMemoryBrokerDeliversSubscribedTopicsInProcess(t *testing.T) {
 		t.Fatalf("got %+v, want only availability:x#1", evs)
 	}
 }
+
+func TestRedisBrokerBatchPublishesInOrderAndReportsEachFailure(t *testing.T) {
+	srv := storetest.StartRedis(t)
+	pub, _ := startRedisBroker(t, srv.URL(), "b:")
+	sub, rec := startRedisBroker(t, srv.URL(), "b:")
+	ctx := context.Background()
+	sub.Subscribe(ctx, "availability:a") //nolint:errcheck
+	waitFor(t, 5*time.Second, "subscription", func() bool { _, s := rec.snapshot(); return s["availability:a"] == 1 })
+	batch := []market.Event{testEvent("availability:a", 1), testEvent("availability:b", 1), testEvent("availability:a", 2)}
+	for i, err := range pub.PublishBatch(ctx, batch) {
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	waitFor(t, 5*time.Second, "two events", func() bool { evs, _ := rec.snapshot(); return len(evs) == 2 })
+	evs, _ := rec.snapshot()
+	if evs[0].Seq != 1 || evs[1].Seq != 2 {
+		t.Fatalf("got seqs %d, %d; want 1, 2 in order", evs[0].Seq, evs[1].Seq)
+	}
+	srv.Stop()
+	for i, err := range pub.PublishBatch(ctx, batch) {
+		if err == nil {
+			t.Fatalf("event %d reported published with Redis down", i)
+		}
+	}
+}

@@ -40,9 +40,10 @@ func NewPublisher(b Broker, s OutboxStore, log *slog.Logger) *Publisher {
 func (p *Publisher) PublishCommitted(ctx context.Context, evs []market.Event) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 	defer cancel()
-	for _, ev := range evs {
-		if err := p.broker.Publish(ctx, ev); err != nil {
-			p.log.Warn("publish failed; relay will retry", "topic", ev.Topic, "seq", ev.Seq, "err", err)
+	errs := publishAll(ctx, p.broker, evs)
+	for i, ev := range evs {
+		if errs[i] != nil {
+			p.log.Warn("publish failed; relay will retry", "topic", ev.Topic, "seq", ev.Seq, "err", errs[i])
 			continue
 		}
 		select {
@@ -50,6 +51,24 @@ func (p *Publisher) PublishCommitted(ctx context.Context, evs []market.Event) {
 		default: // mark queue full: the relay will republish; harmless duplicate
 		}
 	}
+}
+
+// batchPublisher is a broker that can send several events in one round trip.
+type batchPublisher interface {
+	PublishBatch(ctx context.Context, evs []market.Event) []error
+}
+
+// publishAll publishes evs in order, in one round trip when the broker can;
+// errs[i] is the outcome of evs[i].
+func publishAll(ctx context.Context, b Broker, evs []market.Event) []error {
+	if bp, ok := b.(batchPublisher); ok && len(evs) > 1 {
+		return bp.PublishBatch(ctx, evs)
+	}
+	errs := make([]error, len(evs))
+	for i, ev := range evs {
+		errs[i] = b.Publish(ctx, ev)
+	}
+	return errs
 }
 
 // Run marks published events in batches until ctx ends, then flushes.
@@ -166,13 +185,13 @@ func (r *Relay) Once(ctx context.Context) error {
 	if err != nil || len(evs) == 0 {
 		return err
 	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	errs := publishAll(pctx, r.Broker, evs)
+	cancel()
 	ids := make([]int64, 0, len(evs))
-	for _, ev := range evs {
-		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		err := r.Broker.Publish(pctx, ev)
-		cancel()
-		if err != nil {
-			break // broker down: keep order, try again next tick
+	for i, ev := range evs {
+		if errs[i] != nil {
+			break // broker down: what follows is retried next tick, in order
 		}
 		ids = append(ids, ev.ID)
 	}
