@@ -115,7 +115,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Id
 		return mustJSON(m)
 	}
 	if len(welcomeTopics) == 0 {
-		c.enqueue(frame{data: welcome(0)})
+		c.enqueue(textFrame(welcome(0), time.Time{}))
 	}
 	for _, t := range welcomeTopics {
 		c.topics[t] = struct{}{}
@@ -198,7 +198,7 @@ func (c *Client) readLoop(ctx context.Context) {
 func (c *Client) handle(ctx context.Context, in inbound) {
 	switch in.Type {
 	case "ping":
-		c.enqueue(frame{data: mustJSON(map[string]any{"type": "pong", "id": in.ID})})
+		c.enqueue(textFrame(mustJSON(map[string]any{"type": "pong", "id": in.ID}), time.Time{}))
 	case "subscribe":
 		if code, msg := c.mayWatch(in.Topic); code != "" {
 			c.replyError(in.ID, code, msg)
@@ -279,7 +279,7 @@ func (c *Client) ack(id json.RawMessage, topic string) {
 	if topic != "" {
 		m["topic"] = topic
 	}
-	c.enqueue(frame{data: mustJSON(m)})
+	c.enqueue(textFrame(mustJSON(m), time.Time{}))
 }
 
 func (c *Client) replyError(id json.RawMessage, code, msg string) {
@@ -287,7 +287,7 @@ func (c *Client) replyError(id json.RawMessage, code, msg string) {
 	if id != nil {
 		m["id"] = id
 	}
-	c.enqueue(frame{data: mustJSON(m)})
+	c.enqueue(textFrame(mustJSON(m), time.Time{}))
 }
 
 // writeLoop is the only writer of frames to the socket while it runs. It
@@ -311,35 +311,48 @@ func (c *Client) writeLoop() {
 			return
 		}
 		commits = commits[:0]
-		written := 0
-		if c.raw != nil {
-			// One deadline for the batch; Write then needs no context timer
-			// (a background context makes coder/websocket skip its own).
-			c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout)) //nolint:errcheck
+		if err := c.write(buf); err != nil {
+			c.closeWith(statusAbnormal, "")
+			c.ws.CloseNow() //nolint:errcheck
+			continue        // the next drain sees the queue closed and finishes
 		}
 		for _, f := range buf {
-			err := c.write(f.data)
-			if err != nil {
-				c.closeWith(statusAbnormal, "")
-				c.ws.CloseNow() //nolint:errcheck
-				break
-			}
-			written++
 			if !f.ts.IsZero() {
 				commits = append(commits, f.ts)
 			}
 		}
-		c.h.metrics.wrote(written, commits, time.Now())
+		c.h.metrics.wrote(len(buf), commits, time.Now())
 	}
 }
 
-func (c *Client) write(b []byte) error {
-	if c.raw != nil {
-		return c.ws.Write(context.Background(), websocket.MessageText, b)
+// write sends a batch of frames. With the raw socket, the pre-framed bytes
+// (shared by every connection an event goes to) go out in one writev under
+// one deadline; coder/websocket's own writes (pong, ping, close) are single
+// writes of whole control frames, and Go serialises writes on a socket, so
+// the two never interleave inside a frame. Without it, each message goes
+// through coder/websocket.
+func (c *Client) write(buf []frame) error {
+	if c.raw == nil {
+		for _, f := range buf {
+			wctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
+			err := c.ws.Write(wctx, websocket.MessageText, f.payload())
+			cancel()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	wctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(wctx, websocket.MessageText, b)
+	bufs := make(net.Buffers, len(buf))
+	for i, f := range buf {
+		bufs[i] = f.data
+	}
+	c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout)) //nolint:errcheck
+	_, err := bufs.WriteTo(c.raw)
+	// Clear it again: the library's later control writes must not inherit
+	// a deadline that has passed.
+	c.raw.SetWriteDeadline(time.Time{}) //nolint:errcheck
+	return err
 }
 
 // keepalive pings the client every PingInterval from a timer, so an idle

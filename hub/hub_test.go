@@ -194,3 +194,26 @@ func TestTopicSubscriberSetAddsAndRemovesInAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestTextFrameHeadersFollowRFC6455(t *testing.T) {
+	tests := []struct {
+		size   int
+		header []byte
+	}{
+		{0, []byte{0x81, 0}},
+		{125, []byte{0x81, 125}},
+		{126, []byte{0x81, 126, 0, 126}},
+		{65535, []byte{0x81, 126, 0xff, 0xff}},
+		{65536, []byte{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+	}
+	for _, tc := range tests {
+		payload := []byte(strings.Repeat("x", tc.size))
+		f := textFrame(payload, time.Time{})
+		if string(f.data[:f.hdr]) != string(tc.header) {
+			t.Errorf("size %d: header % x, want % x", tc.size, f.data[:f.hdr], tc.header)
+		}
+		if string(f.payload()) != string(payload) {
+			t.Errorf("size %d: payload changed", tc.size)
+		}
+	}
+}

@@ -1,16 +1,45 @@
 package hub
 
 import (
+	"encoding/binary"
 	"sync"
 	"time"
 )
 
-// frame is one encoded server message. ts is the commit time of the event
-// it carries (zero for control frames), for the delivery-latency histogram.
+// frame is one server message, already framed for the wire: data is the
+// WebSocket frame header followed by the JSON payload, built once and shared
+// by every connection it goes to. ts is the commit time of the event it
+// carries (zero for control frames), for the delivery-latency histogram.
 type frame struct {
 	data []byte
+	hdr  int // header length: data[hdr:] is the payload
 	ts   time.Time
 }
+
+// textFrame frames payload as one final, unmasked text frame (RFC 6455
+// §5.2) — exactly the bytes a server sends for a message.
+func textFrame(payload []byte, ts time.Time) frame {
+	var h [10]byte
+	h[0] = 0x81 // FIN + text
+	n := 2
+	switch l := len(payload); {
+	case l < 126:
+		h[1] = byte(l)
+	case l <= 0xFFFF:
+		h[1] = 126
+		binary.BigEndian.PutUint16(h[2:], uint16(l))
+		n = 4
+	default:
+		h[1] = 127
+		binary.BigEndian.PutUint64(h[2:], uint64(l))
+		n = 10
+	}
+	b := make([]byte, 0, n+len(payload))
+	b = append(append(b, h[:n]...), payload...)
+	return frame{data: b, hdr: n, ts: ts}
+}
+
+func (f frame) payload() []byte { return f.data[f.hdr:] }
 
 // queue is a connection's bounded send queue. It also decides when the
 // connection's writer goroutine runs: one is started when the first frame

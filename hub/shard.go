@@ -233,7 +233,7 @@ func (s *shard) fanout(name string, t *topic, ev market.Event) {
 	if len(t.subs) == 0 {
 		return
 	}
-	f := frame{data: encodeEvent(ev), ts: ev.TS}
+	f := textFrame(encodeEvent(ev), ev.TS)
 	for _, c := range t.subs {
 		c.enqueue(f)
 	}
@@ -280,16 +280,16 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 		// The client claims to have seen more than exists: its state is from
 		// another history (e.g. a reset database). Start it over.
 		s.h.metrics.count(resets)
-		cl.enqueue(frame{data: encodeControl("reset", nil, c.topic, t.last)})
+		cl.enqueue(textFrame(encodeControl("reset", nil, c.topic, t.last), time.Time{}))
 	}
 	if t.add(cl) {
 		s.h.metrics.addSubs(1)
 	}
 	if c.first != nil {
-		cl.enqueue(frame{data: c.first(t.last)})
+		cl.enqueue(textFrame(c.first(t.last), time.Time{}))
 	}
 	if c.reqID != nil {
-		cl.enqueue(frame{data: encodeControl("ack", c.reqID, c.topic, t.last)})
+		cl.enqueue(textFrame(encodeControl("ack", c.reqID, c.topic, t.last), time.Time{}))
 	}
 }
 
@@ -301,7 +301,7 @@ func (s *shard) replay(ctx context.Context, c command, t *topic) bool {
 	defer cancel()
 	if t.last-since > int64(s.h.opts.ReplayLimit) {
 		s.h.metrics.count(resets)
-		return cl.enqueue(frame{data: encodeControl("reset", nil, c.topic, t.last)})
+		return cl.enqueue(textFrame(encodeControl("reset", nil, c.topic, t.last), time.Time{}))
 	}
 	next := since + 1
 	for next <= t.last {
@@ -313,13 +313,13 @@ func (s *shard) replay(ctx context.Context, c command, t *topic) bool {
 		if len(evs) == 0 || evs[0].Seq != next {
 			// Pruned past retention: the client must refetch the snapshot.
 			s.h.metrics.count(resets)
-			return cl.enqueue(frame{data: encodeControl("reset", nil, c.topic, t.last)})
+			return cl.enqueue(textFrame(encodeControl("reset", nil, c.topic, t.last), time.Time{}))
 		}
 		for _, e := range evs {
 			if e.Seq != next || e.Seq > t.last {
 				break
 			}
-			if !cl.enqueue(frame{data: encodeEvent(e), ts: e.TS}) {
+			if !cl.enqueue(textFrame(encodeEvent(e), e.TS)) {
 				return false
 			}
 			s.h.metrics.count(replays)
