@@ -322,6 +322,12 @@ func TestClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving(t *testi
 			break
 		}
 	}
+	// The node counts the disconnect once its side of the socket is torn
+	// down, which may be a moment after the client saw it.
+	deadline = time.Now().Add(5 * time.Second)
+	for n.metric(t, "instainstru_ws_disconnects_total", "code", "4008") < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if got := n.metric(t, "instainstru_ws_disconnects_total", "code", "4008"); got != 1 {
 		t.Fatalf("disconnects{code=4008} = %v", got)
 	}
