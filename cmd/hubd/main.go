@@ -18,6 +18,8 @@ import (
 	"time"
 	_ "time/tzdata" // instructor time zones must load in slim images without zoneinfo
 
+	"github.com/redis/go-redis/v9"
+
 	apphttp "instainstru/http"
 	"instainstru/store"
 )
@@ -39,6 +41,9 @@ func run(args []string) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg.Env)
+	// go-redis reports reconnect trouble through its own process-wide
+	// logger; route it into ours so operators get one format.
+	redis.SetLogger(redisLog{log})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -53,6 +58,13 @@ func run(args []string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
+}
+
+// redisLog adapts slog to go-redis's logger.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
 }
 
 func newLogger(env string) *slog.Logger {

@@ -1,0 +1,20 @@
+package realtime
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// quietRedis drops go-redis's own reconnect chatter (tests kill Redis on
+// purpose); assertions, not logs, decide what passed.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{})
+	os.Exit(m.Run())
+}
