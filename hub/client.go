@@ -23,7 +23,6 @@ const (
 	StatusTooManyFrames  = 4029
 	StatusTooBig         = 1009
 	StatusServiceRestart = 1012
-	statusNormal         = 1000
 	statusAbnormal       = 1006
 	statusInternalError  = 1011
 )
@@ -43,7 +42,7 @@ type Authenticator func(ctx context.Context, token string) (userID string, expir
 type Client struct {
 	h      *Hub
 	ws     *websocket.Conn
-	raw    net.Conn // the socket under ws, for cheap write deadlines; may be nil
+	raw    net.Conn // the socket under ws: pre-framed messages go to it directly (nil: through ws)
 	id     string
 	userID string
 	auth   string
@@ -73,9 +72,9 @@ type inbound struct {
 }
 
 // Serve runs an accepted connection until it closes. raw is the socket
-// under ws (nil if unknown): write timeouts then use its deadline rather than
-// a context timer per write. Signed-in users join their private topic
-// automatically.
+// under ws (nil if unknown): messages, framed once per event, are written to
+// it directly with a socket deadline instead of through ws with a context
+// timer per write. Signed-in users join their private topic automatically.
 func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Identity, reauth Authenticator) {
 	c := &Client{
 		h: h, ws: ws, raw: raw, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
