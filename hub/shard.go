@@ -86,6 +86,9 @@ type shard struct {
 // case costs no database read.
 const reorderWait = 25 * time.Millisecond
 
+// maxEarly bounds the events one topic keeps while waiting for a gap.
+const maxEarly = 4096
+
 func (s *shard) run(ctx context.Context) {
 	for {
 		select {
@@ -140,7 +143,11 @@ func (s *shard) event(ev market.Event) {
 	if t.early == nil {
 		t.early = map[int64]market.Event{}
 	}
-	t.early[ev.Seq] = ev
+	if len(t.early) < maxEarly {
+		// Past the cap (history unreadable for a long while) the event is
+		// not kept: the history read that fills the gap reads it too.
+		t.early[ev.Seq] = ev
+	}
 	s.scheduleGapCheck(ev.Topic, t, reorderWait)
 }
 
