@@ -150,7 +150,7 @@ async function main() {
   check('the page has a Content-Security-Policy', /default-src 'self'/.test(root.headers.get('content-security-policy') || ''));
 
   const sarah = await login('sarah.chen@example.com');
-  must('sarah can sign in over REST', sarah?.user?.id, JSON.stringify(sarah).slice(0, 200));
+  must('sarah can sign in over REST', sarah?.user?.id, 'user ' + (sarah?.user?.id ?? JSON.stringify(sarah?.error ?? sarah).slice(0, 200)));
   const sarahId = sarah.user.id;
 
   const browser = await chromium.launch({
