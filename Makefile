@@ -22,8 +22,10 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 
+# DEPLOY_REQUIRE_TOOLS: after `tools`, a missing promtool/docker-compose is a
+# failure, not a skip.
 unit:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	DEPLOY_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 e2e:
 	./http/webtest/run.sh
