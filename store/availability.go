@@ -473,6 +473,17 @@ func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[tim
 	return changed, nil
 }
 
+// finishAndRead is finishScheduleWrite for the bulk edits, which answer
+// with the schedule of [from, to] as it now stands.
+func finishAndRead(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time, from, to time.Time) (*market.Availability, []market.Event, error) {
+	evs, err := finishScheduleWrite(ctx, tx, instructorID, loc, changed)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := availabilityIn(ctx, tx, instructorID, loc, from, to)
+	return out, evs, err
+}
+
 // finishScheduleWrite appends the availability.changed event for changed
 // (if any) — the last write of the transaction.
 func finishScheduleWrite(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time) ([]market.Event, error) {
@@ -662,10 +673,7 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 		if err != nil {
 			return err
 		}
-		if evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
-			return err
-		}
-		out, err = availabilityIn(ctx, tx, instructorID, loc, ws, addDays(ws, 6))
+		out, evs, err = finishAndRead(ctx, tx, instructorID, loc, changed, ws, addDays(ws, 6))
 		return err
 	})
 	if err != nil {
@@ -731,10 +739,7 @@ func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targe
 		if err != nil {
 			return err
 		}
-		if evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
-			return err
-		}
-		out, err = availabilityIn(ctx, tx, instructorID, loc, dst, addDays(dst, 6))
+		out, evs, err = finishAndRead(ctx, tx, instructorID, loc, changed, dst, addDays(dst, 6))
 		return err
 	})
 	if err != nil {
@@ -772,10 +777,7 @@ func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, f
 		if err != nil {
 			return err
 		}
-		if evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
-			return err
-		}
-		out, err = availabilityIn(ctx, tx, instructorID, loc, f, t)
+		out, evs, err = finishAndRead(ctx, tx, instructorID, loc, changed, f, t)
 		return err
 	})
 	if err != nil {
