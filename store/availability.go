@@ -517,11 +517,8 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 	s := spans[0]
 	var out *market.Window
 	var evs []market.Event
-	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
-		loc, err := lockSchedule(ctx, tx, instructorID)
-		if err != nil {
-			return err
-		}
+	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
+		var err error
 		if d.Before(localToday(nowFunc(now), loc)) {
 			return pastDateError("date")
 		}
@@ -554,13 +551,9 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 // not exist or belongs to someone else, EVALIDATION when it is in the past.
 func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, now func() time.Time) ([]market.Event, error) {
 	var evs []market.Event
-	err := db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
-		loc, err := lockSchedule(ctx, tx, instructorID)
-		if err != nil {
-			return err
-		}
+	err := db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
 		var d time.Time
-		err = tx.QueryRow(ctx, `SELECT date FROM availability_windows WHERE id = $1 AND instructor_id = $2`,
+		err := tx.QueryRow(ctx, `SELECT date FROM availability_windows WHERE id = $1 AND instructor_id = $2`,
 			windowID, instructorID).Scan(&d)
 		if err != nil {
 			if market.ErrorCode(translate(err)) == market.ENOTFOUND {
@@ -630,11 +623,8 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 	}
 	var out *market.Availability
 	var evs []market.Event
-	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
-		loc, err := lockSchedule(ctx, tx, instructorID)
-		if err != nil {
-			return err
-		}
+	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
+		var err error
 		// Past days may come back exactly as they are (a client that GETs
 		// the current week, edits today onward and PUTs it all); changing
 		// one is refused.
@@ -726,11 +716,8 @@ func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targe
 	}
 	var out *market.Availability
 	var evs []market.Event
-	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
-		loc, err := lockSchedule(ctx, tx, instructorID)
-		if err != nil {
-			return err
-		}
+	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
+		var err error
 		today := localToday(nowFunc(now), loc)
 		if addDays(dst, 6).Before(today) {
 			return pastDateError("to_week_start")
@@ -764,11 +751,8 @@ func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, f
 	}
 	var out *market.Availability
 	var evs []market.Event
-	err = db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
-		loc, err := lockSchedule(ctx, tx, instructorID)
-		if err != nil {
-			return err
-		}
+	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
+		var err error
 		today := localToday(nowFunc(now), loc)
 		if f.Before(today) {
 			return pastDateError("from")

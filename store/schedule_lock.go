@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -65,6 +66,19 @@ func (db *DB) inScheduleTx(ctx context.Context, instructorID string, fn func(tx 
 	}
 	defer release()
 	return db.InTx(ctx, fn)
+}
+
+// scheduleWrite is inScheduleTx that also takes the schedule row lock
+// first, handing fn the instructor's time zone: the opening every
+// availability write shares.
+func (db *DB) scheduleWrite(ctx context.Context, instructorID string, fn func(tx pgx.Tx, loc *time.Location) error) error {
+	return db.inScheduleTx(ctx, instructorID, func(tx pgx.Tx) error {
+		loc, err := lockSchedule(ctx, tx, instructorID)
+		if err != nil {
+			return err
+		}
+		return fn(tx, loc)
+	})
 }
 
 // inBookingTx is inScheduleTx for a booking's instructor (which a booking
