@@ -57,7 +57,7 @@ func (s *Server) decodeOnly(c *fiber.Ctx, dst any) error {
 	if err := requireJSON(c); err != nil {
 		return err
 	}
-	body := c.Body()
+	body := rawBody(c)
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &market.Error{Code: market.EMALFORMED, Message: "request body is required"}
 	}

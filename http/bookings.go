@@ -171,7 +171,7 @@ func (s *Server) cancelBooking(c *fiber.Ctx) error {
 		return err
 	}
 	var req cancelRequest
-	if len(bytes.TrimSpace(c.Body())) > 0 {
+	if len(bytes.TrimSpace(rawBody(c))) > 0 {
 		if err := s.bind(c, &req); err != nil {
 			return err
 		}

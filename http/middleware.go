@@ -3,10 +3,13 @@ package http
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+
+	"instainstru/market"
 )
 
 // localsKey types the keys this package stores in c.Locals, so no other
@@ -40,6 +43,24 @@ func (s *Server) recoverer() fiber.Handler {
 
 // requestIDMiddleware fixes the request id early so every later log line and
 // error body carries it, and echoes it in the response header.
+// refuseEncodedBodies answers 415 to any request body sent with a
+// Content-Encoding. Fiber's Ctx.Body() inflates every listed encoding with no
+// cap, so a 1 KB "gzip, gzip" body became 256 MiB in memory while the body
+// limit only counted the compressed bytes. No client of this API compresses
+// requests; handlers read the raw body (rawBody) so nothing inflates later.
+func refuseEncodedBodies() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		enc := strings.TrimSpace(string(c.Request().Header.Peek(fiber.HeaderContentEncoding)))
+		if enc != "" && !strings.EqualFold(enc, "identity") {
+			return &market.Error{Code: codeUnsupportedMedia, Message: "compressed request bodies are not accepted (Content-Encoding must be absent or identity)"}
+		}
+		return c.Next()
+	}
+}
+
+// rawBody is the request body exactly as received, never decompressed.
+func rawBody(c *fiber.Ctx) []byte { return c.Request().Body() }
+
 func (s *Server) requestIDMiddleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		requestID(c)

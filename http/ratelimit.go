@@ -70,7 +70,7 @@ func loginAccountKey(c *fiber.Ctx) string {
 	var body struct {
 		Email string `json:"email"`
 	}
-	_ = json.Unmarshal(c.Body(), &body) //nolint:errcheck // bind reports malformed bodies
+	_ = json.Unmarshal(rawBody(c), &body) //nolint:errcheck // bind reports malformed bodies
 	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(body.Email))))
 	return hex.EncodeToString(sum[:16])
 }

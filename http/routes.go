@@ -19,6 +19,7 @@ type restState struct {
 	registerIPLimit   fiber.Handler
 	loginIPLimit      fiber.Handler
 	loginAccountLimit fiber.Handler
+	tokenIPLimit      fiber.Handler // refresh and logout: unauthenticated, so bounded per IP
 }
 
 func (s *Server) newRestState() *restState {
@@ -41,6 +42,7 @@ func (s *Server) newRestState() *restState {
 		registerIPLimit:   s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, clientIP, false),
 		loginIPLimit:      s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, clientIP, false),
 		loginAccountLimit: s.newLimiter(storage, "login-account-failures", s.cfg.LoginFailuresPerAccountPerMinute, loginAccountKey, true),
+		tokenIPLimit:      s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, clientIP, false),
 	}
 }
 
@@ -54,6 +56,7 @@ func (s *Server) routes() {
 	// access log, which renders errors first, so both see the final status.
 	s.app.Use(s.httpMetrics())
 	s.app.Use(s.accessLog())
+	s.app.Use(refuseEncodedBodies())
 
 	s.opsRoutes()
 	s.app.Get("/openapi.json", s.openAPI)

@@ -45,6 +45,7 @@ type Config struct {
 	RegisterPerIPPerMinute           int // default 100
 	LoginPerIPPerMinute              int // default 100
 	LoginFailuresPerAccountPerMinute int // default 10
+	TokenPerIPPerMinute              int // refresh + logout, default 300
 
 	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
@@ -144,6 +145,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.LoginPerIPPerMinute == 0 {
 		c.LoginPerIPPerMinute = 100
+	}
+	if c.TokenPerIPPerMinute == 0 {
+		c.TokenPerIPPerMinute = 300
 	}
 	if c.LoginFailuresPerAccountPerMinute == 0 {
 		c.LoginFailuresPerAccountPerMinute = 10

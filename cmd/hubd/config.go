@@ -28,6 +28,7 @@ type config struct {
 	RegisterPerMin  int
 	LoginPerMin     int
 	LoginFailPerMin int
+	TokenPerMin     int
 	TrustedProxies  []string
 	generatedSecret bool
 }
@@ -55,6 +56,7 @@ func loadConfig() (config, error) {
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
+	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
 	switch c.Env {
 	case "development", "test", "production":
 	default:
