@@ -131,15 +131,14 @@ func withDB(url, name string) string {
 }
 
 // ensureTemplate creates the migrated template once per schema version.
-// An advisory lock serialises test packages running in parallel; the
+// The caller holds the advisory lock (templateLock) that serialises test
+// packages running in parallel, across checkouts too, until it has copied
+// the template: another checkout's schema drops stale templates, and must
+// not drop this one between its creation and the copy. The
 // template is built under a temporary name and renamed when complete, so a
 // crashed run never leaves a half-migrated template behind under the real name.
 func ensureTemplate(ctx context.Context, admin *pgx.Conn, base string) (string, error) {
 	name := templateName()
-	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(727274)"); err != nil {
-		return "", err
-	}
-	defer admin.Exec(context.Background(), "SELECT pg_advisory_unlock(727274)") //nolint:errcheck
 	// Templates of earlier schemas were made by this harness (same prefix)
 	// and are never used again; one in use by a concurrent run of another
 	// checkout refuses to drop, which is fine.
@@ -195,12 +194,17 @@ func NewDatabaseURL(tb testing.TB) string {
 		tb.Fatalf("storetest: connect admin: %v", err)
 	}
 	defer admin.Close(context.Background())
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(727274)"); err != nil {
+		tb.Fatalf("storetest: template lock: %v", err)
+	}
 	tmpl, err := ensureTemplate(ctx, admin, base)
 	if err != nil {
 		tb.Fatalf("storetest: template: %v", err)
 	}
 	name := "instainstru_test_" + RandomSuffix()
-	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", name, tmpl)); err != nil {
+	_, err = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", name, tmpl))
+	admin.Exec(context.Background(), "SELECT pg_advisory_unlock(727274)") //nolint:errcheck // the session ends right after
+	if err != nil {
 		tb.Fatalf("storetest: create database: %v", err)
 	}
 	tb.Cleanup(func() {
