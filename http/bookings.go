@@ -36,6 +36,7 @@ func (s *Server) bookingRoutes(r fiber.Router) {
 	r.Get("/bookings/:id", read, s.getBooking)
 	r.Post("/bookings/:id/cancel", manage, s.cancelBooking)
 	r.Post("/bookings/:id/reschedule", manage, s.rescheduleBooking)
+	r.Post("/bookings/:id/no-show", manage, s.markNoShow)
 }
 
 type bookingRequest struct {
@@ -45,6 +46,11 @@ type bookingRequest struct {
 	StartTime           string `json:"start_time" validate:"required"`
 	DurationMinutes     int    `json:"duration_minutes" validate:"required"`
 	Note                string `json:"note" validate:"max=1000"`
+
+	// Where (SPEC §4.2): one of the instructor's areas (default: their
+	// first) and an optional meeting address, shown to the two parties only.
+	Area    string  `json:"area"`
+	Address *string `json:"address"`
 }
 
 // countConflict records a booking attempt that lost its slot.
@@ -95,6 +101,8 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 		StartTime:           req.StartTime,
 		DurationMinutes:     req.DurationMinutes,
 		Note:                req.Note,
+		Area:                req.Area,
+		Address:             req.Address,
 		IdempotencyKey:      key,
 	})
 	if err != nil {

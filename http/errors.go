@@ -30,7 +30,7 @@ func statusOf(code string) int {
 		return fiber.StatusNotFound
 	case codeMethodNotAllowed:
 		return fiber.StatusMethodNotAllowed
-	case market.ECONFLICT, market.ESLOTUNAVAIL:
+	case market.ECONFLICT, market.ESLOTUNAVAIL, market.EINSIDENOTICE:
 		return fiber.StatusConflict
 	case market.ETOOLARGE:
 		return fiber.StatusRequestEntityTooLarge

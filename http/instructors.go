@@ -73,6 +73,10 @@ type instructorDetail struct {
 	Timezone string               `json:"timezone"`
 	Areas    []string             `json:"areas"`
 	Services []offeredServiceView `json:"services"`
+
+	// Shown to students before they book: cancelling closer than this to
+	// the start is a late cancellation.
+	CancellationNoticeHours int `json:"cancellation_notice_hours"`
 }
 
 // ownProfile is the instructor's own view: every field they can edit and
@@ -85,11 +89,13 @@ type ownProfile struct {
 	Timezone        string                     `json:"timezone"`
 	Areas           []string                   `json:"areas"`
 	Services        []market.InstructorService `json:"services"`
+
+	CancellationNoticeHours int `json:"cancellation_notice_hours"`
 }
 
 func newOwnProfile(in *market.Instructor) ownProfile {
 	return ownProfile{ID: in.ID, FullName: in.FullName, Bio: in.Bio, YearsExperience: in.YearsExperience,
-		Timezone: in.Timezone, Areas: in.Areas, Services: in.Services}
+		Timezone: in.Timezone, Areas: in.Areas, Services: in.Services, CancellationNoticeHours: in.CancellationNoticeHours}
 }
 
 // instructorCursor is the opaque cursor's content.
@@ -164,7 +170,7 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(instructorDetail{ID: in.ID, FullName: in.FullName, Bio: in.Bio, Timezone: in.Timezone,
-		Areas: in.Areas, Services: publicServices(in.Services)})
+		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours})
 }
 
 func (s *Server) myProfile(c *fiber.Ctx) error {
@@ -180,6 +186,9 @@ type profileRequest struct {
 	YearsExperience int      `json:"years_experience" validate:"min=0,max=80"`
 	Areas           []string `json:"areas" validate:"max=30,dive,required,max=64"`
 	Timezone        string   `json:"timezone" validate:"max=64"`
+
+	// Absent = the default (PUT replaces the profile).
+	CancellationNoticeHours *int `json:"cancellation_notice_hours" validate:"omitnil,min=0,max=336"`
 }
 
 // updateMyProfile replaces the profile (PUT: absent fields take their
@@ -219,8 +228,13 @@ func (s *Server) updateMyProfile(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return market.ValidationError(fields)
 	}
+	notice := market.DefaultCancellationNoticeHours
+	if req.CancellationNoticeHours != nil {
+		notice = *req.CancellationNoticeHours
+	}
 	in, err := s.deps.DB.UpdateInstructorProfile(c.UserContext(), currentUser(c).ID, store.ProfileUpdate{
 		Bio: req.Bio, YearsExperience: req.YearsExperience, Areas: req.Areas, Timezone: req.Timezone,
+		CancellationNoticeHours: notice,
 	})
 	if err != nil {
 		return err

@@ -26,6 +26,10 @@ type NodeConfig struct {
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
 	EventRetention time.Duration // history kept for resume [24h]
 	Logger         *slog.Logger
+
+	// LessonCompletion is how often ended lessons are marked completed
+	// [1m]; negative disables the loop (tests drive it themselves).
+	LessonCompletion time.Duration
 }
 
 // Node is a running hub node: Fiber app, hub, broker, outbox publisher and
@@ -81,6 +85,11 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 
 	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: pub, Registry: reg, Logger: log})
+	if cfg.LessonCompletion >= 0 {
+		lc := &LessonCompleter{Store: cfg.DB, Events: pub, Interval: cfg.LessonCompletion, Log: log}
+		n.wg.Add(1)
+		go func() { defer n.wg.Done(); lc.Run(ctx) }()
+	}
 	return n, nil
 }
 

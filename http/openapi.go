@@ -85,6 +85,10 @@ func apiOps() []apiOp {
 		"start_time":            clockSchema,
 		"duration_minutes":      map[string]any{"type": "integer", "minimum": 15, "maximum": 480, "multipleOf": 15},
 		"note":                  map[string]any{"type": "string", "maxLength": 1000},
+		"area": map[string]any{"type": "string", "maxLength": 64,
+			"description": "one of the instructor's areas (422 otherwise); default: the instructor's first area"},
+		"address": map[string]any{"type": "string", "maxLength": market.MaxAddressLen, "nullable": true,
+			"description": "meeting address or note; shown to the two parties (and admins) only; no control or bidi formatting characters"},
 	}, "instructor_id", "instructor_service_id", "date", "start_time", "duration_minutes")
 	cancelBody := object(map[string]any{"reason": map[string]any{"type": "string", "maxLength": 1000}})
 	rescheduleBody := object(map[string]any{"date": dateSchema, "start_time": clockSchema}, "date", "start_time")
@@ -121,6 +125,9 @@ func apiOps() []apiOp {
 		{Method: "GET", Path: "/api/v1/services", Tag: "catalog", Summary: "Catalog services",
 			Query:  []apiParam{param("category", str("category id or slug")), param("q", str("text in name or description"))},
 			Status: 200, Response: serviceList{}},
+
+		{Method: "GET", Path: "/api/v1/areas", Tag: "catalog", Summary: "NYC neighbourhoods instructors may serve",
+			Status: 200, Response: areaList{}},
 
 		// instructors
 		{Method: "GET", Path: "/api/v1/instructors", Tag: "instructors", Summary: "Browse instructors (keyset pages by name)",
@@ -179,6 +186,9 @@ func apiOps() []apiOp {
 		{Method: "POST", Path: "/api/v1/bookings/:id/reschedule", Tag: "bookings",
 			Summary: "Move a booking atomically (it moves or nothing changes)", Auth: market.PermBookingsManage,
 			Request: rescheduleBody, Status: 200, Response: market.Booking{}},
+		{Method: "POST", Path: "/api/v1/bookings/:id/no-show", Tag: "bookings",
+			Summary: "The instructor reports that the student did not come (within 48 h after the end; 403 for the student; 409 outside the window or unless confirmed/completed)",
+			Auth:    market.PermBookingsManage, Status: 200, Response: market.Booking{}},
 
 		// realtime
 		{Method: "POST", Path: "/api/v1/ws/ticket", Tag: "realtime", Summary: "Single-use, short-lived WebSocket ticket",

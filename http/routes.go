@@ -63,6 +63,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1")
 	s.authRoutes(api)
 	s.catalogRoutes(api)
+	s.areaRoutes(api)
 	s.instructorRoutes(api)
 	s.userRoutes(api)
 	s.availabilityRoutes(api)

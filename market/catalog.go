@@ -26,6 +26,9 @@ type Instructor struct {
 	Timezone        string              `json:"timezone"`
 	Areas           []string            `json:"areas"`
 	Services        []InstructorService `json:"services"`
+	// CancellationNoticeHours: a student's cancellation closer than this to
+	// the start is marked late (and a reschedule is refused).
+	CancellationNoticeHours int `json:"cancellation_notice_hours"`
 }
 
 // InstructorService is a service an instructor offers, with its price and

@@ -26,6 +26,11 @@ const (
 	EINTERNAL     = "internal"               // 500: never shown with details
 )
 
+// EINSIDENOTICE (409): a student tried to reschedule a lesson that starts
+// inside the instructor's cancellation notice (they may still cancel; the
+// cancellation is marked late).
+const EINSIDENOTICE = "inside_cancellation_notice"
+
 // Error is the one error type that crosses layers. Anything that is not an
 // *Error is treated as internal and its text is never shown to users.
 type Error struct {

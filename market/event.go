@@ -13,6 +13,8 @@ const (
 	EventBookingConfirmed    = "booking.confirmed" // to the student
 	EventBookingCancelled    = "booking.cancelled"
 	EventBookingRescheduled  = "booking.rescheduled"
+	EventBookingCompleted    = "booking.completed" // to both, when a lesson has ended
+	EventBookingNoShow       = "booking.no_show"   // to both, when the instructor reports a no-show
 )
 
 // AvailabilityTopic is the public topic of an instructor's open time.

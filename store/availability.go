@@ -166,8 +166,10 @@ func readSchedule(ctx context.Context, tx pgx.Tx, instructorID string, loc *time
 	}
 	b.Queue(`SELECT id, date, start_time, end_time FROM availability_windows
 		WHERE instructor_id = $1 AND `+filter+` ORDER BY date, start_time`, args...)
+	// Completed and no-show lessons keep their time taken: the completion
+	// job must not make past hours look open again without an event.
 	b.Queue(`SELECT date, start_time, lower(during), upper(during) FROM bookings
-		WHERE instructor_id = $1 AND status = 'confirmed' AND `+filter, args...)
+		WHERE instructor_id = $1 AND status <> 'cancelled' AND `+filter, args...)
 	if withSeq {
 		b.Queue(`SELECT COALESCE((SELECT seq FROM topic_seqs WHERE topic = $1), 0)`, market.AvailabilityTopic(instructorID))
 	}

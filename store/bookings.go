@@ -44,7 +44,9 @@ type NewBooking struct {
 	StartTime           string
 	DurationMinutes     int
 	Note                string
-	IdempotencyKey      string // optional
+	Area                string  // one of the instructor's areas; "" = their first
+	Address             *string // optional meeting address or note (parties only)
+	IdempotencyKey      string  // optional
 	Now                 func() time.Time
 }
 
@@ -205,10 +207,18 @@ func checkSlot(ctx context.Context, tx pgx.Tx, instructorID, studentID, exclude,
 	return o, nil
 }
 
-const bookingSelect = `SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
+// bookingColumns and bookingJoins read a booking as alias b with the
+// names of both parties and of the service (SPEC §4.2).
+const bookingColumns = `b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
 	b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during),
-	b.created_at, b.cancelled_at, p.timezone
-	FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id`
+	b.created_at, b.cancelled_at, p.timezone,
+	su.full_name, iu.full_name, sv.name, b.area, b.address, b.late`
+
+const bookingJoins = ` JOIN instructor_profiles p ON p.user_id = b.instructor_id
+	JOIN users su ON su.id = b.student_id JOIN users iu ON iu.id = b.instructor_id
+	JOIN instructor_services os ON os.id = b.instructor_service_id JOIN services sv ON sv.id = os.service_id`
+
+const bookingSelect = `SELECT ` + bookingColumns + ` FROM bookings b` + bookingJoins
 
 // zones memoises time.LoadLocation (about 25µs each) for one call that
 // scans many bookings.
@@ -235,10 +245,12 @@ func scanBooking(row pgx.Row, z zones) (*market.Booking, error) {
 		tz          string
 	)
 	err := row.Scan(&b.ID, &b.Status, &b.StudentID, &b.InstructorID, &b.InstructorServiceID,
-		&date, &start, &end, &b.PriceCents, &b.Note, &b.StartsAt, &b.EndsAt, &b.CreatedAt, &cancelledAt, &tz)
+		&date, &start, &end, &b.PriceCents, &b.Note, &b.StartsAt, &b.EndsAt, &b.CreatedAt, &cancelledAt, &tz,
+		&b.Student.FullName, &b.Instructor.FullName, &b.ServiceName, &b.Location.Area, &b.Location.Address, &b.Late)
 	if err != nil {
 		return nil, err
 	}
+	b.Student.ID, b.Instructor.ID = b.StudentID, b.InstructorID
 	loc, err := z.load(tz)
 	if err != nil {
 		return nil, err
@@ -307,6 +319,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 	if len(nb.Note) > maxNoteLen {
 		fields["note"] = fmt.Sprintf("must be at most %d characters", maxNoteLen)
 	}
+	nb.Area, nb.Address = checkLocation(fields, nb.Area, nb.Address)
 	if len(nb.IdempotencyKey) > MaxIdempotencyKeyLen {
 		fields["idempotency_key"] = fmt.Sprintf("must be at most %d characters", MaxIdempotencyKeyLen)
 	}
@@ -317,7 +330,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 		return nil, market.ValidationError(fields)
 	}
 	hash := requestHash("POST /bookings", nb.InstructorID, nb.InstructorServiceID, nb.Date, nb.StartTime,
-		strconv.Itoa(nb.DurationMinutes), nb.Note)
+		strconv.Itoa(nb.DurationMinutes), nb.Note, nb.Area, addressKey(nb.Address))
 	var res *BookingResult
 	err := db.inScheduleTx(ctx, nb.InstructorID, func(tx pgx.Tx) error {
 		res = nil
@@ -350,19 +363,20 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 		if err != nil {
 			return err
 		}
-		b := &market.Booking{Status: market.BookingConfirmed, StudentID: nb.StudentID, InstructorID: nb.InstructorID,
-			InstructorServiceID: nb.InstructorServiceID, Date: dateString(p.date), StartTime: p.start.String(),
-			EndTime: p.end.String(), PriceCents: o.svc.PriceCents(nb.DurationMinutes), Note: nb.Note,
-			StartsAt: p.startsAt.In(loc), EndsAt: p.endsAt.In(loc)}
-		err = tx.QueryRow(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
-			start_time, end_time, duration_minutes, price_cents, note, during)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, tstzrange($10, $11, '[)')) RETURNING id, created_at`,
-			b.StudentID, b.InstructorID, b.InstructorServiceID, p.date, pgClock(p.start), pgClock(p.end),
-			nb.DurationMinutes, b.PriceCents, b.Note, p.startsAt, p.endsAt).Scan(&b.ID, &b.CreatedAt)
+		area, err := bookingArea(ctx, tx, nb.InstructorID, nb.Area)
+		if err != nil {
+			return err
+		}
+		b, err := scanBooking(tx.QueryRow(ctx, `WITH b AS (INSERT INTO bookings (student_id, instructor_id,
+			instructor_service_id, date, start_time, end_time, duration_minutes, price_cents, note, during, area, address)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, tstzrange($10, $11, '[)'), $12, $13) RETURNING *)
+			SELECT `+bookingColumns+` FROM b`+bookingJoins,
+			nb.StudentID, nb.InstructorID, nb.InstructorServiceID, p.date, pgClock(p.start), pgClock(p.end),
+			nb.DurationMinutes, o.svc.PriceCents(nb.DurationMinutes), nb.Note, p.startsAt, p.endsAt,
+			area, nb.Address), zones{})
 		if err != nil {
 			return fmt.Errorf("insert booking: %w", err)
 		}
-		b.CreatedAt = b.CreatedAt.UTC()
 		if nb.IdempotencyKey != "" {
 			body, err := json.Marshal(b)
 			if err != nil {
@@ -452,8 +466,14 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = now(),
-			cancelled_by = $2, cancel_reason = $3, updated_at = now() WHERE id = $1`, id, actor.ID, reason); err != nil {
+		// A student's cancellation inside the instructor's notice is allowed
+		// but marked late, so the instructor is told (booking.cancelled
+		// carries late:true).
+		if _, err := tx.Exec(ctx, `UPDATE bookings b SET status = 'cancelled', cancelled_at = now(),
+			cancelled_by = $2, cancel_reason = $3, updated_at = now(),
+			late = ($4 AND lower(b.during) - make_interval(hours => p.cancellation_notice_hours) < $5)
+			FROM instructor_profiles p WHERE b.id = $1 AND p.user_id = b.instructor_id`,
+			id, actor.ID, reason, actor.ID == cur.StudentID, nowFunc(now)); err != nil {
 			return fmt.Errorf("cancel booking: %w", err)
 		}
 		if b, err = bookingByID(ctx, tx, id, false); err != nil {
@@ -493,6 +513,11 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 		if cur.Date == dateString(d) && cur.StartTime == start.String() {
 			b = cur
 			return nil
+		}
+		if actor.ID == cur.StudentID {
+			if err := checkNotice(ctx, tx, cur, t); err != nil {
+				return err
+			}
 		}
 		minutes := int(cur.EndsAt.Sub(cur.StartsAt) / time.Minute)
 		p, err := place(d, start, minutes, loc, t)

@@ -41,7 +41,7 @@ func (db *DB) ListInstructors(ctx context.Context, p InstructorPage) ([]market.I
 		afterName, afterID = &p.After.FullName, &p.After.ID
 	}
 	rows, err := db.Pool.Query(ctx, `
-		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas
+		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas, p.cancellation_notice_hours
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE `+instructorFilter+`
 		  AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM instructor_services s
@@ -75,7 +75,7 @@ func (db *DB) ListInstructors(ctx context.Context, p InstructorPage) ([]market.I
 // for anyone who is not a live instructor.
 func (db *DB) InstructorByID(ctx context.Context, id string, withInactive bool) (*market.Instructor, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas
+		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas, p.cancellation_notice_hours
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE p.user_id = $1 AND `+instructorFilter, id)
 	if err != nil {
@@ -96,7 +96,7 @@ func (db *DB) InstructorByID(ctx context.Context, id string, withInactive bool) 
 
 func scanInstructor(r pgx.CollectableRow) (market.Instructor, error) {
 	var in market.Instructor
-	err := r.Scan(&in.ID, &in.FullName, &in.Bio, &in.YearsExperience, &in.Timezone, &in.Areas)
+	err := r.Scan(&in.ID, &in.FullName, &in.Bio, &in.YearsExperience, &in.Timezone, &in.Areas, &in.CancellationNoticeHours)
 	if in.Areas == nil {
 		in.Areas = []string{}
 	}
@@ -153,6 +153,8 @@ type ProfileUpdate struct {
 	YearsExperience int
 	Areas           []string
 	Timezone        string
+	// CancellationNoticeHours: 0..market.MaxCancellationNoticeHours.
+	CancellationNoticeHours int
 }
 
 // UpdateInstructorProfile replaces the profile of instructorID under the
@@ -183,8 +185,9 @@ func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, 
 			areas = []string{}
 		}
 		_, err = tx.Exec(ctx, `UPDATE instructor_profiles
-			SET bio = $2, years_experience = $3, areas = $4, timezone = $5, updated_at = now()
-			WHERE user_id = $1`, instructorID, p.Bio, p.YearsExperience, areas, p.Timezone)
+			SET bio = $2, years_experience = $3, areas = $4, timezone = $5, updated_at = now(),
+			    cancellation_notice_hours = $6
+			WHERE user_id = $1`, instructorID, p.Bio, p.YearsExperience, areas, p.Timezone, p.CancellationNoticeHours)
 		if err != nil {
 			return fmt.Errorf("update profile: %w", err)
 		}

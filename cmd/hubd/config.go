@@ -24,6 +24,7 @@ type config struct {
 	MonitoringKey   string
 	NodeID          string
 	EventRetention  time.Duration
+	LessonEvery     time.Duration // LESSON_COMPLETION_INTERVAL
 	ShutdownTimeout time.Duration
 	RegisterPerMin  int
 	LoginPerMin     int
@@ -53,6 +54,7 @@ func loadConfig() (config, error) {
 	}
 	c.EventRetention = durationEnv("EVENT_RETENTION", 24*time.Hour, &errs)
 	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)
+	c.LessonEvery = durationEnv("LESSON_COMPLETION_INTERVAL", time.Minute, &errs)
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)

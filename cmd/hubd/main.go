@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			TrustedProxies:                   cfg.TrustedProxies,
 		},
 		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		LessonCompletion: cfg.LessonEvery,
 	})
 	if err != nil {
 		return err
