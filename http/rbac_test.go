@@ -28,6 +28,7 @@ func TestProtectedRoutesRefuseAnonymousAndWrongRoles(t *testing.T) {
 		{method: "GET", path: "/api/v1/admin/users", forbidden: notAdmin},
 		{method: "PATCH", path: "/api/v1/admin/users/" + id, body: map[string]any{"roles": []string{"student"}}, forbidden: notAdmin},
 		{method: "DELETE", path: "/api/v1/admin/users/" + id, forbidden: notAdmin},
+		{method: "POST", path: "/api/v1/bookings/" + id + "/no-show"},
 	})
 }
 

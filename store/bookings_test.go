@@ -35,7 +35,9 @@ func TestCreateBookingConfirmsInstantlyAndAnnouncesIt(t *testing.T) {
 	}
 	want := market.Booking{ID: b.ID, Status: market.BookingConfirmed, StudentID: student, InstructorID: in,
 		InstructorServiceID: offer, Date: monday, StartTime: "09:30", EndTime: "10:00", PriceCents: 3000,
-		Note: "bring sheet music", StartsAt: b.StartsAt, EndsAt: b.EndsAt, CreatedAt: b.CreatedAt}
+		Note: "bring sheet music", StartsAt: b.StartsAt, EndsAt: b.EndsAt, CreatedAt: b.CreatedAt,
+		Student: market.Party{ID: student, FullName: "student 2"}, Instructor: market.Party{ID: in, FullName: "instructor 1"},
+		ServiceName: "Piano"}
 	if !reflect.DeepEqual(*b, want) {
 		t.Fatalf("booking\n%+v\nwant\n%+v", *b, want)
 	}
