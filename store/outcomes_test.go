@@ -318,4 +318,3 @@ func TestBookingLocationAreaDefaultsAndAddressRules(t *testing.T) {
 		t.Fatalf("bidi address stored: %v", err)
 	}
 }
-
