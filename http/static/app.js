@@ -275,6 +275,8 @@ function route() {
   const main = $('#main');
   main.replaceChildren();
   if (parts[0] === 'login') return viewLogin(main);
+  if (parts[0] === 'signup') return viewSignup(main, params); // account.js
+  if (parts[0] === 'onboarding') return isInstructor() ? viewOnboarding(main, parts[1]) : go('#/login');
   if (parts[0] === 'instructors' && parts[1]) return viewInstructor(main, parts[1], params);
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
@@ -286,11 +288,11 @@ function renderNav() {
   const here = location.hash || '#/';
   const link = (href, text) => h('a', { href, 'aria-current': here.startsWith(href) && href !== '#/' || here === href ? 'page' : null }, text);
   const nav = [link('#/', 'Browse')];
-  if (isInstructor()) nav.push(link('#/teach', 'My week'));
+  if (isInstructor()) nav.push(link('#/teach', 'My week'), link('#/onboarding', 'Profile & lessons'));
   if (auth.user) nav.push(link('#/lessons', 'My lessons'),
     h('span', { class: 'who' }, auth.user.full_name),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));
-  else nav.push(link('#/login', 'Sign in'));
+  else nav.push(link('#/login', 'Sign in'), link('#/signup', 'Sign up'));
   $('#nav').replaceChildren(...nav);
 }
 
@@ -319,6 +321,7 @@ function viewLogin(main) {
   h('label', { for: 'email' }, 'Email'), email,
   h('label', { for: 'password' }, 'Password'), password, err,
   h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+  h('p', { class: 'muted' }, 'New here? ', h('a', { href: '#/signup' }, 'Create an account')),
   h('p', { class: 'muted' }, 'Demo accounts (password TestPassword123!):'),
   h('div', { class: 'chips' }, ['sarah.chen', 'michael.rodriguez', 'john.smith', 'emma.johnson'].map((n) => demo(n + '@example.com')))));
   email.focus();
@@ -377,6 +380,10 @@ async function viewInstructor(main, id, params) {
     services.map((s) => h('option', { value: s.id, selected: s === st.service }, `${s.name} — ${fmtMoney(s.hourly_rate_cents)}/h`)));
   const durOptions = () => (st.service?.durations || []).map((d) => h('option', { value: d, selected: d === st.duration }, `${d} min`));
   const durSel = h('select', { id: 'dur', disabled: !!moving, onchange: () => { st.duration = Number(durSel.value); draw(); } }, durOptions());
+  const areaSel = h('select', { id: 'area', disabled: !!moving }, (ins.areas || []).map((a) => h('option', { value: a }, a)));
+  const address = h('input', { id: 'address', type: 'text', maxlength: 300, autocomplete: 'street-address', disabled: !!moving,
+    placeholder: 'e.g. 31-00 47th Ave, apt 4 — buzz twice' });
+  const notice = ins.cancellation_notice_hours ?? 24;
   const title = h('h2', { id: 'week-h' });
   const prev = h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, -7); load(); } }, '← Previous week');
   const next = h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, 7); load(); } }, 'Next week →');
@@ -385,7 +392,12 @@ async function viewInstructor(main, id, params) {
     h('h1', { id: 'ins-h' }, ins.full_name), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
     ins.bio ? h('p', {}, ins.bio) : null,
     moving ? h('p', { class: 'banner' }, `Pick a new time for your lesson on ${fmtDay(moving.date)} at ${moving.start_time}.`) : null,
-    h('div', { class: 'row' }, h('label', { for: 'svc' }, 'Lesson'), svcSel, h('label', { for: 'dur' }, 'Length'), durSel)));
+    h('div', { class: 'row' }, h('label', { for: 'svc' }, 'Lesson'), svcSel, h('label', { for: 'dur' }, 'Length'), durSel),
+    moving ? null : h('div', { class: 'row' }, (ins.areas || []).length ? [h('label', { for: 'area' }, 'Where'), areaSel] : null,
+      h('label', { for: 'address' }, 'Address or meeting note (optional, only you and the instructor see it)'), address),
+    h('p', { class: 'muted', id: 'notice' }, notice
+      ? `Free cancellation up to ${notice} hours before the lesson; later cancellations are marked late and the lesson can no longer be moved.`
+      : 'Free cancellation until the lesson starts.')));
   week.append(h('div', { class: 'row between' }, prev, title, next), grid);
 
   // draw turns open intervals into start times at 15-minute steps that fit
@@ -432,11 +444,12 @@ async function viewInstructor(main, id, params) {
       }
       const b = await api('POST', '/bookings', {
         instructor_id: id, instructor_service_id: st.service.id, date, start_time: start, duration_minutes: st.duration,
+        ...(areaSel.value ? { area: areaSel.value } : {}), ...(address.value.trim() ? { address: address.value.trim() } : {}),
       }, { 'Idempotency-Key': uuid() });
-      toast(`Booked! ${st.service.name} with ${ins.full_name}, ${fmtDay(b.date)} ${b.start_time}–${b.end_time} (${fmtMoney(b.price_cents)}).`, 'success');
+      toast(`Booked! ${st.service.name} with ${ins.full_name}, ${fmtDay(b.date)} ${b.start_time}–${b.end_time}${b.location?.area ? ' in ' + b.location.area : ''} (${fmtMoney(b.price_cents)}).`, 'success');
     } catch (e) {
       btn.disabled = false;
-      toast(e.code === 'slot_unavailable' ? 'Sorry, that time was just taken.' : e.message, 'error');
+      toast(e.code === 'slot_unavailable' ? 'Sorry, that time was just taken.' : errorText(e), 'error');
     }
   }
 
@@ -478,13 +491,23 @@ async function viewLessons(main, scope) {
     const rows = items(await api('GET', '/bookings?scope=' + scope));
     if (!rows.length) return list.replaceChildren(h('li', { class: 'muted' }, scope === 'upcoming' ? 'No upcoming lessons.' : 'No past lessons.'));
     list.replaceChildren(...await Promise.all(rows.map(async (b) => {
-      const ins = await instructorOf(b.instructor_id);
-      const svc = ins?.services?.find((s) => s.id === b.instructor_service_id);
       const mine = !isInstructor() || b.instructor_id !== auth.user.id;
+      const ended = Date.parse(b.ends_at) <= Date.now();
+      const canReport = !mine && ended && Date.now() - Date.parse(b.ends_at) <= 48 * 3600e3 && ['confirmed', 'completed'].includes(b.status);
       return h('li', { class: 'lesson', dataset: { id: b.id, status: b.status } },
         h('div', {}, h('strong', {}, `${fmtDay(b.date)} ${b.start_time}–${b.end_time}`),
-          h('span', {}, ` ${svc?.name || 'Lesson'} · ${mine ? 'with ' + (ins?.full_name || 'instructor') : 'student lesson'} · ${fmtMoney(b.price_cents)}`),
-          b.status !== 'confirmed' ? h('span', { class: 'badge' }, b.status) : null),
+          h('span', { class: 'who-what' }, ` ${lessonLine(b, auth.user.id) || 'Lesson'} · ${fmtMoney(b.price_cents)}`),
+          b.status !== 'confirmed' ? h('span', { class: 'badge', dataset: { status: b.status } }, b.status.replace('_', '-')) : null,
+          b.late ? h('span', { class: 'badge' }, 'late') : null,
+          b.location?.address ? h('p', { class: 'muted address' }, b.location.address) : null),
+        canReport ? h('div', { class: 'row' }, h('button', {
+          type: 'button', onclick: async (e) => {
+            if (!confirm('Report that the student did not come?')) return;
+            e.currentTarget.disabled = true;
+            ownActions.add(b.id);
+            try { await api('POST', `/bookings/${b.id}/no-show`); toast('Marked as no-show.', 'success'); load(); } catch (ex) { toast(errorText(ex), 'error'); }
+          },
+        }, 'Report no-show')) : null,
         scope === 'upcoming' && b.status === 'confirmed' ? h('div', { class: 'row' },
           mine ? h('a', { class: 'button', href: `#/instructors/${b.instructor_id}?reschedule=${b.id}` }, 'Reschedule') : null,
           h('button', {
@@ -513,6 +536,24 @@ async function viewTeach(main) {
   const editor = h('div', { class: 'editor' });
   const title = h('h2', { id: 'wk-h' });
   const status = h('p', { class: 'muted', role: 'status' });
+  const repeatUntil = h('input', { id: 'repeat-until', type: 'date' });
+  // copyNext and repeat reuse copy-week and apply-pattern: the saved week
+  // (not unsaved edits) is what gets copied.
+  async function copyNext() {
+    try {
+      await api('POST', '/instructors/me/availability/copy-week', { from_week_start: st.weekStart, to_week_start: addDays(st.weekStart, 7) });
+      toast('Copied to next week.', 'success');
+    } catch (e) { toast(errorText(e), 'error'); }
+  }
+  async function repeat() {
+    const today = wallClock(new Date(), tz).date;
+    const from = addDays(st.weekStart, 7) > today ? addDays(st.weekStart, 7) : today;
+    if (!repeatUntil.value || repeatUntil.value < from) return toast('Pick a date after this week.', 'error');
+    try {
+      await api('POST', '/instructors/me/availability/apply-pattern', { week_start: st.weekStart, from, to: repeatUntil.value });
+      toast(`Repeated until ${fmtDay(repeatUntil.value)}.`, 'success');
+    } catch (e) { toast(errorText(e), 'error'); }
+  }
   main.append(
     h('section', { class: 'panel', 'aria-labelledby': 'feed-h' }, h('h1', { id: 'feed-h' }, 'Incoming bookings'), feed),
     h('section', { class: 'panel', 'aria-labelledby': 'wk-h' },
@@ -520,7 +561,11 @@ async function viewTeach(main) {
         h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, -7); load(); } }, '← Previous'), title,
         h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, 7); load(); } }, 'Next →')),
       editor,
-      h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', onclick: save }, 'Save week'), status)));
+      h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', onclick: save }, 'Save week'), status),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', onclick: copyNext }, 'Copy this week to next week'),
+        h('label', { for: 'repeat-until' }, 'Repeat this week until'), repeatUntil,
+        h('button', { type: 'button', onclick: repeat }, 'Repeat'))));
 
   const timeInput = (label, value) => h('input', { type: 'time', step: 900, value, 'aria-label': label, required: true });
   function draw() {
@@ -564,12 +609,12 @@ async function viewTeach(main) {
     }
   }
   const addFeed = (b, verb, at) => feed.prepend(h('li', { dataset: { id: b.id, event: verb } },
-    h('strong', {}, verb), ` ${fmtDay(b.date)} ${b.start_time}–${b.end_time} · ${fmtMoney(b.price_cents)}`,
+    h('strong', {}, verb), ` ${fmtDay(b.date)} ${b.start_time}–${b.end_time} · ${lessonLine(b, me)} · ${fmtMoney(b.price_cents)}`,
     at ? h('time', { class: 'muted', datetime: at }, ' · ' + new Date(at).toLocaleTimeString()) : null));
   feedHandler = (ev) => {
     const b = ev.data;
     if (ev.event === 'booking.created') addFeed(b, 'New booking', ev.ts);
-    else if (ev.event === 'booking.cancelled') addFeed(b, 'Cancelled', ev.ts);
+    else if (ev.event === 'booking.cancelled') addFeed(b, b.late ? 'Late cancellation' : 'Cancelled', ev.ts);
     else if (ev.event === 'booking.rescheduled') addFeed(b, 'Rescheduled', ev.ts);
   };
   live.watch(topic, (ev) => {
@@ -596,10 +641,11 @@ function watchUser() {
   if (live.topics.has(topic)) return;
   live.watch(topic, (ev) => {
     const b = ev.data || {};
-    const when = `${fmtDay(b.date)} ${b.start_time}–${b.end_time}`;
+    const line = lessonLine(b, auth.user?.id);
+    const when = `${fmtDay(b.date)} ${b.start_time}–${b.end_time}${line ? ' · ' + line : ''}`;
     if (ownActions.delete(b.id)) { feedHandler?.(ev); onUserEvent?.(); return; }
     if (ev.event === 'booking.created') notify(`New booking: ${when} (${fmtMoney(b.price_cents)})`);
-    else if (ev.event === 'booking.cancelled') notify(`Lesson cancelled: ${when}`);
+    else if (ev.event === 'booking.cancelled') notify(`${b.late ? 'Late cancellation' : 'Lesson cancelled'}: ${when}`);
     else if (ev.event === 'booking.rescheduled') notify(`Lesson moved to ${when}`);
     feedHandler?.(ev);
     onUserEvent?.();
