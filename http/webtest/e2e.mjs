@@ -142,6 +142,111 @@ function commitLag(page, pred) {
 }
 function record(name, ms) { (latencies[name] = latencies[name] || []).push(ms); }
 
+// ---------- accounts: sign-up, onboarding, who and where ----------
+const uniq = () => `${Date.now()}${Math.floor(Math.random() * 1000)}`;
+
+// signUpOnPage creates an account through the sign-up page and waits until
+// the page is live.
+async function signUpOnPage(page, role, name, email) {
+  await page.goto(BASE + '/#/login');
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel(role === 'instructor' ? 'Teach lessons (instructor)' : 'Book lessons (student)').check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/signup'));
+  await waitLive(page);
+}
+
+// bookOnPage opens an instructor found by name from the search box, goes to
+// next week, picks area and address, and books the first open slot.
+async function bookOnPage(page, instructorName, area, address, pick = 'first') {
+  await page.goto(BASE + '/#/');
+  await page.getByLabel('Search instructors').fill(instructorName);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: instructorName }).first().click();
+  await weekReady(page);
+  await page.getByRole('button', { name: 'Next week →' }).click();
+  await weekReady(page);
+  if (area) await page.selectOption('#area', area);
+  await page.getByLabel(/Address or meeting note/).fill(address);
+  const notice = await page.textContent('#notice');
+  const slot = pick === 'last' ? page.locator('.slot').last() : page.locator('.slot').first();
+  await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
+  const [date, start] = [await slot.getAttribute('data-date'), await slot.getAttribute('data-start')];
+  await arm(page, 'booked', '.toast[data-kind="success"]', true);
+  await slot.click();
+  const ms = await waited(page, 'booked', Date.now());
+  return { date, start, notice, ms, toast: ms == null ? '' : await page.textContent('.toast[data-kind="success"]') };
+}
+
+// scenarioStudentSignsUpAndBooks: a new student signs up on the page and
+// books one of Sarah's lessons, choosing the area and giving an address;
+// My lessons shows who, what and where.
+async function scenarioStudentSignsUpAndBooks(browser) {
+  const page = await openPage(browser, 'new-student');
+  const name = `Nia Student ${uniq()}`;
+  await signUpOnPage(page, 'student', name, `nia.${uniq()}@example.com`);
+  check('a new student signs up on the page and lands on Browse', await page.evaluate(() => location.hash) === '#/', await page.evaluate(() => location.hash));
+  const b = await bookOnPage(page, 'Sarah Chen', null, 'Lobby of 10 Jay St — ask for Nia');
+  check('the new student books a lesson from the page', b.ms != null, `${b.date} ${b.start}: ${b.toast}`);
+  check('the booking form shows the cancellation notice', /24 hours/.test(b.notice), b.notice);
+  await page.goto(BASE + '/#/lessons');
+  const row = page.locator('.lesson', { hasText: `${b.start}–` }).first();
+  await row.waitFor();
+  const text = await row.textContent();
+  check('My lessons names the instructor, the service and the area', /with Sarah Chen/.test(text) && /·/.test(text), text);
+  check('My lessons shows the address to the student', /Lobby of 10 Jay St/.test(text), text);
+  return page;
+}
+
+// scenarioInstructorOnboardsAndIsBooked: a new instructor signs up, walks
+// through onboarding (profile with areas and notice, first offer, first
+// week) and becomes bookable; the student finds the listing and books it,
+// and the instructor's live feed names the student, service and area.
+async function scenarioInstructorOnboardsAndIsBooked(browser, student) {
+  const page = await openPage(browser, 'new-instructor');
+  const name = `Olu Teacher ${uniq()}`;
+  await signUpOnPage(page, 'instructor', name, `olu.${uniq()}@example.com`);
+  check('a new instructor lands in onboarding', (await page.evaluate(() => location.hash)).startsWith('#/onboarding'));
+  await page.getByLabel('About you').fill('Jazz pianist, patient with beginners. Café sessions welcome — ¡hola!');
+  await page.getByLabel('Years of experience').fill('7');
+  await page.getByLabel('Williamsburg', { exact: true }).check();
+  await page.getByLabel('Astoria', { exact: true }).check();
+  await page.getByLabel('Cancellation notice (hours)').fill('12');
+  await page.getByRole('button', { name: 'Save and continue' }).click();
+  await page.waitForFunction(() => location.hash === '#/onboarding/offers');
+  await page.waitForSelector('#of-svc option', { state: 'attached' });
+  await page.getByLabel('Rate per hour (USD)').fill('75');
+  await page.getByRole('button', { name: 'Add lesson' }).click();
+  await page.waitForSelector('#offers li.lesson');
+  check('the first offer is listed', await page.locator('#offers li.lesson').count() === 1);
+  await page.getByRole('link', { name: 'Continue to your first week' }).click();
+  await page.waitForFunction(() => location.hash === '#/onboarding/week');
+  await page.getByRole('button', { name: 'Publish my availability' }).click();
+  await page.waitForFunction(() => location.hash === '#/teach');
+  await page.waitForSelector('.day-edit');
+  await tapFrames(page);
+
+  await arm(page, 'newBooking', '#feed li[data-event="New booking"]', true);
+  // The last open slot of the week: the student's first lesson is on Monday.
+  const b = await bookOnPage(student, name, 'Williamsburg', '55 Bedford Ave, 3R', 'last');
+  check('the student finds the new listing and books it', b.ms != null, `${b.date} ${b.start}: ${b.toast}`);
+  check('the booking form shows the new instructor\'s 12-hour notice', /12 hours/.test(b.notice), b.notice);
+  check('the confirmation names the chosen area', /Williamsburg/.test(b.toast), b.toast);
+  const feedMs = await waited(page, 'newBooking', Date.now(), 5000);
+  const line = feedMs == null ? '' : await page.textContent('#feed li[data-event="New booking"]');
+  const studentName = await student.evaluate(() => auth.user.full_name);
+  check('the instructor\'s live feed names the student, service and area', line.includes(studentName) && line.includes('Williamsburg'), line);
+  await page.goto(BASE + '/#/lessons');
+  const row = page.locator('.lesson').first();
+  await row.waitFor();
+  const text = await row.textContent();
+  check('the instructor\'s lessons show the student and the address', text.includes(studentName) && text.includes('55 Bedford Ave'), text);
+  await page.screenshot({ path: `${ART}/onboarded-instructor.png`, fullPage: true });
+}
+
 // ---------- the scenario ----------
 async function main() {
   await startHub();
@@ -303,6 +408,10 @@ async function main() {
     check(`sarah's feed shows the reschedule within ${LIMIT_MS} ms`, reschedMs != null && reschedMs <= LIMIT_MS, `${reschedMs} ms`);
     await emma.waitForFunction(() => location.hash.startsWith('#/lessons'));
     await emma.screenshot({ path: `${ART}/lessons-phone.png` });
+
+    // 7. Accounts: a new student and a new instructor, on the page alone.
+    const newStudent = await scenarioStudentSignsUpAndBooks(browser);
+    await scenarioInstructorOnboardsAndIsBooked(browser, newStudent);
 
     check('no script errors or CSP violations in any page', pageErrors.length === 0, pageErrors.join(' | '));
   } finally {
