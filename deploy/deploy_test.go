@@ -664,6 +664,13 @@ func TestLoadBalancerPassesWebSocketUpgrades(t *testing.T) {
 	if !ok || !strings.Contains(norm(rest), "proxy_set_header Host $http_host;") {
 		t.Errorf("location / must forward Host (nginx drops server-level proxy_set_header in a location that sets its own)")
 	}
+	for name, block := range map[string]string{"/ws": ws, "/": rest} {
+		// Appending ($proxy_add_x_forwarded_for) would keep what the client
+		// sent; the nodes trust only what nginx itself saw.
+		if !strings.Contains(norm(block), "proxy_set_header X-Forwarded-For $remote_addr;") {
+			t.Errorf("location %s must set X-Forwarded-For from $remote_addr", name)
+		}
+	}
 	metrics, ok := nginxBlock(conf, "location = /metrics")
 	if !ok || !strings.Contains(norm(metrics), "return 404;") {
 		t.Errorf("/metrics must not be served through the load balancer (it would come from a random node)")

@@ -27,7 +27,8 @@ type config struct {
 	ShutdownTimeout time.Duration
 	RegisterPerMin  int
 	LoginPerMin     int
-	LoginFailPerMin int
+	LoginFailPerMin int // per account and client IP
+	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
 	TrustedProxies  []string
 	generatedSecret bool
@@ -56,6 +57,7 @@ func loadConfig() (config, error) {
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
+	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
 	switch c.Env {
 	case "development", "test", "production":
