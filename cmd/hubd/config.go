@@ -77,6 +77,8 @@ func loadConfig() (config, error) {
 		c.JWTSecret, c.generatedSecret = hex.EncodeToString(b), true
 	case len(c.JWTSecret) < 32:
 		errs = append(errs, errors.New("JWT_SECRET must be at least 32 characters"))
+	case c.Env == "production" && weakSecret(c.JWTSecret) != "":
+		errs = append(errs, fmt.Errorf("JWT_SECRET %s: refusing it with APP_ENV=production", weakSecret(c.JWTSecret)))
 	}
 	if c.Env == "production" && c.MonitoringKey == "" {
 		errs = append(errs, errors.New("MONITORING_API_KEY is required when APP_ENV=production"))
