@@ -202,6 +202,7 @@ func (s *Server) me(c *fiber.Ctx) error {
 		perms = []string{}
 	}
 	v := newUserView(u)
+	c.Set(fiber.HeaderCacheControl, "no-store") // who is signed in, and their permissions
 	return c.JSON(meResponse{
 		User:        meUser{userView: v, Permissions: perms, CreatedAt: u.CreatedAt},
 		Roles:       v.Roles,

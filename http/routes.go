@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	// access log, which renders errors first, so both see the final status.
 	s.app.Use(s.httpMetrics())
 	s.app.Use(s.accessLog())
+	s.app.Use(securityHeaders())
 	s.app.Use(refuseEncodedBodies())
 
 	s.opsRoutes()
