@@ -33,7 +33,7 @@ func (s *Server) limiterStorage() fiber.Storage {
 	if s.deps.Redis == nil {
 		return nil
 	}
-	return redisstore.NewFromConnection(s.deps.Redis)
+	return &boundedStorage{s: redisstore.NewFromConnection(s.deps.Redis)}
 }
 
 // newLimiter builds one fixed-window limiter of max requests per minute,

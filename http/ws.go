@@ -66,10 +66,14 @@ type redisTickets struct {
 
 func (r *redisTickets) put(ctx context.Context, id string, t wsTicket) error {
 	b, _ := json.Marshal(t)
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
 	return r.rdb.Set(ctx, r.prefix+id, b, ticketTTL).Err()
 }
 
 func (r *redisTickets) take(ctx context.Context, id string) (wsTicket, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
 	b, err := r.rdb.GetDel(ctx, r.prefix+id).Bytes()
 	if err == redis.Nil {
 		return wsTicket{}, false, nil
