@@ -36,7 +36,7 @@ promtool check config deploy/prometheus/prometheus.yml
 promtool check rules deploy/prometheus/alerts.yml
 promtool test rules deploy/prometheus/alerts_test.yml
 echo "==> docker-compose config"
-docker-compose -f docker-compose.yml config -q
+HUB_ENV_FILE=deploy/hub.env.example docker-compose -f docker-compose.yml config -q
 echo "docker-compose.yml: valid"
 echo "==> go test ./deploy"
 DEPLOY_REQUIRE_TOOLS=1 go test -count=1 ./deploy

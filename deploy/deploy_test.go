@@ -466,6 +466,8 @@ type composeFile struct {
 		Build       any               `yaml:"build"`
 		Command     []string          `yaml:"command"`
 		Environment map[string]string `yaml:"environment"`
+		EnvFile     []string          `yaml:"env_file"`
+		Profiles    []string          `yaml:"profiles"`
 		DependsOn   any               `yaml:"depends_on"`
 		Ports       []string          `yaml:"ports"`
 		Volumes     []string          `yaml:"volumes"`
@@ -506,19 +508,31 @@ func TestComposeRunsTwoNodesBehindALoadBalancerWithMonitoring(t *testing.T) {
 	if dependsOn(c.Services["seed"].DependsOn)["migrate"] != "service_completed_successfully" {
 		t.Errorf("seed must wait for migrate to complete")
 	}
+	// Demo accounts share a published password: seeding is opt-in.
+	if fmt.Sprint(c.Services["seed"].Profiles) != "[demo]" {
+		t.Errorf("seed must only run with --profile demo, has profiles %v", c.Services["seed"].Profiles)
+	}
 	nodeIDs := map[string]bool{}
 	for _, n := range []string{"hub1", "hub2"} {
 		s := c.Services[n]
 		if len(s.Command) != 0 && fmt.Sprint(s.Command) != "[serve]" {
 			t.Errorf("%s runs %v, want hubd serve", n, s.Command)
 		}
-		if dependsOn(s.DependsOn)["seed"] != "service_completed_successfully" {
-			t.Errorf("%s must start after migrate+seed complete", n)
+		if d := dependsOn(s.DependsOn); d["migrate"] != "service_completed_successfully" || d["seed"] != "" {
+			t.Errorf("%s must start after migrate completes and not wait for the opt-in seed: %v", n, d)
 		}
-		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "MONITORING_API_KEY", "APP_ENV", "NODE_ID"} {
+		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "MONITORING_API_KEY", "APP_ENV", "NODE_ID"} {
 			if s.Environment[k] == "" {
 				t.Errorf("%s: %s is not set", n, k)
 			}
+		}
+		// The JWT secret comes from the operator's env file, never from the
+		// published compose file.
+		if _, ok := s.Environment["JWT_SECRET"]; ok {
+			t.Errorf("%s: JWT_SECRET is written in docker-compose.yml; it belongs in deploy/hub.env", n)
+		}
+		if fmt.Sprint(s.EnvFile) != "[${HUB_ENV_FILE:-deploy/hub.env}]" {
+			t.Errorf("%s: env_file = %v, want deploy/hub.env", n, s.EnvFile)
 		}
 		if len(s.Ports) != 0 {
 			t.Errorf("%s publishes ports %v; only the load balancer should", n, s.Ports)
@@ -528,8 +542,12 @@ func TestComposeRunsTwoNodesBehindALoadBalancerWithMonitoring(t *testing.T) {
 	if len(nodeIDs) != 2 {
 		t.Errorf("hub1 and hub2 share a NODE_ID")
 	}
-	if c.Services["hub1"].Environment["JWT_SECRET"] != c.Services["hub2"].Environment["JWT_SECRET"] {
-		t.Errorf("hub nodes must share JWT_SECRET, or a token from one is refused by the other")
+	if fmt.Sprint(c.Services["hub1"].EnvFile) != fmt.Sprint(c.Services["hub2"].EnvFile) {
+		t.Errorf("hub nodes must share their env file (JWT_SECRET), or a token from one is refused by the other")
+	}
+	example, err := os.ReadFile("hub.env.example")
+	if err != nil || !strings.Contains(string(example), "\nJWT_SECRET=\n") {
+		t.Errorf("deploy/hub.env.example must exist with an empty JWT_SECRET= for the operator to fill: %v", err)
 	}
 	if g := c.Services["grafana"].Environment; g["GF_AUTH_ANONYMOUS_ENABLED"] != "true" || g["GF_AUTH_ANONYMOUS_ORG_ROLE"] != "Viewer" {
 		t.Errorf("grafana must allow anonymous viewers")
@@ -664,6 +682,13 @@ func TestLoadBalancerPassesWebSocketUpgrades(t *testing.T) {
 	if !ok || !strings.Contains(norm(rest), "proxy_set_header Host $http_host;") {
 		t.Errorf("location / must forward Host (nginx drops server-level proxy_set_header in a location that sets its own)")
 	}
+	for name, block := range map[string]string{"/ws": ws, "/": rest} {
+		// Appending ($proxy_add_x_forwarded_for) would keep what the client
+		// sent; the nodes trust only what nginx itself saw.
+		if !strings.Contains(norm(block), "proxy_set_header X-Forwarded-For $remote_addr;") {
+			t.Errorf("location %s must set X-Forwarded-For from $remote_addr", name)
+		}
+	}
 	metrics, ok := nginxBlock(conf, "location = /metrics")
 	if !ok || !strings.Contains(norm(metrics), "return 404;") {
 		t.Errorf("/metrics must not be served through the load balancer (it would come from a random node)")
@@ -726,5 +751,7 @@ func TestPromtoolAcceptsConfigRulesAndDashboardQueries(t *testing.T) {
 
 func TestDockerComposeAcceptsTheFile(t *testing.T) {
 	dc := requireTool(t, "docker-compose", "docker-compose")
+	// The operator's deploy/hub.env is git-ignored; validate with the example.
+	t.Setenv("HUB_ENV_FILE", "deploy/hub.env.example")
 	run(t, dc, "-f", "../docker-compose.yml", "config", "-q")
 }

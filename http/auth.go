@@ -22,7 +22,7 @@ const (
 func (s *Server) authRoutes(r fiber.Router) {
 	st := s.rest
 	r.Post("/auth/register", st.registerIPLimit, s.register)
-	r.Post("/auth/login", st.loginIPLimit, st.loginAccountLimit, s.respondErrors, s.login)
+	r.Post("/auth/login", st.loginIPLimit, st.loginAccountCap, st.loginAccountLimit, s.respondErrors, s.login)
 	r.Post("/auth/refresh", st.tokenIPLimit, s.refresh)
 	r.Post("/auth/logout", st.tokenIPLimit, s.logout)
 	r.Get("/auth/me", s.authenticated(), s.me)
@@ -202,6 +202,7 @@ func (s *Server) me(c *fiber.Ctx) error {
 		perms = []string{}
 	}
 	v := newUserView(u)
+	c.Set(fiber.HeaderCacheControl, "no-store") // who is signed in, and their permissions
 	return c.JSON(meResponse{
 		User:        meUser{userView: v, Permissions: perms, CreatedAt: u.CreatedAt},
 		Roles:       v.Roles,

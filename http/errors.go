@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
+	"instainstru/store"
 )
 
 // Codes that exist only at the HTTP layer (the domain never produces them).
@@ -144,5 +145,5 @@ func (s *Server) respondErrors(c *fiber.Ctx) error {
 // driver type is needed here.
 func dependencyDown(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || store.Unavailable(err)
 }

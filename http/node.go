@@ -64,6 +64,10 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 			cancel()
 			return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 		}
+		// Request paths bound their Redis calls with context deadlines
+		// (redis_bounds.go, the publisher); go-redis ignores those unless
+		// told to honour them.
+		opt.ContextTimeoutEnabled = true
 		n.Redis = redis.NewClient(opt)
 		broker = realtime.NewRedisBroker(n.Redis, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
 	} else {

@@ -33,16 +33,21 @@ func (s *Server) limiterStorage() fiber.Storage {
 	if s.deps.Redis == nil {
 		return nil
 	}
-	return redisstore.NewFromConnection(s.deps.Redis)
+	return &boundedStorage{s: redisstore.NewFromConnection(s.deps.Redis)}
 }
 
 // newLimiter builds one fixed-window limiter of max requests per minute,
 // keyed by name and key(c) under the configured Redis prefix.
 func (s *Server) newLimiter(storage fiber.Storage, name string, max int, key func(*fiber.Ctx) string, onlyFailures bool) fiber.Handler {
+	return s.newWindowLimiter(storage, name, max, time.Minute, key, onlyFailures)
+}
+
+// newWindowLimiter is newLimiter with a window other than a minute.
+func (s *Server) newWindowLimiter(storage fiber.Storage, name string, max int, window time.Duration, key func(*fiber.Ctx) string, onlyFailures bool) fiber.Handler {
 	prefix := s.redisPrefix() + "ratelimit:" + name + ":"
 	return limiter.New(limiter.Config{
 		Max:                    max,
-		Expiration:             time.Minute,
+		Expiration:             window,
 		Storage:                storage,
 		KeyGenerator:           func(c *fiber.Ctx) string { return prefix + key(c) },
 		SkipSuccessfulRequests: onlyFailures,
@@ -61,8 +66,13 @@ func (s *Server) redisPrefix() string {
 	return s.cfg.RedisPrefix
 }
 
-// clientIP is the address the limits are keyed by.
-func clientIP(c *fiber.Ctx) string { return c.IP() }
+// loginAccountIPKey keys the fast failed-login limit by account and client
+// IP: ten wrong passwords lock out that IP for that account, not the owner
+// signing in from elsewhere. The slower per-account ceiling
+// (loginAccountKey, per hour) bounds an attacker who spreads over many IPs.
+func (s *Server) loginAccountIPKey(c *fiber.Ctx) string {
+	return loginAccountKey(c) + ":" + s.clientIP(c)
+}
 
 // loginAccountKey keys the failed-login limit by the (normalised) email in
 // the body. The email is hashed so no address is written to Redis.

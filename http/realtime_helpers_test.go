@@ -162,6 +162,7 @@ type rtFrame struct {
 	Data   json.RawMessage  `json:"data"`
 	TS     time.Time        `json:"ts"`
 	Code   string           `json:"code"`
+	Msg    string           `json:"message"`
 	UserID *string          `json:"user_id"`
 	Node   string           `json:"node"`
 	Topics []string         `json:"topics"`

@@ -1,6 +1,8 @@
 package http
 
 import (
+	"time"
+
 	"github.com/go-playground/validator/v10"
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
@@ -18,7 +20,8 @@ type restState struct {
 
 	registerIPLimit   fiber.Handler
 	loginIPLimit      fiber.Handler
-	loginAccountLimit fiber.Handler
+	loginAccountLimit fiber.Handler // failures per account and client IP, per minute
+	loginAccountCap   fiber.Handler // failures per account from every IP, per hour
 	tokenIPLimit      fiber.Handler // refresh and logout: unauthenticated, so bounded per IP
 }
 
@@ -39,10 +42,11 @@ func (s *Server) newRestState() *restState {
 		validate:          newValidator(),
 		bcryptCost:        cost,
 		dummyHash:         dummy,
-		registerIPLimit:   s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, clientIP, false),
-		loginIPLimit:      s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, clientIP, false),
-		loginAccountLimit: s.newLimiter(storage, "login-account-failures", s.cfg.LoginFailuresPerAccountPerMinute, loginAccountKey, true),
-		tokenIPLimit:      s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, clientIP, false),
+		registerIPLimit:   s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, s.clientIP, false),
+		loginIPLimit:      s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, s.clientIP, false),
+		loginAccountLimit: s.newLimiter(storage, "login-account-ip-failures", s.cfg.LoginFailuresPerAccountPerMinute, s.loginAccountIPKey, true),
+		loginAccountCap:   s.newWindowLimiter(storage, "login-account-failures", s.cfg.LoginFailuresPerAccountPerHour, time.Hour, loginAccountKey, true),
+		tokenIPLimit:      s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, s.clientIP, false),
 	}
 }
 
@@ -56,6 +60,7 @@ func (s *Server) routes() {
 	// access log, which renders errors first, so both see the final status.
 	s.app.Use(s.httpMetrics())
 	s.app.Use(s.accessLog())
+	s.app.Use(securityHeaders())
 	s.app.Use(refuseEncodedBodies())
 
 	s.opsRoutes()

@@ -44,7 +44,8 @@ type Config struct {
 	// Rate limits (per minute). Zero means the default.
 	RegisterPerIPPerMinute           int // default 100
 	LoginPerIPPerMinute              int // default 100
-	LoginFailuresPerAccountPerMinute int // default 10
+	LoginFailuresPerAccountPerMinute int // per account AND client IP, default 10
+	LoginFailuresPerAccountPerHour   int // per account from all IPs, default 100
 	TokenPerIPPerMinute              int // refresh + logout, default 300
 
 	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
@@ -78,6 +79,7 @@ type Server struct {
 	rest    *restState // validator, rate limiters, auth helpers; built in routes()
 
 	tickets    ticketStore     // single-use WebSocket tickets (ws.go)
+	proxies    trustedProxies  // peers whose X-Forwarded-For counts (clientip.go)
 	baseCtx    context.Context // parent of every WebSocket; ends at Shutdown
 	baseCancel context.CancelFunc
 }
@@ -91,6 +93,11 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry)}
 	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
 	s.tickets = s.newTicketStore()
+	var badProxies []string
+	s.proxies, badProxies = parseTrustedProxies(cfg.TrustedProxies)
+	if len(badProxies) > 0 {
+		s.log.Warn("TRUSTED_PROXIES entries ignored: not an IP or CIDR", "entries", badProxies)
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "instainstru-hub",
 		BodyLimit:             cfg.BodyLimit,
@@ -99,14 +106,8 @@ func New(cfg Config, deps Deps) *Server {
 		IdleTimeout:           cfg.IdleTimeout,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
-		ProxyHeader: func() string {
-			if len(cfg.TrustedProxies) > 0 {
-				return fiber.HeaderXForwardedFor
-			}
-			return ""
-		}(),
-		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
-		TrustedProxies:          cfg.TrustedProxies,
+		// No ProxyHeader: Fiber would take X-Forwarded-For whole, and the
+		// client writes its left part. clientIP (clientip.go) reads it.
 	})
 	// Hijacked WebSocket conns are ours to close (ws.go): the hijack
 	// callback returns at once and the socket lives on its own goroutine.
@@ -151,6 +152,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.LoginFailuresPerAccountPerMinute == 0 {
 		c.LoginFailuresPerAccountPerMinute = 10
+	}
+	if c.LoginFailuresPerAccountPerHour == 0 {
+		c.LoginFailuresPerAccountPerHour = 100
 	}
 }
 

@@ -66,10 +66,14 @@ type redisTickets struct {
 
 func (r *redisTickets) put(ctx context.Context, id string, t wsTicket) error {
 	b, _ := json.Marshal(t)
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
 	return r.rdb.Set(ctx, r.prefix+id, b, ticketTTL).Err()
 }
 
 func (r *redisTickets) take(ctx context.Context, id string) (wsTicket, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
 	b, err := r.rdb.GetDel(ctx, r.prefix+id).Bytes()
 	if err == redis.Nil {
 		return wsTicket{}, false, nil
@@ -149,6 +153,7 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 		return err
 	}
 	id.RequestID = requestID(c)
+	id.Frames = s.deps.Hub.NewFrameBudget()
 	req, err := copyRequest(c)
 	if err != nil {
 		return err
@@ -177,6 +182,7 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 			ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
 				CompressionMode:    websocket.CompressionDisabled,
 				InsecureSkipVerify: s.cfg.Env != "production" && s.cfg.Env != "",
+				OnPingReceived:     id.Frames.OnPing, // pings count toward the frame limit
 			})
 			if err != nil {
 				log.Info("websocket accept failed", "err", err)
@@ -191,11 +197,16 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 }
 
 // wsIdentity authenticates the upgrade: Bearer token, ?ticket=, or nobody.
+// Both credentials are checked against the live user: a deleted account or
+// one without realtime:subscribe gets no socket with a private topic.
 func (s *Server) wsIdentity(c *fiber.Ctx) (hub.Identity, error) {
 	if raw, ok := bearerToken(c.Get(fiber.HeaderAuthorization)); ok {
 		u, exp, err := s.VerifyAccessToken(c.UserContext(), raw)
 		if err != nil {
 			return hub.Identity{}, err
+		}
+		if !u.Can(market.PermRealtimeSubscribe) {
+			return hub.Identity{}, &market.Error{Code: market.EFORBIDDEN, Message: "missing permission " + market.PermRealtimeSubscribe}
 		}
 		return hub.Identity{UserID: u.ID, Auth: "token", Expires: exp}, nil
 	}
@@ -207,7 +218,17 @@ func (s *Server) wsIdentity(c *fiber.Ctx) (hub.Identity, error) {
 		if !ok {
 			return hub.Identity{}, &market.Error{Code: market.EUNAUTHORIZED, Message: "ticket is invalid, used or expired"}
 		}
-		return hub.Identity{UserID: tk.UserID, Auth: "ticket", Expires: tk.Expires}, nil
+		u, err := s.deps.DB.UserByID(c.UserContext(), tk.UserID)
+		if market.ErrorCode(err) == market.ENOTFOUND {
+			return hub.Identity{}, &market.Error{Code: market.EUNAUTHORIZED, Message: "account no longer exists"}
+		}
+		if err != nil {
+			return hub.Identity{}, fmt.Errorf("load ticket user: %w", err)
+		}
+		if !u.Can(market.PermRealtimeSubscribe) {
+			return hub.Identity{}, &market.Error{Code: market.EFORBIDDEN, Message: "missing permission " + market.PermRealtimeSubscribe}
+		}
+		return hub.Identity{UserID: u.ID, Auth: "ticket", Expires: tk.Expires}, nil
 	}
 	return hub.Identity{Auth: "anonymous"}, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
-	"golang.org/x/time/rate"
 
 	"instainstru/market"
 )
@@ -33,6 +32,7 @@ type Identity struct {
 	Auth      string    // anonymous | token | ticket
 	Expires   time.Time // credentials expire here; zero = never (anonymous)
 	RequestID string
+	Frames    *FrameBudget // the connection's frame allowance, shared with the ping hook; nil = a fresh one
 }
 
 // Authenticator verifies an access token sent in an `auth` frame.
@@ -57,9 +57,9 @@ type Client struct {
 	ping      *time.Timer
 
 	// Owned by the read loop.
-	topics  map[string]struct{}
-	limiter *rate.Limiter
-	expiry  *time.Timer
+	topics map[string]struct{}
+	frames *FrameBudget
+	expiry *time.Timer
 }
 
 // inbound is a client frame.
@@ -81,8 +81,12 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Id
 		q:        newQueue(h.opts.QueueFrames, h.opts.QueueBytes),
 		finished: make(chan struct{}),
 		topics:   map[string]struct{}{},
-		limiter:  rate.NewLimiter(rate.Limit(h.opts.MessagesPerSecond), int(2*h.opts.MessagesPerSecond)),
+		frames:   id.Frames,
 	}
+	if c.frames == nil {
+		c.frames = h.NewFrameBudget()
+	}
+	c.frames.client.Store(c)
 	ws.SetReadLimit(h.opts.MaxFrameBytes)
 	if !h.register(c) {
 		ws.Close(StatusServiceRestart, "server restarting") //nolint:errcheck
@@ -181,7 +185,7 @@ func (c *Client) readLoop(ctx context.Context) {
 			return
 		}
 		c.h.metrics.count(received)
-		if !c.limiter.Allow() {
+		if !c.frames.lim.Allow() {
 			c.closeWith(StatusTooManyFrames, "too many messages")
 			return
 		}
@@ -251,8 +255,10 @@ func (c *Client) refresh(ctx context.Context, in inbound) {
 // mayWatch checks a topic name and whether this connection may watch it.
 func (c *Client) mayWatch(topic string) (code, msg string) {
 	if id, ok := strings.CutPrefix(topic, "availability:"); ok {
-		if uuid.Validate(id) != nil {
-			return "bad_topic", "unknown topic"
+		// Only the canonical form: events are published under it, so an
+		// upper-case or urn:uuid: spelling would be a topic that never fires.
+		if len(id) != 36 || uuid.Validate(id) != nil || strings.ToLower(id) != id {
+			return "bad_topic", "availability topics take the instructor id as a lower-case UUID: availability:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 		}
 		return "", ""
 	}

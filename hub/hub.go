@@ -37,7 +37,7 @@ type Options struct {
 	QueueFrames       int           // frames a connection may have queued [4096]
 	QueueBytes        int           // bytes a connection may have queued [4 MiB]
 	MaxSubscriptions  int           // topics per connection [100]
-	MessagesPerSecond float64       // client frames/s, burst 2× [20]
+	MessagesPerSecond float64       // client frames/s (pings too), burst 2× + MaxSubscriptions [20]
 	MaxFrameBytes     int64         // largest client frame [16 KiB]
 	PingInterval      time.Duration // keepalive ping [25s]
 	WriteTimeout      time.Duration // one socket write [10s]

@@ -17,28 +17,70 @@ type OutboxStore interface {
 	TryRelayLock(ctx context.Context) (release func(), ok bool, err error)
 }
 
-// Publisher is the outbox fast path: right after commit it publishes the
-// events and queues their ids to be marked published in batches (marking is
-// off the request path; if it is late the relay may publish again, which
-// the hub deduplicates by seq).
+// Publisher is the outbox fast path: right after commit the events are
+// queued, and one goroutine publishes whatever is queued in one round trip
+// and queues their ids to be marked published in batches (marking is off
+// the request path; if it is late the relay may publish again, which the
+// hub deduplicates by seq). The request never waits on the broker: a
+// stalled Redis fills the bounded queue, and what does not fit is left to
+// the relay.
 type Publisher struct {
 	broker  Broker
 	store   OutboxStore
 	log     *slog.Logger
 	marks   chan int64
+	pending chan []market.Event
 	timeout time.Duration
 }
 
-// NewPublisher returns a publisher; call Run to mark published events.
+// NewPublisher returns a publisher; call Run to publish and mark events.
 func NewPublisher(b Broker, s OutboxStore, log *slog.Logger) *Publisher {
-	return &Publisher{broker: b, store: s, log: log, marks: make(chan int64, 65536), timeout: 500 * time.Millisecond}
+	return &Publisher{broker: b, store: s, log: log, marks: make(chan int64, 65536),
+		pending: make(chan []market.Event, 4096), timeout: 500 * time.Millisecond}
 }
 
-// PublishCommitted publishes events that were just committed. It never
-// fails the caller: whatever does not reach the broker stays unpublished in
-// the outbox and the relay sends it.
-func (p *Publisher) PublishCommitted(ctx context.Context, evs []market.Event) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+// PublishCommitted hands events that were just committed to the publishing
+// goroutine and returns at once. It never fails the caller: whatever does
+// not reach the broker (queue full, broker down) stays unpublished in the
+// outbox and the relay sends it.
+func (p *Publisher) PublishCommitted(_ context.Context, evs []market.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	select {
+	case p.pending <- evs:
+	default:
+		p.log.Warn("publish queue full; relay will send", "events", len(evs))
+	}
+}
+
+// publishLoop publishes queued events until ctx ends, all that is queued
+// at a time in one round trip.
+func (p *Publisher) publishLoop(ctx context.Context) {
+	for {
+		var batch []market.Event
+		select {
+		case <-ctx.Done():
+			return
+		case evs := <-p.pending:
+			batch = append(batch, evs...) // a copy: the caller keeps its slice
+		}
+	more:
+		for len(batch) < 1024 {
+			select {
+			case evs := <-p.pending:
+				batch = append(batch, evs...)
+			default:
+				break more
+			}
+		}
+		p.publish(batch)
+	}
+}
+
+// publish sends evs with a deadline and queues the sent ones for marking.
+func (p *Publisher) publish(evs []market.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
 	errs := publishAll(ctx, p.broker, evs)
 	for i, ev := range evs {
@@ -71,8 +113,12 @@ func publishAll(ctx context.Context, b Broker, evs []market.Event) []error {
 	return errs
 }
 
-// Run marks published events in batches until ctx ends, then flushes.
+// Run publishes queued events and marks published ones in batches until
+// ctx ends, then flushes the marks.
 func (p *Publisher) Run(ctx context.Context) {
+	published := make(chan struct{})
+	go func() { defer close(published); p.publishLoop(ctx) }()
+	defer func() { <-published }()
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	batch := make([]int64, 0, 512)

@@ -161,8 +161,9 @@ func readSchedule(ctx context.Context, tx pgx.Tx, instructorID string, loc *time
 	}
 	b := &pgx.Batch{}
 	if loc == nil {
+		// Public read: only a live user who still holds the instructor role.
 		b.Queue(`SELECT p.timezone FROM instructor_profiles p JOIN users u ON u.id = p.user_id
-			WHERE p.user_id = $1 AND u.deleted_at IS NULL`, instructorID)
+			WHERE p.user_id = $1 AND `+instructorFilter, instructorID)
 	}
 	b.Queue(`SELECT id, date, start_time, end_time FROM availability_windows
 		WHERE instructor_id = $1 AND `+filter+` ORDER BY date, start_time`, args...)
@@ -304,6 +305,9 @@ func parseRange(from, to string, fromField, toField string) (time.Time, time.Tim
 	}
 	if t.Before(f) {
 		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: "must not be before " + fromField})
+	}
+	if fields := map[string]string{}; beyondHorizon(t, toField, fields) {
+		return time.Time{}, time.Time{}, market.ValidationError(fields)
 	}
 	if daysBetween(f, t)+1 > MaxRangeDays {
 		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: fmt.Sprintf("range must cover at most %d days", MaxRangeDays)})
@@ -511,6 +515,8 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 	fields := map[string]string{}
 	if err != nil {
 		fields["date"] = "must be a date YYYY-MM-DD"
+	} else {
+		beyondHorizon(d, "date", fields)
 	}
 	spans := parseSpans([]WindowInput{w}, "", fields)
 	if len(fields) > 0 {
@@ -585,6 +591,9 @@ func parseMonday(s, field string) (time.Time, error) {
 	}
 	if d.Weekday() != time.Monday {
 		return time.Time{}, market.ValidationError(map[string]string{field: "must be a Monday"})
+	}
+	if fields := map[string]string{}; beyondHorizon(addDays(d, 6), field, fields) {
+		return time.Time{}, market.ValidationError(fields)
 	}
 	return d, nil
 }

@@ -75,6 +75,8 @@ func parseSlot(date, start string, fields map[string]string) (time.Time, market.
 	d, err := market.ParseDate(date)
 	if err != nil {
 		fields["date"] = "must be a date YYYY-MM-DD"
+	} else {
+		beyondHorizon(d, "date", fields)
 	}
 	c, err := market.ParseClock(start)
 	switch {
@@ -353,6 +355,9 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 			if market.ErrorCode(err) == market.ENOTFOUND {
 				return market.ValidationError(map[string]string{"instructor_id": "no such instructor"})
 			}
+			return err
+		}
+		if err := lockInstructorRole(ctx, tx, nb.InstructorID); err != nil {
 			return err
 		}
 		p, err := place(date, start, nb.DurationMinutes, loc, nowFunc(nb.Now))

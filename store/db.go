@@ -97,24 +97,46 @@ func (db *DB) MigrateDown(ctx context.Context) error {
 
 // InTx runs fn in a transaction, committing if it returns nil. Constraint
 // violations are translated into domain errors (see translate).
+//
+// A connection that turns out dead at BEGIN (Postgres restarted, backend
+// terminated) is retried once on a fresh connection: nothing has been done
+// yet. A failure after BEGIN is never retried here, since fn may have side
+// effects outside the transaction; it is a 503 (translate). Either way the
+// pool drops its other connections, which died with the same server.
 func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.Pool.Begin(ctx)
+	if err != nil && Unavailable(err) && ctx.Err() == nil {
+		db.Pool.Reset()
+		tx, err = db.Pool.Begin(ctx)
+	}
 	if err != nil {
-		return fmt.Errorf("begin: %w", translate(err))
+		return fmt.Errorf("begin: %w", db.lost(err))
 	}
 	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
 	if err := fn(tx); err != nil {
-		return translate(err)
+		return db.lost(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", translate(err))
+		return fmt.Errorf("commit: %w", db.lost(err))
 	}
 	return nil
+}
+
+// lost is translate that also resets the pool when the server went away,
+// so the next requests get fresh connections instead of one dead one each.
+func (db *DB) lost(err error) error {
+	if Unavailable(err) {
+		db.Pool.Reset()
+	}
+	return translate(err)
 }
 
 // translate maps Postgres errors that callers can act on to domain errors,
 // so no layer above store looks at SQLSTATEs.
 func translate(err error) error {
+	if Unavailable(err) {
+		return fmt.Errorf("%w: %w", &market.Error{Code: market.EUNAVAILABLE, Message: "the database is unavailable, retry shortly"}, err)
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		if errors.Is(err, pgx.ErrNoRows) {

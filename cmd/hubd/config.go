@@ -28,7 +28,8 @@ type config struct {
 	ShutdownTimeout time.Duration
 	RegisterPerMin  int
 	LoginPerMin     int
-	LoginFailPerMin int
+	LoginFailPerMin int // per account and client IP
+	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
 	TrustedProxies  []string
 	generatedSecret bool
@@ -58,6 +59,7 @@ func loadConfig() (config, error) {
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
+	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
 	switch c.Env {
 	case "development", "test", "production":
@@ -77,6 +79,8 @@ func loadConfig() (config, error) {
 		c.JWTSecret, c.generatedSecret = hex.EncodeToString(b), true
 	case len(c.JWTSecret) < 32:
 		errs = append(errs, errors.New("JWT_SECRET must be at least 32 characters"))
+	case c.Env == "production" && weakSecret(c.JWTSecret) != "":
+		errs = append(errs, fmt.Errorf("JWT_SECRET %s: refusing it with APP_ENV=production", weakSecret(c.JWTSecret)))
 	}
 	if c.Env == "production" && c.MonitoringKey == "" {
 		errs = append(errs, errors.New("MONITORING_API_KEY is required when APP_ENV=production"))

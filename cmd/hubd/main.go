@@ -142,6 +142,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			MonitoringKey: cfg.MonitoringKey, RedisPrefix: cfg.RedisPrefix,
 			RegisterPerIPPerMinute: cfg.RegisterPerMin, LoginPerIPPerMinute: cfg.LoginPerMin,
 			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
+			LoginFailuresPerAccountPerHour:   cfg.LoginFailPerHr,
 			TokenPerIPPerMinute:              cfg.TokenPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
 		},

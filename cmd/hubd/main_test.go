@@ -62,3 +62,42 @@ func TestDestructiveCommandsRefuseProduction(t *testing.T) {
 		})
 	}
 }
+
+func TestProductionRefusesKnownAndLowEntropySecrets(t *testing.T) {
+	tests := []struct {
+		name    string
+		secret  string
+		wantErr string // "" = accepted
+	}{
+		{"the secret once published in docker-compose.yml", "local-stack-jwt-secret-change-me-0123456789abcdef", "published in this repository"},
+		{"32 times the same character", strings.Repeat("a", 32), "too little entropy"},
+		{"a short alphabet repeated", strings.Repeat("ab", 24), "too little entropy"},
+		{"a word repeated", strings.Repeat("password", 4), "too little entropy"},
+		{"a change-me placeholder", "please-change-me-before-going-live-0123456789", "change-me placeholder"},
+		{"openssl rand -hex 32", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ""},
+		{"32 random hex characters", "3c59dc048e8850243be8079a5c74d079", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("APP_ENV", "production")
+			t.Setenv("MONITORING_API_KEY", "k")
+			t.Setenv("JWT_SECRET", tc.secret)
+			_, err := loadConfig()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("a strong secret was refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "production") {
+				t.Fatalf("err = %v, want a production refusal mentioning %q", err, tc.wantErr)
+			}
+		})
+	}
+	// Development keeps accepting any 32-byte secret (tests and make run).
+	t.Setenv("APP_ENV", "development")
+	t.Setenv("JWT_SECRET", strings.Repeat("a", 32))
+	if _, err := loadConfig(); err != nil {
+		t.Fatalf("development: %v", err)
+	}
+}

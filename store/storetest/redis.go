@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -88,4 +89,21 @@ func (r *Redis) Stop() {
 	r.cmd.Process.Kill() //nolint:errcheck
 	r.cmd.Wait()         //nolint:errcheck
 	r.cmd = nil
+}
+
+// Pause stops the server process (SIGSTOP): connections stay open but
+// nothing is answered, like a Redis stalled by the kernel or a long fork.
+func (r *Redis) Pause() { r.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (r *Redis) Resume() { r.signal(syscall.SIGCONT) }
+
+func (r *Redis) signal(sig syscall.Signal) {
+	r.tb.Helper()
+	if r.cmd == nil || r.cmd.Process == nil {
+		r.tb.Fatalf("storetest: redis is not running")
+	}
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		r.tb.Fatalf("storetest: signal redis: %v", err)
+	}
 }
