@@ -104,9 +104,9 @@ func New(ctx context.Context, opts Options, b Broker, hist History, m *Metrics, 
 		users: map[string]map[*Client]struct{}{}, drained: make(chan struct{})}
 	lim := defaultTopicLimits(opts.ReplayLimit)
 	for i := 0; i < opts.Shards; i++ {
-		s := &shard{h: h, in: newInbox(), topics: map[string]*topic{}, lim: lim}
+		s := &shard{h: h, in: newInbox(), topics: map[string]*topic{}, lim: lim, ctx: ctx}
 		h.shards = append(h.shards, s)
-		go s.run(ctx)
+		go s.run()
 	}
 	return h
 }

@@ -122,7 +122,7 @@ func BenchmarkFanoutToQueues(b *testing.B) {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			h := &Hub{opts: Options{}}
 			h.opts.setDefaults()
-			s := &shard{h: h, topics: map[string]*topic{}}
+			s := &shard{h: h, topics: map[string]*topic{}, ctx: context.Background()}
 			tp := newTopic("availability:x", defaultTopicLimits(h.opts.ReplayLimit))
 			tp.state = topicLive
 			s.topics[tp.name] = tp
@@ -133,12 +133,11 @@ func BenchmarkFanoutToQueues(b *testing.B) {
 				tp.add(clients[i])
 			}
 			data := json.RawMessage(`{"instructor_id":"x","days":[{"date":"2026-12-07","open":[]}]}`)
-			ctx := context.Background()
 			b.ReportAllocs()
 			seq := int64(0)
 			for b.Loop() {
 				seq++
-				s.handle(ctx, &command{kind: cmdEvent, ev: market.Event{Topic: "availability:x", Seq: seq, Type: "availability.changed", Data: data, TS: time.Now()}})
+				s.handle(&command{kind: cmdEvent, ev: market.Event{Topic: "availability:x", Seq: seq, Type: "availability.changed", Data: data, TS: time.Now()}})
 				if seq%64 == 0 {
 					for _, c := range clients {
 						c.q.drain(nil)

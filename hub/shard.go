@@ -40,7 +40,7 @@ type shard struct {
 	in     inbox
 	topics map[string]*topic
 	lim    topicLimits
-	acts   []action // reused between steps
+	ctx    context.Context // the shard's life: I/O it starts ends with it
 }
 
 // inbox is a shard's command queue. post never blocks, so neither the
@@ -97,7 +97,8 @@ func (h *Hub) send(c command) {
 	h.shardOf(name).in.post(c)
 }
 
-func (s *shard) run(ctx context.Context) {
+func (s *shard) run() {
+	ctx := s.ctx
 	var buf []command
 	for {
 		select {
@@ -107,13 +108,13 @@ func (s *shard) run(ctx context.Context) {
 		}
 		buf = s.in.take(buf)
 		for i := range buf {
-			s.handle(ctx, &buf[i])
+			s.handle(&buf[i])
 			buf[i] = command{} // drop references (events, clients) now
 		}
 	}
 }
 
-func (s *shard) handle(ctx context.Context, c *command) {
+func (s *shard) handle(c *command) {
 	if c.kind == cmdEvent {
 		c.topic = c.ev.Topic
 	}
@@ -125,35 +126,31 @@ func (s *shard) handle(ctx context.Context, c *command) {
 		t = newTopic(c.topic, s.lim)
 		s.topics[c.topic] = t
 	}
-	acts := s.acts[:0]
+	out := s
 	switch c.kind {
 	case cmdEvent:
-		t.event(&acts, c.ev)
+		t.event(out, c.ev)
 	case cmdResync:
-		t.resynced(&acts)
+		t.resynced(out)
 	case cmdSubscribe:
-		t.subscribe(&acts, c.req)
+		t.subscribe(out, c.req)
 	case cmdUnsubscribe:
-		t.unsubscribe(&acts, c.req.client, c.quiet)
+		t.unsubscribe(out, c.req.client, c.quiet)
 	case cmdReply:
 		if c.gen != t {
 			return
 		}
-		t.reply(&acts, c.reply)
+		t.reply(out, c.reply)
 	}
-	for i := range acts {
-		s.do(ctx, t, &acts[i])
-		acts[i] = action{}
-	}
-	s.acts = acts
 	if t.gone() {
 		delete(s.topics, c.topic)
 	}
 }
 
-// do carries out one action of t's core.
-func (s *shard) do(ctx context.Context, t *topic, a *action) {
-	h, c := s.h, a.req.client
+// do carries out one action of t's core on the shard goroutine: frames are
+// queued at once, I/O and timers start on their own goroutines.
+func (s *shard) do(t *topic, a action) {
+	ctx, h, c := s.ctx, s.h, a.req.client
 	switch a.kind {
 	case actFanout:
 		// Encoded once, shared by every subscriber's queue.

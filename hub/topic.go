@@ -11,10 +11,12 @@ import (
 // are live, which wait for history, and the seq the live stream has reached.
 // It is pure — no goroutines, no clock, no I/O, no logging. Its methods take
 // what happened (a client's request, a broker event, the reply to an I/O
-// request) and append to *out what the shard must do: frames to queue and
-// I/O or timers to start, whose results come back through reply. The shard
-// goroutine owns it, so it needs no locks; topic_test.go drives it with a
-// fake history and broker.
+// request) and hand out, one action at a time and in order, what must be
+// done: frames to queue, and I/O or timers to start, whose results come back
+// through reply. Actions are carried out as they are handed out, so a fan-out
+// reaches exactly the subscribers live at that point. The shard goroutine
+// owns a topic, so it needs no locks; topic_test.go drives it with a fake
+// history and broker.
 //
 // The promise to every subscriber: once accepted at seq s (its ack or
 // welcome carries s), it receives s+1, s+2, … exactly once and in order, and
@@ -96,8 +98,13 @@ type pendingSub struct {
 	next    int64  // last seq sent to it
 	upto    int64  // replay reads history up to here; buf holds (upto, last]
 	buf     []market.Event
-	dropped bool     // buf outgrew the replay limit: read (upto, last] from history instead
 	queued  []subReq // the same client's later requests for this topic, answered in order after this one
+}
+
+// sink carries out a topic's actions (the shard; a recorder in tests). It
+// must not call back into the topic.
+type sink interface {
+	do(t *topic, a action)
 }
 
 // actKind is what the shard must do.
@@ -148,20 +155,20 @@ func (t *topic) gone() bool {
 	return t.state == topicIdle && t.inflight == 0 && len(t.pending) == 0
 }
 
-func (t *topic) request(out *[]action, a action) uint64 {
+func (t *topic) request(out sink, a action) uint64 {
 	t.nextID++
 	t.inflight++
 	a.id = t.nextID
-	*out = append(*out, a)
+	out.do(t, a)
 	return a.id
 }
 
-func (t *topic) timer(out *[]action, d time.Duration) uint64 {
+func (t *topic) timer(out sink, d time.Duration) uint64 {
 	return t.request(out, action{kind: actTimer, d: d})
 }
 
 // subscribe handles a client's subscribe request.
-func (t *topic) subscribe(out *[]action, r subReq) {
+func (t *topic) subscribe(out sink, r subReq) {
 	if p := t.pendingOf(r.client); p != nil {
 		p.queued = append(p.queued, r) // answered in order once p completes
 		return
@@ -177,7 +184,7 @@ func (t *topic) subscribe(out *[]action, r subReq) {
 	}
 }
 
-func (t *topic) join(out *[]action) {
+func (t *topic) join(out sink) {
 	t.state = topicJoining
 	t.resync = false
 	t.joinID = t.request(out, action{kind: actJoin})
@@ -185,17 +192,17 @@ func (t *topic) join(out *[]action) {
 
 // admit places r on a live topic: live at once when there is nothing to
 // replay, otherwise pending until its replay read returns.
-func (t *topic) admit(out *[]action, r subReq, counted bool, queued []subReq) {
+func (t *topic) admit(out sink, r subReq, counted bool, queued []subReq) {
 	c := r.client
 	switch {
 	case r.since == nil || *r.since == t.last:
 	case *r.since > t.last:
 		// The client claims more than exists: its state is from another
 		// history (e.g. a reset database). Start it over.
-		*out = append(*out, action{kind: actReset, req: r, seq: t.last})
+		out.do(t, action{kind: actReset, req: r, seq: t.last})
 	case t.last-*r.since > int64(t.lim.replayLimit):
 		// More than its queue could take: refetching the snapshot is cheaper.
-		*out = append(*out, action{kind: actReset, req: r, seq: t.last})
+		out.do(t, action{kind: actReset, req: r, seq: t.last})
 	default:
 		if counted {
 			t.remove(c) // off the live set until the replay is through, so nothing overtakes it
@@ -211,36 +218,36 @@ func (t *topic) admit(out *[]action, r subReq, counted bool, queued []subReq) {
 	t.goLive(out, r, counted, queued)
 }
 
-func (t *topic) goLive(out *[]action, r subReq, counted bool, queued []subReq) {
+func (t *topic) goLive(out sink, r subReq, counted bool, queued []subReq) {
 	t.add(r.client)
 	if !counted {
-		*out = append(*out, action{kind: actSubs, n: 1})
+		out.do(t, action{kind: actSubs, n: 1})
 	}
-	*out = append(*out, action{kind: actAccept, req: r, seq: t.last})
+	out.do(t, action{kind: actAccept, req: r, seq: t.last})
 	for _, q := range queued {
 		t.subscribe(out, q)
 	}
 }
 
-func (t *topic) readReplay(out *[]action, p *pendingSub) {
+func (t *topic) readReplay(out sink, p *pendingSub) {
 	p.readID = t.request(out, action{kind: actReplay, req: p.req, seq: p.next, n: int(min(p.upto-p.next, int64(t.lim.page)))})
 }
 
 // unsubscribe removes c, live or pending. Pending requests are answered
 // with actCancel unless the client is gone (quiet).
-func (t *topic) unsubscribe(out *[]action, c *Client, quiet bool) {
+func (t *topic) unsubscribe(out sink, c *Client, quiet bool) {
 	if p := t.pendingOf(c); p != nil {
 		t.dropPending(p)
 		if p.counted {
-			*out = append(*out, action{kind: actSubs, n: -1})
+			out.do(t, action{kind: actSubs, n: -1})
 		}
 		if !quiet {
 			for _, r := range append([]subReq{p.req}, p.queued...) {
-				*out = append(*out, action{kind: actCancel, req: r})
+				out.do(t, action{kind: actCancel, req: r})
 			}
 		}
 	} else if t.remove(c) {
-		*out = append(*out, action{kind: actSubs, n: -1})
+		out.do(t, action{kind: actSubs, n: -1})
 	}
 	t.leaveIfUnused(out)
 }
@@ -248,14 +255,14 @@ func (t *topic) unsubscribe(out *[]action, c *Client, quiet bool) {
 // leaveIfUnused gives up the broker subscription of a live topic that
 // nobody watches or waits for. A joining topic leaves when its join returns,
 // so Subscribe and Unsubscribe of one topic never run at the same time.
-func (t *topic) leaveIfUnused(out *[]action) {
+func (t *topic) leaveIfUnused(out sink) {
 	if t.state != topicLive || len(t.subs) > 0 || len(t.pending) > 0 {
 		return
 	}
 	t.leave(out)
 }
 
-func (t *topic) leave(out *[]action) {
+func (t *topic) leave(out sink) {
 	t.state = topicLeaving
 	clear(t.early)
 	t.early = nil
@@ -269,7 +276,7 @@ func (t *topic) leave(out *[]action) {
 // (publishes from different nodes overtake each other): it waits a moment
 // for the missing seqs, which are then read from history if still missing —
 // any seq below a committed one is committed.
-func (t *topic) event(out *[]action, ev market.Event) {
+func (t *topic) event(out sink, ev market.Event) {
 	switch t.state {
 	case topicLive:
 		if ev.Seq <= t.last {
@@ -300,26 +307,35 @@ func (t *topic) keepEarly(ev market.Event) {
 }
 
 // deliver fans ev out (it is last+1) and buffers it for replaying subscribers.
-func (t *topic) deliver(out *[]action, ev market.Event) {
+func (t *topic) deliver(out sink, ev market.Event) {
 	t.last = ev.Seq
 	if len(t.subs) > 0 {
-		*out = append(*out, action{kind: actFanout, ev: ev})
+		out.do(t, action{kind: actFanout, ev: ev})
 	}
+	var over []*pendingSub
 	for _, p := range t.pending {
-		if p.readID == 0 || p.dropped {
-			continue
+		if p.readID == 0 {
+			continue // waits for the join, not for history
 		}
 		if len(p.buf) >= t.lim.replayLimit {
-			p.buf, p.dropped = nil, true
+			over = append(over, p)
 			continue
 		}
 		p.buf = append(p.buf, ev)
+	}
+	// More went by during its replay than the replay limit allows: like a
+	// since that is too old, the client is sent reset and joins live after
+	// ev. Its read, still out, is answered to no one.
+	for _, p := range over {
+		t.dropPending(p)
+		out.do(t, action{kind: actReset, req: p.req, seq: t.last})
+		t.goLive(out, p.req, p.counted, p.queued)
 	}
 }
 
 // drainEarly delivers waiting events that have become next in line and
 // forgets those at or below last.
-func (t *topic) drainEarly(out *[]action) {
+func (t *topic) drainEarly(out sink) {
 	for len(t.early) > 0 {
 		ev, ok := t.early[t.last+1]
 		if !ok {
@@ -338,7 +354,7 @@ func (t *topic) drainEarly(out *[]action) {
 	}
 }
 
-func (t *topic) scheduleGapCheck(out *[]action, d time.Duration) {
+func (t *topic) scheduleGapCheck(out sink, d time.Duration) {
 	if t.gapID == 0 {
 		t.gapID = t.timer(out, d)
 	}
@@ -346,7 +362,7 @@ func (t *topic) scheduleGapCheck(out *[]action, d time.Duration) {
 
 // resynced handles the broker's (re)subscription of the topic: events may
 // have been published while it was down, so history after last is read.
-func (t *topic) resynced(out *[]action) {
+func (t *topic) resynced(out sink) {
 	switch t.state {
 	case topicLive:
 		t.fetch(out)
@@ -356,7 +372,7 @@ func (t *topic) resynced(out *[]action) {
 }
 
 // fetch reads history after last (gap fill, resync), one read at a time.
-func (t *topic) fetch(out *[]action) {
+func (t *topic) fetch(out sink) {
 	if t.fetchID != 0 {
 		t.again = true
 		return
@@ -365,7 +381,7 @@ func (t *topic) fetch(out *[]action) {
 }
 
 // reply handles the result of a request t made.
-func (t *topic) reply(out *[]action, r reply) {
+func (t *topic) reply(out sink, r reply) {
 	t.inflight--
 	switch {
 	case r.id == 0:
@@ -400,13 +416,13 @@ func (t *topic) reply(out *[]action, r reply) {
 // joined finishes the join: the broker was subscribed before the seq was
 // read, so every later event is either ≤ seq (already counted) or arrives
 // live. Waiting subscribers are admitted in arrival order.
-func (t *topic) joined(out *[]action, r reply) {
+func (t *topic) joined(out sink, r reply) {
 	waiting := t.pending
 	t.pending = nil
 	if r.err != nil {
 		for _, p := range waiting {
 			for _, q := range append([]subReq{p.req}, p.queued...) {
-				*out = append(*out, action{kind: actFail, req: q})
+				out.do(t, action{kind: actFail, req: q})
 			}
 		}
 		// The broker may hold the subscription: give it back.
@@ -429,7 +445,7 @@ func (t *topic) joined(out *[]action, r reply) {
 	t.leaveIfUnused(out) // everyone left while the join was out
 }
 
-func (t *topic) left(out *[]action) {
+func (t *topic) left(out sink) {
 	if len(t.pending) > 0 {
 		t.join(out) // someone subscribed while the broker unsubscribed
 		return
@@ -438,7 +454,7 @@ func (t *topic) left(out *[]action) {
 }
 
 // fetched handles a gap-fill read.
-func (t *topic) fetched(out *[]action, r reply) {
+func (t *topic) fetched(out sink, r reply) {
 	if r.err != nil {
 		t.again = false
 		if t.retryID == 0 {
@@ -464,19 +480,19 @@ func (t *topic) fetched(out *[]action, r reply) {
 }
 
 // replayed handles one page of p's replay.
-func (t *topic) replayed(out *[]action, p *pendingSub, r reply) {
+func (t *topic) replayed(out sink, p *pendingSub, r reply) {
 	p.readID = 0
 	if r.err != nil {
 		t.dropPending(p)
 		if p.counted {
 			// It was live before: its live stream goes on unbroken, only
 			// the replay it asked for is refused.
-			*out = append(*out, action{kind: actRefuse, req: p.req})
+			out.do(t, action{kind: actRefuse, req: p.req})
 			p.next = max(p.next, p.liveTo)
 			t.finish(out, p, false)
 			return
 		}
-		*out = append(*out, action{kind: actFail, req: p.req})
+		out.do(t, action{kind: actFail, req: p.req})
 		for _, q := range p.queued {
 			t.subscribe(out, q)
 		}
@@ -486,7 +502,7 @@ func (t *topic) replayed(out *[]action, p *pendingSub, r reply) {
 	if len(r.evs) == 0 || r.evs[0].Seq != p.next+1 {
 		// Pruned past retention: the client must refetch the snapshot.
 		t.dropPending(p)
-		*out = append(*out, action{kind: actReset, req: p.req, seq: t.last})
+		out.do(t, action{kind: actReset, req: p.req, seq: t.last})
 		t.goLive(out, p.req, p.counted, p.queued)
 		return
 	}
@@ -494,46 +510,26 @@ func (t *topic) replayed(out *[]action, p *pendingSub, r reply) {
 		if e.Seq != p.next+1 || e.Seq > p.upto {
 			break
 		}
-		*out = append(*out, action{kind: actSend, req: p.req, ev: e, replay: true})
+		out.do(t, action{kind: actSend, req: p.req, ev: e, replay: true})
 		p.next = e.Seq
 	}
 	if p.next < p.upto {
 		t.readReplay(out, p)
 		return
 	}
-	if p.dropped {
-		// Live events outgrew the buffer while the read was out: read them
-		// from history too, unless that is more than the replay limit.
-		p.dropped, p.upto = false, t.last
-		if t.last-p.next > int64(t.lim.replayLimit) {
-			t.dropPending(p)
-			*out = append(*out, action{kind: actReset, req: p.req, seq: t.last})
-			t.goLive(out, p.req, p.counted, p.queued)
-			return
-		}
-		if p.next < p.upto {
-			t.readReplay(out, p)
-			return
-		}
-	}
 	t.dropPending(p)
 	t.finish(out, p, true)
 }
 
 // finish closes p's seam: the buffered live events, then the live set.
-func (t *topic) finish(out *[]action, p *pendingSub, accept bool) {
+func (t *topic) finish(out sink, p *pendingSub, accept bool) {
 	for _, e := range p.buf {
 		if e.Seq == p.next+1 {
-			*out = append(*out, action{kind: actSend, req: p.req, ev: e})
+			out.do(t, action{kind: actSend, req: p.req, ev: e})
 			p.next = e.Seq
 		}
 	}
 	p.buf = nil
-	if p.next != t.last {
-		// A hole the buffer cannot fill (it overflowed and the read that
-		// was to cover it failed): the client must refetch the snapshot.
-		*out = append(*out, action{kind: actReset, req: p.req, seq: t.last})
-	}
 	if !accept {
 		t.add(p.req.client)
 		for _, q := range p.queued {
