@@ -627,7 +627,9 @@ func TestTopicCoreKeepsEverySubscriberGapFreeUnderRandomInterleavings(t *testing
 func checkStream(t *testing.T, seed int, w *world, c *Client, start int, since int64, complete bool) {
 	t.Helper()
 	frames := w.sent[c][start:]
-	fail := func(why string) { t.Fatalf("seed %d: %s in %v (since %d, committed %d)", seed, why, frames, since, len(w.hist)) }
+	fail := func(why string) {
+		t.Fatalf("seed %d: %s in %v (since %d, committed %d)", seed, why, frames, since, len(w.hist))
+	}
 	i, next := 0, since+1
 	var seq int64
 	for ; i < len(frames); i++ {
