@@ -27,7 +27,7 @@ type command struct {
 	req   subReq // cmdSubscribe; cmdUnsubscribe uses req.client
 	quiet bool   // cmdUnsubscribe: the client is gone, answer nothing
 	reply reply  // cmdReply
-	gen   *topic // cmdReply: the topic that asked, so a reply never reaches a newer one
+	asker *topic // cmdReply: the topic that asked, so a reply never reaches a newer one
 }
 
 // shard serialises everything that touches its topics, so ordering, dedupe
@@ -126,21 +126,20 @@ func (s *shard) handle(c *command) {
 		t = newTopic(c.topic, s.lim)
 		s.topics[c.topic] = t
 	}
-	out := s
 	switch c.kind {
 	case cmdEvent:
-		t.event(out, c.ev)
+		t.event(s, c.ev)
 	case cmdResync:
-		t.resynced(out)
+		t.resynced(s)
 	case cmdSubscribe:
-		t.subscribe(out, c.req)
+		t.subscribe(s, c.req)
 	case cmdUnsubscribe:
-		t.unsubscribe(out, c.req.client, c.quiet)
+		t.unsubscribe(s, c.req.client, c.quiet)
 	case cmdReply:
-		if c.gen != t {
+		if c.asker != t {
 			return
 		}
-		t.reply(out, c.reply)
+		t.reply(s, c.reply)
 	}
 	if t.gone() {
 		delete(s.topics, c.topic)
@@ -203,7 +202,7 @@ func (s *shard) do(t *topic, a action) {
 }
 
 func (s *shard) back(t *topic, r reply) {
-	s.in.post(command{kind: cmdReply, topic: t.name, gen: t, reply: r})
+	s.in.post(command{kind: cmdReply, topic: t.name, asker: t, reply: r})
 }
 
 // join subscribes the broker before reading the current seq, so every later
