@@ -56,8 +56,14 @@ type Client struct {
 	finished  chan struct{} // closed by the writer once the socket is closed
 	ping      *time.Timer
 
+	// topics this connection asked for, each with the number of its latest
+	// subscribe request: the read loop adds, the shard forgets a request it
+	// refused (so a failed subscribe does not count against the limit).
+	topicsMu sync.Mutex
+	topics   map[string]uint64
+	reqs     uint64 // subscribe requests so far (guarded by topicsMu)
+
 	// Owned by the read loop.
-	topics map[string]struct{}
 	frames *FrameBudget
 	expiry *time.Timer
 }
@@ -80,7 +86,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Id
 		h: h, ws: ws, raw: raw, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
 		q:        newQueue(h.opts.QueueFrames, h.opts.QueueBytes),
 		finished: make(chan struct{}),
-		topics:   map[string]struct{}{},
+		topics:   map[string]uint64{},
 		frames:   id.Frames,
 	}
 	if c.frames == nil {
@@ -121,8 +127,8 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Id
 		c.enqueue(textFrame(welcome(0), time.Time{}))
 	}
 	for _, t := range welcomeTopics {
-		c.topics[t] = struct{}{}
-		h.shardOf(t).cmds <- command{kind: cmdSubscribe, topic: t, client: c, first: welcome}
+		gen, _ := c.want(t, 0)
+		h.send(command{kind: cmdSubscribe, topic: t, req: subReq{client: c, first: welcome, gen: gen}})
 	}
 
 	c.ping = time.AfterFunc(time.Hour, c.keepalive) // armed below, after c.ping is set
@@ -135,9 +141,11 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Id
 	if c.expiry != nil {
 		c.expiry.Stop()
 	}
+	c.topicsMu.Lock()
 	for t := range c.topics {
-		h.shardOf(t).cmds <- command{kind: cmdUnsubscribe, topic: t, client: c}
+		h.send(command{kind: cmdUnsubscribe, topic: t, req: subReq{client: c}, quiet: true})
 	}
+	c.topicsMu.Unlock()
 	h.unregister(c)
 	h.metrics.disconnected(c.auth, c.code)
 }
@@ -211,16 +219,15 @@ func (c *Client) handle(ctx context.Context, in inbound) {
 			c.replyError(in.ID, "bad_frame", "since must be ≥ 0")
 			return
 		}
-		if _, ok := c.topics[in.Topic]; !ok && len(c.topics) >= c.h.opts.MaxSubscriptions {
+		gen, ok := c.want(in.Topic, c.h.opts.MaxSubscriptions)
+		if !ok {
 			c.replyError(in.ID, "too_many_subscriptions", "subscription limit reached")
 			return
 		}
-		c.topics[in.Topic] = struct{}{}
-		c.h.shardOf(in.Topic).cmds <- command{kind: cmdSubscribe, topic: in.Topic, client: c, since: in.Since, reqID: orNull(in.ID)}
+		c.h.send(command{kind: cmdSubscribe, topic: in.Topic, req: subReq{client: c, since: in.Since, reqID: orNull(in.ID), gen: gen}})
 	case "unsubscribe":
-		if _, ok := c.topics[in.Topic]; ok {
-			delete(c.topics, in.Topic)
-			c.h.shardOf(in.Topic).cmds <- command{kind: cmdUnsubscribe, topic: in.Topic, client: c}
+		if c.unwant(in.Topic) {
+			c.h.send(command{kind: cmdUnsubscribe, topic: in.Topic, req: subReq{client: c}})
 		}
 		c.ack(in.ID, in.Topic)
 	case "auth":
@@ -271,9 +278,36 @@ func (c *Client) mayWatch(topic string) (code, msg string) {
 	return "bad_topic", "unknown topic"
 }
 
-// subscribeFailed answers a subscribe that the shard could not complete.
-func (c *Client) subscribeFailed(topic string, id json.RawMessage, code, msg string) {
-	c.replyError(id, code, msg)
+// want records a subscribe request for topic and returns its number; it
+// refuses a new topic past limit (0: no limit).
+func (c *Client) want(topic string, limit int) (gen uint64, ok bool) {
+	c.topicsMu.Lock()
+	defer c.topicsMu.Unlock()
+	if _, ok := c.topics[topic]; !ok && limit > 0 && len(c.topics) >= limit {
+		return 0, false
+	}
+	c.reqs++
+	c.topics[topic] = c.reqs
+	return c.reqs, true
+}
+
+// unwant forgets topic; false if it was not asked for.
+func (c *Client) unwant(topic string) bool {
+	c.topicsMu.Lock()
+	defer c.topicsMu.Unlock()
+	_, ok := c.topics[topic]
+	delete(c.topics, topic)
+	return ok
+}
+
+// forget drops topic after the shard refused request gen, unless a later
+// request for it is on its way.
+func (c *Client) forget(topic string, gen uint64) {
+	c.topicsMu.Lock()
+	defer c.topicsMu.Unlock()
+	if g, ok := c.topics[topic]; ok && g == gen {
+		delete(c.topics, topic)
+	}
 }
 
 func (c *Client) ack(id json.RawMessage, topic string) {

@@ -1,7 +1,11 @@
 // Package hub is this node's registry of live WebSocket connections: user id
 // → every connection of that user, topic → subscribers. Each topic belongs to
 // one shard goroutine that orders its events by seq, drops duplicates, fills
-// gaps from history and fans out a frame encoded once per node. Each
+// gaps from history and fans out a frame encoded once per node. The shard
+// does no I/O itself: its ordering is a pure core (topic.go), and history
+// reads and broker calls run on goroutines whose results come back to the
+// shard as commands, so a slow Redis or Postgres delays only the topics
+// waiting for it. Each
 // connection has one writer goroutine and a bounded queue, so fan-out never
 // writes to a socket and one slow client never delays another.
 package hub
@@ -18,6 +22,7 @@ import (
 )
 
 // History reads committed events (the outbox table) for resume and gap fill.
+// The hub calls it from I/O goroutines, never from a shard's goroutine.
 type History interface {
 	EventsAfter(ctx context.Context, topic string, after int64, limit int) ([]market.Event, error)
 	TopicSeq(ctx context.Context, topic string) (int64, error)
@@ -41,9 +46,13 @@ type Options struct {
 	MaxFrameBytes     int64         // largest client frame [16 KiB]
 	PingInterval      time.Duration // keepalive ping [25s]
 	WriteTimeout      time.Duration // one socket write [10s]
-	ReplayLimit       int           // most events replayed on subscribe; more → reset [10000]
+	ReplayLimit       int           // most events replayed on subscribe; more → reset [QueueFrames/2, at most QueueFrames-replayHeadroom]
 	Shards            int           // topic shards [2×GOMAXPROCS]
 }
+
+// replayHeadroom is the room a replay leaves in the send queue for the
+// frames around it (welcome, ack, reset, pong, errors).
+const replayHeadroom = 16
 
 func (o *Options) setDefaults() {
 	def := func(v *int, d int) {
@@ -54,7 +63,10 @@ func (o *Options) setDefaults() {
 	def(&o.QueueFrames, 4096)
 	def(&o.QueueBytes, 4<<20)
 	def(&o.MaxSubscriptions, 100)
-	def(&o.ReplayLimit, 10000)
+	def(&o.ReplayLimit, o.QueueFrames/2)
+	// A replay longer than the send queue would only end in 4008 (slow
+	// consumer): past this the client is sent reset and refetches instead.
+	o.ReplayLimit = max(1, min(o.ReplayLimit, o.QueueFrames-replayHeadroom))
 	def(&o.Shards, 2*runtime.GOMAXPROCS(0))
 	if o.MessagesPerSecond == 0 {
 		o.MessagesPerSecond = 20
@@ -90,10 +102,11 @@ func New(ctx context.Context, opts Options, b Broker, hist History, m *Metrics, 
 	opts.setDefaults()
 	h := &Hub{opts: opts, broker: b, history: hist, log: log, metrics: m,
 		users: map[string]map[*Client]struct{}{}, drained: make(chan struct{})}
+	lim := defaultTopicLimits(opts.ReplayLimit)
 	for i := 0; i < opts.Shards; i++ {
-		s := &shard{h: h, cmds: make(chan command, 8192), topics: map[string]*topic{}, done: ctx.Done()}
+		s := &shard{h: h, in: newInbox(), topics: map[string]*topic{}, lim: lim, ctx: ctx}
 		h.shards = append(h.shards, s)
-		go s.run(ctx)
+		go s.run()
 	}
 	return h
 }
@@ -106,13 +119,13 @@ func (h *Hub) shardOf(topic string) *shard {
 
 // Event is the broker's delivery entry point (realtime.Handler).
 func (h *Hub) Event(ev market.Event) {
-	h.shardOf(ev.Topic).cmds <- command{kind: cmdEvent, ev: ev}
+	h.send(command{kind: cmdEvent, ev: ev})
 }
 
 // Subscribed tells the topic's shard that the broker (re)subscribed, so it
 // fetches anything missed while the subscription was down.
 func (h *Hub) Subscribed(topic string) {
-	h.shardOf(topic).cmds <- command{kind: cmdResync, topic: topic}
+	h.send(command{kind: cmdResync, topic: topic})
 }
 
 // register adds c; it fails while the node shuts down.

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -113,31 +114,39 @@ func BenchmarkEncodeEvent(b *testing.B) {
 }
 
 // BenchmarkFanoutToQueues measures the shard's per-event work for N
-// subscribers: one encode and N queue pushes (socket writes happen on each
-// connection's own goroutine and are not included).
+// subscribers: the topic core's step, one encode and N queue pushes
+// (socket writes happen on each connection's own goroutine and are not
+// included).
 func BenchmarkFanoutToQueues(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			h := &Hub{opts: Options{}}
 			h.opts.setDefaults()
-			tp := newTopic(0)
+			s := &shard{h: h, topics: map[string]*topic{}, ctx: context.Background()}
+			tp := newTopic("availability:x", defaultTopicLimits(h.opts.ReplayLimit))
+			tp.state = topicLive
+			s.topics[tp.name] = tp
 			clients := make([]*Client, n)
 			for i := range clients {
 				clients[i] = &Client{h: h, q: newQueue(1<<30, 1<<30)}
+				clients[i].q.claim() // no writer goroutine: the benchmark drains
 				tp.add(clients[i])
 			}
-			s := &shard{h: h}
 			data := json.RawMessage(`{"instructor_id":"x","days":[{"date":"2026-12-07","open":[]}]}`)
 			b.ReportAllocs()
 			seq := int64(0)
 			for b.Loop() {
 				seq++
-				s.fanout("availability:x", tp, market.Event{Topic: "availability:x", Seq: seq, Type: "availability.changed", Data: data, TS: time.Now()})
+				s.handle(&command{kind: cmdEvent, ev: market.Event{Topic: "availability:x", Seq: seq, Type: "availability.changed", Data: data, TS: time.Now()}})
 				if seq%64 == 0 {
 					for _, c := range clients {
 						c.q.drain(nil)
+						c.q.claim()
 					}
 				}
+			}
+			if tp.last != seq {
+				b.Fatalf("delivered up to %d of %d", tp.last, seq)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
 		})
@@ -166,7 +175,7 @@ func TestMayWatchAllowsPublicAndOwnTopicsOnly(t *testing.T) {
 }
 
 func TestTopicSubscriberSetAddsAndRemovesInAnyOrder(t *testing.T) {
-	tp := newTopic(0)
+	tp := newTopic("t", defaultTopicLimits(10))
 	cs := make([]*Client, 5)
 	for i := range cs {
 		cs[i] = &Client{}
