@@ -269,7 +269,6 @@ FROM (VALUES
     ('python', '{python-for-beginners,data-analysis-with-python}'),
     ('js', '{javascript}'),
     ('golang', '{go-programming}'),
-    ('go', '{go-programming}'),
     ('c++', '{cpp-programming}'),
     ('cpp', '{cpp-programming}'),
     ('web development', '{html-and-css,javascript,react}'),
