@@ -120,9 +120,9 @@ type SearchQuery struct {
 	TimeOfDay       string // morning | afternoon | evening | ""
 	DurationMinutes int    // 0 = any
 	Levels          []string
-	// TextTerms are folded words searched in bios: level words expanded
-	// to their variants, and words the parser did not otherwise understand.
-	TextTerms   []string
+	// Words are the query's words the parser did not otherwise understand,
+	// as letters and digits only; they are searched in bios and names.
+	Words       []string
 	Unmatched   []string
 	Corrections map[string]string // typed → corrected
 	Chips       []Chip
@@ -131,7 +131,7 @@ type SearchQuery struct {
 // Empty reports whether the query asks for nothing the search can use.
 func (q *SearchQuery) Empty() bool {
 	return len(q.Services) == 0 && len(q.Areas) == 0 && len(q.Instructors) == 0 && len(q.Days) == 0 &&
-		q.TimeOfDay == "" && len(q.Levels) == 0 && len(q.TextTerms) == 0 && q.MaxPriceCents == 0 && q.DurationMinutes == 0
+		q.TimeOfDay == "" && len(q.Levels) == 0 && len(q.Words) == 0 && q.MaxPriceCents == 0 && q.DurationMinutes == 0
 }
 
 // WantsTime reports whether the query says when (days, scope or time of day).
@@ -198,6 +198,31 @@ func NormalizeQuery(q string) string {
 	return strings.Join(words, " ")
 }
 
+// SearchHit is one ranked instructor.
+type SearchHit struct {
+	InstructorID string        `json:"instructor_id"`
+	FullName     string        `json:"full_name"`
+	Areas        []string      `json:"areas"`
+	Services     []SearchOffer `json:"services"` // the offers that match the query
+	NextOpen     *NextOpen     `json:"next_open"`
+	Score        float64       `json:"score"`
+}
+
+// SearchOffer is an offered service in a search result.
+type SearchOffer struct {
+	ID              string `json:"id"`
+	ServiceID       string `json:"service_id"`
+	Name            string `json:"name"`
+	HourlyRateCents int    `json:"hourly_rate_cents"`
+}
+
+// NextOpen is the earliest open start that fits a query, in the
+// instructor's timezone.
+type NextOpen struct {
+	Date  string `json:"date"`
+	Start string `json:"start"`
+}
+
 // ---------- the index ----------
 
 // target is one meaning of a phrase.
@@ -215,9 +240,10 @@ type SearchIndex struct {
 	maxWords  int
 	services  map[string]VocabService // by slug
 	areas     map[string]VocabArea    // by name
-	boroughs  map[string][]string     // folded borough → area names
-	words     map[string]bool         // every known word (vocabulary and grammar)
-	typoWords []typoWord              // candidates for correction
+	people    []VocabInstructor
+	boroughs  map[string][]string // folded borough → area names
+	words     map[string]bool     // every known word (vocabulary and grammar)
+	typoWords []typoWord          // candidates for correction
 }
 
 type typoWord struct {
@@ -280,6 +306,7 @@ func NewSearchIndex(v SearchVocab) *SearchIndex {
 			ix.add("the bronx", target{"area", n, weightBorough})
 		}
 	}
+	ix.people = v.Instructors
 	for _, in := range v.Instructors {
 		ix.add(in.FullName, target{"instructor", in.ID, weightExact})
 		for _, w := range foldWords(in.FullName) {
@@ -334,7 +361,7 @@ func (ix *SearchIndex) add(phrase string, t target) {
 
 // Suggestion is one completion offered while typing.
 type Suggestion struct {
-	Kind string  `json:"kind"` // service | area
+	Kind string  `json:"kind"` // service | area | instructor | recent
 	Text string  `json:"text"`
 	ID   *string `json:"id"`
 }
@@ -372,6 +399,10 @@ func (ix *SearchIndex) Suggest(prefix string, limit int) []Suggestion {
 	}
 	for _, a := range ix.areas {
 		consider("area", a.Name, nil)
+	}
+	for _, in := range ix.people {
+		id := in.ID
+		consider("instructor", in.FullName, &id)
 	}
 	seenBorough := map[string]bool{}
 	for _, a := range ix.areas {
@@ -580,7 +611,6 @@ func (ix *SearchIndex) Parse(q string) SearchQuery {
 		w := toks[i].text
 		if lv := levelOf(w); lv != "" {
 			out.Levels = appendOnce(out.Levels, lv)
-			out.TextTerms = append(out.TextTerms, levelWords[lv]...)
 			chip("level", lv, i, i+1)
 			continue
 		}
@@ -590,7 +620,7 @@ func (ix *SearchIndex) Parse(q string) SearchQuery {
 		}
 		out.Unmatched = append(out.Unmatched, q[toks[i].start:toks[i].end])
 		if t := textTerm(toks[i].typed); t != "" {
-			out.TextTerms = append(out.TextTerms, t)
+			out.Words = appendOnce(out.Words, t)
 		}
 	}
 
@@ -865,6 +895,11 @@ var levelWords = map[string][]string{
 	"adults":       {"adult"},
 	"seniors":      {"senior", "older", "age"},
 }
+
+// LevelTSQuery is a level's bio words as a tsquery OR-group ("kid |
+// child | …"). The words are constants of this package, so the result is
+// always valid to_tsquery input.
+func LevelTSQuery(level string) string { return strings.Join(levelWords[level], " | ") }
 
 // levelOf returns the level a word names ("kids" → kids), or "".
 func levelOf(w string) string {
