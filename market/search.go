@@ -315,7 +315,12 @@ func NewSearchIndex(v SearchVocab) *SearchIndex {
 			}
 		}
 	}
-	for w := range grammarWords {
+	// Typos are corrected towards vocabulary, days, parts of the day and
+	// levels, never towards price words ("cheap" stays unmatched).
+	for w := range dayWords {
+		ix.words[w] = true
+	}
+	for w := range timeWords {
 		ix.words[w] = true
 	}
 	for w := range levelWords {
@@ -323,6 +328,9 @@ func NewSearchIndex(v SearchVocab) *SearchIndex {
 	}
 	for w := range ix.words {
 		ix.typoWords = append(ix.typoWords, typoWord{w, trigrams(w)})
+	}
+	for w := range grammarWords {
+		ix.words[w] = true
 	}
 	// Stopwords are known (never "corrected") but never correction targets.
 	for w := range stopwords {
@@ -440,6 +448,7 @@ type token struct {
 	text       string // folded
 	start, end int    // byte offsets in the original query
 	typed      string // folded text as typed, before a typo correction
+	corrected  bool   // text is a typo correction of typed
 }
 
 // Parse reads q against the index. It never fails: what it cannot read ends
@@ -451,15 +460,18 @@ func (ix *SearchIndex) Parse(q string) SearchQuery {
 	for i := range toks {
 		toks[i].typed = toks[i].text
 		w := toks[i].text
-		if ix.words[w] || isNumber(w) || w == "$" || len([]rune(w)) < 3 {
+		if ix.meaningful(w) || isNumber(w) || w == "$" || len([]rune(w)) < 3 {
 			continue
 		}
-		if s := strings.TrimSuffix(w, "s"); s != w && ix.words[s] {
+		if s, ok := ix.inflection(w); ok {
 			toks[i].text = s
 			continue
 		}
+		if ix.words[w] { // part of a longer phrase ("dancing" in "ballroom dancing")
+			continue
+		}
 		if c, ok := ix.correct(w); ok {
-			toks[i].text = c
+			toks[i].text, toks[i].corrected = c, true
 			if out.Corrections == nil {
 				out.Corrections = map[string]string{}
 			}
@@ -531,6 +543,11 @@ func (ix *SearchIndex) Parse(q string) SearchQuery {
 		case timeWords[w] != "":
 			out.TimeOfDay = timeWords[w]
 			chip("time", timeWords[w], i, i+1)
+		case (w == "high" || w == "middle" || w == "elementary" || w == "grade") && next == "school":
+			lv := map[string]string{"high": "teens", "middle": "teens", "elementary": "kids", "grade": "kids"}[w]
+			out.Levels = appendOnce(out.Levels, lv)
+			chip("level", lv, i, i+2)
+			i++
 		case w == "after" && (next == "school" || next == "work"):
 			out.TimeOfDay = map[string]string{"school": "afternoon", "work": "evening"}[next]
 			chip("time", out.TimeOfDay, i, i+2)
@@ -562,7 +579,7 @@ func (ix *SearchIndex) Parse(q string) SearchQuery {
 			typo := false
 			for k := range n {
 				words[k] = toks[i+k].text
-				typo = typo || toks[i+k].text != toks[i+k].typed && !strings.HasPrefix(toks[i+k].typed, toks[i+k].text)
+				typo = typo || toks[i+k].corrected
 			}
 			ts := ix.phrases[strings.Join(words, " ")]
 			if len(ts) == 0 {
@@ -693,7 +710,36 @@ func (ix *SearchIndex) chipLabel(kind, phrase string, keys []string) string {
 	return titleCase(phrase)
 }
 
-// correct returns the vocabulary word closest to w, if close enough.
+// meaningful reports whether w means something on its own: a phrase of one
+// word, a word of the grammar, a level or a stopword.
+func (ix *SearchIndex) meaningful(w string) bool {
+	return ix.phrases[w] != nil || grammarWords[w] || levelOf(w) != "" || stopwords[w]
+}
+
+// inflection maps a plural or verb form onto a known word: "pianos" →
+// "piano", "cook" → "cooking", "dancing" → "dance".
+func (ix *SearchIndex) inflection(w string) (string, bool) {
+	var forms []string
+	if s, ok := strings.CutSuffix(w, "es"); ok {
+		forms = append(forms, s)
+	}
+	if s, ok := strings.CutSuffix(w, "s"); ok {
+		forms = append(forms, s)
+	}
+	if s, ok := strings.CutSuffix(w, "ing"); ok {
+		forms = append(forms, s, s+"e")
+	}
+	forms = append(forms, w+"ing")
+	for _, f := range forms {
+		if len(f) >= 3 && ix.meaningful(f) && !stopwords[f] {
+			return f, true
+		}
+	}
+	return "", false
+}
+
+// correct returns the vocabulary word closest to w, if close enough. Short
+// words must keep their first letter: "pino" is piano, "cook" is not "hook".
 func (ix *SearchIndex) correct(w string) (string, bool) {
 	if len(w) < 4 {
 		return "", false
@@ -701,7 +747,7 @@ func (ix *SearchIndex) correct(w string) (string, bool) {
 	g := trigrams(w)
 	best, bestDist, bestSim := "", 99, 0.0
 	for _, c := range ix.typoWords {
-		if abs(len(c.word)-len(w)) > 2 {
+		if abs(len(c.word)-len(w)) > 2 || (len(w) <= 5 && c.word[0] != w[0]) {
 			continue
 		}
 		sim := jaccard(g, c.grams)
