@@ -47,6 +47,11 @@ type Config struct {
 	LoginFailuresPerAccountPerMinute int // default 10
 	TokenPerIPPerMinute              int // refresh + logout, default 300
 
+	// Search history: kept this long after the last search of a query
+	// (SEARCH_HISTORY_RETENTION), at most this many entries per user.
+	SearchHistoryRetention time.Duration // default 180 days
+	SearchHistoryCap       int           // default 100
+
 	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
 }
@@ -151,6 +156,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.LoginFailuresPerAccountPerMinute == 0 {
 		c.LoginFailuresPerAccountPerMinute = 10
+	}
+	if c.SearchHistoryRetention == 0 {
+		c.SearchHistoryRetention = 180 * 24 * time.Hour
+	}
+	if c.SearchHistoryCap == 0 {
+		c.SearchHistoryCap = 100
 	}
 }
 

@@ -144,6 +144,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
 			TokenPerIPPerMinute:              cfg.TokenPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
+			SearchHistoryRetention:           cfg.SearchRetention,
 		},
 		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
 	})
