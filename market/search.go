@@ -236,14 +236,14 @@ type target struct {
 // words, and every known word for typo correction. Build it once per
 // vocabulary load; it is read-only afterwards and safe for concurrent use.
 type SearchIndex struct {
-	phrases   map[string][]target // "jazz guitar" → targets
-	maxWords  int
-	services  map[string]VocabService // by slug
-	areas     map[string]VocabArea    // by name
-	people    []VocabInstructor
-	boroughs  map[string][]string // folded borough → area names
-	words     map[string]bool     // every known word (vocabulary and grammar)
-	typoWords []typoWord          // candidates for correction
+	phrases     map[string][]target // "jazz guitar" → targets
+	maxWords    int
+	services    map[string]VocabService // by slug
+	areas       map[string]VocabArea    // by name
+	suggestions []suggestEntry
+	boroughs    map[string][]string // folded borough → area names
+	words       map[string]bool     // every known word (vocabulary and grammar)
+	typoWords   []typoWord          // candidates for correction
 }
 
 type typoWord struct {
@@ -265,6 +265,8 @@ func NewSearchIndex(v SearchVocab) *SearchIndex {
 	for _, s := range v.Services {
 		ix.services[s.Slug] = s
 		bySlug[s.Slug] = true
+		id := s.ID
+		ix.addSuggestion("service", s.Name, &id)
 		ix.add(s.Name, target{"service", s.Slug, weightExact})
 		for _, w := range foldWords(s.Name) {
 			if len(w) >= 3 && !isStopword(w) && !genericServiceWord[w] && levelOf(w) == "" && !isNumber(w) {
@@ -289,12 +291,20 @@ func NewSearchIndex(v SearchVocab) *SearchIndex {
 	}
 	for _, a := range v.Areas {
 		ix.areas[a.Name] = a
+		ix.addSuggestion("area", a.Name, nil)
 		ix.add(a.Name, target{"area", a.Name, weightExact})
 		for _, al := range a.Aliases {
 			ix.add(al, target{"area", a.Name, weightExact})
 		}
 		b := strings.Join(foldWords(a.Borough), " ")
 		ix.boroughs[b] = append(ix.boroughs[b], a.Name)
+	}
+	boroughs := map[string]bool{}
+	for _, a := range v.Areas {
+		if !boroughs[a.Borough] {
+			boroughs[a.Borough] = true
+			ix.addSuggestion("area", a.Borough, nil)
+		}
 	}
 	for b, names := range ix.boroughs {
 		for _, n := range names {
@@ -306,8 +316,9 @@ func NewSearchIndex(v SearchVocab) *SearchIndex {
 			ix.add("the bronx", target{"area", n, weightBorough})
 		}
 	}
-	ix.people = v.Instructors
 	for _, in := range v.Instructors {
+		id := in.ID
+		ix.addSuggestion("instructor", in.FullName, &id)
 		ix.add(in.FullName, target{"instructor", in.ID, weightExact})
 		for _, w := range foldWords(in.FullName) {
 			if len(w) >= 3 {
@@ -374,69 +385,75 @@ type Suggestion struct {
 	ID   *string `json:"id"`
 }
 
-// Suggest completes the last word of prefix over service and area names:
-// names starting with it first, then names with a word starting with it,
-// then close spellings. At most limit results.
+// suggestEntry is a completion candidate, folded once when the index is built.
+type suggestEntry struct {
+	s      Suggestion
+	folded string
+	grams  []map[string]bool // per word, for close spellings
+}
+
+func (ix *SearchIndex) addSuggestion(kind, text string, id *string) {
+	e := suggestEntry{s: Suggestion{Kind: kind, Text: text, ID: id}, folded: strings.Join(foldWords(text), " ")}
+	for _, w := range strings.Fields(e.folded) {
+		e.grams = append(e.grams, trigrams(w))
+	}
+	ix.suggestions = append(ix.suggestions, e)
+}
+
+// Suggest completes prefix over service, area, borough and instructor
+// names: names starting with it first, then names with a word starting
+// with it, then close spellings (prefixes of 4+ letters). At most limit.
 func (ix *SearchIndex) Suggest(prefix string, limit int) []Suggestion {
 	p := strings.Join(foldWords(prefix), " ")
 	if p == "" || limit <= 0 {
 		return nil
 	}
 	type cand struct {
-		s    Suggestion
+		e    *suggestEntry
 		rank int
 		sim  float64
 	}
 	var cs []cand
-	consider := func(kind, text string, id *string) {
-		f := strings.Join(foldWords(text), " ")
+	var pg map[string]bool
+	for i := range ix.suggestions {
+		e := &ix.suggestions[i]
 		switch {
-		case strings.HasPrefix(f, p):
-			cs = append(cs, cand{Suggestion{kind, text, id}, 0, 0})
-		case strings.Contains(" "+f, " "+p):
-			cs = append(cs, cand{Suggestion{kind, text, id}, 1, 0})
+		case strings.HasPrefix(e.folded, p):
+			cs = append(cs, cand{e, 0, 0})
+		case strings.Contains(" "+e.folded, " "+p):
+			cs = append(cs, cand{e, 1, 0})
 		case len(p) >= 4:
-			if sim := wordSimilarity(p, f); sim >= 0.45 {
-				cs = append(cs, cand{Suggestion{kind, text, id}, 2, sim})
+			if pg == nil {
+				pg = trigrams(p)
+			}
+			best := 0.0
+			for _, g := range e.grams {
+				best = max(best, jaccard(pg, g))
+			}
+			if best >= 0.45 {
+				cs = append(cs, cand{e, 2, best})
 			}
 		}
 	}
-	for _, s := range ix.services {
-		id := s.ID
-		consider("service", s.Name, &id)
-	}
-	for _, a := range ix.areas {
-		consider("area", a.Name, nil)
-	}
-	for _, in := range ix.people {
-		id := in.ID
-		consider("instructor", in.FullName, &id)
-	}
-	seenBorough := map[string]bool{}
-	for _, a := range ix.areas {
-		if !seenBorough[a.Borough] {
-			seenBorough[a.Borough] = true
-			consider("area", a.Borough, nil)
-		}
-	}
 	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].rank != cs[j].rank {
-			return cs[i].rank < cs[j].rank
+		a, b := cs[i], cs[j]
+		if a.rank != b.rank {
+			return a.rank < b.rank
 		}
-		if cs[i].sim != cs[j].sim {
-			return cs[i].sim > cs[j].sim
+		if a.sim != b.sim {
+			return a.sim > b.sim
 		}
-		if len(cs[i].s.Text) != len(cs[j].s.Text) {
-			return len(cs[i].s.Text) < len(cs[j].s.Text)
+		if len(a.e.s.Text) != len(b.e.s.Text) {
+			return len(a.e.s.Text) < len(b.e.s.Text)
 		}
-		return cs[i].s.Text < cs[j].s.Text
+		return a.e.s.Text < b.e.s.Text
 	})
 	out := make([]Suggestion, 0, min(limit, len(cs)))
 	for _, c := range cs {
 		if len(out) == limit {
 			break
 		}
-		out = append(out, c.s)
+		out = append(out, c.e.s)
 	}
 	return out
 }
@@ -1175,19 +1192,6 @@ func jaccard(a, b map[string]bool) float64 {
 		return 0
 	}
 	return float64(common) / float64(union)
-}
-
-// wordSimilarity is the best trigram similarity of p with any run of words
-// of text (a small form of pg_trgm's word_similarity).
-func wordSimilarity(p, text string) float64 {
-	g := trigrams(p)
-	best := 0.0
-	for _, w := range strings.Fields(text) {
-		if s := jaccard(g, trigrams(w)); s > best {
-			best = s
-		}
-	}
-	return best
 }
 
 // osaDistance is the optimal string alignment distance (Levenshtein plus
