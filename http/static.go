@@ -14,7 +14,7 @@ import (
 // staticFiles is the browser UI: plain HTML/CSS/JS, no build step. Files are
 // listed one by one so that nothing else under static/ is ever served.
 //
-//go:embed static/index.html static/app.js static/style.css static/favicon.svg
+//go:embed static/index.html static/app.js static/search.js static/style.css static/favicon.svg
 var staticFiles embed.FS
 
 // contentSecurityPolicy allows only this origin: scripts, styles, images and
@@ -39,6 +39,7 @@ func (s *Server) staticRoutes(r fiber.Router) {
 		"/":            "static/index.html",
 		"/index.html":  "static/index.html",
 		"/app.js":      "static/app.js",
+		"/search.js":   "static/search.js",
 		"/style.css":   "static/style.css",
 		"/favicon.svg": "static/favicon.svg",
 	}

@@ -324,8 +324,6 @@ FROM (VALUES
 ALTER TABLE instructor_profiles
     ADD COLUMN search_doc tsvector GENERATED ALWAYS AS (to_tsvector('english', bio)) STORED;
 CREATE INDEX instructor_profiles_search_doc ON instructor_profiles USING gin (search_doc);
--- Typo-tolerant name look-ups (search, suggest) over folded names.
-CREATE INDEX users_full_name_trgm ON users USING gin (search_fold(full_name) gin_trgm_ops);
 
 -- A signed-in user's recent searches: one row per normalized query, so a
 -- repeat moves the row to the top instead of adding another.
@@ -355,7 +353,6 @@ CREATE INDEX search_log_searched_at ON search_log (searched_at);
 -- +goose Down
 DROP TABLE search_log;
 DROP TABLE search_history;
-DROP INDEX users_full_name_trgm;
 DROP INDEX instructor_profiles_search_doc;
 ALTER TABLE instructor_profiles DROP COLUMN search_doc;
 DROP TABLE search_synonyms;
