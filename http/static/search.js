@@ -86,13 +86,13 @@ async function viewSearch(main, params) {
   }
   if (!alive()) return;
   const p = res.parsed;
-  chips.replaceChildren(...p.chips.map((c) => h('span', { class: 'chip parsed', dataset: { kind: c.kind } },
+  chips.replaceChildren(...[...p.chips.map((c) => h('span', { class: 'chip parsed', dataset: { kind: c.kind } },
     h('span', { class: 'muted' }, c.kind + ': '), c.label,
     h('button', {
       type: 'button', class: 'link', 'aria-label': `Remove ${c.kind} ${c.label}`,
       onclick: () => { const w = withoutChip(q, c.source); go(w ? searchHref(w) : '#/search'); },
     }, '×'))),
-  p.unmatched.length ? h('span', { class: 'muted unmatched' }, 'Not understood: ' + p.unmatched.join(', ')) : null);
+  p.unmatched.length ? h('span', { class: 'muted unmatched' }, 'Not understood: ' + p.unmatched.join(', ')) : null].filter(Boolean));
   const items = res.items || [];
   results.replaceChildren(h('h2', {}, items.length ? `${items.length} instructor${items.length === 1 ? '' : 's'}` : 'No instructors match'),
     items.length ? h('ul', { class: 'cards' }, items.map((it) => {
