@@ -52,6 +52,11 @@ var teamMetrics = []string{
 	"instainstru_redis_pool_idle_conns",
 	"instainstru_redis_pool_timeouts_total",
 	"instainstru_dependency_up",
+	"instainstru_search_duration_seconds",
+	"instainstru_search_requests_total",
+	"instainstru_search_zero_results_total",
+	"instainstru_search_records_dropped_total",
+	"instainstru_search_record_errors_total",
 }
 
 // teamHistograms may be queried through their _bucket, _count and _sum series.
@@ -59,6 +64,7 @@ var teamHistograms = []string{
 	"instainstru_http_request_duration_seconds",
 	"instainstru_delivery_latency_seconds",
 	"instainstru_broker_publish_duration_seconds",
+	"instainstru_search_duration_seconds",
 }
 
 // prometheusSynthetic are series Prometheus writes itself for every target.

@@ -197,6 +197,33 @@ func apiOps() []apiOp {
 			Summary: "WebSocket upgrade (Bearer JWT, ?ticket=, or anonymous for public topics)", Auth: authTicket,
 			Query: []apiParam{param("ticket", str("from POST /api/v1/ws/ticket"))}, Status: 101},
 
+		// search
+		{Method: "GET", Path: "/api/v1/search", Tag: "search",
+			Summary: "Natural-language instructor search (anonymous or signed in; a signed-in search joins the caller's history)",
+			Query: []apiParam{
+				param("q", apiParam{Description: "free text, e.g. \"guitar lessons in brooklyn under $80 saturday morning\"",
+					Schema: map[string]any{"type": "string", "minLength": 1, "maxLength": market.MaxSearchQueryChars}, Required: true}),
+				param("limit", apiParam{Description: "results, 1..50 (default 10)",
+					Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxSearchLimit, "default": defaultSearchLimit}}),
+			},
+			Status: 200, Response: searchView{}},
+		{Method: "GET", Path: "/api/v1/search/suggest", Tag: "search",
+			Summary: "Completions while typing: services, areas, instructors and (signed in) recent searches",
+			Query: []apiParam{
+				param("q", apiParam{Description: "what has been typed so far (empty: recent searches only)",
+					Schema: map[string]any{"type": "string", "maxLength": market.MaxSearchQueryChars}}),
+				param("limit", apiParam{Description: "items, 1..20 (default 8)",
+					Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxSuggestLimit, "default": defaultSuggestLimit}}),
+			},
+			Status: 200, Response: suggestView{}},
+		{Method: "GET", Path: "/api/v1/search/history", Tag: "search",
+			Summary: "My recent searches, newest first (a repeated query appears once)", Auth: authBearer,
+			Query: pagingParams[:1], Status: 200, Response: searchHistoryView{}},
+		{Method: "DELETE", Path: "/api/v1/search/history/:id", Tag: "search",
+			Summary: "Delete one of my recent searches (404 if not mine)", Auth: authBearer, Status: 204},
+		{Method: "DELETE", Path: "/api/v1/search/history", Tag: "search",
+			Summary: "Delete all my recent searches", Auth: authBearer, Status: 204},
+
 		// admin
 		{Method: "GET", Path: "/api/v1/admin/users", Tag: "admin", Summary: "Users by email (keyset pages)",
 			Auth: market.PermUsersManage, Query: append([]apiParam{param("q", str("text in email or name"))}, pagingParams...),

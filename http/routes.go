@@ -74,5 +74,6 @@ func (s *Server) routes() {
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
 	s.realtimeRoutes(api)
+	s.searchRoutes(api)
 	s.staticRoutes(s.app)
 }

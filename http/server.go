@@ -48,6 +48,11 @@ type Config struct {
 	LoginFailuresPerAccountPerHour   int // per account from all IPs, default 100
 	TokenPerIPPerMinute              int // refresh + logout, default 300
 
+	// Search history: kept this long after the last search of a query
+	// (SEARCH_HISTORY_RETENTION), at most this many entries per user.
+	SearchHistoryRetention time.Duration // default 180 days
+	SearchHistoryCap       int           // default 100
+
 	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
 }
@@ -155,6 +160,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.LoginFailuresPerAccountPerHour == 0 {
 		c.LoginFailuresPerAccountPerHour = 100
+	}
+	if c.SearchHistoryRetention == 0 {
+		c.SearchHistoryRetention = 180 * 24 * time.Hour
+	}
+	if c.SearchHistoryCap == 0 {
+		c.SearchHistoryCap = 100
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // staticFiles is the browser UI: plain HTML/CSS/JS, no build step. Files are
 // listed one by one so that nothing else under static/ is ever served.
 //
-//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js
+//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js static/search.js
 var staticFiles embed.FS
 
 // contentSecurityPolicy allows only this origin: scripts, styles, images and
@@ -40,6 +40,7 @@ func (s *Server) staticRoutes(r fiber.Router) {
 		"/index.html":  "static/index.html",
 		"/app.js":      "static/app.js",
 		"/account.js":  "static/account.js",
+		"/search.js":   "static/search.js",
 		"/style.css":   "static/style.css",
 		"/favicon.svg": "static/favicon.svg",
 	}

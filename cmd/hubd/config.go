@@ -32,6 +32,9 @@ type config struct {
 	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
 	TrustedProxies  []string
+	// SearchRetention is how long search history is kept
+	// (SEARCH_HISTORY_RETENTION: 180d, 720h…).
+	SearchRetention time.Duration
 	generatedSecret bool
 }
 
@@ -56,6 +59,7 @@ func loadConfig() (config, error) {
 	c.EventRetention = durationEnv("EVENT_RETENTION", 24*time.Hour, &errs)
 	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)
 	c.LessonEvery = durationEnv("LESSON_COMPLETION_INTERVAL", time.Minute, &errs)
+	c.SearchRetention = daysEnv("SEARCH_HISTORY_RETENTION", 180*24*time.Hour, &errs)
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
@@ -119,4 +123,19 @@ func intEnv(k string, def int, errs *[]error) int {
 		return def
 	}
 	return n
+}
+
+// daysEnv is durationEnv that also accepts whole days ("180d"), the natural
+// unit of a retention period.
+func daysEnv(k string, def time.Duration, errs *[]error) time.Duration {
+	v := os.Getenv(k)
+	if n, ok := strings.CutSuffix(v, "d"); ok && v != "" {
+		days, err := strconv.Atoi(n)
+		if err != nil || days <= 0 {
+			*errs = append(*errs, fmt.Errorf("%s=%q is not a positive number of days like 180d", k, v))
+			return def
+		}
+		return time.Duration(days) * 24 * time.Hour
+	}
+	return durationEnv(k, def, errs)
 }

@@ -145,6 +145,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			LoginFailuresPerAccountPerHour:   cfg.LoginFailPerHr,
 			TokenPerIPPerMinute:              cfg.TokenPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
+			SearchHistoryRetention:           cfg.SearchRetention,
 		},
 		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
 		LessonCompletion: cfg.LessonEvery,

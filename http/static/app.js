@@ -277,6 +277,7 @@ function route() {
   if (parts[0] === 'login') return viewLogin(main);
   if (parts[0] === 'signup') return viewSignup(main, params); // account.js
   if (parts[0] === 'onboarding') return isInstructor() ? viewOnboarding(main, parts[1]) : go('#/login');
+  if (parts[0] === 'search') return viewSearch(main, params); // search.js
   if (parts[0] === 'instructors' && parts[1]) return viewInstructor(main, parts[1], params);
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
@@ -332,8 +333,7 @@ async function viewBrowse(main, params) {
   const q = h('input', { id: 'q', type: 'search', value: params.get('q') || '', placeholder: 'Name, instrument, subject…' });
   main.append(h('section', { class: 'panel', 'aria-labelledby': 'find-h' },
     h('h1', { id: 'find-h' }, 'Find an instructor'),
-    h('form', { role: 'search', class: 'row', onsubmit: (e) => { e.preventDefault(); go('#/?q=' + encodeURIComponent(q.value.trim())); } },
-      h('label', { for: 'q', class: 'sr-only' }, 'Search instructors'), q, h('button', { class: 'primary' }, 'Search'))), results);
+    searchBox(q.value)), results); // search.js: natural-language search with suggestions
   const load = async () => {
     if (params.get('q') || params.get('service')) {
       const qs = params.get('q') ? 'q=' + encodeURIComponent(params.get('q')) : 'service_id=' + encodeURIComponent(params.get('service'));
@@ -370,7 +370,8 @@ async function viewInstructor(main, id, params) {
   const moving = params.get('reschedule') ? await api('GET', '/bookings/' + params.get('reschedule')).catch(() => null) : null;
   if (!alive()) return;
   const st = {
-    weekStart: mondayOf(wallClock(new Date(), tz).date), days: new Map(),
+    // ?date= (a search result's "next open") opens the week of that day.
+    weekStart: mondayOf(params.get('date') > wallClock(new Date(), tz).date ? params.get('date') : wallClock(new Date(), tz).date), days: new Map(),
     service: services.find((s) => s.id === (moving?.instructor_service_id || params.get('service_id'))) ||
       services.find((s) => s.service_id === params.get('service_id')) || services[0],
   };

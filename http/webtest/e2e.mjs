@@ -248,6 +248,57 @@ async function scenarioInstructorOnboardsAndIsBooked(browser, student) {
 }
 
 // ---------- the scenario ----------
+// searchScenario: a signed-in student types in the search box, picks a
+// suggestion, narrows and widens the query with chips, follows a result's
+// "next open" link to the instructor's week at that day, and deletes a
+// recent search.
+async function searchScenario(browser) {
+  const page = await openPage(browser, 'searcher');
+  await signIn(page, 'emma.johnson@example.com');
+  await page.goto(BASE + '/#/');
+  const box = page.getByLabel('Search instructors');
+  await box.click();
+  await box.pressSequentially('pia', { delay: 30 });
+  const opt = page.locator('#suggest li[data-kind="service"]', { hasText: 'Piano' }).first();
+  must('typing "pia" suggests the Piano service', await opt.waitFor({ timeout: 5000 }).then(() => true, () => false));
+  await opt.click();
+  await page.waitForSelector('#search-results[aria-busy="false"] .result', { timeout: 10000 });
+  check('picking the suggestion searches for it', decodeURIComponent(await page.evaluate(() => location.hash)) === '#/search?q=Piano');
+  check('Sarah Chen is the first piano result', (await page.locator('.result h3').first().textContent()) === 'Sarah Chen');
+
+  await box.fill('piano in harlem saturday');
+  await box.press('Enter');
+  await page.waitForSelector('#parsed .chip[data-kind="day"]', { timeout: 10000 });
+  check('the parsed query shows service, area and day chips',
+    await page.locator('#parsed .chip[data-kind="service"]').count() === 1 && await page.locator('#parsed .chip[data-kind="area"]').count() === 1);
+  await page.getByRole('button', { name: /Remove day/ }).click();
+  await page.waitForFunction(() => decodeURIComponent(location.hash) === '#/search?q=piano in harlem', null, { timeout: 5000 });
+  await page.waitForSelector('#search-results[aria-busy="false"] .result', { timeout: 10000 });
+  check('removing the day chip widens the query', await page.locator('#parsed .chip[data-kind="day"]').count() === 0);
+
+  const next = page.locator('.result').first().locator('a.next-open');
+  must('the first result shows its next open time', await next.waitFor({ timeout: 5000 }).then(() => true, () => false));
+  const date = await next.getAttribute('data-date');
+  const text = await next.textContent();
+  check('next open reads like "next open: Sat 10:00"', /^next open: [A-Z][a-z]{2} \d\d:\d\d$/.test(text), text);
+  await next.click();
+  await weekReady(page);
+  const monday = new Date(Date.parse(date + 'T00:00:00Z') - ((new Date(date + 'T00:00:00Z').getUTCDay() + 6) % 7) * 864e5).toISOString().slice(0, 10);
+  check('the next-open link opens that instructor\'s week at that day',
+    await page.getAttribute('#week', 'data-week-start') === monday && await page.locator(`.day[data-date="${date}"]`).count() === 1,
+    `week ${await page.getAttribute('#week', 'data-week-start')}, want ${monday}`);
+
+  await page.goto(BASE + '/#/search');
+  const item = page.locator('#recent .recent-item', { hasText: 'piano in harlem' }).first();
+  must('recent searches are listed for a signed-in user', await item.waitFor({ timeout: 5000 }).then(() => true, () => false));
+  const before = await page.locator('#recent .recent-item').count();
+  await item.getByRole('button').click();
+  await page.waitForFunction((n) => document.querySelectorAll('#recent .recent-item').length === n - 1, before, { timeout: 5000 });
+  check('a recent search can be deleted', true);
+  await page.screenshot({ path: `${ART}/search.png` });
+  await page.context().close();
+}
+
 async function main() {
   await startHub();
   const root = await fetch(BASE + '/');
@@ -267,6 +318,8 @@ async function main() {
     const ins = await openPage(browser, 'sarah');
     const john = await openPage(browser, 'john');
     const emma = await openPage(browser, 'emma', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+
+    await searchScenario(browser);
 
     await signIn(ins, 'sarah.chen@example.com');
     must('instructor lands on her page', await ins.evaluate(() => location.hash) === '#/teach');

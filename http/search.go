@@ -1,0 +1,372 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"instainstru/market"
+	"instainstru/store"
+)
+
+// Search defaults (SPEC §4.2).
+const (
+	defaultSearchLimit   = 10
+	maxSearchLimit       = 50
+	defaultSuggestLimit  = 8
+	maxSuggestLimit      = 20
+	searchRecordQueue    = 1024            // searches waiting to be recorded; more are dropped, never waited for
+	searchPruneInterval  = time.Hour       // how often expired history is deleted
+	searchRecordDeadline = 5 * time.Second // one record's database time
+)
+
+// searchState is what the search routes share for the server's lifetime.
+type searchState struct {
+	searcher *store.Searcher
+	records  chan store.SearchRecord
+
+	latency   *prometheus.HistogramVec // endpoint: search|suggest
+	searches  prometheus.Counter
+	zero      prometheus.Counter
+	dropped   prometheus.Counter
+	recordErr prometheus.Counter
+}
+
+// searchRoutes registers search, suggest and history, and starts the two
+// background loops they need: the history recorder (a search never waits
+// for its history row) and the retention pruner. Both stop at Shutdown.
+func (s *Server) searchRoutes(r fiber.Router) {
+	st := &searchState{
+		searcher: store.NewSearcher(s.deps.DB),
+		records:  make(chan store.SearchRecord, searchRecordQueue),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "instainstru_search_duration_seconds",
+			Help: "Time to answer a search or suggest request, parsing and database included.",
+			// Around the targets: search p95 ≤ 50 ms, suggest p95 ≤ 10 ms.
+			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+		}, []string{"endpoint"}),
+		searches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "instainstru_search_requests_total", Help: "Searches answered.",
+		}),
+		zero: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "instainstru_search_zero_results_total", Help: "Searches that found no instructor.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "instainstru_search_records_dropped_total",
+			Help: "Searches not recorded (history and anonymous log) because the record queue was full.",
+		}),
+		recordErr: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "instainstru_search_record_errors_total", Help: "Searches whose record failed to write.",
+		}),
+	}
+	if reg := s.deps.Registry; !isNilRegisterer(reg) {
+		reg.MustRegister(st.latency, st.searches, st.zero, st.dropped, st.recordErr)
+	}
+	go st.recordLoop(s.baseCtx, s.deps.DB, s.cfg.SearchHistoryCap, s.log)
+	go pruneLoop(s.baseCtx, s.deps.DB, s.cfg.SearchHistoryRetention, searchPruneInterval, s.log)
+
+	r.Get("/search", s.handleSearch(st))
+	r.Get("/search/suggest", s.handleSuggest(st))
+	auth := s.authenticated()
+	r.Get("/search/history", auth, s.listSearchHistory)
+	r.Delete("/search/history", auth, s.clearSearchHistory)
+	r.Delete("/search/history/:id", auth, s.deleteSearchHistory)
+}
+
+// searchView is GET /search (SPEC §4.2).
+type searchView struct {
+	Query  string             `json:"query"`
+	Parsed parsedView         `json:"parsed"`
+	Items  []market.SearchHit `json:"items"`
+}
+
+type parsedServiceView struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// parsedView is what the search understood; chips quote the query's own
+// words so a client can remove them to widen the search.
+type parsedView struct {
+	Services        []parsedServiceView `json:"services"`
+	Areas           []string            `json:"areas"`
+	Boroughs        []string            `json:"boroughs"`
+	Instructors     []string            `json:"instructors"`
+	MaxPriceCents   *int                `json:"max_price_cents"`
+	Days            []string            `json:"days"`
+	TimeOfDay       *string             `json:"time_of_day"`
+	DurationMinutes *int                `json:"duration_minutes"`
+	Levels          []string            `json:"levels"`
+	Unmatched       []string            `json:"unmatched"`
+	Corrections     map[string]string   `json:"corrections"`
+	Chips           []market.Chip       `json:"chips"`
+}
+
+func newParsedView(q market.SearchQuery) parsedView {
+	v := parsedView{Services: []parsedServiceView{}, Areas: []string{}, Boroughs: []string{}, Instructors: []string{},
+		Days: []string{}, Levels: []string{}, Unmatched: []string{}, Corrections: map[string]string{}, Chips: []market.Chip{}}
+	for _, s := range q.Services {
+		v.Services = append(v.Services, parsedServiceView{ID: s.ID, Slug: s.Slug, Name: s.Name})
+	}
+	for _, a := range q.Areas {
+		v.Areas = append(v.Areas, a.Name)
+	}
+	for _, n := range q.Instructors {
+		v.Instructors = append(v.Instructors, n.InstructorID)
+	}
+	for _, d := range q.Days {
+		v.Days = append(v.Days, strings.ToLower(d.String()))
+	}
+	if q.MaxPriceCents > 0 {
+		v.MaxPriceCents = &q.MaxPriceCents
+	}
+	if q.TimeOfDay != "" {
+		v.TimeOfDay = &q.TimeOfDay
+	}
+	if q.DurationMinutes > 0 {
+		v.DurationMinutes = &q.DurationMinutes
+	}
+	v.Boroughs = append(v.Boroughs, q.Boroughs...)
+	v.Levels = append(v.Levels, q.Levels...)
+	v.Unmatched = append(v.Unmatched, q.Unmatched...)
+	for k, c := range q.Corrections {
+		v.Corrections[k] = c
+	}
+	v.Chips = append(v.Chips, q.Chips...)
+	return v
+}
+
+// searchQuery validates q: required, at most MaxSearchQueryChars
+// characters, storable text. Anything else is answered, never refused.
+func searchQuery(c *fiber.Ctx, required bool) (string, error) {
+	raw := c.Query("q")
+	if !validText(raw) {
+		return "", market.ValidationError(map[string]string{"q": "must be valid UTF-8 text without NUL"})
+	}
+	q := strings.TrimSpace(raw)
+	if n := utf8.RuneCountInString(q); n > market.MaxSearchQueryChars {
+		return "", market.ValidationError(map[string]string{"q": fmt.Sprintf("must be at most %d characters (got %d)", market.MaxSearchQueryChars, n)})
+	}
+	if required && q == "" {
+		return "", market.ValidationError(map[string]string{"q": "must not be empty: say what you want to learn, e.g. \"piano in harlem\""})
+	}
+	return q, nil
+}
+
+// intQuery is an optional integer query parameter in [1, max].
+func intQuery(c *fiber.Ctx, name string, def, max int) (int, error) {
+	raw := c.Query(name)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > max {
+		return 0, market.ValidationError(map[string]string{name: fmt.Sprintf("must be an integer from 1 to %d", max)})
+	}
+	return n, nil
+}
+
+// optionalUser authenticates the caller when they sent credentials (a bad
+// token is still 401, so a client knows to refresh); anonymous otherwise.
+func (s *Server) optionalUser(c *fiber.Ctx) (*market.User, error) {
+	if c.Get(fiber.HeaderAuthorization) == "" {
+		return nil, nil
+	}
+	if err := s.authenticate(c); err != nil {
+		return nil, err
+	}
+	return currentUser(c), nil
+}
+
+func (s *Server) handleSearch(st *searchState) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		q, err := searchQuery(c, true)
+		if err != nil {
+			return err
+		}
+		limit, err := intQuery(c, "limit", defaultSearchLimit, maxSearchLimit)
+		if err != nil {
+			return err
+		}
+		u, err := s.optionalUser(c)
+		if err != nil {
+			return err
+		}
+		res, err := st.searcher.Search(c.UserContext(), q, limit, start)
+		if err != nil {
+			return err
+		}
+		st.searches.Inc()
+		if len(res.Items) == 0 {
+			st.zero.Inc()
+		}
+		rec := store.SearchRecord{Query: q, ResultCount: len(res.Items), At: start}
+		if u != nil {
+			rec.UserID = u.ID
+		}
+		for _, sv := range res.Parsed.Services {
+			rec.ServiceIDs = append(rec.ServiceIDs, sv.ID)
+		}
+		st.record(rec)
+		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: res.Items})
+		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+// suggestView is GET /search/suggest.
+type suggestView struct {
+	Items []market.Suggestion `json:"items"`
+}
+
+func (s *Server) handleSuggest(st *searchState) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		q, err := searchQuery(c, false)
+		if err != nil {
+			return err
+		}
+		limit, err := intQuery(c, "limit", defaultSuggestLimit, maxSuggestLimit)
+		if err != nil {
+			return err
+		}
+		u, err := s.optionalUser(c)
+		if err != nil {
+			return err
+		}
+		var items []market.Suggestion
+		switch {
+		case q == "" && u != nil: // an empty box shows the caller's recent searches
+			hist, err := s.deps.DB.SearchHistory(c.UserContext(), u.ID, limit)
+			if err != nil {
+				return err
+			}
+			for _, h := range hist {
+				items = append(items, market.Suggestion{Kind: "recent", Text: h.Query})
+			}
+		case q != "":
+			uid := ""
+			if u != nil {
+				uid = u.ID
+			}
+			if items, err = st.searcher.Suggest(c.UserContext(), uid, q, limit); err != nil {
+				return err
+			}
+		}
+		if items == nil {
+			items = []market.Suggestion{}
+		}
+		err = c.JSON(suggestView{Items: items})
+		st.latency.WithLabelValues("suggest").Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+// searchHistoryView is GET /search/history.
+type searchHistoryView struct {
+	Items []store.SearchHistoryEntry `json:"items"`
+}
+
+func (s *Server) listSearchHistory(c *fiber.Ctx) error {
+	limit, err := queryLimit(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.deps.DB.SearchHistory(c.UserContext(), currentUser(c).ID, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(searchHistoryView{Items: list})
+}
+
+func (s *Server) deleteSearchHistory(c *fiber.Ctx) error {
+	id, err := parseUUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.deps.DB.DeleteSearchHistory(c.UserContext(), currentUser(c).ID, id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) clearSearchHistory(c *fiber.Ctx) error {
+	if err := s.deps.DB.ClearSearchHistory(c.UserContext(), currentUser(c).ID); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// record queues r for the recorder without ever blocking the answer: when
+// the queue is full the record is dropped and counted.
+func (st *searchState) record(r store.SearchRecord) {
+	select {
+	case st.records <- r:
+	default:
+		st.dropped.Inc()
+	}
+}
+
+// recordLoop writes queued searches one by one, in the order they were
+// answered, until ctx ends; then it writes what is still queued, briefly.
+func (st *searchState) recordLoop(ctx context.Context, db *store.DB, keep int, log *slog.Logger) {
+	write := func(base context.Context, r store.SearchRecord) {
+		wctx, cancel := context.WithTimeout(base, searchRecordDeadline)
+		defer cancel()
+		if err := db.RecordSearch(wctx, r, keep); err != nil {
+			st.recordErr.Inc()
+			log.Warn("search record failed", "err", err)
+		}
+	}
+	for {
+		select {
+		case r := <-st.records:
+			write(ctx, r)
+		case <-ctx.Done():
+			drain, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			for {
+				select {
+				case r := <-st.records:
+					if drain.Err() != nil {
+						return
+					}
+					write(drain, r)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// pruneLoop deletes search history older than retention every interval
+// until ctx ends (every node runs it; the DELETE is idempotent).
+func pruneLoop(ctx context.Context, db *store.DB, retention, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, time.Minute)
+			n, err := db.PruneSearchHistory(pctx, time.Now(), retention)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				log.Warn("search history prune failed", "err", err)
+			} else if n > 0 {
+				log.Info("search history pruned", "deleted", n, "retention", retention)
+			}
+		}
+	}
+}
