@@ -163,7 +163,7 @@ func (db *DB) AdminInstructors(ctx context.Context, from, to time.Time) ([]Admin
 				AND EXISTS (SELECT 1 FROM instructor_services s WHERE s.instructor_id = u.id AND s.is_active),
 			(SELECT count(*) FROM instructor_services s WHERE s.instructor_id = u.id AND s.is_active)::int,
 			p.areas::text[], COALESCE(o.h, 0)::float8, COALESCE(b.h, 0)::float8,
-			CASE WHEN COALESCE(o.h, 0) > 0 THEN (COALESCE(b.h, 0) / o.h)::float8 END,
+			CASE WHEN COALESCE(o.h, 0) > 0 THEN COALESCE(b.h, 0)::float8 / o.h::float8 END,
 			COALESCE(b.n, 0)::int
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		LEFT JOIN open o ON o.instructor_id = p.user_id

@@ -198,7 +198,7 @@ func (db *DB) UtilisationSeries(ctx context.Context, from, to time.Time) ([]Util
 		b AS (SELECT date AS day, sum(duration_minutes) / 60.0 AS h
 			FROM bookings WHERE date BETWEEN $1 AND $2 AND status IN ('confirmed', 'completed') GROUP BY 1)
 		SELECT to_char(day, 'YYYY-MM-DD'), COALESCE(o.h, 0)::float8, COALESCE(b.h, 0)::float8,
-			CASE WHEN o.h > 0 THEN (COALESCE(b.h, 0) / o.h)::float8 END
+			CASE WHEN o.h > 0 THEN COALESCE(b.h, 0)::float8 / o.h::float8 END
 		FROM days LEFT JOIN o USING (day) LEFT JOIN b USING (day) ORDER BY day`, from, to)
 }
 
