@@ -92,8 +92,11 @@ CREATE INDEX instructor_page_views_at ON instructor_page_views (viewed_at);
 -- Analytics aggregate bookings by creation and cancellation day.
 CREATE INDEX bookings_created_at ON bookings (created_at);
 CREATE INDEX bookings_cancelled_at ON bookings (cancelled_at) WHERE cancelled_at IS NOT NULL;
+-- The console lists every booking latest lesson first (keyset on start, id).
+CREATE INDEX bookings_starts ON bookings (lower(during), id);
 
 -- +goose Down
+DROP INDEX bookings_starts;
 DROP INDEX bookings_cancelled_at;
 DROP INDEX bookings_created_at;
 DROP TABLE instructor_page_views;

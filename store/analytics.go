@@ -29,17 +29,28 @@ func ValidateAnalyticsRange(from, to time.Time) error {
 	return nil
 }
 
-// The day bounds of [from, to] in AnalyticsZone as instants: $1 and $2 are
-// the dates, every series filters its timestamp between them.
-const (
-	dayOf   = `(%s AT TIME ZONE 'America/New_York')::date`
-	inRange = `%[1]s >= ($1::date::timestamp AT TIME ZONE 'America/New_York')
-		AND %[1]s < (($2::date + 1)::timestamp AT TIME ZONE 'America/New_York')`
-	days = `SELECT d::date AS day FROM generate_series($1::date, $2::date, interval '1 day') AS d`
-)
+// days lists each date of [$1, $2] with its bounds in AnalyticsZone as
+// instants [lo, hi). Per-day counts are index range scans between them, so
+// no row needs a time-zone conversion (the cost that dominated bucketing
+// by "ts AT TIME ZONE").
+const days = `SELECT d::date AS day, d::date::timestamp AT TIME ZONE 'America/New_York' AS lo,
+	(d::date + 1)::timestamp AT TIME ZONE 'America/New_York' AS hi
+	FROM generate_series($1::date, $2::date, interval '1 day') AS d`
 
-func bucket(col string) string  { return fmt.Sprintf(dayOf, col) }
-func between(col string) string { return fmt.Sprintf(inRange, col) }
+// perDay counts the rows of table whose col falls on the day (lo, hi in
+// scope), with an optional extra condition.
+func perDay(table, col, cond string) string {
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	return fmt.Sprintf(`(SELECT count(*) FROM %s WHERE %s >= days.lo AND %s < days.hi%s)::int`, table, col, col, cond)
+}
+
+// between filters col to the whole range [$1, $2] in AnalyticsZone.
+func between(col string) string {
+	return fmt.Sprintf(`%[1]s >= ($1::date::timestamp AT TIME ZONE 'America/New_York')
+		AND %[1]s < (($2::date + 1)::timestamp AT TIME ZONE 'America/New_York')`, col)
+}
 
 // BookingDay is one day of bookings created and cancelled.
 type BookingDay struct {
@@ -51,12 +62,9 @@ type BookingDay struct {
 // BookingSeries counts, per day of [from, to] (every day present), the
 // bookings created and the bookings cancelled that day.
 func (db *DB) BookingSeries(ctx context.Context, from, to time.Time) ([]BookingDay, error) {
-	return series[BookingDay](ctx, db, `WITH days AS (`+days+`),
-		c AS (SELECT `+bucket("created_at")+` AS day, count(*) AS n FROM bookings WHERE `+between("created_at")+` GROUP BY 1),
-		x AS (SELECT `+bucket("cancelled_at")+` AS day, count(*) AS n FROM bookings
-			WHERE cancelled_at IS NOT NULL AND `+between("cancelled_at")+` GROUP BY 1)
-		SELECT to_char(day, 'YYYY-MM-DD'), COALESCE(c.n, 0)::int, COALESCE(x.n, 0)::int
-		FROM days LEFT JOIN c USING (day) LEFT JOIN x USING (day) ORDER BY day`, from, to)
+	return series[BookingDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
+		perDay("bookings", "created_at", "")+`, `+perDay("bookings", "cancelled_at", "")+`
+		FROM (`+days+`) days ORDER BY day`, from, to)
 }
 
 // LateCancellationDay is one day's cancellations and how many of them came
@@ -73,12 +81,10 @@ const LateCancelWindow = 24 * time.Hour
 // LateCancellationSeries counts cancellations per day of cancellation and
 // the late ones among them (less than LateCancelWindow before the start).
 func (db *DB) LateCancellationSeries(ctx context.Context, from, to time.Time) ([]LateCancellationDay, error) {
-	return series[LateCancellationDay](ctx, db, `WITH days AS (`+days+`),
-		x AS (SELECT `+bucket("cancelled_at")+` AS day, count(*) AS n,
-				count(*) FILTER (WHERE cancelled_at > lower(during) - $3::interval) AS late
-			FROM bookings WHERE cancelled_at IS NOT NULL AND `+between("cancelled_at")+` GROUP BY 1)
-		SELECT to_char(day, 'YYYY-MM-DD'), COALESCE(x.n, 0)::int, COALESCE(x.late, 0)::int
-		FROM days LEFT JOIN x USING (day) ORDER BY day`, from, to, LateCancelWindow)
+	return series[LateCancellationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
+		perDay("bookings", "cancelled_at", "")+`, `+
+		perDay("bookings", "cancelled_at", "cancelled_at > lower(during) - $3::interval")+`
+		FROM (`+days+`) days ORDER BY day`, from, to, LateCancelWindow)
 }
 
 // SearchDay is one day of searches and those that found nothing.
@@ -106,16 +112,13 @@ func (db *DB) SearchSeries(ctx context.Context, from, to time.Time) (out []Searc
 	if available, err = db.tableExists(ctx, "search_log"); err != nil {
 		return nil, false, err
 	}
-	if !available {
-		out, err = series[SearchDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), 0, 0 FROM (`+days+`) d ORDER BY day`, from, to)
-		return out, false, err
+	searches, zero := "0", "0"
+	if available {
+		searches, zero = perDay("search_log", "searched_at", ""), perDay("search_log", "searched_at", "result_count = 0")
 	}
-	out, err = series[SearchDay](ctx, db, `WITH days AS (`+days+`),
-		s AS (SELECT `+bucket("searched_at")+` AS day, count(*) AS n, count(*) FILTER (WHERE result_count = 0) AS z
-			FROM search_log WHERE `+between("searched_at")+` GROUP BY 1)
-		SELECT to_char(day, 'YYYY-MM-DD'), COALESCE(s.n, 0)::int, COALESCE(s.z, 0)::int
-		FROM days LEFT JOIN s USING (day) ORDER BY day`, from, to)
-	return out, true, err
+	out, err = series[SearchDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+searches+`, `+zero+`
+		FROM (`+days+`) days ORDER BY day`, from, to)
+	return out, available, err
 }
 
 // ConversionDay is one day of instructor-page views, searches and bookings
@@ -138,19 +141,14 @@ func (db *DB) ConversionSeries(ctx context.Context, from, to time.Time) ([]Conve
 	if err != nil {
 		return nil, err
 	}
-	searches := `SELECT NULL::date AS day, 0::bigint AS n WHERE false`
+	searches := "0"
 	if hasSearch {
-		searches = `SELECT ` + bucket("searched_at") + ` AS day, count(*) AS n FROM search_log WHERE ` +
-			between("searched_at") + ` GROUP BY 1`
+		searches = perDay("search_log", "searched_at", "")
 	}
-	return series[ConversionDay](ctx, db, `WITH days AS (`+days+`),
-		v AS (SELECT `+bucket("viewed_at")+` AS day, count(*) AS n FROM instructor_page_views WHERE `+between("viewed_at")+` GROUP BY 1),
-		s AS (`+searches+`),
-		b AS (SELECT `+bucket("created_at")+` AS day, count(*) AS n FROM bookings WHERE `+between("created_at")+` GROUP BY 1)
-		SELECT to_char(day, 'YYYY-MM-DD'), COALESCE(v.n, 0)::int, COALESCE(s.n, 0)::int, COALESCE(b.n, 0)::int,
-			CASE WHEN v.n > 0 THEN COALESCE(b.n, 0)::float8 / v.n END,
-			CASE WHEN s.n > 0 THEN COALESCE(b.n, 0)::float8 / s.n END
-		FROM days LEFT JOIN v USING (day) LEFT JOIN s USING (day) LEFT JOIN b USING (day) ORDER BY day`, from, to)
+	return series[ConversionDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), v, s, b,
+			CASE WHEN v > 0 THEN b::float8 / v END, CASE WHEN s > 0 THEN b::float8 / s END
+		FROM (SELECT day, `+perDay("instructor_page_views", "viewed_at", "")+` AS v, `+searches+` AS s, `+
+		perDay("bookings", "created_at", "")+` AS b FROM (`+days+`) days) c ORDER BY day`, from, to)
 }
 
 // RankedCount is one row of a top-N list.
@@ -163,10 +161,10 @@ type RankedCount struct {
 // TopServices ranks catalog services by bookings created in the range
 // (cancelled ones excluded), at most limit rows.
 func (db *DB) TopServices(ctx context.Context, from, to time.Time, limit int) ([]RankedCount, error) {
-	return series[RankedCount](ctx, db, `SELECT s.name, count(*)::int, sum(b.price_cents)::bigint
-		FROM bookings b JOIN instructor_services isv ON isv.id = b.instructor_service_id
-		JOIN services s ON s.id = isv.service_id
-		WHERE b.status <> 'cancelled' AND `+between("b.created_at")+`
+	return series[RankedCount](ctx, db, `WITH per AS (SELECT instructor_service_id AS o, count(*) AS n, sum(price_cents) AS rev
+			FROM bookings WHERE status <> 'cancelled' AND `+between("created_at")+` GROUP BY 1)
+		SELECT s.name, sum(per.n)::int, sum(per.rev)::bigint
+		FROM per JOIN instructor_services isv ON isv.id = per.o JOIN services s ON s.id = isv.service_id
 		GROUP BY s.name ORDER BY 2 DESC, 1 LIMIT $3`, from, to, limit)
 }
 
@@ -174,9 +172,10 @@ func (db *DB) TopServices(ctx context.Context, from, to time.Time, limit int) ([
 // excluded). A booking counts for each area its instructor serves:
 // bookings carry no area of their own.
 func (db *DB) TopAreas(ctx context.Context, from, to time.Time, limit int) ([]RankedCount, error) {
-	return series[RankedCount](ctx, db, `SELECT a, count(*)::int, sum(b.price_cents)::bigint
-		FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id, unnest(p.areas) AS a
-		WHERE b.status <> 'cancelled' AND `+between("b.created_at")+`
+	return series[RankedCount](ctx, db, `WITH per AS (SELECT instructor_id AS i, count(*) AS n, sum(price_cents) AS rev
+			FROM bookings WHERE status <> 'cancelled' AND `+between("created_at")+` GROUP BY 1)
+		SELECT a, sum(per.n)::int, sum(per.rev)::bigint
+		FROM per JOIN instructor_profiles p ON p.user_id = per.i, unnest(p.areas) AS a
 		GROUP BY a ORDER BY 2 DESC, 1 LIMIT $3`, from, to, limit)
 }
 
@@ -229,20 +228,16 @@ func (db *DB) NotificationSeries(ctx context.Context, from, to time.Time) ([]Not
 	if av.Jobs, err = db.tableExists(ctx, "river_job"); err != nil {
 		return nil, av, err
 	}
-	created := `SELECT NULL::date AS day, 0::bigint AS n WHERE false`
+	created, sent, failed := "0", "0", "0"
 	if av.Notifications {
-		created = `SELECT ` + bucket("created_at") + ` AS day, count(*) AS n FROM notifications WHERE ` +
-			between("created_at") + ` GROUP BY 1`
+		created = perDay("notifications", "created_at", "")
 	}
-	jobs := `SELECT NULL::date AS day, 0::bigint AS sent, 0::bigint AS failed WHERE false`
 	if av.Jobs {
-		jobs = `SELECT ` + bucket("finalized_at") + ` AS day,
-			count(*) FILTER (WHERE state = 'completed') AS sent, count(*) FILTER (WHERE state = 'discarded') AS failed
-			FROM river_job WHERE finalized_at IS NOT NULL AND ` + between("finalized_at") + ` GROUP BY 1`
+		sent = perDay("river_job", "finalized_at", "state = 'completed'")
+		failed = perDay("river_job", "finalized_at", "state = 'discarded'")
 	}
-	out, err := series[NotificationDay](ctx, db, `WITH days AS (`+days+`), c AS (`+created+`), j AS (`+jobs+`)
-		SELECT to_char(day, 'YYYY-MM-DD'), COALESCE(c.n, 0)::int, COALESCE(j.sent, 0)::int, COALESCE(j.failed, 0)::int
-		FROM days LEFT JOIN c USING (day) LEFT JOIN j USING (day) ORDER BY day`, from, to)
+	out, err := series[NotificationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+created+`, `+sent+`, `+failed+`
+		FROM (`+days+`) days ORDER BY day`, from, to)
 	return out, av, err
 }
 
