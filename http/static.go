@@ -15,6 +15,7 @@ import (
 // listed one by one so that nothing else under static/ is ever served.
 //
 //go:embed static/index.html static/app.js static/style.css static/favicon.svg
+//go:embed static/admin.js static/admin.css static/vendor/uplot/uPlot.iife.min.js static/vendor/uplot/uPlot.min.css
 var staticFiles embed.FS
 
 // contentSecurityPolicy allows only this origin: scripts, styles, images and
@@ -41,6 +42,11 @@ func (s *Server) staticRoutes(r fiber.Router) {
 		"/app.js":      "static/app.js",
 		"/style.css":   "static/style.css",
 		"/favicon.svg": "static/favicon.svg",
+		// admin console and its vendored chart library (uPlot, MIT)
+		"/admin.js":                       "static/admin.js",
+		"/admin.css":                      "static/admin.css",
+		"/vendor/uplot/uPlot.iife.min.js": "static/vendor/uplot/uPlot.iife.min.js",
+		"/vendor/uplot/uPlot.min.css":     "static/vendor/uplot/uPlot.min.css",
 	}
 	for route, file := range routes {
 		a, err := loadAsset(file)
