@@ -141,7 +141,7 @@ async function adminInstructors(body, params, can, alive) {
     items(list).map((i) => h('tr', {}, h('td', {}, i.full_name), h('td', {}, i.email),
       h('td', {}, !i.active ? 'deactivated' : i.listed ? 'listed' : 'hidden'), h('td', {}, String(i.active_services)),
       h('td', {}, (i.areas || []).join(', ')), h('td', {}, i.open_hours.toFixed(1)), h('td', {}, i.booked_hours.toFixed(1)),
-      h('td', {}, pct(i.utilisation)))))));
+      h('td', {}, pct(i.utilisation))))));
 }
 
 // ---------- analytics ----------
@@ -154,10 +154,9 @@ function lineChart(title, rows, keys, labels) {
     h('figcaption', {}, title));
   const xs = rows.map((r) => Date.parse(r.date + 'T12:00:00Z') / 1000);
   const data = [xs, ...keys.map((k) => rows.map((r) => (r[k] == null ? null : Number(r[k]))))];
-  const width = Math.max(320, Math.min(560, (document.getElementById('main')?.clientWidth || 600) - 60));
-  // uPlot measures its container, so it is drawn once the figure is in the page.
+  // Drawn once the figure is in the page, at the width the grid gave it.
   queueMicrotask(() => new uPlot({
-    width, height: 220, scales: { x: { time: true } },
+    width: Math.max(280, fig.clientWidth - 16), height: 220, scales: { x: { time: true } },
     series: [{}, ...keys.map((k, i) => ({ label: labels[i], stroke: chartColors[i % chartColors.length], width: 2 }))],
     axes: [{}, { size: 50 }],
   }, data, fig));
