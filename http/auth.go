@@ -25,7 +25,7 @@ func (s *Server) authRoutes(r fiber.Router) {
 	r.Post("/auth/login", st.loginIPLimit, st.loginAccountCap, st.loginAccountLimit, s.respondErrors, s.login)
 	r.Post("/auth/refresh", st.tokenIPLimit, s.refresh)
 	r.Post("/auth/logout", st.tokenIPLimit, s.logout)
-	r.Get("/auth/me", s.authenticated(), s.me)
+	s.handle(r, "GET", "/auth/me", market.PermAccountRead, s.me)
 }
 
 type registerRequest struct {

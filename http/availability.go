@@ -15,12 +15,12 @@ import (
 // never shadows them, whatever the registration order; GET
 // /instructors/:id/availability with id "me" is a 404 (not a UUID).
 func (s *Server) availabilityRoutes(r fiber.Router) {
-	manage := s.requires(market.PermAvailabilityManage)
-	r.Post("/instructors/me/availability", manage, s.addWindow)
-	r.Put("/instructors/me/availability/week", manage, s.replaceWeek)
-	r.Post("/instructors/me/availability/copy-week", manage, s.copyWeek)
-	r.Post("/instructors/me/availability/apply-pattern", manage, s.applyPattern)
-	r.Delete("/instructors/me/availability/:id", manage, s.deleteWindow)
+	manage := market.PermAvailabilityManage
+	s.handle(r, "POST", "/instructors/me/availability", manage, s.addWindow)
+	s.handle(r, "PUT", "/instructors/me/availability/week", manage, s.replaceWeek)
+	s.handle(r, "POST", "/instructors/me/availability/copy-week", manage, s.copyWeek)
+	s.handle(r, "POST", "/instructors/me/availability/apply-pattern", manage, s.applyPattern)
+	s.handle(r, "DELETE", "/instructors/me/availability/:id", manage, s.deleteWindow)
 	r.Get("/instructors/:id/availability", s.getAvailability)
 }
 

@@ -29,14 +29,12 @@ const (
 
 // bookingRoutes: instant booking and "My Lessons".
 func (s *Server) bookingRoutes(r fiber.Router) {
-	read := s.requires(market.PermBookingsRead)
-	manage := s.requires(market.PermBookingsManage)
-	r.Post("/bookings", s.requires(market.PermBookingsCreate), s.createBooking)
-	r.Get("/bookings", read, s.listBookings)
-	r.Get("/bookings/:id", read, s.getBooking)
-	r.Post("/bookings/:id/cancel", manage, s.cancelBooking)
-	r.Post("/bookings/:id/reschedule", manage, s.rescheduleBooking)
-	r.Post("/bookings/:id/no-show", manage, s.markNoShow)
+	s.handle(r, "POST", "/bookings", market.PermBookingsCreate, s.createBooking)
+	s.handle(r, "GET", "/bookings", market.PermBookingsRead, s.listBookings)
+	s.handle(r, "GET", "/bookings/:id", market.PermBookingsRead, s.getBooking)
+	s.handle(r, "POST", "/bookings/:id/cancel", market.PermBookingsManage, s.cancelBooking)
+	s.handle(r, "POST", "/bookings/:id/reschedule", market.PermBookingsManage, s.rescheduleBooking)
+	s.handle(r, "POST", "/bookings/:id/no-show", market.PermBookingsManage, s.markNoShow)
 }
 
 type bookingRequest struct {

@@ -183,7 +183,7 @@ func (ts *testServer) signUpFull(role string) (access, refresh string, user mark
 	email := fmt.Sprintf("%s%d-%s@example.com", role, n, storetest.RandomSuffix())
 	name := fmt.Sprintf("Test %s %d", role, n)
 	var tr tokenResponse
-	if role == market.RoleAdmin {
+	if role == market.RoleAdmin || role == market.RoleSupport {
 		hash, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
 		if err != nil {
 			ts.t.Fatal(err)

@@ -20,13 +20,12 @@ import (
 // "/instructors/me…" is registered before "/instructors/:id" so "me" never
 // reaches the id handler.
 func (s *Server) instructorRoutes(r fiber.Router) {
-	manage := s.requires(market.PermProfileManage)
 	r.Get("/instructors", s.listInstructors)
-	r.Get("/instructors/me", manage, s.myProfile)
-	r.Put("/instructors/me", manage, s.updateMyProfile)
-	r.Post("/instructors/me/services", manage, s.addMyService)
-	r.Patch("/instructors/me/services/:id", manage, s.updateMyService)
-	r.Delete("/instructors/me/services/:id", manage, s.deleteMyService)
+	s.handle(r, "GET", "/instructors/me", market.PermProfileRead, s.myProfile)
+	s.handle(r, "PUT", "/instructors/me", market.PermProfileManage, s.updateMyProfile)
+	s.handle(r, "POST", "/instructors/me/services", market.PermServicesManage, s.addMyService)
+	s.handle(r, "PATCH", "/instructors/me/services/:id", market.PermServicesManage, s.updateMyService)
+	s.handle(r, "DELETE", "/instructors/me/services/:id", market.PermServicesManage, s.deleteMyService)
 	r.Get("/instructors/:id", s.getInstructor)
 }
 
@@ -169,6 +168,7 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.recordView(c, in.ID)
 	return c.JSON(instructorDetail{ID: in.ID, FullName: in.FullName, Bio: in.Bio, Timezone: in.Timezone,
 		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours})
 }

@@ -99,7 +99,7 @@ func apiOps() []apiOp {
 	anyObject := map[string]any{"type": "object"}
 	uuidParam := param("service_id", apiParam{Description: "only instructors offering this catalog service",
 		Schema: map[string]any{"type": "string", "format": "uuid"}})
-	return []apiOp{
+	ops := []apiOp{
 		// ops
 		{Method: "GET", Path: "/health", Tag: "ops", Summary: "Process is up", Status: 200, Response: anyObject},
 		{Method: "GET", Path: "/ready", Tag: "ops", Summary: "Postgres and (if configured) Redis are reachable", Status: 200, Response: anyObject},
@@ -117,7 +117,7 @@ func apiOps() []apiOp {
 			Request: refreshRequest{}, Status: 200, Response: tokenResponse{}},
 		{Method: "POST", Path: "/api/v1/auth/logout", Tag: "auth", Summary: "Revoke the refresh token's family",
 			Request: refreshRequest{}, Status: 204},
-		{Method: "GET", Path: "/api/v1/auth/me", Tag: "auth", Summary: "The caller, roles and permissions", Auth: authBearer,
+		{Method: "GET", Path: "/api/v1/auth/me", Tag: "auth", Summary: "The caller, roles and permissions", Auth: market.PermAccountRead,
 			Status: 200, Response: meResponse{}},
 
 		// catalog
@@ -136,15 +136,15 @@ func apiOps() []apiOp {
 		{Method: "GET", Path: "/api/v1/instructors/:id", Tag: "instructors", Summary: "An instructor and their active services",
 			Status: 200, Response: instructorDetail{}},
 		{Method: "GET", Path: "/api/v1/instructors/me", Tag: "instructors", Summary: "Own profile, removed services included",
-			Auth: market.PermProfileManage, Status: 200, Response: ownProfile{}},
+			Auth: market.PermProfileRead, Status: 200, Response: ownProfile{}},
 		{Method: "PUT", Path: "/api/v1/instructors/me", Tag: "instructors", Summary: "Replace own profile",
 			Auth: market.PermProfileManage, Request: profileRequest{}, Status: 200, Response: ownProfile{}},
 		{Method: "POST", Path: "/api/v1/instructors/me/services", Tag: "instructors", Summary: "Offer a catalog service",
-			Auth: market.PermProfileManage, Request: addServiceRequest{}, Status: 201, Response: market.InstructorService{}},
+			Auth: market.PermServicesManage, Request: addServiceRequest{}, Status: 201, Response: market.InstructorService{}},
 		{Method: "PATCH", Path: "/api/v1/instructors/me/services/:id", Tag: "instructors", Summary: "Change price or durations",
-			Auth: market.PermProfileManage, Request: updateServiceRequest{}, Status: 200, Response: market.InstructorService{}},
+			Auth: market.PermServicesManage, Request: updateServiceRequest{}, Status: 200, Response: market.InstructorService{}},
 		{Method: "DELETE", Path: "/api/v1/instructors/me/services/:id", Tag: "instructors",
-			Summary: "Stop offering a service (soft delete; bookings keep it)", Auth: market.PermProfileManage, Status: 204},
+			Summary: "Stop offering a service (soft delete; bookings keep it)", Auth: market.PermServicesManage, Status: 204},
 
 		// availability
 		{Method: "GET", Path: "/api/v1/instructors/:id/availability", Tag: "availability",
@@ -226,17 +226,20 @@ func apiOps() []apiOp {
 
 		// admin
 		{Method: "GET", Path: "/api/v1/admin/users", Tag: "admin", Summary: "Users by email (keyset pages)",
-			Auth: market.PermUsersManage, Query: append([]apiParam{param("q", str("text in email or name"))}, pagingParams...),
+			Auth: market.PermUsersRead, Query: append([]apiParam{param("q", str("text in email or name"))}, pagingParams...),
 			Status: 200, Response: userListResponse{}},
 		{Method: "PATCH", Path: "/api/v1/admin/users/:id", Tag: "admin", Summary: "Replace a user's roles",
 			Auth: market.PermUsersManage, Request: setRolesRequest{}, Status: 200, Response: adminUserView{}},
 		{Method: "DELETE", Path: "/api/v1/admin/users/:id", Tag: "admin",
-			Summary: "Soft-delete a user and revoke their refresh tokens", Auth: market.PermUsersManage, Status: 204},
+			Summary: "Soft-delete a user and revoke their refresh tokens", Auth: market.PermUsersDeactivate, Status: 204},
 	}
+	return append(ops, adminAPIOps()...)
 }
 
+// openAPI serves the document with each operation's x-permission taken
+// from the route registration itself (handle), so the two cannot drift.
 func (s *Server) openAPI(c *fiber.Ctx) error {
-	return c.JSON(buildOpenAPI(apiOps()))
+	return c.JSON(buildOpenAPI(s.withRoutePermissions(apiOps())))
 }
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z0-9_]+)\??`)

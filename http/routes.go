@@ -54,6 +54,7 @@ func (s *Server) newRestState() *restState {
 // metrics → access log, so a panic anywhere still gets an id and a JSON 500.
 func (s *Server) routes() {
 	s.rest = s.newRestState()
+	s.routePerms = map[string]string{}
 	s.app.Use(s.recoverer())
 	s.app.Use(s.requestIDMiddleware())
 	// METRICS: request duration / in-flight (http/metrics.go). Outside the
@@ -75,5 +76,7 @@ func (s *Server) routes() {
 	s.bookingRoutes(api)
 	s.realtimeRoutes(api)
 	s.searchRoutes(api)
+	s.adminAccessRoutes(api)
+	s.adminRoutes(api)
 	s.staticRoutes(s.app)
 }

@@ -74,10 +74,9 @@ func (s *Server) searchRoutes(r fiber.Router) {
 
 	r.Get("/search", s.handleSearch(st))
 	r.Get("/search/suggest", s.handleSuggest(st))
-	auth := s.authenticated()
-	r.Get("/search/history", auth, s.listSearchHistory)
-	r.Delete("/search/history", auth, s.clearSearchHistory)
-	r.Delete("/search/history/:id", auth, s.deleteSearchHistory)
+	s.handle(r, "GET", "/search/history", market.PermSearchHistory, s.listSearchHistory)
+	s.handle(r, "DELETE", "/search/history", market.PermSearchHistory, s.clearSearchHistory)
+	s.handle(r, "DELETE", "/search/history/:id", market.PermSearchHistory, s.deleteSearchHistory)
 }
 
 // searchView is GET /search (SPEC §4.2).

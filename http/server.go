@@ -82,6 +82,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics *httpMetrics
 	rest    *restState // validator, rate limiters, auth helpers; built in routes()
+	// routePerms maps "METHOD /full/path" to the permission the route
+	// requires; filled by handle (http/permissions.go), read by OpenAPI.
+	routePerms map[string]string
 
 	tickets    ticketStore     // single-use WebSocket tickets (ws.go)
 	proxies    trustedProxies  // peers whose X-Forwarded-For counts (clientip.go)

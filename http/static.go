@@ -15,6 +15,7 @@ import (
 // listed one by one so that nothing else under static/ is ever served.
 //
 //go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js static/search.js
+//go:embed static/admin.js static/admin.css static/vendor/uplot/uPlot.iife.min.js static/vendor/uplot/uPlot.min.css
 var staticFiles embed.FS
 
 // contentSecurityPolicy allows only this origin: scripts, styles, images and
@@ -43,6 +44,11 @@ func (s *Server) staticRoutes(r fiber.Router) {
 		"/search.js":   "static/search.js",
 		"/style.css":   "static/style.css",
 		"/favicon.svg": "static/favicon.svg",
+		// admin console and its vendored chart library (uPlot, MIT)
+		"/admin.js":                       "static/admin.js",
+		"/admin.css":                      "static/admin.css",
+		"/vendor/uplot/uPlot.iife.min.js": "static/vendor/uplot/uPlot.iife.min.js",
+		"/vendor/uplot/uPlot.min.css":     "static/vendor/uplot/uPlot.min.css",
 	}
 	for route, file := range routes {
 		a, err := loadAsset(file)

@@ -11,12 +11,12 @@ import (
 	"instainstru/store"
 )
 
-// userRoutes is the admin's user management; every route needs users:manage.
+// userRoutes is the admin's user management: reading needs users:read,
+// role changes users:manage, deactivation users:deactivate.
 func (s *Server) userRoutes(r fiber.Router) {
-	manage := s.requires(market.PermUsersManage)
-	r.Get("/admin/users", manage, s.listUsers)
-	r.Patch("/admin/users/:id", manage, s.setUserRoles)
-	r.Delete("/admin/users/:id", manage, s.deleteUser)
+	s.handle(r, "GET", "/admin/users", market.PermUsersRead, s.listUsers)
+	s.handle(r, "PATCH", "/admin/users/:id", market.PermUsersManage, s.setUserRoles)
+	s.handle(r, "DELETE", "/admin/users/:id", market.PermUsersDeactivate, s.deleteUser)
 }
 
 // adminUserView is a user as the admin sees it.
@@ -72,7 +72,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 }
 
 type setRolesRequest struct {
-	Roles []string `json:"roles" validate:"required,min=1,max=3,unique,dive,oneof=student instructor admin"`
+	Roles []string `json:"roles" validate:"required,min=1,max=4,unique,dive,oneof=student instructor admin support"`
 }
 
 func (s *Server) setUserRoles(c *fiber.Ctx) error {
@@ -87,7 +87,7 @@ func (s *Server) setUserRoles(c *fiber.Ctx) error {
 	if id == currentUser(c).ID && !slices.Contains(req.Roles, market.RoleAdmin) {
 		return market.ValidationError(map[string]string{"roles": "you cannot remove your own admin role"})
 	}
-	u, err := s.deps.DB.SetUserRoles(c.UserContext(), id, req.Roles)
+	u, err := s.deps.DB.SetUserRolesBy(c.UserContext(), currentUser(c).ID, id, req.Roles)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Server) deleteUser(c *fiber.Ctx) error {
 	if id == currentUser(c).ID {
 		return market.ValidationError(map[string]string{"id": "you cannot delete your own account here"})
 	}
-	if err := s.deps.DB.DeleteUser(c.UserContext(), id); err != nil {
+	if err := s.deps.DB.DeleteUserBy(c.UserContext(), currentUser(c).ID, id); err != nil {
 		return err
 	}
 	if s.deps.Hub != nil {

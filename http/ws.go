@@ -34,7 +34,7 @@ import (
 const ticketTTL = 30 * time.Second
 
 func (s *Server) realtimeRoutes(r fiber.Router) {
-	r.Post("/ws/ticket", s.authenticated(), s.requires(market.PermRealtimeSubscribe), s.issueTicket)
+	s.handle(r, "POST", "/ws/ticket", market.PermRealtimeSubscribe, s.issueTicket)
 	s.app.Get("/ws", s.upgrade)
 }
 

@@ -48,12 +48,21 @@ func (db *DB) ListUsers(ctx context.Context, p UserPage) ([]market.User, bool, e
 	return users, more, nil
 }
 
-// SetUserRoles replaces the roles of a live user. Granting instructor
-// creates the instructor profile if missing; revoking it keeps the profile
-// (bookings reference it). Returns ENOTFOUND for unknown or deleted users
-// and EVALIDATION for unknown roles.
+// SetUserRoles is SetUserRolesBy without an acting user (system changes).
 func (db *DB) SetUserRoles(ctx context.Context, userID string, roles []string) (*market.User, error) {
+	return db.SetUserRolesBy(ctx, "", userID, roles)
+}
+
+// SetUserRolesBy replaces the roles of a live user on behalf of actorID
+// (audited). Granting instructor creates the instructor profile if missing;
+// revoking it keeps the profile (bookings reference it). Returns ENOTFOUND
+// for unknown or deleted users and EVALIDATION for unknown roles or when no
+// live user would be left holding users:manage or roles:manage.
+func (db *DB) SetUserRolesBy(ctx context.Context, actorID, userID string, roles []string) (*market.User, error) {
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := lockRBAC(ctx, tx); err != nil {
+			return err
+		}
 		var one int
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, userID).Scan(&one); err != nil {
 			return err
@@ -67,12 +76,21 @@ func (db *DB) SetUserRoles(ctx context.Context, userID string, roles []string) (
 				return market.ValidationError(map[string]string{"roles": "unknown role " + r})
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1 AND NOT (role = ANY($2))`, userID, roles); err != nil {
-			return fmt.Errorf("drop roles: %w", err)
+		err := guardLockout(ctx, tx, "roles", func() error {
+			if _, err := tx.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1 AND NOT (role = ANY($2))`, userID, roles); err != nil {
+				return fmt.Errorf("drop roles: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::varchar[])
+				ON CONFLICT DO NOTHING`, userID, roles); err != nil {
+				return fmt.Errorf("grant roles: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::varchar[])
-			ON CONFLICT DO NOTHING`, userID, roles); err != nil {
-			return fmt.Errorf("grant roles: %w", err)
+		if err := audit(ctx, tx, actorID, "user.roles.set", userID, map[string]any{"roles": roles}); err != nil {
+			return err
 		}
 		if slices.Contains(roles, market.RoleInstructor) {
 			if _, err := tx.Exec(ctx, `INSERT INTO instructor_profiles (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, userID); err != nil {
@@ -87,18 +105,37 @@ func (db *DB) SetUserRoles(ctx context.Context, userID string, roles []string) (
 	return db.UserByID(ctx, userID)
 }
 
-// DeleteUser soft-deletes a live user (deleted_at) and revokes all their
-// refresh tokens in the same transaction; their access tokens stop working
-// because every request loads the user. Returns ENOTFOUND if the user does
-// not exist or is already deleted.
+// DeleteUser is DeleteUserBy without an acting user (system changes).
 func (db *DB) DeleteUser(ctx context.Context, userID string) error {
+	return db.DeleteUserBy(ctx, "", userID)
+}
+
+// DeleteUserBy soft-deletes (deactivates) a live user (deleted_at) on
+// behalf of actorID (audited) and revokes all their refresh tokens in the
+// same transaction; their access tokens stop working because every request
+// loads the user. Returns ENOTFOUND if the user does not exist or is already
+// deleted, EVALIDATION if they are the last live holder of users:manage or
+// roles:manage.
+func (db *DB) DeleteUserBy(ctx context.Context, actorID, userID string) error {
 	return db.InTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL`, userID)
-		if err != nil {
-			return fmt.Errorf("delete user: %w", err)
+		if err := lockRBAC(ctx, tx); err != nil {
+			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return &market.Error{Code: market.ENOTFOUND, Message: "user not found"}
+		err := guardLockout(ctx, tx, "id", func() error {
+			tag, err := tx.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL`, userID)
+			if err != nil {
+				return fmt.Errorf("delete user: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return &market.Error{Code: market.ENOTFOUND, Message: "user not found"}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, actorID, "user.deactivate", userID, map[string]any{}); err != nil {
+			return err
 		}
 		return revokeUserRefreshTokens(ctx, tx, userID)
 	})

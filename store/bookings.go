@@ -405,9 +405,15 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 }
 
 // participates reports whether actor may see b: its student, its
-// instructor, or an admin.
+// instructor, or a holder of bookings:read_any.
 func participates(actor *market.User, b *market.Booking) bool {
-	return actor.ID == b.StudentID || actor.ID == b.InstructorID || actor.HasRole(market.RoleAdmin)
+	return actor.ID == b.StudentID || actor.ID == b.InstructorID || actor.Can(market.PermBookingsReadAny)
+}
+
+// mayChange reports whether actor may cancel or reschedule b: its student,
+// its instructor, or a holder of bookings:manage_any.
+func mayChange(actor *market.User, b *market.Booking) bool {
+	return actor.ID == b.StudentID || actor.ID == b.InstructorID || actor.Can(market.PermBookingsManageAny)
 }
 
 // Booking returns one booking to a participant or admin; ENOTFOUND for
@@ -435,7 +441,10 @@ func lockBooking(ctx context.Context, tx pgx.Tx, actor *market.User, id string, 
 		}
 		return nil, nil, fmt.Errorf("read booking: %w", err)
 	}
-	if !participates(actor, &market.Booking{StudentID: student, InstructorID: instructor}) {
+	if who := (&market.Booking{StudentID: student, InstructorID: instructor}); !mayChange(actor, who) {
+		if participates(actor, who) {
+			return nil, nil, market.Errorf(market.EFORBIDDEN, "you may read this booking but not change it")
+		}
 		return nil, nil, market.Errorf(market.ENOTFOUND, "booking not found")
 	}
 	loc, err := lockSchedule(ctx, tx, instructor)
@@ -628,7 +637,7 @@ func (db *DB) Bookings(ctx context.Context, actor *market.User, q BookingQuery) 
 	}
 	who := `$1::uuid IS NOT NULL`
 	switch {
-	case actor.HasRole(market.RoleAdmin):
+	case actor.Can(market.PermBookingsReadAny):
 	case actor.HasRole(market.RoleInstructor):
 		who = `b.instructor_id = $1`
 	default:

@@ -42,6 +42,7 @@ type SeedReport struct {
 	Instructors int // seeded instructor accounts that hold an instructor profile
 	Students    int
 	Admins      int
+	Support     int
 	Offers      int // active offered services of seeded instructors
 	Windows     int // seeded instructors' windows within the horizon
 
@@ -68,7 +69,8 @@ func (r SeedReport) String() string {
 		seedInstructors[0].Email, seedInstructors[1].Email, len(seedInstructors)-2, SeedEmailDomain)
 	fmt.Fprintf(&b, "  students:    %s, %s (and %d more)\n",
 		seedStudents[0].Email, seedStudents[1].Email, len(seedStudents)-2)
-	fmt.Fprintf(&b, "  admin:       %s", seedAdmins[0].Email)
+	fmt.Fprintf(&b, "  admin:       %s\n", seedAdmins[0].Email)
+	fmt.Fprintf(&b, "  support:     %s (read-only)", seedSupport[0].Email)
 	return b.String()
 }
 
@@ -134,6 +136,13 @@ func (db *DB) Seed(ctx context.Context, opts SeedOptions) (SeedReport, error) {
 				return err
 			} else if ok {
 				rep.Admins++
+			}
+		}
+		for _, a := range seedSupport {
+			if ok, err := seedAccountTx(ctx, tx, a, market.RoleSupport, hash, &rep); err != nil {
+				return err
+			} else if ok {
+				rep.Support++
 			}
 		}
 		var events []market.NewEvent
@@ -453,7 +462,7 @@ func validateSeedData() error {
 		}
 	}
 	emails := map[string]bool{}
-	accounts := append(append([]seedAccount{}, seedStudents...), seedAdmins...)
+	accounts := append(append(append([]seedAccount{}, seedStudents...), seedAdmins...), seedSupport...)
 	for _, in := range seedInstructors {
 		accounts = append(accounts, seedAccount{in.Email, in.Name})
 		if len(in.Offers) < 2 || len(in.Offers) > 5 || len(in.Areas) < 1 || len(in.Areas) > 3 {

@@ -501,3 +501,8 @@ var seedStudents = []seedAccount{
 var seedAdmins = []seedAccount{
 	{"admin@example.com", "Site Admin"},
 }
+
+// seedSupport are read-only operators (role support).
+var seedSupport = []seedAccount{
+	{"support.user@example.com", "Support User"},
+}

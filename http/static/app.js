@@ -281,6 +281,7 @@ function route() {
   if (parts[0] === 'instructors' && parts[1]) return viewInstructor(main, parts[1], params);
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
+  if (parts[0] === 'admin') return auth.user ? viewAdmin(main, parts[1], params) : go('#/login'); // admin.js
   return viewBrowse(main, params);
 }
 const go = (hash) => { location.hash = hash; };
@@ -290,6 +291,7 @@ function renderNav() {
   const link = (href, text) => h('a', { href, 'aria-current': here.startsWith(href) && href !== '#/' || here === href ? 'page' : null }, text);
   const nav = [link('#/', 'Browse')];
   if (isInstructor()) nav.push(link('#/teach', 'My week'), link('#/onboarding', 'Profile & lessons'));
+  if (isStaff()) nav.push(link('#/admin', 'Admin')); // admin.js
   if (auth.user) nav.push(link('#/lessons', 'My lessons'),
     h('span', { class: 'who' }, auth.user.full_name),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));

@@ -465,12 +465,90 @@ async function main() {
     // 7. Accounts: a new student and a new instructor, on the page alone.
     const newStudent = await scenarioStudentSignsUpAndBooks(browser);
     await scenarioInstructorOnboardsAndIsBooked(browser, newStudent);
+    await adminChangesRoleAndTheUserSeesItNextRequest(browser);
+    await supportOpensEveryAdminPageReadOnly(browser);
+    await analyticsPageDrawsChartsFromTheData(browser);
 
     check('no script errors or CSP violations in any page', pageErrors.length === 0, pageErrors.join(' | '));
   } finally {
     for (const ctx of browser.contexts()) for (const p of ctx.pages()) await p.screenshot({ path: `${ART}/final-${p.ctxName}.png` }).catch(() => {});
     await browser.close();
   }
+}
+
+// ---------- admin console scenarios (admin.js) ----------
+async function adminChangesRoleAndTheUserSeesItNextRequest(browser) {
+  const admin = await openPage(browser, 'admin');
+  const student = await openPage(browser, 'olivia');
+  await signIn(student, 'olivia.garcia@example.com');
+  const rolesNow = () => student.evaluate(async () => (await api('GET', '/auth/me')).roles.join(','));
+  must('olivia starts as a student', await rolesNow() === 'student');
+  await signIn(admin, 'admin@example.com');
+  await admin.goto(BASE + '/#/admin/users?q=olivia');
+  const row = admin.locator('tr[data-email="olivia.garcia@example.com"]');
+  await row.waitFor({ timeout: 10000 });
+  await row.getByLabel('instructor').check();
+  await row.getByRole('button', { name: 'Save roles' }).click();
+  await admin.waitForSelector('#toasts .toast', { timeout: 5000 });
+  let after = '';
+  for (let i = 0; i < 20 && !after.includes('instructor'); i++) { await sleep(100); after = await rolesNow(); }
+  check("an admin's role change is seen on the user's next request", after === 'instructor,student', after);
+  await admin.close(); await student.close();
+}
+
+async function supportOpensEveryAdminPageReadOnly(browser) {
+  const page = await openPage(browser, 'support');
+  await signIn(page, 'support.user@example.com');
+  const tabs = ['users', 'bookings', 'instructors', 'analytics', 'access', 'audit'];
+  for (const tab of tabs) {
+    await page.goto(BASE + '/#/admin/' + tab);
+    await page.waitForSelector(`.admin[data-tab="${tab}"] #admin-body[aria-busy="false"]`, { timeout: 10000 });
+    const writes = await page.$$eval('.save-roles, .deactivate, .admin-cancel, .save-grants, input[type=checkbox]', (xs) => xs.length);
+    const err = await page.$$eval('#admin-body .error', (xs) => xs.map((x) => x.textContent).join(' '));
+    check(`support opens admin ${tab} without write controls`, writes === 0 && !err, `${writes} write controls ${err}`);
+  }
+  const before = pageErrors.length;
+  const refused = await page.evaluate(async () => {
+    const out = [];
+    const users = await api('GET', '/admin/users?limit=1');
+    const bookings = await api('GET', '/admin/bookings?limit=1&status=confirmed');
+    for (const [m, p, b] of [['PATCH', '/admin/users/' + users.items[0].id, { roles: ['student'] }],
+      ['DELETE', '/admin/users/' + users.items[0].id], ['PUT', '/admin/roles/support/permissions', { permissions: ['users:manage'] }],
+      ['POST', `/admin/bookings/${bookings.items[0]?.id || '00000000-0000-4000-8000-000000000000'}/cancel`, { reason: 'support tries' }]]) {
+      try { await api(m, p, b); out.push(`${m} ${p}: allowed`); } catch (e) { out.push(e.status); }
+    }
+    return out;
+  });
+  check('the API refuses every write support tries (403)', refused.every((x) => x === 403), refused.join(', '));
+  // The browser logs each refusal as a failed resource; those four are the point.
+  const mine = pageErrors.splice(before);
+  pageErrors.push(...mine.filter((e) => !/status of 403/.test(e)));
+  await page.close();
+}
+
+async function analyticsPageDrawsChartsFromTheData(browser) {
+  const page = await openPage(browser, 'analytics');
+  const admin = await login('admin@example.com');
+  const today = new Date().toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
+  const api = (await rest('GET', `/admin/analytics/bookings?from=${today}&to=${today}`, admin.access_token)).body;
+  const created = api.series[0].created;
+  must('the e2e run booked lessons today (analytics has rows)', created > 0, `created ${created}`);
+  await signIn(page, 'admin@example.com');
+  await page.goto(BASE + '/#/admin/analytics');
+  await page.waitForSelector('#charts figure[data-chart="Bookings per day"] canvas', { timeout: 10000 });
+  const charts = await page.$$eval('#charts figure.chart', (fs) => fs.map((f) => ({
+    title: f.dataset.chart, points: Number(f.dataset.points), total: Number(f.dataset.total || 0), canvas: !!f.querySelector('canvas'),
+  })));
+  const lines = charts.filter((c) => c.canvas);
+  check('the analytics page draws six uPlot charts of 30 days each', lines.length === 6 && lines.every((c) => c.points === 30), JSON.stringify(lines.map((c) => c.points)));
+  const bk = charts.find((c) => c.title === 'Bookings per day');
+  const month = (await rest('GET', '/admin/analytics/bookings', admin.access_token)).body.series;
+  const want = month.reduce((n, d) => n + d.created + d.cancelled, 0);
+  check('the bookings chart plots what the API says', bk && bk.total === want && want > 0, `chart ${bk?.total}, api ${want}`);
+  const top = await page.$$eval('figure[data-chart="Top services"] li', (xs) => xs.length);
+  check('top services are drawn as bars', top > 0, `${top} bars`);
+  await page.screenshot({ path: `${ART}/admin-analytics.png`, fullPage: true });
+  await page.close();
 }
 
 try {

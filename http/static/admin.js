@@ -1,0 +1,231 @@
+// InstaInstru admin console (#/admin/…): users, bookings, instructors,
+// analytics, access (role grants) and the audit log. Loaded before app.js and
+// called by its router; it uses app.js's helpers (h, api, auth, go, toast,
+// current) at call time. What the caller may change follows their permissions
+// from /auth/me: controls for a write the caller lacks are not drawn, and the
+// API refuses it anyway. Charts are uPlot (vendored under /vendor/uplot/).
+'use strict';
+
+// isStaff says whether to offer the console link: the console itself checks
+// permissions, so this only hides a link that would show nothing.
+function isStaff() {
+  const roles = auth.user?.roles || [];
+  return roles.includes('admin') || roles.includes('support');
+}
+
+const adminTabs = [
+  { id: 'users', text: 'Users', perm: 'users:read', view: adminUsers },
+  { id: 'bookings', text: 'Bookings', perm: 'bookings:read_any', view: adminBookings },
+  { id: 'instructors', text: 'Instructors', perm: 'instructors:read_any', view: adminInstructors },
+  { id: 'analytics', text: 'Analytics', perm: 'analytics:read', view: adminAnalytics },
+  { id: 'access', text: 'Access', perm: 'roles:read', view: adminAccess },
+  { id: 'audit', text: 'Audit log', perm: 'audit:read', view: adminAudit },
+];
+
+async function viewAdmin(main, tab, params) {
+  const alive = current();
+  let me;
+  try { me = await api('GET', '/auth/me'); } catch (e) { main.append(h('p', { class: 'error', role: 'alert' }, e.message)); return; }
+  if (!alive()) return;
+  const can = (p) => (me.permissions || []).includes(p);
+  const tabs = adminTabs.filter((t) => can(t.perm));
+  if (!tabs.length) { main.append(h('p', { class: 'panel' }, 'Your account has no access to the admin console.')); return; }
+  const active = tabs.find((t) => t.id === tab) || tabs[0];
+  const body = h('div', { id: 'admin-body', 'aria-busy': 'true' });
+  main.append(h('section', { class: 'panel admin', 'aria-labelledby': 'admin-h', dataset: { tab: active.id } },
+    h('h1', { id: 'admin-h' }, 'Admin'),
+    h('p', { class: 'muted' }, can('users:manage') ? 'Signed in with write access.' : 'Read-only access: nothing here can be changed from this account.'),
+    h('nav', { class: 'chips', 'aria-label': 'Admin sections' }, tabs.map((t) =>
+      h('a', { class: 'chip', href: '#/admin/' + t.id, 'aria-current': t === active ? 'page' : null }, t.text))),
+    body));
+  try {
+    await active.view(body, params, can, alive);
+  } catch (e) {
+    if (alive()) body.append(h('p', { class: 'error', role: 'alert' }, e.message));
+  }
+  body.setAttribute('aria-busy', 'false');
+}
+
+// table builds a simple table from a header row and rows of cells.
+function adminTable(caption, heads, rows) {
+  return h('table', { class: 'admin-table' }, h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, heads.map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: heads.length, class: 'muted' }, 'Nothing here.'))));
+}
+
+const qs = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v != null && v !== '')).toString();
+
+// ---------- users ----------
+async function adminUsers(body, params, can, alive) {
+  const q = h('input', { id: 'admin-user-q', type: 'search', value: params.get('q') || '', placeholder: 'email or name' });
+  body.append(h('form', { role: 'search', class: 'row', onsubmit: (e) => { e.preventDefault(); go('#/admin/users?' + qs({ q: q.value.trim() })); } },
+    h('label', { for: 'admin-user-q' }, 'Search users'), q, h('button', { type: 'submit' }, 'Search')));
+  const list = await api('GET', '/admin/users?' + qs({ q: params.get('q'), limit: 50 }));
+  if (!alive()) return;
+  const allRoles = ['student', 'instructor', 'support', 'admin'];
+  body.append(adminTable('Users', ['Email', 'Name', 'Roles', 'Created', ''], items(list).map((u) => {
+    const boxes = allRoles.map((r) => h('label', { class: 'inline' },
+      h('input', { type: 'checkbox', name: 'role', value: r, checked: u.roles.includes(r) }), r));
+    const roles = can('users:manage') ? h('fieldset', { class: 'roles', 'aria-label': 'Roles of ' + u.email }, boxes) : u.roles.join(', ');
+    const actions = [];
+    if (can('users:manage')) {
+      actions.push(h('button', {
+        type: 'button', class: 'save-roles', onclick: async () => {
+          const picked = boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value);
+          try { await api('PATCH', '/admin/users/' + u.id, { roles: picked }); toast(`Roles of ${u.email}: ${picked.join(', ')}`); } catch (e) { toast(e.message, 'error'); }
+        },
+      }, 'Save roles'));
+    }
+    if (can('users:deactivate')) {
+      actions.push(h('button', {
+        type: 'button', class: 'deactivate', onclick: async (e) => {
+          if (!confirm(`Deactivate ${u.email}? They are signed out everywhere.`)) return;
+          try { await api('DELETE', '/admin/users/' + u.id); e.target.closest('tr').remove(); toast(`${u.email} deactivated`); } catch (ex) { toast(ex.message, 'error'); }
+        },
+      }, 'Deactivate'));
+    }
+    return h('tr', { dataset: { email: u.email } }, h('td', {}, u.email), h('td', {}, u.full_name), h('td', {}, roles),
+      h('td', {}, u.created_at.slice(0, 10)), h('td', {}, actions));
+  })));
+}
+
+// ---------- bookings ----------
+async function adminBookings(body, params, can, alive) {
+  const insts = await api('GET', '/admin/instructors');
+  if (!alive()) return;
+  const field = (id, label, el) => h('div', {}, h('label', { for: id }, label), el);
+  const inst = h('select', { id: 'bk-inst' }, h('option', { value: '' }, 'Any instructor'),
+    items(insts).map((i) => h('option', { value: i.id, selected: params.get('instructor_id') === i.id }, i.full_name)));
+  const q = h('input', { id: 'bk-q', type: 'search', value: params.get('q') || '', placeholder: 'student or instructor' });
+  const from = h('input', { id: 'bk-from', type: 'date', value: params.get('from') || '' });
+  const to = h('input', { id: 'bk-to', type: 'date', value: params.get('to') || '' });
+  const status = h('select', { id: 'bk-status' }, ['', 'confirmed', 'cancelled', 'completed', 'no_show'].map((s) =>
+    h('option', { value: s, selected: (params.get('status') || '') === s }, s || 'Any status')));
+  body.append(h('form', {
+    class: 'filters', onsubmit: (e) => {
+      e.preventDefault();
+      go('#/admin/bookings?' + qs({ instructor_id: inst.value, q: q.value.trim(), from: from.value, to: to.value, status: status.value }));
+    },
+  }, field('bk-inst', 'Instructor', inst), field('bk-q', 'Person', q), field('bk-from', 'From', from), field('bk-to', 'To', to),
+  field('bk-status', 'Status', status), h('button', { type: 'submit' }, 'Filter')));
+  const filter = Object.fromEntries(['instructor_id', 'student_id', 'q', 'from', 'to', 'status'].map((k) => [k, params.get(k)]));
+  const list = await api('GET', '/admin/bookings?' + qs({ ...filter, limit: 100 }));
+  if (!alive()) return;
+  body.append(adminTable('Bookings, latest lesson first', ['Lesson', 'Student', 'Instructor', 'Service', 'Price', 'Status', ''], items(list).map((b) => {
+    const cell = [];
+    if (b.status === 'confirmed' && can('bookings:manage_any')) {
+      const reason = h('input', { type: 'text', class: 'reason', 'aria-label': 'Reason', placeholder: 'reason', minlength: 3, maxlength: 1000 });
+      cell.push(reason, h('button', {
+        type: 'button', class: 'admin-cancel', onclick: async (e) => {
+          try {
+            const nb = await api('POST', `/admin/bookings/${b.id}/cancel`, { reason: reason.value.trim() });
+            const tr = e.target.closest('tr');
+            tr.querySelector('.status').textContent = nb.status; reason.remove(); e.target.remove();
+            toast('Booking cancelled; both parties were notified');
+          } catch (ex) { toast(ex.details?.reason ? 'A reason of at least 3 characters is required.' : ex.message, 'error'); }
+        },
+      }, 'Cancel'));
+    } else if (b.cancel_reason) cell.push(h('span', { class: 'muted' }, b.cancel_reason));
+    return h('tr', { dataset: { id: b.id } }, h('td', {}, `${b.date} ${b.start_time}–${b.end_time}`),
+      h('td', {}, b.student_name), h('td', {}, b.instructor_name), h('td', {}, b.service_name),
+      h('td', {}, fmtMoney(b.price_cents)), h('td', { class: 'status' }, b.status), h('td', {}, cell));
+  })));
+}
+
+// ---------- instructors ----------
+async function adminInstructors(body, params, can, alive) {
+  const list = await api('GET', '/admin/instructors?' + qs({ from: params.get('from'), to: params.get('to') }));
+  if (!alive()) return;
+  const pct = (x) => (x == null ? '—' : Math.round(x * 100) + '%');
+  body.append(adminTable(`Instructors, ${list.from} to ${list.to}`, ['Name', 'Email', 'Listing', 'Services', 'Areas', 'Open h', 'Booked h', 'Utilisation'],
+    items(list).map((i) => h('tr', {}, h('td', {}, i.full_name), h('td', {}, i.email),
+      h('td', {}, !i.active ? 'deactivated' : i.listed ? 'listed' : 'hidden'), h('td', {}, String(i.active_services)),
+      h('td', {}, (i.areas || []).join(', ')), h('td', {}, i.open_hours.toFixed(1)), h('td', {}, i.booked_hours.toFixed(1)),
+      h('td', {}, pct(i.utilisation))))));
+}
+
+// ---------- analytics ----------
+const chartColors = ['#4338ca', '#b91c1c', '#15803d', '#b45309'];
+
+// lineChart draws series (keys of each row) against row.date with uPlot and
+// records on the figure how many points it drew, for tests and screen readers.
+function lineChart(title, rows, keys, labels) {
+  const fig = h('figure', { class: 'chart', dataset: { chart: title, points: String(rows.length), total: String(rows.reduce((n, r) => n + keys.reduce((m, k) => m + (Number(r[k]) || 0), 0), 0)) } },
+    h('figcaption', {}, title));
+  const xs = rows.map((r) => Date.parse(r.date + 'T12:00:00Z') / 1000);
+  const data = [xs, ...keys.map((k) => rows.map((r) => (r[k] == null ? null : Number(r[k]))))];
+  // Drawn once the figure is in the page, at the width the grid gave it.
+  queueMicrotask(() => new uPlot({
+    width: Math.max(280, fig.clientWidth - 16), height: 220, scales: { x: { time: true } },
+    series: [{}, ...keys.map((k, i) => ({ label: labels[i], stroke: chartColors[i % chartColors.length], width: 2 }))],
+    axes: [{}, { size: 50 }],
+  }, data, fig));
+  return fig;
+}
+
+// barList draws a ranked list as horizontal bars (widths set through the
+// CSSOM, which the page's CSP allows).
+function barList(title, rows) {
+  const max = Math.max(1, ...rows.map((r) => r.bookings));
+  return h('figure', { class: 'chart bars', dataset: { chart: title, points: String(rows.length) } }, h('figcaption', {}, title),
+    rows.length ? h('ol', {}, rows.map((r) => {
+      const bar = h('span', { class: 'bar' });
+      bar.style.width = (100 * r.bookings / max).toFixed(1) + '%';
+      return h('li', {}, h('span', { class: 'bar-label' }, `${r.name}: ${r.bookings} (${fmtMoney(r.revenue_cents)})`), bar);
+    })) : h('p', { class: 'muted' }, 'No bookings in this range.'));
+}
+
+async function adminAnalytics(body, params, can, alive) {
+  const today = new Date().toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
+  const to = params.get('to') || today, from = params.get('from') || addDays(to, -29);
+  const f = h('input', { id: 'an-from', type: 'date', value: from }), t = h('input', { id: 'an-to', type: 'date', value: to });
+  body.append(h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); go('#/admin/analytics?' + qs({ from: f.value, to: t.value })); } },
+    h('div', {}, h('label', { for: 'an-from' }, 'From'), f), h('div', {}, h('label', { for: 'an-to' }, 'To'), t),
+    h('button', { type: 'submit' }, 'Show'), h('p', { class: 'muted' }, 'Days in America/New_York; at most a year.')));
+  const names = ['bookings', 'late-cancellations', 'searches', 'conversion', 'utilisation', 'notifications', 'top-services', 'top-areas'];
+  const res = await Promise.all(names.map((n) => api('GET', `/admin/analytics/${n}?` + qs({ from, to }))));
+  if (!alive()) return;
+  const [bk, late, search, conv, util, notif, svc, areas] = res.map((r) => r.series);
+  const grid = h('div', { class: 'charts', id: 'charts' });
+  body.append(grid);
+  grid.append(
+    lineChart('Bookings per day', bk, ['created', 'cancelled'], ['Created', 'Cancelled']),
+    lineChart('Cancellations and late ones (< 24 h before)', late, ['cancelled', 'late'], ['Cancelled', 'Late']),
+    lineChart('Searches per day', search, ['searches', 'zero_results'], ['Searches', 'Zero results']),
+    lineChart('Instructor-page views and bookings', conv, ['views', 'bookings', 'searches'], ['Views', 'Bookings', 'Searches']),
+    lineChart('Open and booked hours (all instructors)', util, ['open_hours', 'booked_hours'], ['Open h', 'Booked h']),
+    lineChart('Notifications', notif, ['created', 'sent', 'failed'], ['Created', 'Sent', 'Failed']),
+    barList('Top services', svc), barList('Top areas', areas));
+  if (!res[2].available?.search_log) grid.append(h('p', { class: 'muted' }, 'Searches: no search log in this database yet.'));
+}
+
+// ---------- access (role grants) ----------
+async function adminAccess(body, params, can, alive) {
+  const g = await api('GET', '/admin/permissions');
+  if (!alive()) return;
+  const roles = Object.keys(g.roles).sort();
+  const edit = can('roles:manage');
+  const rows = g.permissions.map((p) => h('tr', {}, h('th', { scope: 'row', title: g.descriptions[p] }, p),
+    roles.map((r) => h('td', {}, edit
+      ? h('input', { type: 'checkbox', 'aria-label': `${r}: ${p}`, dataset: { role: r, perm: p }, checked: g.roles[r].includes(p) })
+      : (g.roles[r].includes(p) ? '✓' : '')))));
+  const table = adminTable('Permissions granted to each role', ['Permission', ...roles], rows);
+  body.append(table);
+  if (edit) {
+    body.append(h('div', { class: 'row' }, roles.map((r) => h('button', {
+      type: 'button', class: 'save-grants', onclick: async () => {
+        const perms = [...table.querySelectorAll(`input[data-role="${r}"]`)].filter((c) => c.checked).map((c) => c.dataset.perm);
+        try { await api('PUT', `/admin/roles/${r}/permissions`, { permissions: perms }); toast(`Grants of ${r} saved`); } catch (e) { toast(e.details?.permissions || e.message, 'error'); }
+      },
+    }, `Save ${r}`))));
+  }
+}
+
+// ---------- audit ----------
+async function adminAudit(body, params, can, alive) {
+  const log = await api('GET', '/admin/audit?limit=100');
+  if (!alive()) return;
+  body.append(adminTable('Admin actions, newest first', ['When', 'Who', 'Action', 'Target', 'Details'], items(log).map((e) =>
+    h('tr', {}, h('td', {}, e.at.replace('T', ' ').slice(0, 19)), h('td', {}, e.actor_email || 'system'), h('td', {}, e.action),
+      h('td', {}, e.target), h('td', {}, h('code', {}, JSON.stringify(e.details)))))));
+}

@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"instainstru/market"
+)
+
+// AnalyticsZone is the zone whose calendar days the analytics series use.
+const AnalyticsZone = "America/New_York"
+
+// MaxAnalyticsDays bounds a range (inclusive days) so one request cannot
+// scan years of rows.
+const MaxAnalyticsDays = 366
+
+// ValidateAnalyticsRange checks an inclusive [from, to] range of dates:
+// EVALIDATION when from is after to or it spans more than a year.
+func ValidateAnalyticsRange(from, to time.Time) error {
+	if from.After(to) {
+		return market.ValidationError(map[string]string{"from": "must not be after to"})
+	}
+	if days := int(to.Sub(from).Hours()/24) + 1; days > MaxAnalyticsDays {
+		return market.ValidationError(map[string]string{"to": fmt.Sprintf("range is %d days; at most %d", days, MaxAnalyticsDays)})
+	}
+	return nil
+}
+
+// days lists each date of [$1, $2] with its bounds in AnalyticsZone as
+// instants [lo, hi). Per-day counts are index range scans between them, so
+// no row needs a time-zone conversion (the cost that dominated bucketing
+// by "ts AT TIME ZONE").
+const days = `SELECT d::date AS day, d::date::timestamp AT TIME ZONE 'America/New_York' AS lo,
+	(d::date + 1)::timestamp AT TIME ZONE 'America/New_York' AS hi
+	FROM generate_series($1::date, $2::date, interval '1 day') AS d`
+
+// perDay counts the rows of table whose col falls on the day (lo, hi in
+// scope), with an optional extra condition.
+func perDay(table, col, cond string) string {
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	return fmt.Sprintf(`(SELECT count(*) FROM %s WHERE %s >= days.lo AND %s < days.hi%s)::int`, table, col, col, cond)
+}
+
+// between filters col to the whole range [$1, $2] in AnalyticsZone.
+func between(col string) string {
+	return fmt.Sprintf(`%[1]s >= ($1::date::timestamp AT TIME ZONE 'America/New_York')
+		AND %[1]s < (($2::date + 1)::timestamp AT TIME ZONE 'America/New_York')`, col)
+}
+
+// BookingDay is one day of bookings created and cancelled.
+type BookingDay struct {
+	Date      string `json:"date"`
+	Created   int    `json:"created"`
+	Cancelled int    `json:"cancelled"`
+}
+
+// BookingSeries counts, per day of [from, to] (every day present), the
+// bookings created and the bookings cancelled that day.
+func (db *DB) BookingSeries(ctx context.Context, from, to time.Time) ([]BookingDay, error) {
+	return series[BookingDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
+		perDay("bookings", "created_at", "")+`, `+perDay("bookings", "cancelled_at", "")+`
+		FROM (`+days+`) days ORDER BY day`, from, to)
+}
+
+// LateCancellationDay is one day's cancellations and how many of them came
+// within LateCancelWindow of the lesson's start.
+type LateCancellationDay struct {
+	Date      string `json:"date"`
+	Cancelled int    `json:"cancelled"`
+	Late      int    `json:"late"`
+}
+
+// LateCancelWindow: a cancellation this close to the lesson's start is late.
+const LateCancelWindow = 24 * time.Hour
+
+// LateCancellationSeries counts cancellations per day of cancellation and
+// the late ones among them (less than LateCancelWindow before the start).
+func (db *DB) LateCancellationSeries(ctx context.Context, from, to time.Time) ([]LateCancellationDay, error) {
+	return series[LateCancellationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
+		perDay("bookings", "cancelled_at", "")+`, `+
+		perDay("bookings", "cancelled_at", "cancelled_at > lower(during) - $3::interval")+`
+		FROM (`+days+`) days ORDER BY day`, from, to, LateCancelWindow)
+}
+
+// SearchDay is one day of searches and those that found nothing.
+type SearchDay struct {
+	Date        string `json:"date"`
+	Searches    int    `json:"searches"`
+	ZeroResults int    `json:"zero_results"`
+}
+
+// tableExists reports whether a table is in the schema; the search log and
+// notifications come from other migrations, so analytics work with or
+// without them.
+func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {
+	var ok bool
+	if err := db.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
+		return false, fmt.Errorf("check table %s: %w", name, err)
+	}
+	return ok, nil
+}
+
+// SearchSeries counts searches and zero-result searches per day from
+// search_log. available is false (and every day zero) when the search log
+// table does not exist.
+func (db *DB) SearchSeries(ctx context.Context, from, to time.Time) (out []SearchDay, available bool, err error) {
+	if available, err = db.tableExists(ctx, "search_log"); err != nil {
+		return nil, false, err
+	}
+	searches, zero := "0", "0"
+	if available {
+		searches, zero = perDay("search_log", "searched_at", ""), perDay("search_log", "searched_at", "result_count = 0")
+	}
+	out, err = series[SearchDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+searches+`, `+zero+`
+		FROM (`+days+`) days ORDER BY day`, from, to)
+	return out, available, err
+}
+
+// ConversionDay is one day of instructor-page views, searches and bookings
+// created. The rates are per day, not per visitor: nothing personal is
+// recorded with a view or a search, so a booking cannot be traced back to
+// the view that led to it. Nil when the denominator is zero.
+type ConversionDay struct {
+	Date             string   `json:"date"`
+	Views            int      `json:"views"`
+	Searches         int      `json:"searches"`
+	Bookings         int      `json:"bookings"`
+	ViewConversion   *float64 `json:"view_conversion"`
+	SearchConversion *float64 `json:"search_conversion"`
+}
+
+// ConversionSeries joins per-day page views, searches (zero when there is
+// no search log) and bookings created.
+func (db *DB) ConversionSeries(ctx context.Context, from, to time.Time) ([]ConversionDay, error) {
+	hasSearch, err := db.tableExists(ctx, "search_log")
+	if err != nil {
+		return nil, err
+	}
+	searches := "0"
+	if hasSearch {
+		searches = perDay("search_log", "searched_at", "")
+	}
+	return series[ConversionDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), v, s, b,
+			CASE WHEN v > 0 THEN b::float8 / v END, CASE WHEN s > 0 THEN b::float8 / s END
+		FROM (SELECT day, `+perDay("instructor_page_views", "viewed_at", "")+` AS v, `+searches+` AS s, `+
+		perDay("bookings", "created_at", "")+` AS b FROM (`+days+`) days) c ORDER BY day`, from, to)
+}
+
+// RankedCount is one row of a top-N list.
+type RankedCount struct {
+	Name         string `json:"name"`
+	Bookings     int    `json:"bookings"`
+	RevenueCents int64  `json:"revenue_cents"`
+}
+
+// TopServices ranks catalog services by bookings created in the range
+// (cancelled ones excluded), at most limit rows.
+func (db *DB) TopServices(ctx context.Context, from, to time.Time, limit int) ([]RankedCount, error) {
+	return series[RankedCount](ctx, db, `WITH per AS (SELECT instructor_service_id AS o, count(*) AS n, sum(price_cents) AS rev
+			FROM bookings WHERE status <> 'cancelled' AND `+between("created_at")+` GROUP BY 1)
+		SELECT s.name, sum(per.n)::int, sum(per.rev)::bigint
+		FROM per JOIN instructor_services isv ON isv.id = per.o JOIN services s ON s.id = isv.service_id
+		GROUP BY s.name ORDER BY 2 DESC, 1 LIMIT $3`, from, to, limit)
+}
+
+// TopAreas ranks areas by bookings created in the range (cancelled ones
+// excluded). A booking counts for each area its instructor serves:
+// bookings carry no area of their own.
+func (db *DB) TopAreas(ctx context.Context, from, to time.Time, limit int) ([]RankedCount, error) {
+	return series[RankedCount](ctx, db, `WITH per AS (SELECT instructor_id AS i, count(*) AS n, sum(price_cents) AS rev
+			FROM bookings WHERE status <> 'cancelled' AND `+between("created_at")+` GROUP BY 1)
+		SELECT a, sum(per.n)::int, sum(per.rev)::bigint
+		FROM per JOIN instructor_profiles p ON p.user_id = per.i, unnest(p.areas) AS a
+		GROUP BY a ORDER BY 2 DESC, 1 LIMIT $3`, from, to, limit)
+}
+
+// UtilisationDay is one lesson date's open hours (availability windows of
+// every instructor) and booked hours (confirmed or completed lessons).
+type UtilisationDay struct {
+	Date        string   `json:"date"`
+	OpenHours   float64  `json:"open_hours"`
+	BookedHours float64  `json:"booked_hours"`
+	Utilisation *float64 `json:"utilisation"`
+}
+
+// UtilisationSeries sums open and booked hours per lesson date (the
+// instructor's local date) over every instructor.
+func (db *DB) UtilisationSeries(ctx context.Context, from, to time.Time) ([]UtilisationDay, error) {
+	return series[UtilisationDay](ctx, db, `WITH days AS (`+days+`),
+		o AS (SELECT date AS day, sum(extract(epoch FROM (end_time - start_time))) / 3600 AS h
+			FROM availability_windows WHERE date BETWEEN $1 AND $2 GROUP BY 1),
+		b AS (SELECT date AS day, sum(duration_minutes) / 60.0 AS h
+			FROM bookings WHERE date BETWEEN $1 AND $2 AND status IN ('confirmed', 'completed') GROUP BY 1)
+		SELECT to_char(day, 'YYYY-MM-DD'), COALESCE(o.h, 0)::float8, COALESCE(b.h, 0)::float8,
+			CASE WHEN o.h > 0 THEN COALESCE(b.h, 0)::float8 / o.h::float8 END
+		FROM days LEFT JOIN o USING (day) LEFT JOIN b USING (day) ORDER BY day`, from, to)
+}
+
+// NotificationDay is one day of in-app notifications created and jobs
+// (emails, reminders) that finished: sent, or failed for good.
+type NotificationDay struct {
+	Date    string `json:"date"`
+	Created int    `json:"created"`
+	Sent    int    `json:"sent"`
+	Failed  int    `json:"failed"`
+}
+
+// NotificationAvailability says which sources existed for NotificationSeries.
+type NotificationAvailability struct {
+	Notifications bool `json:"notifications"`
+	Jobs          bool `json:"jobs"`
+}
+
+// NotificationSeries counts notifications created (table notifications) and
+// River jobs finalized as completed (sent) or discarded (failed after its
+// retries) per day. Each source that does not exist counts zero.
+func (db *DB) NotificationSeries(ctx context.Context, from, to time.Time) ([]NotificationDay, NotificationAvailability, error) {
+	var av NotificationAvailability
+	var err error
+	if av.Notifications, err = db.tableExists(ctx, "notifications"); err != nil {
+		return nil, av, err
+	}
+	if av.Jobs, err = db.tableExists(ctx, "river_job"); err != nil {
+		return nil, av, err
+	}
+	created, sent, failed := "0", "0", "0"
+	if av.Notifications {
+		created = perDay("notifications", "created_at", "")
+	}
+	if av.Jobs {
+		sent = perDay("river_job", "finalized_at", "state = 'completed'")
+		failed = perDay("river_job", "finalized_at", "state = 'discarded'")
+	}
+	out, err := series[NotificationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+created+`, `+sent+`, `+failed+`
+		FROM (`+days+`) days ORDER BY day`, from, to)
+	return out, av, err
+}
+
+// series runs an aggregate query and collects its rows, in column order,
+// into T.
+func series[T any](ctx context.Context, db *DB, sql string, args ...any) ([]T, error) {
+	rows, err := db.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[T])
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	return out, nil
+}
+
+// RecordInstructorView counts one view of an instructor's page (the
+// instructor and the time, nothing about the viewer).
+func (db *DB) RecordInstructorView(ctx context.Context, instructorID string) error {
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO instructor_page_views (instructor_id) VALUES ($1)`, instructorID); err != nil {
+		return fmt.Errorf("record view: %w", translate(err))
+	}
+	return nil
+}
