@@ -77,7 +77,8 @@ func (db *DB) AdminBookings(ctx context.Context, f AdminBookingFilter) ([]AdminB
 	rows, err := db.Pool.Query(ctx, `SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
 			b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during),
 			b.created_at, b.cancelled_at, p.timezone,
-			su.full_name, su.email, iu.full_name, iu.email, s.name, b.cancel_reason
+			su.full_name, iu.full_name, s.name, b.area, b.address, b.late,
+			su.email, iu.email, b.cancel_reason
 		FROM bookings b
 		JOIN instructor_profiles p ON p.user_id = b.instructor_id
 		JOIN users su ON su.id = b.student_id
@@ -102,12 +103,12 @@ func (db *DB) AdminBookings(ctx context.Context, f AdminBookingFilter) ([]AdminB
 	z := zones{}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AdminBooking, error) {
 		var ab AdminBooking
-		b, err := scanBooking(extraScan{r, []any{&ab.StudentName, &ab.StudentEmail, &ab.InstructorName,
-			&ab.InstructorEmail, &ab.ServiceName, &ab.CancelReason}}, z)
+		b, err := scanBooking(extraScan{r, []any{&ab.StudentEmail, &ab.InstructorEmail, &ab.CancelReason}}, z)
 		if err != nil {
 			return AdminBooking{}, err
 		}
 		ab.Booking = *b
+		ab.StudentName, ab.InstructorName, ab.ServiceName = b.Student.FullName, b.Instructor.FullName, b.ServiceName
 		return ab, nil
 	})
 	if err != nil {
