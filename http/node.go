@@ -20,11 +20,12 @@ import (
 type NodeConfig struct {
 	HTTP           Config
 	DB             *store.DB
-	RealtimeDB     *store.DB     // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
-	RedisURL       string        // "" = single node with the in-process broker
-	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
-	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
-	EventRetention time.Duration // history kept for resume [24h]
+	RealtimeDB     *store.DB             // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
+	RedisURL       string                // "" = single node with the in-process broker
+	Hub            hub.Options           // NodeID is copied from HTTP.NodeID
+	RelayDelay     time.Duration         // how long the fast path has before the relay republishes [1s]
+	EventRetention time.Duration         // history kept for resume [24h]
+	Retention      store.RetentionConfig // personal-data retention jobs (store/retention.go)
 	Logger         *slog.Logger
 }
 
@@ -75,10 +76,13 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
 		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
 
-	n.wg.Add(3)
+	retention := store.NewRetention(cfg.DB, cfg.Retention, reg, log)
+
+	n.wg.Add(4)
 	go func() { defer n.wg.Done(); broker.Run(ctx, n.Hub) }() //nolint:errcheck
 	go func() { defer n.wg.Done(); pub.Run(ctx) }()
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
+	go func() { defer n.wg.Done(); retention.Run(ctx) }()
 
 	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: pub, Registry: reg, Logger: log})
 	return n, nil

@@ -20,6 +20,7 @@ type restState struct {
 	loginIPLimit      fiber.Handler
 	loginAccountLimit fiber.Handler
 	tokenIPLimit      fiber.Handler // refresh and logout: unauthenticated, so bounded per IP
+	exportLimit       fiber.Handler // data export per user (after authentication)
 }
 
 func (s *Server) newRestState() *restState {
@@ -43,6 +44,7 @@ func (s *Server) newRestState() *restState {
 		loginIPLimit:      s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, clientIP, false),
 		loginAccountLimit: s.newLimiter(storage, "login-account-failures", s.cfg.LoginFailuresPerAccountPerMinute, loginAccountKey, true),
 		tokenIPLimit:      s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, clientIP, false),
+		exportLimit:       s.newLimiter(storage, "export-user", s.cfg.ExportPerUserPerMinute, func(c *fiber.Ctx) string { return currentUser(c).ID }, false),
 	}
 }
 
@@ -68,5 +70,6 @@ func (s *Server) routes() {
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
 	s.realtimeRoutes(api)
+	s.privacyRoutes(api)
 	s.staticRoutes(s.app)
 }

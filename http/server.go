@@ -46,6 +46,7 @@ type Config struct {
 	LoginPerIPPerMinute              int // default 100
 	LoginFailuresPerAccountPerMinute int // default 10
 	TokenPerIPPerMinute              int // refresh + logout, default 300
+	ExportPerUserPerMinute           int // GET /me/export, default 3
 
 	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
@@ -148,6 +149,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.TokenPerIPPerMinute == 0 {
 		c.TokenPerIPPerMinute = 300
+	}
+	if c.ExportPerUserPerMinute == 0 {
+		c.ExportPerUserPerMinute = 3
 	}
 	if c.LoginFailuresPerAccountPerMinute == 0 {
 		c.LoginFailuresPerAccountPerMinute = 10

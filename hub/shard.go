@@ -244,6 +244,12 @@ func (s *shard) fanout(name string, t *topic, ev market.Event) {
 	for _, c := range t.subs {
 		c.enqueue(f)
 	}
+	if owner := market.TopicOwner(name); owner != "" && market.EndsSessions(ev.Type) {
+		// The account is gone (this is how a deletion on any node reaches
+		// this one): the event frame above tells the client why. Only live
+		// deliveries act; a replay never closes a newer connection.
+		s.h.DisconnectUser(owner, StatusTokenExpired, "account deleted")
+	}
 }
 
 // subscribe adds a client to a topic. With since, events after it are

@@ -27,7 +27,19 @@ type Booking struct {
 	EndsAt              time.Time  `json:"ends_at"`
 	CreatedAt           time.Time  `json:"created_at"`
 	CancelledAt         *time.Time `json:"cancelled_at,omitempty"`
+	Student             *Party     `json:"student,omitempty"`    // filled when read back from the store
+	Instructor          *Party     `json:"instructor,omitempty"` // filled when read back from the store
 }
+
+// Party is a participant of a booking as the other side sees them. A
+// deleted account shows as DeletedUserName.
+type Party struct {
+	ID       string `json:"id"`
+	FullName string `json:"full_name"`
+}
+
+// DeletedUserName is the name a deleted account keeps in past lessons.
+const DeletedUserName = "Deleted user"
 
 // MinNotice is how far ahead a lesson must start when booked.
 const MinNotice = time.Hour

@@ -13,7 +13,15 @@ const (
 	EventBookingConfirmed    = "booking.confirmed" // to the student
 	EventBookingCancelled    = "booking.cancelled"
 	EventBookingRescheduled  = "booking.rescheduled"
+	// EventAccountDeleted goes to the deleted user's private topic. Every
+	// node's hub closes that user's sockets (4001) when it arrives live, so
+	// the close rides the outbox: same transaction, relay as safety net.
+	EventAccountDeleted = "account.deleted"
 )
+
+// EndsSessions reports whether an event on a user's private topic ends
+// every live connection of that user.
+func EndsSessions(eventType string) bool { return eventType == EventAccountDeleted }
 
 // AvailabilityTopic is the public topic of an instructor's open time.
 func AvailabilityTopic(instructorID string) string { return "availability:" + instructorID }

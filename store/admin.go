@@ -74,6 +74,9 @@ func (db *DB) SetUserRoles(ctx context.Context, userID string, roles []string) (
 			ON CONFLICT DO NOTHING`, userID, roles); err != nil {
 			return fmt.Errorf("grant roles: %w", err)
 		}
+		if err := AuditTx(ctx, tx, AuditRolesChanged, userID, map[string]any{"roles": roles}); err != nil {
+			return err
+		}
 		if slices.Contains(roles, market.RoleInstructor) {
 			if _, err := tx.Exec(ctx, `INSERT INTO instructor_profiles (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, userID); err != nil {
 				return fmt.Errorf("create profile: %w", err)
@@ -87,19 +90,10 @@ func (db *DB) SetUserRoles(ctx context.Context, userID string, roles []string) (
 	return db.UserByID(ctx, userID)
 }
 
-// DeleteUser soft-deletes a live user (deleted_at) and revokes all their
-// refresh tokens in the same transaction; their access tokens stop working
-// because every request loads the user. Returns ENOTFOUND if the user does
-// not exist or is already deleted.
+// DeleteUser deletes userID's account through DeleteAccount, acting as
+// the user themself (tools and tests; the admin route passes the admin as
+// actor). Returns ENOTFOUND if the user does not exist or is already deleted.
 func (db *DB) DeleteUser(ctx context.Context, userID string) error {
-	return db.InTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL`, userID)
-		if err != nil {
-			return fmt.Errorf("delete user: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return &market.Error{Code: market.ENOTFOUND, Message: "user not found"}
-		}
-		return revokeUserRefreshTokens(ctx, tx, userID)
-	})
+	_, err := db.DeleteAccount(ctx, AccountDeletion{UserID: userID, Actor: &market.User{ID: userID}})
+	return err
 }

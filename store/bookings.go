@@ -207,8 +207,9 @@ func checkSlot(ctx context.Context, tx pgx.Tx, instructorID, studentID, exclude,
 
 const bookingSelect = `SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
 	b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during),
-	b.created_at, b.cancelled_at, p.timezone
-	FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id`
+	b.created_at, b.cancelled_at, p.timezone, su.full_name, iu.full_name
+	FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id
+	JOIN users su ON su.id = b.student_id JOIN users iu ON iu.id = b.instructor_id`
 
 // zones memoises time.LoadLocation (about 25µs each) for one call that
 // scans many bookings.
@@ -233,12 +234,18 @@ func scanBooking(row pgx.Row, z zones) (*market.Booking, error) {
 		start, end  pgtype.Time
 		cancelledAt *time.Time
 		tz          string
+		student     = market.Party{}
+		instructor  = market.Party{}
 	)
 	err := row.Scan(&b.ID, &b.Status, &b.StudentID, &b.InstructorID, &b.InstructorServiceID,
-		&date, &start, &end, &b.PriceCents, &b.Note, &b.StartsAt, &b.EndsAt, &b.CreatedAt, &cancelledAt, &tz)
+		&date, &start, &end, &b.PriceCents, &b.Note, &b.StartsAt, &b.EndsAt, &b.CreatedAt, &cancelledAt, &tz,
+		&student.FullName, &instructor.FullName)
 	if err != nil {
 		return nil, err
 	}
+	// A deleted account's name was scrubbed to market.DeletedUserName.
+	student.ID, instructor.ID = b.StudentID, b.InstructorID
+	b.Student, b.Instructor = &student, &instructor
 	loc, err := z.load(tz)
 	if err != nil {
 		return nil, err
@@ -448,21 +455,40 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 	var b *market.Booking
 	var evs []market.Event
 	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
-		cur, loc, err := lockBooking(ctx, tx, actor, id, nowFunc(now))
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = now(),
-			cancelled_by = $2, cancel_reason = $3, updated_at = now() WHERE id = $1`, id, actor.ID, reason); err != nil {
-			return fmt.Errorf("cancel booking: %w", err)
-		}
-		if b, err = bookingByID(ctx, tx, id, false); err != nil {
-			return err
-		}
-		d, _ := market.ParseDate(cur.Date)
-		evs, err = bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d})
+		var err error
+		b, evs, err = cancelBookingTx(ctx, tx, actor, id, reason, nowFunc(now))
 		return err
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, evs, nil
+}
+
+// cancelBookingTx is CancelBooking inside tx (account deletion cancels
+// many lessons in its own transaction). An admin cancelling someone else's
+// lesson is written to the audit trail in the same transaction.
+func cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, reason string, now time.Time) (*market.Booking, []market.Event, error) {
+	cur, loc, err := lockBooking(ctx, tx, actor, id, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = now(),
+		cancelled_by = $2, cancel_reason = $3, updated_at = now() WHERE id = $1`, id, actor.ID, reason); err != nil {
+		return nil, nil, fmt.Errorf("cancel booking: %w", err)
+	}
+	if actor.ID != cur.StudentID && actor.ID != cur.InstructorID {
+		if err := AuditTx(ctx, tx, AuditAdminCancelled, cur.StudentID, map[string]any{
+			"booking_id": id, "instructor_id": cur.InstructorID}); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, err := bookingByID(ctx, tx, id, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, _ := market.ParseDate(cur.Date)
+	evs, err := bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d})
 	if err != nil {
 		return nil, nil, err
 	}

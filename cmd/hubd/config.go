@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"instainstru/store"
 )
 
 // config is the process configuration, read from the environment once and
@@ -24,11 +26,13 @@ type config struct {
 	MonitoringKey   string
 	NodeID          string
 	EventRetention  time.Duration
+	Retention       store.RetentionConfig
 	ShutdownTimeout time.Duration
 	RegisterPerMin  int
 	LoginPerMin     int
 	LoginFailPerMin int
 	TokenPerMin     int
+	ExportPerMin    int
 	TrustedProxies  []string
 	generatedSecret bool
 }
@@ -53,10 +57,12 @@ func loadConfig() (config, error) {
 	}
 	c.EventRetention = durationEnv("EVENT_RETENTION", 24*time.Hour, &errs)
 	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)
+	c.Retention = retentionConfig(&errs)
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
+	c.ExportPerMin = intEnv("RATE_LIMIT_EXPORT_PER_MIN", 3, &errs)
 	switch c.Env {
 	case "development", "test", "production":
 	default:

@@ -143,9 +143,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			RegisterPerIPPerMinute: cfg.RegisterPerMin, LoginPerIPPerMinute: cfg.LoginPerMin,
 			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
 			TokenPerIPPerMinute:              cfg.TokenPerMin,
+			ExportPerUserPerMinute:           cfg.ExportPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
 		},
-		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Retention: cfg.Retention, Logger: log,
 	})
 	if err != nil {
 		return err
