@@ -20,13 +20,15 @@ import (
 type NodeConfig struct {
 	HTTP           Config
 	DB             *store.DB
-	RealtimeDB     *store.DB             // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
-	RedisURL       string                // "" = single node with the in-process broker
-	Hub            hub.Options           // NodeID is copied from HTTP.NodeID
-	RelayDelay     time.Duration         // how long the fast path has before the relay republishes [1s]
-	EventRetention time.Duration         // history kept for resume [24h]
-	Retention      store.RetentionConfig // personal-data retention jobs (store/retention.go)
+	RealtimeDB     *store.DB     // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
+	RedisURL       string        // "" = single node with the in-process broker
+	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
+	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
+	EventRetention time.Duration // history kept for resume [24h]
 	Logger         *slog.Logger
+
+	// Retention: personal-data retention jobs (store/retention.go).
+	Retention store.RetentionConfig
 }
 
 // Node is a running hub node: Fiber app, hub, broker, outbox publisher and
