@@ -95,7 +95,7 @@ func apiOps() []apiOp {
 	anyObject := map[string]any{"type": "object"}
 	uuidParam := param("service_id", apiParam{Description: "only instructors offering this catalog service",
 		Schema: map[string]any{"type": "string", "format": "uuid"}})
-	return []apiOp{
+	ops := []apiOp{
 		// ops
 		{Method: "GET", Path: "/health", Tag: "ops", Summary: "Process is up", Status: 200, Response: anyObject},
 		{Method: "GET", Path: "/ready", Tag: "ops", Summary: "Postgres and (if configured) Redis are reachable", Status: 200, Response: anyObject},
@@ -194,8 +194,9 @@ func apiOps() []apiOp {
 		{Method: "PATCH", Path: "/api/v1/admin/users/:id", Tag: "admin", Summary: "Replace a user's roles",
 			Auth: market.PermUsersManage, Request: setRolesRequest{}, Status: 200, Response: adminUserView{}},
 		{Method: "DELETE", Path: "/api/v1/admin/users/:id", Tag: "admin",
-			Summary: "Soft-delete a user and revoke their refresh tokens", Auth: market.PermUsersManage, Status: 204},
+			Summary: "Delete a user's account (same path as DELETE /me)", Auth: market.PermUsersManage, Status: 204},
 	}
+	return append(ops, privacyOps()...)
 }
 
 func (s *Server) openAPI(c *fiber.Ctx) error {

@@ -190,3 +190,23 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	}
 	return c.JSON(resp)
 }
+
+// privacyOps documents privacyRoutes in /openapi.json.
+func privacyOps() []apiOp {
+	return []apiOp{
+		{Method: "GET", Path: "/api/v1/me/export", Tag: "privacy",
+			Summary: "Everything stored about the caller, as one JSON attachment (rate-limited, audited)",
+			Auth:    authBearer, Status: 200,
+			Response: map[string]any{"type": "object", "description": "format, exported_at, user_id, account, roles, profile, " +
+				"offers, availability, bookings, sessions, booking_requests, security_log"}},
+		{Method: "DELETE", Path: "/api/v1/me", Tag: "privacy",
+			Summary: "Delete the caller's account: future lessons cancelled, personal data scrubbed, every session ended",
+			Auth:    authBearer, Request: deleteMeRequest{}, Status: 204},
+		{Method: "GET", Path: "/api/v1/admin/audit", Tag: "admin", Summary: "The security audit trail, newest first",
+			Auth: PermAuditRead, Query: []apiParam{
+				param("user_id", str("actor or target user id")), param("action", str("e.g. auth.login_failed")),
+				param("from", str("RFC 3339 instant, inclusive")), param("to", str("RFC 3339 instant, exclusive")),
+				param("limit", str("1..100")), param("cursor", str("next_cursor of the previous page"))},
+			Status: 200, Response: auditResponse{}},
+	}
+}

@@ -28,6 +28,9 @@ func TestProtectedRoutesRefuseAnonymousAndWrongRoles(t *testing.T) {
 		{method: "GET", path: "/api/v1/admin/users", forbidden: notAdmin},
 		{method: "PATCH", path: "/api/v1/admin/users/" + id, body: map[string]any{"roles": []string{"student"}}, forbidden: notAdmin},
 		{method: "DELETE", path: "/api/v1/admin/users/" + id, forbidden: notAdmin},
+		{method: "GET", path: "/api/v1/me/export"},
+		{method: "DELETE", path: "/api/v1/me", body: map[string]any{"password": "x"}},
+		{method: "GET", path: "/api/v1/admin/audit", forbidden: notAdmin},
 	})
 }
 

@@ -357,15 +357,18 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 		if err != nil {
 			return err
 		}
+		student, instructor := market.Party{ID: nb.StudentID}, market.Party{ID: nb.InstructorID}
 		b := &market.Booking{Status: market.BookingConfirmed, StudentID: nb.StudentID, InstructorID: nb.InstructorID,
+			Student: &student, Instructor: &instructor,
 			InstructorServiceID: nb.InstructorServiceID, Date: dateString(p.date), StartTime: p.start.String(),
 			EndTime: p.end.String(), PriceCents: o.svc.PriceCents(nb.DurationMinutes), Note: nb.Note,
 			StartsAt: p.startsAt.In(loc), EndsAt: p.endsAt.In(loc)}
 		err = tx.QueryRow(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
 			start_time, end_time, duration_minutes, price_cents, note, during)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, tstzrange($10, $11, '[)')) RETURNING id, created_at`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, tstzrange($10, $11, '[)')) RETURNING id, created_at,
+			(SELECT full_name FROM users WHERE id = $1), (SELECT full_name FROM users WHERE id = $2)`,
 			b.StudentID, b.InstructorID, b.InstructorServiceID, p.date, pgClock(p.start), pgClock(p.end),
-			nb.DurationMinutes, b.PriceCents, b.Note, p.startsAt, p.endsAt).Scan(&b.ID, &b.CreatedAt)
+			nb.DurationMinutes, b.PriceCents, b.Note, p.startsAt, p.endsAt).Scan(&b.ID, &b.CreatedAt, &student.FullName, &instructor.FullName)
 		if err != nil {
 			return fmt.Errorf("insert booking: %w", err)
 		}

@@ -35,7 +35,12 @@ func TestCreateBookingConfirmsInstantlyAndAnnouncesIt(t *testing.T) {
 	}
 	want := market.Booking{ID: b.ID, Status: market.BookingConfirmed, StudentID: student, InstructorID: in,
 		InstructorServiceID: offer, Date: monday, StartTime: "09:30", EndTime: "10:00", PriceCents: 3000,
-		Note: "bring sheet music", StartsAt: b.StartsAt, EndsAt: b.EndsAt, CreatedAt: b.CreatedAt}
+		Note: "bring sheet music", StartsAt: b.StartsAt, EndsAt: b.EndsAt, CreatedAt: b.CreatedAt,
+		Student: b.Student, Instructor: b.Instructor}
+	if b.Student == nil || b.Student.ID != student || b.Student.FullName == "" ||
+		b.Instructor == nil || b.Instructor.ID != in || b.Instructor.FullName == "" {
+		t.Fatalf("parties %+v %+v", b.Student, b.Instructor)
+	}
 	if !reflect.DeepEqual(*b, want) {
 		t.Fatalf("booking\n%+v\nwant\n%+v", *b, want)
 	}
