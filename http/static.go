@@ -15,6 +15,7 @@ import (
 // listed one by one so that nothing else under static/ is ever served.
 //
 //go:embed static/index.html static/app.js static/style.css static/favicon.svg
+//go:embed static/privacy.js
 var staticFiles embed.FS
 
 // contentSecurityPolicy allows only this origin: scripts, styles, images and
@@ -41,6 +42,7 @@ func (s *Server) staticRoutes(r fiber.Router) {
 		"/app.js":      "static/app.js",
 		"/style.css":   "static/style.css",
 		"/favicon.svg": "static/favicon.svg",
+		"/privacy.js":  "static/privacy.js",
 	}
 	for route, file := range routes {
 		a, err := loadAsset(file)

@@ -278,6 +278,7 @@ function route() {
   if (parts[0] === 'instructors' && parts[1]) return viewInstructor(main, parts[1], params);
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
+  if (parts[0] === 'privacy') return auth.user ? viewPrivacy(main) : go('#/login'); // privacy.js
   return viewBrowse(main, params);
 }
 const go = (hash) => { location.hash = hash; };
@@ -288,7 +289,7 @@ function renderNav() {
   const nav = [link('#/', 'Browse')];
   if (isInstructor()) nav.push(link('#/teach', 'My week'));
   if (auth.user) nav.push(link('#/lessons', 'My lessons'),
-    h('span', { class: 'who' }, auth.user.full_name),
+    h('span', { class: 'who' }, auth.user.full_name), link('#/privacy', 'Privacy'),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));
   else nav.push(link('#/login', 'Sign in'));
   $('#nav').replaceChildren(...nav);
