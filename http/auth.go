@@ -134,15 +134,19 @@ func (s *Server) login(c *fiber.Ctx) error {
 		// Spend the same time as a real check so response timing does not
 		// reveal which emails have accounts.
 		_ = bcrypt.CompareHashAndPassword(s.rest.dummyHash, []byte(req.Password)) //nolint:errcheck // timing only
+		// No email in the trail: it may not be anyone's address.
+		s.audit(c, store.AuditLoginFailed, "", map[string]any{"reason": "unknown_account"})
 		return errBadCredentials()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) != nil {
+		s.audit(c, store.AuditLoginFailed, u.ID, map[string]any{"reason": "wrong_password"})
 		return errBadCredentials()
 	}
 	resp, err := s.issueTokens(c, u)
 	if err != nil {
 		return err
 	}
+	s.audit(c, store.AuditLoginSucceeded, u.ID, nil)
 	return c.JSON(resp)
 }
 
@@ -161,7 +165,7 @@ func (s *Server) refresh(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
+	ctx := s.requestMeta(c) // the new token's user agent; a reuse is audited
 	userID, err := s.deps.DB.RotateRefreshToken(ctx, hashRefreshToken(req.RefreshToken), hash, time.Now().Add(s.cfg.RefreshTTL))
 	if err != nil {
 		return err
@@ -189,8 +193,12 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	if err := s.deps.DB.RevokeRefreshFamily(c.UserContext(), hashRefreshToken(req.RefreshToken)); err != nil {
+	owner, err := s.deps.DB.RevokeRefreshFamily(c.UserContext(), hashRefreshToken(req.RefreshToken))
+	if err != nil {
 		return err
+	}
+	if owner != "" {
+		s.audit(c, store.AuditLogout, owner, nil)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
@@ -220,7 +228,7 @@ func (s *Server) issueTokens(c *fiber.Ctx, u *market.User) (tokenResponse, error
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if err := s.deps.DB.CreateRefreshToken(c.UserContext(), u.ID, hash, time.Now().Add(s.cfg.RefreshTTL)); err != nil {
+	if err := s.deps.DB.CreateRefreshToken(s.requestMeta(c), u.ID, hash, time.Now().Add(s.cfg.RefreshTTL)); err != nil {
 		return tokenResponse{}, err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")

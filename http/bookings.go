@@ -182,7 +182,8 @@ func (s *Server) cancelBooking(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	b, evs, err := s.deps.DB.CancelBooking(c.UserContext(), currentUser(c), id, req.Reason, nil)
+	// requestMeta: an admin's cancellation is audited in its transaction.
+	b, evs, err := s.deps.DB.CancelBooking(s.requestMeta(c), currentUser(c), id, req.Reason, nil)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ type NodeConfig struct {
 	// LessonCompletion is how often ended lessons are marked completed
 	// [1m]; negative disables the loop (tests drive it themselves).
 	LessonCompletion time.Duration
+	// Retention: personal-data retention jobs (store/retention.go).
+	Retention store.RetentionConfig
 }
 
 // Node is a running hub node: Fiber app, hub, broker, outbox publisher and
@@ -83,10 +85,13 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
 		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
 
-	n.wg.Add(3)
+	retention := store.NewRetention(cfg.DB, cfg.Retention, reg, log)
+
+	n.wg.Add(4)
 	go func() { defer n.wg.Done(); broker.Run(ctx, n.Hub) }() //nolint:errcheck
 	go func() { defer n.wg.Done(); pub.Run(ctx) }()
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
+	go func() { defer n.wg.Done(); retention.Run(ctx) }()
 
 	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: pub, Registry: reg, Logger: log})
 	if cfg.LessonCompletion >= 0 {

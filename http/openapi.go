@@ -231,9 +231,10 @@ func apiOps() []apiOp {
 		{Method: "PATCH", Path: "/api/v1/admin/users/:id", Tag: "admin", Summary: "Replace a user's roles",
 			Auth: market.PermUsersManage, Request: setRolesRequest{}, Status: 200, Response: adminUserView{}},
 		{Method: "DELETE", Path: "/api/v1/admin/users/:id", Tag: "admin",
-			Summary: "Soft-delete a user and revoke their refresh tokens", Auth: market.PermUsersDeactivate, Status: 204},
+			Summary: "Delete a user's account (same path as DELETE /me)", Auth: market.PermUsersDeactivate, Status: 204},
 	}
-	return append(ops, adminAPIOps()...)
+	ops = append(ops, adminAPIOps()...)
+	return append(ops, privacyOps()...)
 }
 
 // openAPI serves the document with each operation's x-permission taken

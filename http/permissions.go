@@ -1,7 +1,6 @@
 package http
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -42,11 +41,10 @@ func (s *Server) RoutePermission(method, path string) (string, bool) {
 	return p, ok
 }
 
-// adminAccessRoutes: the access model (grants) and the audit log.
+// adminAccessRoutes: the access model (grants). The audit trail is in privacy.go.
 func (s *Server) adminAccessRoutes(r fiber.Router) {
 	s.handle(r, "GET", "/admin/permissions", market.PermRolesRead, s.getPermissions)
 	s.handle(r, "PUT", "/admin/roles/:role/permissions", market.PermRolesManage, s.putRolePermissions)
-	s.handle(r, "GET", "/admin/audit", market.PermAuditRead, s.getAudit)
 }
 
 type permissionsResponse struct {
@@ -100,48 +98,3 @@ func (s *Server) putRolePermissions(c *fiber.Ctx) error {
 	return c.JSON(rolePermissionsResponse{Role: role, Permissions: perms})
 }
 
-type auditResponse struct {
-	Items      []auditItem `json:"items"`
-	NextCursor *string     `json:"next_cursor"`
-}
-
-// auditItem mirrors store.AuditEntry for the API (and its schema).
-type auditItem struct {
-	ID         int64   `json:"id"`
-	At         string  `json:"at"`
-	ActorID    *string `json:"actor_id"`
-	ActorEmail *string `json:"actor_email"`
-	Action     string  `json:"action"`
-	Target     string  `json:"target"`
-	Details    any     `json:"details"`
-}
-
-// getAudit is GET /admin/audit?limit=&cursor=: admin actions, newest first.
-func (s *Server) getAudit(c *fiber.Ctx) error {
-	limit, err := queryLimit(c)
-	if err != nil {
-		return err
-	}
-	var before int64
-	if cur := c.Query("cursor"); cur != "" {
-		before, err = strconv.ParseInt(cur, 10, 64)
-		if err != nil || before <= 0 {
-			return market.ValidationError(map[string]string{"cursor": "is not a cursor this server issued"})
-		}
-	}
-	entries, err := s.deps.DB.AuditLog(c.UserContext(), before, limit+1)
-	if err != nil {
-		return err
-	}
-	resp := auditResponse{Items: make([]auditItem, 0, len(entries))}
-	for i, e := range entries {
-		if i == limit {
-			next := strconv.FormatInt(entries[i-1].ID, 10)
-			resp.NextCursor = &next
-			break
-		}
-		resp.Items = append(resp.Items, auditItem{ID: e.ID, At: e.At, ActorID: e.ActorID, ActorEmail: e.ActorEmail,
-			Action: e.Action, Target: e.Target, Details: e.Details})
-	}
-	return c.JSON(resp)
-}

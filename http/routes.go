@@ -23,6 +23,7 @@ type restState struct {
 	loginAccountLimit fiber.Handler // failures per account and client IP, per minute
 	loginAccountCap   fiber.Handler // failures per account from every IP, per hour
 	tokenIPLimit      fiber.Handler // refresh and logout: unauthenticated, so bounded per IP
+	exportLimit       fiber.Handler // data export per user (after authentication)
 }
 
 func (s *Server) newRestState() *restState {
@@ -47,6 +48,7 @@ func (s *Server) newRestState() *restState {
 		loginAccountLimit: s.newLimiter(storage, "login-account-ip-failures", s.cfg.LoginFailuresPerAccountPerMinute, s.loginAccountIPKey, true),
 		loginAccountCap:   s.newWindowLimiter(storage, "login-account-failures", s.cfg.LoginFailuresPerAccountPerHour, time.Hour, loginAccountKey, true),
 		tokenIPLimit:      s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, s.clientIP, false),
+		exportLimit:       s.newLimiter(storage, "export-user", s.cfg.ExportPerUserPerMinute, func(c *fiber.Ctx) string { return currentUser(c).ID }, false),
 	}
 }
 
@@ -78,5 +80,6 @@ func (s *Server) routes() {
 	s.searchRoutes(api)
 	s.adminAccessRoutes(api)
 	s.adminRoutes(api)
+	s.privacyRoutes(api)
 	s.staticRoutes(s.app)
 }

@@ -47,6 +47,7 @@ type Config struct {
 	LoginFailuresPerAccountPerMinute int // per account AND client IP, default 10
 	LoginFailuresPerAccountPerHour   int // per account from all IPs, default 100
 	TokenPerIPPerMinute              int // refresh + logout, default 300
+	ExportPerUserPerMinute           int // GET /me/export, default 3
 
 	// Search history: kept this long after the last search of a query
 	// (SEARCH_HISTORY_RETENTION), at most this many entries per user.
@@ -157,6 +158,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.TokenPerIPPerMinute == 0 {
 		c.TokenPerIPPerMinute = 300
+	}
+	if c.ExportPerUserPerMinute == 0 {
+		c.ExportPerUserPerMinute = 3
 	}
 	if c.LoginFailuresPerAccountPerMinute == 0 {
 		c.LoginFailuresPerAccountPerMinute = 10

@@ -14,7 +14,7 @@ import (
 // staticFiles is the browser UI: plain HTML/CSS/JS, no build step. Files are
 // listed one by one so that nothing else under static/ is ever served.
 //
-//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js static/search.js
+//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js static/search.js static/privacy.js
 //go:embed static/admin.js static/admin.css static/vendor/uplot/uPlot.iife.min.js static/vendor/uplot/uPlot.min.css
 var staticFiles embed.FS
 
@@ -42,6 +42,7 @@ func (s *Server) staticRoutes(r fiber.Router) {
 		"/app.js":      "static/app.js",
 		"/account.js":  "static/account.js",
 		"/search.js":   "static/search.js",
+		"/privacy.js":  "static/privacy.js",
 		"/style.css":   "static/style.css",
 		"/favicon.svg": "static/favicon.svg",
 		// admin console and its vendored chart library (uPlot, MIT)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"instainstru/hub"
 	"instainstru/market"
 	"instainstru/store"
 )
@@ -87,7 +86,7 @@ func (s *Server) setUserRoles(c *fiber.Ctx) error {
 	if id == currentUser(c).ID && !slices.Contains(req.Roles, market.RoleAdmin) {
 		return market.ValidationError(map[string]string{"roles": "you cannot remove your own admin role"})
 	}
-	u, err := s.deps.DB.SetUserRolesBy(c.UserContext(), currentUser(c).ID, id, req.Roles)
+	u, err := s.deps.DB.SetUserRoles(s.requestMeta(c), id, req.Roles) // audited in its transaction
 	if err != nil {
 		return err
 	}
@@ -102,13 +101,5 @@ func (s *Server) deleteUser(c *fiber.Ctx) error {
 	if id == currentUser(c).ID {
 		return market.ValidationError(map[string]string{"id": "you cannot delete your own account here"})
 	}
-	if err := s.deps.DB.DeleteUserBy(c.UserContext(), currentUser(c).ID, id); err != nil {
-		return err
-	}
-	if s.deps.Hub != nil {
-		// Sockets on this node go now; on other nodes the token's expiry
-		// (at most AccessTTL) ends them, since refreshing it fails.
-		s.deps.Hub.DisconnectUser(id, hub.StatusTokenExpired, "account deleted")
-	}
-	return c.SendStatus(fiber.StatusNoContent)
+	return s.deleteAccount(c, id) // the same path as DELETE /me (http/privacy.go)
 }

@@ -157,6 +157,13 @@ func (s *shard) do(t *topic, a action) {
 		for _, c := range t.subs {
 			c.enqueue(f)
 		}
+		if owner := market.TopicOwner(t.name); owner != "" && market.EndsSessions(a.ev.Type) {
+			// The account is gone (this is how a deletion on any node reaches
+			// this one): the event frame above tells the client why. Only live
+			// deliveries act; a replay never closes a newer connection. Off
+			// the shard goroutine, which never waits on connections.
+			go h.DisconnectUser(owner, StatusTokenExpired, "account deleted")
+		}
 	case actSend:
 		c.enqueue(textFrame(encodeEvent(a.ev), a.ev.TS))
 		if a.replay {

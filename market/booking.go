@@ -38,7 +38,8 @@ type Booking struct {
 	Late bool `json:"late"`
 }
 
-// Party is one side of a booking as the other side sees it.
+// Party is one side of a booking as the other side sees it. A deleted
+// account shows as DeletedUserName.
 type Party struct {
 	ID       string `json:"id"`
 	FullName string `json:"full_name"`
@@ -76,6 +77,9 @@ func HasBidiControl(s string) bool {
 	}
 	return false
 }
+
+// DeletedUserName is the name a deleted account keeps in past lessons.
+const DeletedUserName = "Deleted user"
 
 // MinNotice is how far ahead a lesson must start when booked.
 const MinNotice = time.Hour

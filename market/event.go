@@ -15,7 +15,15 @@ const (
 	EventBookingRescheduled  = "booking.rescheduled"
 	EventBookingCompleted    = "booking.completed" // to both, when a lesson has ended
 	EventBookingNoShow       = "booking.no_show"   // to both, when the instructor reports a no-show
+	// EventAccountDeleted goes to the deleted user's private topic. Every
+	// node's hub closes that user's sockets (4001) when it arrives live, so
+	// the close rides the outbox: same transaction, relay as safety net.
+	EventAccountDeleted = "account.deleted"
 )
+
+// EndsSessions reports whether an event on a user's private topic ends
+// every live connection of that user.
+func EndsSessions(eventType string) bool { return eventType == EventAccountDeleted }
 
 // AvailabilityTopic is the public topic of an instructor's open time.
 func AvailabilityTopic(instructorID string) string { return "availability:" + instructorID }

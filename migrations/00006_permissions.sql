@@ -68,18 +68,6 @@ INSERT INTO role_permissions (role, permission) VALUES
     ('support', 'notifications:read')
 ON CONFLICT DO NOTHING;
 
--- Who changed what in roles, grants, accounts and bookings, written in the
--- transaction of the change itself.
-CREATE TABLE admin_audit (
-    id       bigserial PRIMARY KEY,
-    at       timestamptz NOT NULL DEFAULT now(),
-    actor_id uuid REFERENCES users (id),
-    action   varchar(64) NOT NULL,
-    target   varchar(200) NOT NULL,
-    details  jsonb NOT NULL DEFAULT '{}'
-);
-CREATE INDEX admin_audit_at ON admin_audit (at DESC, id DESC);
-
 -- Instructor-page views for conversion analytics: which page and when,
 -- nothing about who looked.
 CREATE TABLE instructor_page_views (
@@ -100,7 +88,6 @@ DROP INDEX bookings_starts;
 DROP INDEX bookings_cancelled_at;
 DROP INDEX bookings_created_at;
 DROP TABLE instructor_page_views;
-DROP TABLE admin_audit;
 DELETE FROM user_roles WHERE role = 'support';
 DELETE FROM role_permissions WHERE role = 'support' OR permission IN ('account:read', 'profile:read',
     'services:manage', 'bookings:read_any', 'bookings:manage_any', 'users:read', 'users:deactivate',

@@ -89,7 +89,7 @@ func (db *DB) SetUserRolesBy(ctx context.Context, actorID, userID string, roles 
 		if err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, actorID, "user.roles.set", userID, map[string]any{"roles": roles}); err != nil {
+		if err := audit(ctx, tx, actorID, AuditRolesChanged, userID, map[string]any{"roles": roles}); err != nil {
 			return err
 		}
 		if slices.Contains(roles, market.RoleInstructor) {
@@ -105,38 +105,10 @@ func (db *DB) SetUserRolesBy(ctx context.Context, actorID, userID string, roles 
 	return db.UserByID(ctx, userID)
 }
 
-// DeleteUser is DeleteUserBy without an acting user (system changes).
+// DeleteUser deletes userID's account through DeleteAccount, acting as
+// the user themself (tools and tests; the admin route passes the admin as
+// actor). Returns ENOTFOUND if the user does not exist or is already deleted.
 func (db *DB) DeleteUser(ctx context.Context, userID string) error {
-	return db.DeleteUserBy(ctx, "", userID)
-}
-
-// DeleteUserBy soft-deletes (deactivates) a live user (deleted_at) on
-// behalf of actorID (audited) and revokes all their refresh tokens in the
-// same transaction; their access tokens stop working because every request
-// loads the user. Returns ENOTFOUND if the user does not exist or is already
-// deleted, EVALIDATION if they are the last live holder of users:manage or
-// roles:manage.
-func (db *DB) DeleteUserBy(ctx context.Context, actorID, userID string) error {
-	return db.InTx(ctx, func(tx pgx.Tx) error {
-		if err := lockRBAC(ctx, tx); err != nil {
-			return err
-		}
-		err := guardLockout(ctx, tx, "id", func() error {
-			tag, err := tx.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL`, userID)
-			if err != nil {
-				return fmt.Errorf("delete user: %w", err)
-			}
-			if tag.RowsAffected() == 0 {
-				return &market.Error{Code: market.ENOTFOUND, Message: "user not found"}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := audit(ctx, tx, actorID, "user.deactivate", userID, map[string]any{}); err != nil {
-			return err
-		}
-		return revokeUserRefreshTokens(ctx, tx, userID)
-	})
+	_, err := db.DeleteAccount(ctx, AccountDeletion{UserID: userID, Actor: &market.User{ID: userID}})
+	return err
 }

@@ -20,8 +20,8 @@ func errRefreshRejected() error {
 // CreateRefreshToken stores the hash of a new refresh token that starts a
 // family (a login or registration). Only the hash is ever stored.
 func (db *DB) CreateRefreshToken(ctx context.Context, userID string, hash []byte, expiresAt time.Time) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
-		VALUES ($1, gen_random_uuid(), $2, $3)`, userID, hash, expiresAt)
+	_, err := db.Pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, user_agent)
+		VALUES ($1, gen_random_uuid(), $2, $3, $4)`, userID, hash, expiresAt, sessionUserAgent(ctx))
 	if err != nil {
 		return fmt.Errorf("insert refresh token: %w", translate(err))
 	}
@@ -61,6 +61,9 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, e
 				WHERE family_id = $1 AND revoked_at IS NULL`, familyID); err != nil {
 				return fmt.Errorf("revoke family: %w", err)
 			}
+			if err := AuditTx(ctx, tx, AuditRefreshReuse, userID, map[string]any{"family_id": familyID}); err != nil {
+				return err
+			}
 			return nil // commit the revocation, then refuse below
 		}
 		if expired || !userLive {
@@ -69,8 +72,8 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, e
 		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1`, oldHash); err != nil {
 			return fmt.Errorf("spend refresh token: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
-			VALUES ($1, $2, $3, $4)`, userID, familyID, newHash, expiresAt); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, user_agent)
+			VALUES ($1, $2, $3, $4, $5)`, userID, familyID, newHash, expiresAt, sessionUserAgent(ctx)); err != nil {
 			return fmt.Errorf("insert rotated refresh token: %w", err)
 		}
 		return nil
@@ -85,15 +88,19 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, e
 }
 
 // RevokeRefreshFamily revokes every token of the family that hash belongs
-// to (logout). An unknown hash is not an error: logging out twice is fine.
-func (db *DB) RevokeRefreshFamily(ctx context.Context, hash []byte) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now()
+// to (logout) and returns the owner's id when it revoked anything. An
+// unknown hash is not an error: logging out twice is fine.
+func (db *DB) RevokeRefreshFamily(ctx context.Context, hash []byte) (string, error) {
+	var owner string
+	err := db.Pool.QueryRow(ctx, `WITH r AS (UPDATE refresh_tokens SET revoked_at = now()
 		WHERE revoked_at IS NULL
-		  AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`, hash)
+		  AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
+		RETURNING user_id)
+		SELECT COALESCE((SELECT user_id::text FROM r LIMIT 1), '')`, hash).Scan(&owner)
 	if err != nil {
-		return fmt.Errorf("revoke refresh family: %w", translate(err))
+		return "", fmt.Errorf("revoke refresh family: %w", translate(err))
 	}
-	return nil
+	return owner, nil
 }
 
 // revokeUserRefreshTokens revokes every live refresh token of userID in tx.

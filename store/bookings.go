@@ -476,27 +476,46 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 	var b *market.Booking
 	var evs []market.Event
 	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
-		cur, loc, err := lockBooking(ctx, tx, actor, id, nowFunc(now))
-		if err != nil {
-			return err
-		}
-		// A student's cancellation inside the instructor's notice is allowed
-		// but marked late, so the instructor is told (booking.cancelled
-		// carries late:true).
-		if _, err := tx.Exec(ctx, `UPDATE bookings b SET status = 'cancelled', cancelled_at = now(),
-			cancelled_by = $2, cancel_reason = $3, updated_at = now(),
-			late = ($4 AND lower(b.during) - make_interval(hours => p.cancellation_notice_hours) < $5)
-			FROM instructor_profiles p WHERE b.id = $1 AND p.user_id = b.instructor_id`,
-			id, actor.ID, reason, actor.ID == cur.StudentID, nowFunc(now)); err != nil {
-			return fmt.Errorf("cancel booking: %w", err)
-		}
-		if b, err = bookingByID(ctx, tx, id, false); err != nil {
-			return err
-		}
-		d, _ := market.ParseDate(cur.Date)
-		evs, err = bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d})
+		var err error
+		b, evs, err = cancelBookingTx(ctx, tx, actor, id, reason, nowFunc(now))
 		return err
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, evs, nil
+}
+
+// cancelBookingTx is CancelBooking inside tx (account deletion cancels
+// many lessons in its own transaction). An admin cancelling someone else's
+// lesson is written to the audit trail in the same transaction.
+func cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, reason string, now time.Time) (*market.Booking, []market.Event, error) {
+	cur, loc, err := lockBooking(ctx, tx, actor, id, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A student's cancellation inside the instructor's notice is allowed
+	// but marked late, so the instructor is told (booking.cancelled
+	// carries late:true).
+	if _, err := tx.Exec(ctx, `UPDATE bookings b SET status = 'cancelled', cancelled_at = now(),
+		cancelled_by = $2, cancel_reason = $3, updated_at = now(),
+		late = ($4 AND lower(b.during) - make_interval(hours => p.cancellation_notice_hours) < $5)
+		FROM instructor_profiles p WHERE b.id = $1 AND p.user_id = b.instructor_id`,
+		id, actor.ID, reason, actor.ID == cur.StudentID, now); err != nil {
+		return nil, nil, fmt.Errorf("cancel booking: %w", err)
+	}
+	if actor.ID != cur.StudentID && actor.ID != cur.InstructorID {
+		if err := AuditTx(ctx, tx, AuditAdminCancelled, cur.StudentID, map[string]any{
+			"booking_id": id, "instructor_id": cur.InstructorID}); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, err := bookingByID(ctx, tx, id, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, _ := market.ParseDate(cur.Date)
+	evs, err := bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d})
 	if err != nil {
 		return nil, nil, err
 	}

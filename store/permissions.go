@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -67,22 +66,23 @@ func guardLockout(ctx context.Context, tx pgx.Tx, field string, change func() er
 	return nil
 }
 
-// audit records an admin action in the caller's transaction. actorID ""
-// means a system change (seed, migration, tests).
-func audit(ctx context.Context, tx pgx.Tx, actorID, action, target string, details any) error {
-	raw, err := json.Marshal(details)
-	if err != nil {
-		return fmt.Errorf("audit details: %w", err)
-	}
-	var actor *string
+// audit records an admin action in the caller's transaction, in the one
+// audit trail (audit_log, store/audit.go). actorID "" means a system change
+// (seed, migration, tests) unless the request carries an actor; a target
+// that is not a user (a role) goes into the details.
+func audit(ctx context.Context, tx pgx.Tx, actorID, action, target string, details map[string]any) error {
+	m := requestMetaFrom(ctx)
 	if actorID != "" {
-		actor = &actorID
+		m.ActorID = actorID
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO admin_audit (actor_id, action, target, details) VALUES ($1, $2, $3, $4)`,
-		actor, action, target, raw); err != nil {
-		return fmt.Errorf("audit: %w", err)
+	if details == nil {
+		details = map[string]any{}
 	}
-	return nil
+	if target != "" && nullUUID(target) == nil {
+		details["target"] = target
+		target = ""
+	}
+	return insertAudit(WithRequestMeta(ctx, m), tx, action, target, details)
 }
 
 // Grants is the access model: every permission and each role's grants.
@@ -179,30 +179,3 @@ func (db *DB) SetRolePermissions(ctx context.Context, actorID, role string, perm
 	return perms, nil
 }
 
-// AuditEntry is one row of the admin audit log.
-type AuditEntry struct {
-	ID         int64           `json:"id"`
-	At         string          `json:"at"`
-	ActorID    *string         `json:"actor_id"`
-	ActorEmail *string         `json:"actor_email"`
-	Action     string          `json:"action"`
-	Target     string          `json:"target"`
-	Details    json.RawMessage `json:"details"`
-}
-
-// AuditLog returns up to limit entries older than beforeID (0: newest),
-// newest first.
-func (db *DB) AuditLog(ctx context.Context, beforeID int64, limit int) ([]AuditEntry, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-			a.actor_id::text, u.email, a.action, a.target, a.details
-		FROM admin_audit a LEFT JOIN users u ON u.id = a.actor_id
-		WHERE $1 = 0 OR a.id < $1 ORDER BY a.id DESC LIMIT $2`, beforeID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read audit log: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[AuditEntry])
-	if err != nil {
-		return nil, fmt.Errorf("read audit log: %w", err)
-	}
-	return out, nil
-}

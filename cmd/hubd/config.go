@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"instainstru/store"
 )
 
 // config is the process configuration, read from the environment once and
@@ -25,12 +27,14 @@ type config struct {
 	NodeID          string
 	EventRetention  time.Duration
 	LessonEvery     time.Duration // LESSON_COMPLETION_INTERVAL
+	Retention       store.RetentionConfig
 	ShutdownTimeout time.Duration
 	RegisterPerMin  int
 	LoginPerMin     int
 	LoginFailPerMin int // per account and client IP
 	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
+	ExportPerMin    int
 	TrustedProxies  []string
 	// SearchRetention is how long search history is kept
 	// (SEARCH_HISTORY_RETENTION: 180d, 720h…).
@@ -60,11 +64,13 @@ func loadConfig() (config, error) {
 	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)
 	c.LessonEvery = durationEnv("LESSON_COMPLETION_INTERVAL", time.Minute, &errs)
 	c.SearchRetention = daysEnv("SEARCH_HISTORY_RETENTION", 180*24*time.Hour, &errs)
+	c.Retention = retentionConfig(&errs)
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
 	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
+	c.ExportPerMin = intEnv("RATE_LIMIT_EXPORT_PER_MIN", 3, &errs)
 	switch c.Env {
 	case "development", "test", "production":
 	default:

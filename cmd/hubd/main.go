@@ -144,10 +144,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
 			LoginFailuresPerAccountPerHour:   cfg.LoginFailPerHr,
 			TokenPerIPPerMinute:              cfg.TokenPerMin,
+			ExportPerUserPerMinute:           cfg.ExportPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
 			SearchHistoryRetention:           cfg.SearchRetention,
 		},
-		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Retention: cfg.Retention, Logger: log,
 		LessonCompletion: cfg.LessonEvery,
 	})
 	if err != nil {

@@ -282,6 +282,7 @@ function route() {
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
   if (parts[0] === 'admin') return auth.user ? viewAdmin(main, parts[1], params) : go('#/login'); // admin.js
+  if (parts[0] === 'privacy') return auth.user ? viewPrivacy(main) : go('#/login'); // privacy.js
   return viewBrowse(main, params);
 }
 const go = (hash) => { location.hash = hash; };
@@ -293,7 +294,7 @@ function renderNav() {
   if (isInstructor()) nav.push(link('#/teach', 'My week'), link('#/onboarding', 'Profile & lessons'));
   if (isStaff()) nav.push(link('#/admin', 'Admin')); // admin.js
   if (auth.user) nav.push(link('#/lessons', 'My lessons'),
-    h('span', { class: 'who' }, auth.user.full_name),
+    h('span', { class: 'who' }, auth.user.full_name), link('#/privacy', 'Privacy'),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));
   else nav.push(link('#/login', 'Sign in'), link('#/signup', 'Sign up'));
   $('#nav').replaceChildren(...nav);

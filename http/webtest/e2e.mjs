@@ -14,7 +14,7 @@
 // node itself so it can stop and restart it, and writes its pid to
 // $HUBD_PIDFILE so run.sh can always kill it.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const PORT = process.env.HTTP_PORT;
@@ -247,6 +247,47 @@ async function scenarioInstructorOnboardsAndIsBooked(browser, student) {
   await page.screenshot({ path: `${ART}/onboarded-instructor.png`, fullPage: true });
 }
 
+// ---------- privacy: download my data, delete my account ----------
+// A fresh student signs in, downloads the export from the Privacy page and
+// deletes the account with the password; afterwards the login fails and the
+// same email can register again.
+async function privacyScenario(browser) {
+  const email = `privacy-${Date.now()}@example.com`;
+  const reg = await rest('POST', '/auth/register', null, { email, password: PASSWORD, full_name: 'Pat Private', role: 'student' });
+  must('a fresh student registers for the privacy scenario', reg.status === 201, String(reg.status));
+  const page = await openPage(browser, 'pat');
+  await signIn(page, email);
+  await page.getByRole('link', { name: 'Privacy' }).click();
+  await page.waitForSelector('#privacy-h');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my data' }).click()]);
+  const file = await download.path();
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  check('"Download my data" saves the export as a JSON file', /^instainstru-export-\d{8}\.json$/.test(download.suggestedFilename()), download.suggestedFilename());
+  check('the export holds the account', doc.account?.email === email && doc.account?.id === reg.body.user.id && Array.isArray(doc.sessions) && doc.sessions.length >= 1,
+    JSON.stringify(doc.account));
+  check('the page says what happens on deletion', (await page.locator('#delete-consequences li').count()) >= 4);
+
+  await page.getByLabel('Your password').fill('not my password');
+  await page.getByLabel('I understand').check();
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.waitForFunction(() => document.querySelector('#delete-error')?.textContent !== '');
+  check('a wrong password is refused on the page', (await page.textContent('#delete-error')).includes('not your password'));
+  // Chromium logs that refused request (422) as a console error; it was asked for.
+  for (let i = pageErrors.length - 1; i >= 0; i--) if (/^pat console: .*status of 422/.test(pageErrors[i])) pageErrors.splice(i, 1);
+
+  await page.getByLabel('Your password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/privacy'));
+  await page.getByRole('link', { name: 'Sign in' }).waitFor({ timeout: 5000 });
+  check('after deletion the page is signed out', true);
+  const relogin = await rest('POST', '/auth/login', null, { email, password: PASSWORD });
+  check('the deleted account cannot sign in', relogin.status === 401, String(relogin.status));
+  const again = await rest('POST', '/auth/register', null, { email, password: PASSWORD, full_name: 'Pat Again', role: 'student' });
+  check('the email registers again', again.status === 201, String(again.status));
+  await page.screenshot({ path: `${ART}/privacy-deleted.png` });
+}
+
 // ---------- the scenario ----------
 // searchScenario: a signed-in student types in the search box, picks a
 // suggestion, narrows and widens the query with chips, follows a result's
@@ -468,6 +509,7 @@ async function main() {
     await adminChangesRoleAndTheUserSeesItNextRequest(browser);
     await supportOpensEveryAdminPageReadOnly(browser);
     await analyticsPageDrawsChartsFromTheData(browser);
+    await privacyScenario(browser);
 
     check('no script errors or CSP violations in any page', pageErrors.length === 0, pageErrors.join(' | '));
   } finally {

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Audit actions. Names are dotted lower-case words (the table checks it).
+const (
+	AuditLoginSucceeded   = "auth.login"
+	AuditLoginFailed      = "auth.login_failed"
+	AuditRefreshReuse     = "auth.refresh_reuse"
+	AuditLogout           = "auth.logout"
+	AuditRolesChanged     = "user.roles_changed"
+	AuditAccountDeleted   = "user.deleted"
+	AuditDataExported     = "user.exported"
+	AuditAdminCancelled   = "booking.admin_cancelled"
+	AuditPasswordChanged  = "auth.password_changed" // for the password change/reset flows
+	AuditPasswordResetAsk = "auth.password_reset_requested"
+)
+
+// RequestMeta is who does something and from where: the authenticated
+// actor (empty when anonymous), the request's id, the client IP and user
+// agent. The http layer puts it on the context of requests whose store calls
+// write audit rows or sessions inside their own transaction, so no store
+// signature needs extra arguments. Missing meta only leaves those columns
+// empty.
+type RequestMeta struct {
+	ActorID   string
+	RequestID string
+	IP        string
+	UserAgent string
+}
+
+type requestMetaKey struct{}
+
+// WithRequestMeta returns ctx carrying m.
+func WithRequestMeta(ctx context.Context, m RequestMeta) context.Context {
+	return context.WithValue(ctx, requestMetaKey{}, m)
+}
+
+func requestMetaFrom(ctx context.Context) RequestMeta {
+	m, _ := ctx.Value(requestMetaKey{}).(RequestMeta)
+	return m
+}
+
+// AuditEntry is one row of the trail. Details must hold no secrets
+// (passwords, tokens, hashes) and no email addresses.
+type AuditEntry struct {
+	ID        int64          `json:"id"`
+	At        time.Time      `json:"at"`
+	ActorID   string         `json:"actor_user_id,omitempty"`
+	TargetID  string         `json:"target_user_id,omitempty"`
+	Action    string         `json:"action"`
+	RequestID string         `json:"request_id,omitempty"`
+	IP        string         `json:"ip,omitempty"`
+	Details   map[string]any `json:"details"`
+}
+
+// execer is what both a pool and a transaction offer for statements.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Audit appends an entry outside any transaction (login, logout, export):
+// actor, request id and IP come from ctx's RequestMeta.
+func (db *DB) Audit(ctx context.Context, action, targetID string, details map[string]any) error {
+	return insertAudit(ctx, db.Pool, action, targetID, details)
+}
+
+// AuditTx appends an entry in tx, so it commits or rolls back with the
+// change it records.
+func AuditTx(ctx context.Context, tx pgx.Tx, action, targetID string, details map[string]any) error {
+	return insertAudit(ctx, tx, action, targetID, details)
+}
+
+func insertAudit(ctx context.Context, q execer, action, targetID string, details map[string]any) error {
+	m := requestMetaFrom(ctx)
+	if details == nil {
+		details = map[string]any{}
+	}
+	body, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("encode audit details: %w", err)
+	}
+	var ip *netip.Addr
+	if a, err := netip.ParseAddr(m.IP); err == nil {
+		ip = &a
+	}
+	if _, err := q.Exec(ctx, `INSERT INTO audit_log (actor_user_id, target_user_id, action, request_id, ip, details)
+		VALUES ($1, $2, $3, $4, $5, $6)`, nullUUID(m.ActorID), nullUUID(targetID), action, nullText(m.RequestID), ip, body); err != nil {
+		return fmt.Errorf("append audit %s: %w", action, translate(err))
+	}
+	return nil
+}
+
+func nullUUID(s string) *string {
+	if _, err := parseUUID(s); err != nil {
+		return nil
+	}
+	return &s
+}
+
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// AuditQuery filters the trail for admins. Zero fields do not filter.
+// Pages run newest first; AfterID is the last id of the previous page.
+type AuditQuery struct {
+	UserID  string // actor or target
+	Action  string
+	From    time.Time
+	To      time.Time
+	AfterID int64
+	Limit   int
+}
+
+// AuditEntries returns up to q.Limit entries, newest first, and whether more
+// follow.
+func (db *DB) AuditEntries(ctx context.Context, q AuditQuery) ([]AuditEntry, bool, error) {
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 50
+	}
+	var from, to *time.Time
+	if !q.From.IsZero() {
+		from = &q.From
+	}
+	if !q.To.IsZero() {
+		to = &q.To
+	}
+	var after *int64
+	if q.AfterID > 0 {
+		after = &q.AfterID
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT id, at, COALESCE(actor_user_id::text, ''), COALESCE(target_user_id::text, ''),
+			action, COALESCE(request_id, ''), COALESCE(host(ip), ''), details
+		FROM audit_log
+		WHERE ($1::uuid IS NULL OR actor_user_id = $1 OR target_user_id = $1)
+		  AND ($2 = '' OR action = $2)
+		  AND ($3::timestamptz IS NULL OR at >= $3)
+		  AND ($4::timestamptz IS NULL OR at < $4)
+		  AND ($5::bigint IS NULL OR id < $5)
+		ORDER BY id DESC LIMIT $6`, nullUUID(q.UserID), q.Action, from, to, after, q.Limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("read audit: %w", translate(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
+		var e AuditEntry
+		err := r.Scan(&e.ID, &e.At, &e.ActorID, &e.TargetID, &e.Action, &e.RequestID, &e.IP, &e.Details)
+		e.At = e.At.UTC()
+		return e, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("read audit: %w", translate(err))
+	}
+	more := len(out) > q.Limit
+	if more {
+		out = out[:q.Limit]
+	}
+	return out, more, nil
+}
+
+// sessionUserAgent is the request's user agent as a session shows it in the
+// export, cut to the column's 256 bytes on a rune boundary.
+func sessionUserAgent(ctx context.Context) string {
+	// Headers are bytes: Postgres text refuses NUL and invalid UTF-8.
+	ua := strings.ReplaceAll(strings.ToValidUTF8(requestMetaFrom(ctx).UserAgent, ""), "\x00", "")
+	if len(ua) <= 256 {
+		return ua
+	}
+	ua = ua[:256]
+	for len(ua) > 0 && !utf8.ValidString(ua) {
+		ua = ua[:len(ua)-1]
+	}
+	return ua
+}

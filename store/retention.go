@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Retention kinds: the label of instainstru_retention_removed_total.
+const (
+	RetentionRefreshTokens = "refresh_tokens" // expired or revoked refresh tokens
+	RetentionAudit         = "audit"          // audit entries past their period
+	RetentionLessonNotes   = "lesson_notes"   // notes and cancel reasons of old lessons (blanked, lessons stay)
+)
+
+// retentionJobs are the bounded statements of each kind. $1 is the cutoff
+// (rows older than it go), $2 the batch size; each statement touches at most
+// one batch and reports the rows it touched, so no lock is held for long.
+// SKIP LOCKED lets several nodes prune at once without waiting on each
+// other. A new kind (search history, read notifications, lesson addresses)
+// adds one line here and one default in RetentionConfig.
+var retentionJobs = map[string]string{
+	// Spent tokens stay until they expire: presenting one must still be
+	// recognised as reuse and revoke its family.
+	RetentionRefreshTokens: `DELETE FROM refresh_tokens WHERE id IN (
+		SELECT id FROM refresh_tokens WHERE expires_at < $1 OR revoked_at < $1
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionAudit: `DELETE FROM audit_log WHERE id IN (
+		SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionLessonNotes: `UPDATE bookings SET note = '', cancel_reason = NULL WHERE id IN (
+		SELECT id FROM bookings WHERE upper(during) < $1 AND (note <> '' OR cancel_reason IS NOT NULL)
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+}
+
+// Prune applies kind's retention to rows older than cutoff, one batch per
+// transaction until a batch comes back short, and returns how many rows it
+// removed (or blanked).
+func (db *DB) Prune(ctx context.Context, kind string, cutoff time.Time, batch int) (int64, error) {
+	sql, ok := retentionJobs[kind]
+	if !ok {
+		return 0, fmt.Errorf("unknown retention kind %q", kind)
+	}
+	if batch <= 0 {
+		batch = 1000
+	}
+	var total int64
+	for {
+		var n int64
+		err := db.InTx(ctx, func(tx pgx.Tx) error {
+			if kind == RetentionAudit {
+				// The append-only trigger lets this transaction, and only it, delete.
+				if _, err := tx.Exec(ctx, `SET LOCAL instainstru.audit_prune = 'on'`); err != nil {
+					return err
+				}
+			}
+			tag, err := tx.Exec(ctx, sql, cutoff, batch)
+			n = tag.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("prune %s: %w", kind, err)
+		}
+		total += n
+		if n < int64(batch) || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+// RetentionConfig says how long each kind is kept. Zero = the default in
+// brackets; a negative period turns that kind off.
+type RetentionConfig struct {
+	Interval      time.Duration // how often the jobs run [1h]
+	Batch         int           // rows per statement [1000]
+	RefreshTokens time.Duration // after expiry or revocation [168h]
+	Audit         time.Duration // [8760h]
+	LessonNotes   time.Duration // after the lesson ended [4380h]
+}
+
+func (c *RetentionConfig) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.Interval, time.Hour)
+	def(&c.RefreshTokens, 7*24*time.Hour)
+	def(&c.Audit, 365*24*time.Hour)
+	def(&c.LessonNotes, 182*24*time.Hour)
+	if c.Batch <= 0 {
+		c.Batch = 1000
+	}
+}
+
+// Retention runs the retention jobs periodically and counts what they
+// removed. It is a plain ticker so the periods are easy to test; every node
+// may run it (batches skip rows another node holds).
+type Retention struct {
+	db      *DB
+	cfg     RetentionConfig
+	log     *slog.Logger
+	removed *prometheus.CounterVec
+}
+
+// NewRetention returns the jobs over db, registering
+// instainstru_retention_removed_total{kind} on reg.
+func NewRetention(db *DB, cfg RetentionConfig, reg prometheus.Registerer, log *slog.Logger) *Retention {
+	cfg.setDefaults()
+	removed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "instainstru_retention_removed_total",
+		Help: "Rows removed (or, for lesson notes, blanked) by the retention jobs, by kind.",
+	}, []string{"kind"})
+	if reg != nil {
+		reg.MustRegister(removed)
+	}
+	for k := range retentionJobs {
+		removed.WithLabelValues(k)
+	}
+	return &Retention{db: db, cfg: cfg, log: log, removed: removed}
+}
+
+// periods maps each enabled kind to how long it is kept.
+func (r *Retention) periods() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for kind, d := range map[string]time.Duration{
+		RetentionRefreshTokens: r.cfg.RefreshTokens,
+		RetentionAudit:         r.cfg.Audit,
+		RetentionLessonNotes:   r.cfg.LessonNotes,
+	} {
+		if d > 0 {
+			out[kind] = d
+		}
+	}
+	return out
+}
+
+// RunOnce applies every enabled kind as of now and returns the rows each
+// removed. A failing kind does not stop the others; the first error is
+// returned.
+func (r *Retention) RunOnce(ctx context.Context, now time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	var first error
+	for kind, keep := range r.periods() {
+		n, err := r.db.Prune(ctx, kind, now.Add(-keep), r.cfg.Batch)
+		out[kind] = n
+		r.removed.WithLabelValues(kind).Add(float64(n))
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			if r.log != nil {
+				r.log.Warn("retention job failed", "kind", kind, "err", err)
+			}
+			continue
+		}
+		if n > 0 && r.log != nil {
+			r.log.Info("retention removed rows", "kind", kind, "rows", n)
+		}
+	}
+	return out, first
+}
+
+// Run calls RunOnce every Interval until ctx ends.
+func (r *Retention) Run(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			r.RunOnce(ctx, now) //nolint:errcheck // logged per kind
+		}
+	}
+}
