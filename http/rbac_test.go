@@ -165,7 +165,7 @@ func TestAdminChangesGrantsAndTheyApplyOnTheNextRequest(t *testing.T) {
 	// The change is audited with its actor.
 	var log auditResponse
 	ts.doJSON("GET", "/api/v1/admin/audit?limit=5", support, nil, 200, &log)
-	if len(log.Items) == 0 || log.Items[0].Action != "role.permissions.set" || log.Items[0].Target != "support" || log.Items[0].ActorEmail == nil {
+	if len(log.Items) == 0 || log.Items[0].Action != "role.permissions.set" || log.Items[0].Details["target"] != "support" || log.Items[0].ActorID == nil {
 		t.Fatalf("audit: %+v", log.Items)
 	}
 }

@@ -225,7 +225,8 @@ async function adminAccess(body, params, can, alive) {
 async function adminAudit(body, params, can, alive) {
   const log = await api('GET', '/admin/audit?limit=100');
   if (!alive()) return;
-  body.append(adminTable('Admin actions, newest first', ['When', 'Who', 'Action', 'Target', 'Details'], items(log).map((e) =>
-    h('tr', {}, h('td', {}, e.at.replace('T', ' ').slice(0, 19)), h('td', {}, e.actor_email || 'system'), h('td', {}, e.action),
-      h('td', {}, e.target), h('td', {}, h('code', {}, JSON.stringify(e.details)))))));
+  body.append(adminTable('Audit trail, newest first', ['When', 'Who', 'Action', 'Target', 'From', 'Details'], items(log).map((e) =>
+    h('tr', {}, h('td', {}, e.at.replace('T', ' ').slice(0, 19)), h('td', {}, e.actor_user_id || 'system'), h('td', {}, e.action),
+      h('td', {}, e.target_user_id || (e.details && e.details.target) || ''), h('td', {}, e.ip || ''),
+      h('td', {}, h('code', {}, JSON.stringify(e.details)))))));
 }
