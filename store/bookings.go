@@ -278,17 +278,17 @@ func bookingByID(ctx context.Context, q rowQuerier, id string, forUpdate bool) (
 
 // bookingEvents are the events of a booking change: type to both
 // participants (typeForInstructor / typeForStudent) and availability.changed
-// for the instructor's changed days.
-func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForInstructor, typeForStudent string, loc *time.Location, days []time.Time) ([]market.Event, error) {
+// for the instructor's changed days, plus extra (the change's notifications).
+func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForInstructor, typeForStudent string, loc *time.Location, days []time.Time, extra ...market.NewEvent) ([]market.Event, error) {
 	av, err := availabilityChangedEvent(ctx, tx, b.InstructorID, loc, days)
 	if err != nil {
 		return nil, err
 	}
-	return AppendEvents(ctx, tx, []market.NewEvent{
+	return AppendEvents(ctx, tx, append([]market.NewEvent{
 		{Topic: market.UserTopic(b.InstructorID), Type: typeForInstructor, Data: b},
 		{Topic: market.UserTopic(b.StudentID), Type: typeForStudent, Data: b},
 		av,
-	})
+	}, extra...))
 }
 
 // CreateBooking books a lesson instantly, in one transaction: idempotency
@@ -372,7 +372,11 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 				return err
 			}
 		}
-		evs, err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date})
+		notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingCreated, nb.StudentID, b, nowFunc(nb.Now))
+		if err != nil {
+			return err
+		}
+		evs, err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date}, notes...)
 		if err != nil {
 			return err
 		}
@@ -460,7 +464,11 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 			return err
 		}
 		d, _ := market.ParseDate(cur.Date)
-		evs, err = bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d})
+		notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingCancelled, actor.ID, b, nowFunc(now))
+		if err != nil {
+			return err
+		}
+		evs, err = bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d}, notes...)
 		return err
 	})
 	if err != nil {
@@ -511,7 +519,11 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 			return err
 		}
 		old, _ := market.ParseDate(cur.Date)
-		evs, err = bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date})
+		notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingRescheduled, actor.ID, b, t)
+		if err != nil {
+			return err
+		}
+		evs, err = bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date}, notes...)
 		return err
 	})
 	if err != nil {
