@@ -26,7 +26,7 @@ import (
 type DB struct {
 	Pool *pgxpool.Pool
 
-	schedules scheduleQueue // per-instructor turn for schedule writers on this node
+	schedules scheduleQueue  // per-instructor turn for schedule writers on this node
 	jobs      *jobs.Inserter // background jobs inserted in the transactions that cause them
 }
 
