@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"instainstru/hub"
+	"instainstru/notify"
 	"instainstru/realtime"
 	"instainstru/store"
 )
@@ -25,6 +26,7 @@ type NodeConfig struct {
 	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
 	EventRetention time.Duration // history kept for resume [24h]
+	Notify         notify.Config // job workers (email, reminders); Workers 0 = none on this node
 	Logger         *slog.Logger
 }
 
@@ -35,6 +37,7 @@ type Node struct {
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
 	Redis    redis.UniversalClient
+	Notify   *notify.Service
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -75,12 +78,25 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
 		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
 
+	nm := notify.NewMetrics(reg, cfg.DB.Pool)
+	events := notify.Counting(pub, nm)
+	svc, err := notify.New(cfg.DB, events, nm, cfg.Notify, log)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := svc.Start(ctx); err != nil {
+		cancel()
+		return nil, fmt.Errorf("start job workers: %w", err)
+	}
+	n.Notify = svc
+
 	n.wg.Add(3)
 	go func() { defer n.wg.Done(); broker.Run(ctx, n.Hub) }() //nolint:errcheck
 	go func() { defer n.wg.Done(); pub.Run(ctx) }()
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 
-	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: pub, Registry: reg, Logger: log})
+	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: events, Registry: reg, Logger: log})
 	return n, nil
 }
 
@@ -91,6 +107,9 @@ func (n *Node) Serve(ln net.Listener) error { return n.Server.Serve(ln) }
 // and stops background work, within ctx's deadline.
 func (n *Node) Shutdown(ctx context.Context) error {
 	err := n.Server.Shutdown(ctx)
+	if serr := n.Notify.Stop(ctx); serr != nil {
+		n.log.Warn("job workers did not stop cleanly", "err", serr)
+	}
 	n.cancel()
 	done := make(chan struct{})
 	go func() { n.wg.Wait(); close(done) }()

@@ -35,6 +35,9 @@ type Handlers struct {
 // RunnerConfig tunes the workers. Zero values are River's defaults.
 type RunnerConfig struct {
 	Workers int // per queue, default 10
+	// Queues to work, default all. A node without SMTP leaves QueueEmail
+	// out: its email jobs wait for a node that can send.
+	Queues []string
 	// Backoff gives the delay before retry n (1-based); nil = River's
 	// default (n⁴ seconds, with jitter).
 	Backoff func(attempt int) time.Duration
@@ -76,11 +79,16 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[Reminder]) error {
 		return h.Reminder(ctx, j.Args, attemptOf(j.JobRow))
 	}))
+	queues := cfg.Queues
+	if queues == nil {
+		queues = []string{QueueEmail, QueueReminders}
+	}
+	qc := map[string]river.QueueConfig{}
+	for _, q := range queues {
+		qc[q] = river.QueueConfig{MaxWorkers: n}
+	}
 	rc := &river.Config{
-		Queues: map[string]river.QueueConfig{
-			QueueEmail:     {MaxWorkers: n},
-			QueueReminders: {MaxWorkers: n},
-		},
+		Queues: qc,
 		Workers:              workers,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
@@ -123,9 +131,10 @@ func (r *Runner) Kill() error { return r.client.StopAndCancel(context.Background
 
 // Stats is the state of the queue, for metrics.
 type Stats struct {
-	Pending      int           // available, scheduled now or earlier, or retryable
-	OldestAge    time.Duration // how long the oldest due job has waited
-	OldestByKind map[string]time.Duration
+	Pending       int           // available, scheduled now or earlier, or retryable
+	OldestAge     time.Duration // how long the oldest due job has waited
+	PendingByKind map[string]int
+	OldestByKind  map[string]time.Duration
 }
 
 // QueueStats reads how many jobs are due and how late the oldest one is.
@@ -139,7 +148,7 @@ func QueueStats(ctx context.Context, pool *pgxpool.Pool) (Stats, error) {
 		return Stats{}, fmt.Errorf("queue stats: %w", err)
 	}
 	defer rows.Close()
-	s := Stats{OldestByKind: map[string]time.Duration{}}
+	s := Stats{PendingByKind: map[string]int{}, OldestByKind: map[string]time.Duration{}}
 	for rows.Next() {
 		var kind string
 		var n int
@@ -149,6 +158,7 @@ func QueueStats(ctx context.Context, pool *pgxpool.Pool) (Stats, error) {
 		}
 		age := time.Duration(math.Max(secs, 0) * float64(time.Second))
 		s.Pending += n
+		s.PendingByKind[kind] = n
 		s.OldestByKind[kind] = age
 		s.OldestAge = max(s.OldestAge, age)
 	}

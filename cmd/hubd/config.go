@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -30,6 +31,10 @@ type config struct {
 	LoginFailPerMin int
 	TokenPerMin     int
 	TrustedProxies  []string
+	JobWorkers      int    // JOB_WORKERS per queue; 0 = this node runs no background jobs
+	SMTPURL         string // "" = emails stay queued
+	MailFrom        string
+	PublicURL       string // the web page, for links in emails
 	generatedSecret bool
 }
 
@@ -57,6 +62,21 @@ func loadConfig() (config, error) {
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
+	c.JobWorkers = 10
+	if v := os.Getenv("JOB_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("JOB_WORKERS=%q is not a count (0 turns workers off)", v))
+		} else {
+			c.JobWorkers = n
+		}
+	}
+	c.SMTPURL, c.MailFrom = os.Getenv("SMTP_URL"), os.Getenv("MAIL_FROM")
+	port := "8080"
+	if _, p, err := net.SplitHostPort(c.HTTPAddr); err == nil && p != "" {
+		port = p
+	}
+	c.PublicURL = env("PUBLIC_URL", "http://localhost:"+port)
 	switch c.Env {
 	case "development", "test", "production":
 	default:

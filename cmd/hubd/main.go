@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	apphttp "instainstru/http"
+	"instainstru/notify"
 	"instainstru/store"
 )
 
@@ -146,6 +147,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			TrustedProxies:                   cfg.TrustedProxies,
 		},
 		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	})
 	if err != nil {
 		return err
@@ -159,6 +161,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		mode = "multi-node via Redis"
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "node", cfg.NodeID, "env", cfg.Env, "mode", mode)
+	switch {
+	case cfg.JobWorkers == 0:
+		log.Info("job workers off (JOB_WORKERS=0): another node sends email and reminders")
+	case cfg.SMTPURL == "":
+		log.Warn("SMTP_URL not set: emails stay queued until a node with SMTP sends them")
+	}
 	if cfg.AdminAddr != "" {
 		go serveAdmin(cfg.AdminAddr, node.Server.AdminHandler(), log)
 	}
