@@ -241,11 +241,9 @@ func TestRetriedEmailJobsNeverSendTwice(t *testing.T) {
 
 func TestACommittedBookingIsEmailedOnceByAnotherNodeWhenItsNodeDies(t *testing.T) {
 	t.Parallel()
-	mp := storetest.StartMailpit(t)
 	// Node A serves the booking but runs no workers (as if it died right
 	// after the commit, before any worker of its own could send).
 	w := newNotifyWorld(t, withNotify("", 0))
-	_ = w.mp // this world's own Mailpit stays empty
 	b := w.book("10:00")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -256,19 +254,18 @@ func TestACommittedBookingIsEmailedOnceByAnotherNodeWhenItsNodeDies(t *testing.T
 		t.Fatalf("%d email jobs waiting, want 2", got)
 	}
 	// Two more nodes with workers come up; the jobs go out once in all.
-	b1 := startNode(t, w.db, "", "", "n2", withNotify(mp.SMTPURL(), 4))
-	startNode(t, w.db, "", "", "n3", withNotify(mp.SMTPURL(), 4))
-	msgs := mp.WaitFor(2, 10*time.Second, nil)
+	startNode(t, w.db, "", "", "n2", withNotify(w.mp.SMTPURL(), 4))
+	startNode(t, w.db, "", "", "n3", withNotify(w.mp.SMTPURL(), 4))
+	msgs := w.mp.WaitFor(2, 10*time.Second, nil)
 	time.Sleep(500 * time.Millisecond) // give a duplicate the time to show
-	if got := len(mp.Messages()); got != 2 || len(msgs) != 2 {
+	if got := len(w.mp.Messages()); got != 2 || len(msgs) != 2 {
 		t.Fatalf("%d emails, want 2", got)
 	}
-	for _, m := range mp.Messages() {
-		if !strings.Contains(mp.Message(m.ID).Text, b.ID) {
+	for _, m := range w.mp.Messages() {
+		if !strings.Contains(w.mp.Message(m.ID).Text, b.ID) {
 			t.Fatalf("email %q does not link booking %s", m.Subject, b.ID)
 		}
 	}
-	_ = b1
 }
 
 func TestEmailsWaitForTheMailServerAndAreDeliveredOnceWhenItIsBack(t *testing.T) {
@@ -303,8 +300,6 @@ func TestRejectedBookingNotifiesNoOne(t *testing.T) {
 	w.book("10:00")
 	nextNotification(t, w.instWS)
 	before := w.count(`SELECT (SELECT count(*) FROM notifications) + (SELECT count(*) FROM emails) + (SELECT count(*) FROM river_job)`)
-	_, other := w.node.register(market.RoleStudent)
-	_ = other
 	otherTok, _ := w.node.register(market.RoleStudent)
 	if st := w.node.call("POST", "/api/v1/bookings", otherTok, map[string]any{"instructor_id": w.inst,
 		"instructor_service_id": w.offer, "date": w.date, "start_time": "10:30", "duration_minutes": 60}, nil); st != 409 {
@@ -442,4 +437,102 @@ func TestNotificationRoutesNeedASignedInUser(t *testing.T) {
 		{method: "GET", path: "/api/v1/me/notification-settings"},
 		{method: "PUT", path: "/api/v1/me/notification-settings", body: map[string]any{"email": false}},
 	})
+}
+
+func TestRemindersFireAtTheRightInstantAndNeverForAMovedOrCancelledLesson(t *testing.T) {
+	t.Parallel()
+	w := newNotifyWorld(t)
+	ctx := context.Background()
+	// Sunday 14 March 2027: New York springs forward at 02:00, so the day
+	// before a 10:00 lesson is 23 hours of wall clock away, not 24.
+	const dstDay = "2027-03-14"
+	if st := w.node.call("POST", "/api/v1/instructors/me/availability", w.instTok,
+		map[string]string{"date": dstDay, "start": "09:00", "end": "12:00"}, nil); st != 201 {
+		t.Fatalf("window: %d", st)
+	}
+	w.date = dstDay
+	b := w.book("10:00")
+	type job struct {
+		User  string
+		Hours int
+		At    time.Time
+	}
+	jobsFor := func(startsAt time.Time) []job {
+		rows, err := w.db.Pool.Query(ctx, `SELECT args->>'user_id', (args->>'hours')::int, scheduled_at FROM river_job
+			WHERE kind = 'lesson_reminder' AND (args->>'starts_at')::timestamptz = $1 ORDER BY 2 DESC, 1`, startsAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
+			var j job
+			return j, r.Scan(&j.User, &j.Hours, &j.At)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	start := time.Date(2027, 3, 14, 14, 0, 0, 0, time.UTC) // 10:00 EDT
+	js := jobsFor(start)
+	if len(js) != 4 {
+		t.Fatalf("reminder jobs %+v, want 24 h and 1 h for both", js)
+	}
+	for _, j := range js {
+		if want := start.Add(-time.Duration(j.Hours) * time.Hour); !j.At.Equal(want) {
+			t.Fatalf("%d h reminder at %s, want %s", j.Hours, j.At.UTC(), want)
+		}
+	}
+	if !js[0].At.Equal(time.Date(2027, 3, 13, 14, 0, 0, 0, time.UTC)) { // 09:00 EST on Saturday
+		t.Fatalf("24 h reminder at %s", js[0].At.UTC())
+	}
+
+	var moved market.Booking
+	if st := w.node.call("POST", "/api/v1/bookings/"+b.ID+"/reschedule", w.instTok,
+		map[string]any{"date": dstDay, "start_time": "11:00"}, &moved); st != 200 {
+		t.Fatalf("reschedule: %d", st)
+	}
+	if got := jobsFor(start.Add(time.Hour)); len(got) != 4 {
+		t.Fatalf("the new time has %d reminders, want 4", len(got))
+	}
+	// Make every reminder due now (the old time's and the new time's).
+	runReminders := func(want float64) {
+		t.Helper()
+		if _, err := w.db.Pool.Exec(ctx, `UPDATE river_job SET state = 'available', finalized_at = NULL,
+			scheduled_at = now() WHERE kind = 'lesson_reminder'`); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for w.node.metric(t, "instainstru_reminders_total") < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("reminders ran %v times, want %v", w.node.metric(t, "instainstru_reminders_total"), want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	runReminders(8)
+	if sent, stale := w.node.metric(t, "instainstru_reminders_total", "result", "sent"),
+		w.node.metric(t, "instainstru_reminders_total", "result", "stale"); sent != 4 || stale != 4 {
+		t.Fatalf("sent %v stale %v, want the new time's 4 sent and the old time's 4 doing nothing", sent, stale)
+	}
+	var n24, n1 int
+	if err := w.db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE title = 'Lesson in 24 hours'),
+		count(*) FILTER (WHERE title = 'Lesson in 1 hour') FROM notifications
+		WHERE kind = 'lesson.reminder' AND body LIKE '%Sun Mar 14, 11:00–12:00, Upper West Side'`).Scan(&n24, &n1); err != nil {
+		t.Fatal(err)
+	}
+	if n24 != 2 || n1 != 2 {
+		t.Fatalf("reminders for 11:00: %d of 24 h, %d of 1 h; want 2 each", n24, n1)
+	}
+	w.mp.WaitFor(4, 10*time.Second, func(m storetest.MailSummary) bool { return strings.HasPrefix(m.Subject, "Lesson in ") })
+	if w.node.metric(t, "instainstru_reminder_lag_seconds") == 0 {
+		t.Fatal("reminder lag not observed")
+	}
+
+	if st := w.node.call("POST", "/api/v1/bookings/"+b.ID+"/cancel", w.studTok, map[string]any{}, nil); st != 200 {
+		t.Fatalf("cancel: %d", st)
+	}
+	runReminders(16)
+	if got := w.count(`SELECT count(*) FROM notifications WHERE kind = 'lesson.reminder'`); got != 4 {
+		t.Fatalf("%d reminders after the cancellation, want still 4", got)
+	}
 }

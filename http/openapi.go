@@ -186,12 +186,12 @@ func apiOps() []apiOp {
 				Schema: map[string]any{"type": "boolean"}})}, pagingParams...), Status: 200, Response: notificationList{}},
 		{Method: "POST", Path: "/api/v1/notifications/read", Tag: "notifications",
 			Summary: `Mark notifications read: {"ids":[…]} or {"all":true}; other users' ids are ignored`,
-			Auth: market.PermNotificationsRead, Request: readRequest{}, Status: 204},
+			Auth:    market.PermNotificationsRead, Request: readRequest{}, Status: 204},
 		{Method: "GET", Path: "/api/v1/me/notification-settings", Tag: "notifications", Summary: "My notification settings",
 			Auth: market.PermNotificationsRead, Status: 200, Response: market.NotificationSettings{}},
 		{Method: "PUT", Path: "/api/v1/me/notification-settings", Tag: "notifications",
 			Summary: "Change my notification settings (omitted fields keep their value)",
-			Auth: market.PermNotificationsRead, Request: settingsRequest{}, Status: 200, Response: market.NotificationSettings{}},
+			Auth:    market.PermNotificationsRead, Request: settingsRequest{}, Status: 200, Response: market.NotificationSettings{}},
 
 		// realtime
 		{Method: "POST", Path: "/api/v1/ws/ticket", Tag: "realtime", Summary: "Single-use, short-lived WebSocket ticket",

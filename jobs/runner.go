@@ -88,7 +88,7 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 		qc[q] = river.QueueConfig{MaxWorkers: n}
 	}
 	rc := &river.Config{
-		Queues: qc,
+		Queues:               qc,
 		Workers:              workers,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
