@@ -18,8 +18,8 @@ type Metrics struct {
 	reminderLag prometheus.Histogram
 }
 
-// NewMetrics registers the series on reg. pool, when not nil, adds the
-// queue gauges (read from river_job at scrape time).
+// NewMetrics registers the series on reg; the queue gauges are read from
+// river_job in pool at scrape time (none when pool is nil).
 func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 	m := &Metrics{
 		created: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -46,10 +46,7 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 	for _, r := range []string{"sent", "retried", "discarded", "duplicate_skipped"} {
 		m.emails.WithLabelValues(r)
 	}
-	reg.MustRegister(m.created, m.emails, m.reminders, m.reminderLag)
-	if pool != nil {
-		reg.MustRegister(&queueCollector{pool: pool})
-	}
+	reg.MustRegister(m.created, m.emails, m.reminders, m.reminderLag, &queueCollector{pool: pool})
 	return m
 }
 
@@ -66,6 +63,9 @@ type queueCollector struct{ pool *pgxpool.Pool }
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pendingDesc; ch <- oldestDesc }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.pool == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st, err := jobs.QueueStats(ctx, c.pool)
