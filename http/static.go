@@ -14,7 +14,7 @@ import (
 // staticFiles is the browser UI: plain HTML/CSS/JS, no build step. Files are
 // listed one by one so that nothing else under static/ is ever served.
 //
-//go:embed static/index.html static/app.js static/style.css static/favicon.svg
+//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/notifications.js
 var staticFiles embed.FS
 
 // contentSecurityPolicy allows only this origin: scripts, styles, images and
@@ -36,11 +36,12 @@ type staticAsset struct {
 // /ready and /openapi.json are never shadowed.
 func (s *Server) staticRoutes(r fiber.Router) {
 	routes := map[string]string{
-		"/":            "static/index.html",
-		"/index.html":  "static/index.html",
-		"/app.js":      "static/app.js",
-		"/style.css":   "static/style.css",
-		"/favicon.svg": "static/favicon.svg",
+		"/":                 "static/index.html",
+		"/index.html":       "static/index.html",
+		"/app.js":           "static/app.js",
+		"/notifications.js": "static/notifications.js",
+		"/style.css":        "static/style.css",
+		"/favicon.svg":      "static/favicon.svg",
 	}
 	for route, file := range routes {
 		a, err := loadAsset(file)
