@@ -4,6 +4,19 @@
 // notification.* events, which app.js hands over as 'hub:notification'.
 'use strict';
 
+// bellIcon is drawn in SVG: emoji fonts are not everywhere.
+function bellIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '20', height: '20', 'aria-hidden': 'true', fill: 'none', stroke: 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round', 'stroke-linejoin': 'round' })) svg.setAttribute(k, v);
+  for (const d of ['M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9', 'M10.3 21a1.94 1.94 0 0 0 3.4 0']) {
+    const p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', d);
+    svg.append(p);
+  }
+  return svg;
+}
+
 const bell = {
   userId: null, unread: 0, items: [], next: null, open: false, settings: null,
 
@@ -11,7 +24,7 @@ const bell = {
   mount() {
     this.root = h('div', { id: 'bell', class: 'bell', hidden: true });
     this.button = h('button', { id: 'bell-button', class: 'bell-button', 'aria-haspopup': 'dialog', 'aria-expanded': 'false',
-      onclick: () => this.toggle() }, h('span', { 'aria-hidden': 'true' }, '🔔'), h('span', { id: 'bell-count', class: 'bell-count' }, ''));
+      onclick: () => this.toggle() }, bellIcon(), h('span', { id: 'bell-count', class: 'bell-count' }, ''));
     this.panel = h('section', { id: 'bell-panel', class: 'bell-panel panel', role: 'dialog', 'aria-label': 'Notifications', hidden: true });
     this.root.append(this.button, this.panel);
     $('#conn').before(this.root);
