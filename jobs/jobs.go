@@ -28,8 +28,8 @@ const (
 )
 
 // EmailMaxAttempts is how often an email is tried before its job is
-// discarded (and counted as failed). With the default backoff the last try
-// is about a day after the first.
+// discarded (and counted as failed). With River's default backoff (n⁴
+// seconds after the n-th failure) the last try is about 11 hours after the first.
 const EmailMaxAttempts = 12
 
 // Email asks a worker to send the queued email row EmailID (store.QueueEmailTx).
