@@ -27,6 +27,7 @@ type NodeConfig struct {
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
 	EventRetention time.Duration // history kept for resume [24h]
 	Notify         notify.Config // job workers (email, reminders); Workers 0 = none on this node
+	JobsDB         *store.DB     // pool for the job workers; nil = DB. Its own pool keeps a mail backlog from queueing bookings behind it
 	Logger         *slog.Logger
 }
 
@@ -80,7 +81,11 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 
 	nm := notify.NewMetrics(reg, cfg.DB.Pool)
 	events := notify.Counting(pub, nm)
-	svc, err := notify.New(cfg.DB, events, nm, cfg.Notify, log)
+	jobsDB := cfg.JobsDB
+	if jobsDB == nil {
+		jobsDB = cfg.DB
+	}
+	svc, err := notify.New(jobsDB, events, nm, cfg.Notify, log)
 	if err != nil {
 		cancel()
 		return nil, err

@@ -31,7 +31,7 @@ type config struct {
 	LoginFailPerMin int
 	TokenPerMin     int
 	TrustedProxies  []string
-	JobWorkers      int    // JOB_WORKERS per queue; 0 = this node runs no background jobs
+	JobWorkers      int    // JOB_WORKERS per queue (default 40: an email spends most of its time waiting on SMTP); 0 = no background jobs on this node
 	SMTPURL         string // "" = emails stay queued
 	MailFrom        string
 	PublicURL       string // the web page, for links in emails
@@ -62,7 +62,7 @@ func loadConfig() (config, error) {
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
-	c.JobWorkers = 10
+	c.JobWorkers = 40
 	if v := os.Getenv("JOB_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {

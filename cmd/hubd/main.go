@@ -137,6 +137,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer rtdb.Close()
+	// The job workers get a pool of their own (SMTP is slow; bookings must
+	// not wait behind a mail backlog for connections).
+	jobsdb := db
+	if cfg.JobWorkers > 0 {
+		if jobsdb, err = store.Open(ctx, withPoolSize(cfg.DatabaseURL, min(cfg.JobWorkers, 12)+4)); err != nil {
+			return err
+		}
+		defer jobsdb.Close()
+	}
 	node, err := apphttp.NewNode(apphttp.NodeConfig{
 		HTTP: apphttp.Config{
 			Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret),
@@ -146,7 +155,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			TokenPerIPPerMinute:              cfg.TokenPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
 		},
-		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		DB: db, RealtimeDB: rtdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	})
 	if err != nil {
