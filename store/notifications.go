@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"instainstru/jobs"
@@ -90,22 +91,14 @@ func (db *DB) notifyBooking(ctx context.Context, tx pgx.Tx, kind, actorID string
 	if err != nil {
 		return nil, err
 	}
-	var evs []market.NewEvent
-	var js []jobs.Job
+	var ws []noteWrite
 	for _, r := range bookingRecipients(kind, actorID, b, f) {
 		lt := market.LessonText{Other: r.other, Service: f.service, Start: b.StartsAt, End: b.EndsAt, Area: f.area}
-		n, ev, err := db.insertNotification(ctx, tx, r.userID, r.kind, &b.ID, "", lt)
-		if err != nil {
-			return nil, err
-		}
-		evs = append(evs, ev)
-		if r.settings.Email {
-			j, err := queueNotificationEmail(ctx, tx, n)
-			if err != nil {
-				return nil, err
-			}
-			js = append(js, j...)
-		}
+		ws = append(ws, newNoteWrite(r.userID, r.kind, &b.ID, "", lt, r.settings.Email))
+	}
+	evs, js, err := writeNotifications(ctx, tx, ws)
+	if err != nil {
+		return nil, err
 	}
 	if kind != market.NotifyBookingCancelled {
 		for _, r := range []struct {
@@ -139,42 +132,88 @@ func reminderJobs(b *market.Booking, user string, s market.NotificationSettings,
 	return out
 }
 
-// insertNotification writes one notification and returns it with its
-// notification.created event (not yet appended).
-func (db *DB) insertNotification(ctx context.Context, tx pgx.Tx, userID, kind string, bookingID *string, dedupe string, lt market.LessonText) (*market.Notification, market.NewEvent, error) {
-	n := &market.Notification{UserID: userID, Kind: kind, BookingID: bookingID}
+// noteWrite is a notification to insert, with its email or not.
+type noteWrite struct {
+	n      *market.Notification
+	dedupe *string
+	email  bool
+}
+
+func newNoteWrite(userID, kind string, bookingID *string, dedupe string, lt market.LessonText, email bool) noteWrite {
+	// The id is made here so that the notification and its email go to
+	// Postgres in one batch (one round trip under the schedule lock).
+	n := &market.Notification{ID: uuid.NewString(), UserID: userID, Kind: kind, BookingID: bookingID}
 	n.Title, n.Body = market.NotificationText(kind, lt)
-	var key *string
+	w := noteWrite{n: n, email: email}
 	if dedupe != "" {
-		key = &dedupe
+		w.dedupe = &dedupe
 	}
-	err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, title, body, booking_id, dedupe_key)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-		userID, kind, n.Title, n.Body, bookingID, key).Scan(&n.ID, &n.CreatedAt)
-	if err != nil {
-		return nil, market.NewEvent{}, fmt.Errorf("insert notification: %w", err)
-	}
-	n.CreatedAt = n.CreatedAt.UTC()
-	return n, market.NewEvent{Topic: market.UserTopic(userID), Type: market.EventNotificationCreated, Data: n}, nil
+	return w
 }
 
 // NewEmail is a templated email to one user.
 type NewEmail struct {
 	UserID   string
-	Template string         // a template name of the mail package, e.g. "booking.created"
-	Data     map[string]any // the template's data (the recipient's name and address are added at send time)
+	Template string // a template name of the mail package, e.g. "booking.created"
+	// Data is the template's data. A "path" (e.g. "/#/reset?token=…")
+	// becomes the email's link under PUBLIC_URL; the recipient's name is
+	// added at send time.
+	Data map[string]any
 	// Key makes queueing idempotent: a second email with the same key is
 	// not queued (e.g. "notification:<id>", "password-reset:<token id>").
 	Key string
 }
 
-// queueNotificationEmail queues the email of notification n.
-func queueNotificationEmail(ctx context.Context, tx pgx.Tx, n *market.Notification) ([]jobs.Job, error) {
+// notificationEmail is the email of notification n.
+func notificationEmail(n *market.Notification) NewEmail {
 	data := map[string]any{"title": n.Title, "body": n.Body, "kind": n.Kind, "notification_id": n.ID}
 	if n.BookingID != nil {
 		data["booking_id"] = *n.BookingID
 	}
-	return insertEmail(ctx, tx, NewEmail{UserID: n.UserID, Template: n.Kind, Data: data, Key: "notification:" + n.ID})
+	return NewEmail{UserID: n.UserID, Template: n.Kind, Data: data, Key: "notification:" + n.ID}
+}
+
+const insertEmailSQL = `INSERT INTO emails (user_id, template, data, dedupe_key) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`
+
+// writeNotifications inserts ws (and their emails) in one round trip and
+// returns their notification.created events (not yet appended) and the
+// email jobs to insert.
+func writeNotifications(ctx context.Context, tx pgx.Tx, ws []noteWrite) ([]market.NewEvent, []jobs.Job, error) {
+	b := &pgx.Batch{}
+	for _, w := range ws {
+		n := w.n
+		b.Queue(`INSERT INTO notifications (id, user_id, kind, title, body, booking_id, dedupe_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`, n.ID, n.UserID, n.Kind, n.Title, n.Body, n.BookingID, w.dedupe)
+		if w.email {
+			e := notificationEmail(n)
+			b.Queue(insertEmailSQL, e.UserID, e.Template, e.Data, e.Key)
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	evs := make([]market.NewEvent, 0, len(ws))
+	var js []jobs.Job
+	for _, w := range ws {
+		if err := br.QueryRow().Scan(&w.n.CreatedAt); err != nil {
+			return nil, nil, fmt.Errorf("insert notification: %w", err)
+		}
+		w.n.CreatedAt = w.n.CreatedAt.UTC()
+		evs = append(evs, market.NewEvent{Topic: market.UserTopic(w.n.UserID), Type: market.EventNotificationCreated, Data: w.n})
+		if w.email {
+			var id string
+			switch err := br.QueryRow().Scan(&id); {
+			case err == nil:
+				js = append(js, jobs.Job{Args: jobs.Email{EmailID: id}})
+			case market.ErrorCode(translate(err)) != market.ENOTFOUND: // not found: queued before
+				return nil, nil, fmt.Errorf("queue email: %w", err)
+			}
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, fmt.Errorf("insert notifications: %w", err)
+	}
+	return evs, js, nil
 }
 
 // insertEmail writes the emails row of e and returns its job (none when
@@ -184,8 +223,7 @@ func insertEmail(ctx context.Context, tx pgx.Tx, e NewEmail) ([]jobs.Job, error)
 		e.Data = map[string]any{}
 	}
 	var id string
-	err := tx.QueryRow(ctx, `INSERT INTO emails (user_id, template, data, dedupe_key) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`, e.UserID, e.Template, e.Data, e.Key).Scan(&id)
+	err := tx.QueryRow(ctx, insertEmailSQL, e.UserID, e.Template, e.Data, e.Key).Scan(&id)
 	if err != nil {
 		if market.ErrorCode(translate(err)) == market.ENOTFOUND {
 			return nil, nil // already queued
@@ -253,20 +291,14 @@ func (db *DB) RemindLesson(ctx context.Context, r jobs.Reminder) ([]market.Event
 			return nil
 		}
 		lt := market.LessonText{Other: other, Service: f.service, Start: b.StartsAt, End: b.EndsAt, Area: f.area, Hours: r.Hours}
-		n, ev, err := db.insertNotification(ctx, tx, r.UserID, market.NotifyLessonReminder, &b.ID, key, lt)
+		evs, js, err := writeNotifications(ctx, tx, []noteWrite{newNoteWrite(r.UserID, market.NotifyLessonReminder, &b.ID, key, lt, s.Email)})
 		if err != nil {
 			return err
 		}
-		if s.Email {
-			js, err := queueNotificationEmail(ctx, tx, n)
-			if err != nil {
-				return err
-			}
-			if err := db.jobs.InsertTx(ctx, tx, js...); err != nil {
-				return err
-			}
+		if err := db.jobs.InsertTx(ctx, tx, js...); err != nil {
+			return err
 		}
-		out, err = AppendEvents(ctx, tx, []market.NewEvent{ev})
+		out, err = AppendEvents(ctx, tx, evs)
 		return err
 	})
 	if err != nil {
