@@ -14,9 +14,14 @@ build:
 # WebSockets; the loadtest smoke scenario included) + the browser e2e test.
 test: tools vet unit e2e
 
-# promtool and docker-compose (Debian packages) for the deploy/ checks.
-tools:
+# promtool and docker-compose (Debian packages) for the deploy/ checks, and
+# Mailpit (the real SMTP server the notification tests send to).
+MAILPIT := .tools/bin/mailpit
+tools: $(MAILPIT)
 	./deploy/check.sh --install-only
+
+$(MAILPIT):
+	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/axllent/mailpit@v1.33.1
 
 vet:
 	$(GO) vet ./...

@@ -17,6 +17,7 @@ import (
 
 	apphttp "instainstru/http"
 	"instainstru/hub"
+	"instainstru/notify"
 	"instainstru/realtime"
 	"instainstru/store"
 )
@@ -57,6 +58,13 @@ var teamMetrics = []string{
 	"instainstru_search_zero_results_total",
 	"instainstru_search_records_dropped_total",
 	"instainstru_search_record_errors_total",
+	// notifications (notify.NewMetrics)
+	"instainstru_notifications_created_total",
+	"instainstru_emails_total",
+	"instainstru_reminders_total",
+	"instainstru_reminder_lag_seconds",
+	"instainstru_jobs_pending",
+	"instainstru_jobs_oldest_pending_seconds",
 }
 
 // teamHistograms may be queried through their _bucket, _count and _sum series.
@@ -65,6 +73,7 @@ var teamHistograms = []string{
 	"instainstru_delivery_latency_seconds",
 	"instainstru_broker_publish_duration_seconds",
 	"instainstru_search_duration_seconds",
+	"instainstru_reminder_lag_seconds",
 }
 
 // prometheusSynthetic are series Prometheus writes itself for every target.
@@ -78,6 +87,7 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	reg := apphttp.NewRegistry()
 	hub.NewMetrics(reg)
 	realtime.NewMetrics(reg)
+	notify.NewMetrics(reg, nil)
 	// Describe does not touch the pool or the client, so nil is fine here.
 	reg.MustRegister(store.NewPoolCollector(nil), realtime.NewRedisPoolCollector(nil))
 	apphttp.New(apphttp.Config{Env: "test", JWTSecret: []byte("deploy-test-secret-0123456789abcdef")}, apphttp.Deps{Registry: reg})

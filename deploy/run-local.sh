@@ -40,6 +40,31 @@ if [[ -z "${REDIS_URL:-}" ]] && answers 127.0.0.1 6379; then
 fi
 if [[ -n "${REDIS_URL:-}" ]]; then say "Redis: $REDIS_URL (multi-node capable)"; else say "no Redis: single node, in-process broker"; fi
 
+# --- Mail ---------------------------------------------------------------------
+# Without SMTP_URL, a local Mailpit (SMTP on 1025, web inbox on 8025) gets
+# the emails, so they can be opened in a browser. Installed once into .tools/.
+MAIL_UI=""
+if [[ -z "${SMTP_URL:-}" ]]; then
+  MAILPIT="$PWD/.tools/bin/mailpit"
+  if [[ ! -x "$MAILPIT" ]]; then
+    say "installing Mailpit v1.33.1 into .tools/bin (local SMTP server with a web inbox; ~1.5 min, once)"
+    GOBIN="$PWD/.tools/bin" "${GO:-go}" install github.com/axllent/mailpit@v1.33.1
+  fi
+  if ! answers 127.0.0.1 1025; then
+    mkdir -p .data
+    "$MAILPIT" --listen 127.0.0.1:8025 --smtp 127.0.0.1:1025 --database .data/mailpit.db \
+      --disable-version-check --quiet >.data/mailpit.log 2>&1 &
+    echo $! >.data/mailpit.pid
+    for _ in $(seq 50); do answers 127.0.0.1 1025 && break; sleep 0.1; done
+    say "Mailpit started (stop with: kill \$(cat .data/mailpit.pid))"
+  else
+    say "an SMTP server already answers on 127.0.0.1:1025; using it"
+  fi
+  export SMTP_URL="smtp://127.0.0.1:1025"
+  MAIL_UI="http://localhost:8025/"
+fi
+say "mail: SMTP at $(sed -E 's#(://)[^@/]*@#\1#' <<<"$SMTP_URL")"  # credentials not printed
+
 export APP_ENV="${APP_ENV:-development}"
 "$BIN" migrate
 "$BIN" seed
@@ -48,5 +73,6 @@ true
 say "  web UI:   http://localhost:${ADDR##*:}/"
 say "  API:      http://localhost:${ADDR##*:}/api/v1  (OpenAPI: /openapi.json)"
 say "  health:   http://localhost:${ADDR##*:}/health  ready: /ready  metrics: /metrics"
+[[ -n "$MAIL_UI" ]] && say "  emails:   $MAIL_UI  (Mailpit inbox: every email the hub sends)"
 say "  demo logins (password TestPassword123!): sarah.chen@example.com, john.smith@example.com"
 exec "$BIN" serve

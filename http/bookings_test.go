@@ -138,8 +138,8 @@ func TestTwoHundredStudentsRaceForOneSlotExactlyOneWins(t *testing.T) {
 	if got := countRows(ts, `SELECT count(*) FROM events WHERE type = 'booking.created'`); got != 1 {
 		t.Fatalf("%d booking.created events, want 1", got)
 	}
-	if got := len(pub.events()) - published; got != 3 {
-		t.Fatalf("%d events published, want 3 (created, confirmed, availability.changed)", got)
+	if got := len(pub.events()) - published; got != 5 {
+		t.Fatalf("%d events published, want 5 (created, confirmed, availability.changed, 2 × notification.created)", got)
 	}
 	if c, x := schedCounter(t, ts.srv.metrics.bookings.WithLabelValues("created")), schedCounter(t, ts.srv.metrics.bookings.WithLabelValues("conflict")); c != 1 || x != n-1 {
 		t.Fatalf("metrics created=%v conflict=%v", c, x)
@@ -184,8 +184,8 @@ func TestIdempotencyKeyMakesConcurrentRetriesOneBooking(t *testing.T) {
 	if got := countRows(ts, `SELECT count(*) FROM bookings`); got != 1 {
 		t.Fatalf("%d bookings, want 1", got)
 	}
-	if got := len(pub.events()) - published; got != 3 {
-		t.Fatalf("%d events published, want 3 (replays publish nothing)", got)
+	if got := len(pub.events()) - published; got != 5 {
+		t.Fatalf("%d events published, want 5 (one booking's; replays publish nothing)", got)
 	}
 	if c, r := schedCounter(t, ts.srv.metrics.bookings.WithLabelValues("created")), schedCounter(t, ts.srv.metrics.bookings.WithLabelValues("idempotent_replay")); c != 1 || r != n-1 {
 		t.Fatalf("metrics created=%v replay=%v", c, r)
@@ -253,7 +253,8 @@ func TestBookingOverHTTPHasTheSpecShape(t *testing.T) {
 		}
 	}
 	slices.Sort(types)
-	if !reflect.DeepEqual(types, []string{"availability.changed", "availability.changed", "booking.confirmed", "booking.created"}) {
+	if !reflect.DeepEqual(types, []string{"availability.changed", "availability.changed", "booking.confirmed", "booking.created",
+		"notification.created", "notification.created"}) {
 		t.Fatalf("published %v", types)
 	}
 	// The public availability no longer shows the booked half hour.
@@ -439,7 +440,7 @@ func TestCancelAndRescheduleOverHTTP(t *testing.T) {
 	}
 	var kinds []string
 	for _, e := range pub.events() {
-		if e.Type != market.EventAvailabilityChanged {
+		if e.Type != market.EventAvailabilityChanged && e.Type != market.EventNotificationCreated {
 			kinds = append(kinds, e.Type)
 		}
 	}

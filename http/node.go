@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"instainstru/hub"
+	"instainstru/notify"
 	"instainstru/realtime"
 	"instainstru/store"
 )
@@ -25,6 +26,8 @@ type NodeConfig struct {
 	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
 	EventRetention time.Duration // history kept for resume [24h]
+	Notify         notify.Config // job workers (email, reminders); Workers 0 = none on this node
+	JobsDB         *store.DB     // pool for the job workers; nil = DB. Its own pool keeps a mail backlog from queueing bookings behind it
 	Logger         *slog.Logger
 
 	// LessonCompletion is how often ended lessons are marked completed
@@ -41,6 +44,7 @@ type Node struct {
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
 	Redis    redis.UniversalClient
+	Notify   *notify.Service
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -86,6 +90,22 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
 
 	retention := store.NewRetention(cfg.DB, cfg.Retention, reg, log)
+	nm := notify.NewMetrics(reg, cfg.DB.Pool)
+	events := notify.Counting(pub, nm)
+	jobsDB := cfg.JobsDB
+	if jobsDB == nil {
+		jobsDB = cfg.DB
+	}
+	svc, err := notify.New(jobsDB, events, nm, cfg.Notify, log)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := svc.Start(ctx); err != nil {
+		cancel()
+		return nil, fmt.Errorf("start job workers: %w", err)
+	}
+	n.Notify = svc
 
 	n.wg.Add(4)
 	go func() { defer n.wg.Done(); broker.Run(ctx, n.Hub) }() //nolint:errcheck
@@ -93,9 +113,9 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 	go func() { defer n.wg.Done(); retention.Run(ctx) }()
 
-	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: pub, Registry: reg, Logger: log})
+	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: events, Registry: reg, Logger: log})
 	if cfg.LessonCompletion >= 0 {
-		lc := &LessonCompleter{Store: cfg.DB, Events: pub, Interval: cfg.LessonCompletion, Log: log}
+		lc := &LessonCompleter{Store: cfg.DB, Events: events, Interval: cfg.LessonCompletion, Log: log}
 		n.wg.Add(1)
 		go func() { defer n.wg.Done(); lc.Run(ctx) }()
 	}
@@ -109,6 +129,9 @@ func (n *Node) Serve(ln net.Listener) error { return n.Server.Serve(ln) }
 // and stops background work, within ctx's deadline.
 func (n *Node) Shutdown(ctx context.Context) error {
 	err := n.Server.Shutdown(ctx)
+	if serr := n.Notify.Stop(ctx); serr != nil {
+		n.log.Warn("job workers did not stop cleanly", "err", serr)
+	}
 	n.cancel()
 	done := make(chan struct{})
 	go func() { n.wg.Wait(); close(done) }()

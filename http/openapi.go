@@ -190,6 +190,19 @@ func apiOps() []apiOp {
 			Summary: "The instructor reports that the student did not come (within 48 h after the end; 403 for the student; 409 outside the window or unless confirmed/completed)",
 			Auth:    market.PermBookingsManage, Status: 200, Response: market.Booking{}},
 
+		// notifications
+		{Method: "GET", Path: "/api/v1/notifications", Tag: "notifications", Summary: "My notifications, newest first, and the unread count",
+			Auth: market.PermNotificationsRead, Query: append([]apiParam{param("unread", apiParam{Description: "only unread ones",
+				Schema: map[string]any{"type": "boolean"}})}, pagingParams...), Status: 200, Response: notificationList{}},
+		{Method: "POST", Path: "/api/v1/notifications/read", Tag: "notifications",
+			Summary: `Mark notifications read: {"ids":[…]} or {"all":true}; other users' ids are ignored`,
+			Auth:    market.PermNotificationsRead, Request: readRequest{}, Status: 204},
+		{Method: "GET", Path: "/api/v1/me/notification-settings", Tag: "notifications", Summary: "My notification settings",
+			Auth: market.PermNotificationsRead, Status: 200, Response: market.NotificationSettings{}},
+		{Method: "PUT", Path: "/api/v1/me/notification-settings", Tag: "notifications",
+			Summary: "Change my notification settings (omitted fields keep their value)",
+			Auth:    market.PermNotificationsRead, Request: settingsRequest{}, Status: 200, Response: market.NotificationSettings{}},
+
 		// realtime
 		{Method: "POST", Path: "/api/v1/ws/ticket", Tag: "realtime", Summary: "Single-use, short-lived WebSocket ticket",
 			Auth: market.PermRealtimeSubscribe, Status: 200, Response: ticketResponse},

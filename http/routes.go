@@ -76,6 +76,7 @@ func (s *Server) routes() {
 	s.userRoutes(api)
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
+	s.notificationRoutes(api)
 	s.realtimeRoutes(api)
 	s.searchRoutes(api)
 	s.adminAccessRoutes(api)

@@ -14,7 +14,7 @@ import (
 // staticFiles is the browser UI: plain HTML/CSS/JS, no build step. Files are
 // listed one by one so that nothing else under static/ is ever served.
 //
-//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js static/search.js static/privacy.js
+//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js static/search.js static/privacy.js static/notifications.js
 //go:embed static/admin.js static/admin.css static/vendor/uplot/uPlot.iife.min.js static/vendor/uplot/uPlot.min.css
 var staticFiles embed.FS
 
@@ -37,14 +37,15 @@ type staticAsset struct {
 // /ready and /openapi.json are never shadowed.
 func (s *Server) staticRoutes(r fiber.Router) {
 	routes := map[string]string{
-		"/":            "static/index.html",
-		"/index.html":  "static/index.html",
-		"/app.js":      "static/app.js",
-		"/account.js":  "static/account.js",
-		"/search.js":   "static/search.js",
-		"/privacy.js":  "static/privacy.js",
-		"/style.css":   "static/style.css",
-		"/favicon.svg": "static/favicon.svg",
+		"/":                 "static/index.html",
+		"/index.html":       "static/index.html",
+		"/app.js":           "static/app.js",
+		"/account.js":       "static/account.js",
+		"/search.js":        "static/search.js",
+		"/privacy.js":       "static/privacy.js",
+		"/notifications.js": "static/notifications.js",
+		"/style.css":        "static/style.css",
+		"/favicon.svg":      "static/favicon.svg",
 		// admin console and its vendored chart library (uPlot, MIT)
 		"/admin.js":                       "static/admin.js",
 		"/admin.css":                      "static/admin.css",

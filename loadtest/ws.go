@@ -305,6 +305,8 @@ func (c *wsClient) onUserEvent(now time.Time, f *frame) {
 	}
 	var flag uint8
 	switch string(f.Event) {
+	case "notification.created", "notification.read":
+		return // the inbox's events: seq is checked above, bookings are reconciled by their own pushes
 	case "booking.created", "booking.confirmed":
 		flag = pushCreated
 	case "booking.cancelled":

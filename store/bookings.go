@@ -292,17 +292,17 @@ func bookingByID(ctx context.Context, q rowQuerier, id string, forUpdate bool) (
 
 // bookingEvents are the events of a booking change: type to both
 // participants (typeForInstructor / typeForStudent) and availability.changed
-// for the instructor's changed days.
-func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForInstructor, typeForStudent string, loc *time.Location, days []time.Time) ([]market.Event, error) {
+// for the instructor's changed days, plus extra (the change's notifications).
+func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForInstructor, typeForStudent string, loc *time.Location, days []time.Time, extra ...market.NewEvent) ([]market.Event, error) {
 	av, err := availabilityChangedEvent(ctx, tx, b.InstructorID, loc, days)
 	if err != nil {
 		return nil, err
 	}
-	return AppendEvents(ctx, tx, []market.NewEvent{
+	return AppendEvents(ctx, tx, append([]market.NewEvent{
 		{Topic: market.UserTopic(b.InstructorID), Type: typeForInstructor, Data: b},
 		{Topic: market.UserTopic(b.StudentID), Type: typeForStudent, Data: b},
 		av,
-	})
+	}, extra...))
 }
 
 // CreateBooking books a lesson instantly, in one transaction: idempotency
@@ -391,7 +391,11 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 				return err
 			}
 		}
-		evs, err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date})
+		notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingCreated, nb.StudentID, b, nowFunc(nb.Now))
+		if err != nil {
+			return err
+		}
+		evs, err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date}, notes...)
 		if err != nil {
 			return err
 		}
@@ -477,7 +481,7 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 	var evs []market.Event
 	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
 		var err error
-		b, evs, err = cancelBookingTx(ctx, tx, actor, id, reason, nowFunc(now))
+		b, evs, err = db.cancelBookingTx(ctx, tx, actor, id, reason, nowFunc(now))
 		return err
 	})
 	if err != nil {
@@ -489,7 +493,7 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 // cancelBookingTx is CancelBooking inside tx (account deletion cancels
 // many lessons in its own transaction). An admin cancelling someone else's
 // lesson is written to the audit trail in the same transaction.
-func cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, reason string, now time.Time) (*market.Booking, []market.Event, error) {
+func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, reason string, now time.Time) (*market.Booking, []market.Event, error) {
 	cur, loc, err := lockBooking(ctx, tx, actor, id, now)
 	if err != nil {
 		return nil, nil, err
@@ -515,7 +519,11 @@ func cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, rea
 		return nil, nil, err
 	}
 	d, _ := market.ParseDate(cur.Date)
-	evs, err := bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d})
+	notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingCancelled, actor.ID, b, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	evs, err := bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d}, notes...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -569,7 +577,11 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 			return err
 		}
 		old, _ := market.ParseDate(cur.Date)
-		evs, err = bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date})
+		notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingRescheduled, actor.ID, b, t)
+		if err != nil {
+			return err
+		}
+		evs, err = bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date}, notes...)
 		return err
 	})
 	if err != nil {

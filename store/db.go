@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
+	"instainstru/jobs"
 	"instainstru/market"
 	"instainstru/migrations"
 )
@@ -25,7 +26,8 @@ import (
 type DB struct {
 	Pool *pgxpool.Pool
 
-	schedules scheduleQueue // per-instructor turn for schedule writers on this node
+	schedules scheduleQueue  // per-instructor turn for schedule writers on this node
+	jobs      *jobs.Inserter // background jobs inserted in the transactions that cause them
 }
 
 // Open connects to url and pings it.
@@ -50,7 +52,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
-	return &DB{Pool: pool}, nil
+	ins, err := jobs.NewInserter(pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &DB{Pool: pool, jobs: ins}, nil
 }
 
 // Close closes the pool.
@@ -79,7 +86,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate up: %w", err)
 	}
-	return nil
+	// River's own tables, from its own migrator, in the same command.
+	return jobs.Migrate(ctx, db.Pool)
 }
 
 // MigrateDown rolls back every migration. Callers refuse it in production.
@@ -89,6 +97,9 @@ func (db *DB) MigrateDown(ctx context.Context) error {
 		return err
 	}
 	defer closeFn()
+	if err := jobs.MigrateDown(ctx, db.Pool); err != nil {
+		return err
+	}
 	if _, err := p.DownTo(ctx, 0); err != nil {
 		return fmt.Errorf("migrate down: %w", err)
 	}

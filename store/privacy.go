@@ -70,7 +70,7 @@ func (db *DB) DeleteAccount(ctx context.Context, d AccountDeletion) (*DeletionRe
 	var res *DeletionResult
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		res = &DeletionResult{}
-		return deleteAccountTx(ctx, tx, d, res)
+		return db.deleteAccountTx(ctx, tx, d, res)
 	})
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (db *DB) DeleteAccount(ctx context.Context, d AccountDeletion) (*DeletionRe
 	return res, nil
 }
 
-func deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion, res *DeletionResult) error {
+func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion, res *DeletionResult) error {
 	now := nowFunc(d.Now)
 	// The access-model lock comes first (role changes take it before the
 	// user row too): deleting the last admin is refused below.
@@ -139,7 +139,7 @@ func deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion, res *Del
 			}
 			locked[l.instructor] = loc
 		}
-		_, cancelled, err := cancelBookingTx(ctx, tx, d.Actor, l.id, deletionCancelReason, now)
+		_, cancelled, err := db.cancelBookingTx(ctx, tx, d.Actor, l.id, deletionCancelReason, now)
 		if err != nil {
 			return fmt.Errorf("cancel lesson %s: %w", l.id, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -39,6 +40,10 @@ type config struct {
 	// SearchRetention is how long search history is kept
 	// (SEARCH_HISTORY_RETENTION: 180d, 720h…).
 	SearchRetention time.Duration
+	JobWorkers      int    // JOB_WORKERS per queue (default 40: an email spends most of its time waiting on SMTP); 0 = no background jobs on this node
+	SMTPURL         string // "" = emails stay queued
+	MailFrom        string
+	PublicURL       string // the web page, for links in emails
 	generatedSecret bool
 }
 
@@ -71,6 +76,21 @@ func loadConfig() (config, error) {
 	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
 	c.ExportPerMin = intEnv("RATE_LIMIT_EXPORT_PER_MIN", 3, &errs)
+	c.JobWorkers = 40
+	if v := os.Getenv("JOB_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("JOB_WORKERS=%q is not a count (0 turns workers off)", v))
+		} else {
+			c.JobWorkers = n
+		}
+	}
+	c.SMTPURL, c.MailFrom = os.Getenv("SMTP_URL"), os.Getenv("MAIL_FROM")
+	port := "8080"
+	if _, p, err := net.SplitHostPort(c.HTTPAddr); err == nil && p != "" {
+		port = p
+	}
+	c.PublicURL = env("PUBLIC_URL", "http://localhost:"+port)
 	switch c.Env {
 	case "development", "test", "production":
 	default:

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	apphttp "instainstru/http"
+	"instainstru/notify"
 	"instainstru/store"
 )
 
@@ -136,6 +137,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer rtdb.Close()
+	// The job workers get a pool of their own (SMTP is slow; bookings must
+	// not wait behind a mail backlog for connections).
+	jobsdb := db
+	if cfg.JobWorkers > 0 {
+		if jobsdb, err = store.Open(ctx, withPoolSize(cfg.DatabaseURL, min(cfg.JobWorkers, 12)+4)); err != nil {
+			return err
+		}
+		defer jobsdb.Close()
+	}
 	node, err := apphttp.NewNode(apphttp.NodeConfig{
 		HTTP: apphttp.Config{
 			Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret),
@@ -148,8 +158,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			TrustedProxies:                   cfg.TrustedProxies,
 			SearchHistoryRetention:           cfg.SearchRetention,
 		},
-		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Retention: cfg.Retention, Logger: log,
-		LessonCompletion: cfg.LessonEvery,
+		DB: db, RealtimeDB: rtdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
+		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	})
 	if err != nil {
 		return err
@@ -163,6 +174,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		mode = "multi-node via Redis"
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "node", cfg.NodeID, "env", cfg.Env, "mode", mode)
+	switch {
+	case cfg.JobWorkers == 0:
+		log.Info("job workers off (JOB_WORKERS=0): another node sends email and reminders")
+	case cfg.SMTPURL == "":
+		log.Warn("SMTP_URL not set: emails stay queued until a node with SMTP sends them")
+	}
 	if cfg.AdminAddr != "" {
 		go serveAdmin(cfg.AdminAddr, node.Server.AdminHandler(), log)
 	}

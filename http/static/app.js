@@ -644,6 +644,8 @@ function watchUser() {
   const topic = 'user:' + auth.user.id;
   if (live.topics.has(topic)) return;
   live.watch(topic, (ev) => {
+    // The inbox's events belong to notifications.js (the bell).
+    if (ev.event.startsWith('notification.')) { document.dispatchEvent(new CustomEvent('hub:notification', { detail: ev })); return; }
     const b = ev.data || {};
     const line = lessonLine(b, auth.user?.id);
     const when = `${fmtDay(b.date)} ${b.start_time}–${b.end_time}${line ? ' · ' + line : ''}`;
@@ -657,6 +659,7 @@ function watchUser() {
     // History is gone: the lists come from REST again; live events go on from seq.
     const t = live.topics.get(topic);
     if (t) { t.seq = seq; live.subscribe(topic); }
+    document.dispatchEvent(new CustomEvent('hub:notification-reset'));
     onUserEvent?.();
   });
 }

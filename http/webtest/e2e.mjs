@@ -288,6 +288,30 @@ async function privacyScenario(browser) {
   await page.screenshot({ path: `${ART}/privacy-deleted.png` });
 }
 
+// checkBookingEmail waits for sarah's "new booking" email in Mailpit and
+// checks it names both people and the lesson's time in her timezone.
+async function checkBookingEmail(date, start, minutes) {
+  const api = process.env.MAILPIT_API;
+  if (!check('MAILPIT_API is set (run.sh starts Mailpit)', !!api)) return;
+  let msg = null;
+  for (const deadline = Date.now() + 10000; !msg && Date.now() < deadline; await sleep(100)) {
+    const list = await (await fetch(api + '/api/v1/messages')).json();
+    msg = list.messages.find((m) => m.To.some((t) => t.Address === 'sarah.chen@example.com') && m.Subject.startsWith('New booking: Emma Johnson booked'));
+  }
+  if (!check('the booking email reaches Mailpit', msg, msg?.Subject)) return;
+  const full = await (await fetch(api + '/api/v1/message/' + msg.ID)).json();
+  const [y, m, d] = date.split('-').map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  const fmt = (o) => day.toLocaleDateString('en-US', { ...o, timeZone: 'UTC' });
+  const end = toMin(start) + minutes;
+  const hhmm = (x) => String(Math.floor(x / 60)).padStart(2, '0') + ':' + String(x % 60).padStart(2, '0');
+  const when = `${fmt({ weekday: 'short' })} ${fmt({ month: 'short' })} ${d}, ${start}–${hhmm(end)}`;
+  check('the email greets sarah and names emma, the lesson and its time', full.Text.includes('Hi Sarah Chen') &&
+    full.Text.includes('Emma Johnson booked') && full.Text.includes(when), `want "${when}" in: ${full.Text.slice(0, 300)}`);
+  check('the email has an HTML part linking back to the page', /href="http:\/\/[^"]+#\/lessons\?booking=/.test(full.HTML));
+}
+const toMin = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
 // ---------- the scenario ----------
 // searchScenario: a signed-in student types in the search box, picks a
 // suggestion, narrows and widens the query with chips, follows a result's
@@ -395,6 +419,8 @@ async function main() {
     await arm(john, 'gone', slotSel(date, start), false);
     await arm(ins, 'toast', '.toast[data-kind="booking"]', true);
     await arm(emma, 'mine', '.toast[data-kind="success"]', true);
+    const bell0 = Number(await ins.getAttribute('#bell-button', 'data-unread') || 0);
+    await arm(ins, 'bell', `#bell-button[data-unread="${bell0 + 1}"]`, true);
     await emma.focus(slotSel(date, start));
     const t0 = Date.now();
     await emma.keyboard.press('Enter');
@@ -409,6 +435,18 @@ async function main() {
     record('commit → instructor frame (CDP)', commitLag(ins, (f) => f.event === 'booking.created'));
     record('commit → watcher app handler', await commitLagInPage(john, 'availability.changed'));
     record('commit → instructor app handler', await commitLagInPage(ins, 'booking.created'));
+    const bellMs = await waited(ins, 'bell', t0);
+    record('book → instructor bell count', bellMs);
+    check(`sarah's bell counts the booking live within ${LIMIT_MS} ms`, bellMs != null && bellMs <= LIMIT_MS, `${bellMs} ms, ${bell0} → ${bell0 + 1}`);
+    await checkBookingEmail(date, start, Number(await john.getAttribute('#week', 'data-duration')));
+    await ins.click('#bell-button');
+    const first = ins.locator('#notif-list li').first();
+    check('the bell lists who booked', /Emma Johnson booked/.test(await first.textContent()), await first.textContent());
+    check('the notification links to the lesson', /^#\/lessons\?booking=/.test(await first.getByRole('link', { name: 'Open lesson' }).getAttribute('href')));
+    await ins.getByRole('button', { name: 'Mark all read' }).click();
+    await ins.waitForSelector('#bell-button[data-unread="0"]', { timeout: 5000 });
+    check('mark all read clears the count', await ins.textContent('#bell-count') === '');
+    await ins.keyboard.press('Escape');
     await john.screenshot({ path: `${ART}/student.png`, fullPage: true });
     await ins.screenshot({ path: `${ART}/instructor.png`, fullPage: true });
     await emma.screenshot({ path: `${ART}/student-phone.png`, fullPage: false });

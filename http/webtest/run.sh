@@ -42,6 +42,7 @@ cleanup() {
   if [[ -s "$pidfile" ]]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || echo "e2e: could not drop database $db" >&2
   if [[ -n "$pgdata" ]]; then $as_pg "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true; fi
+  if [[ -n "${mailpit_pid:-}" ]]; then kill "$mailpit_pid" 2>/dev/null || true; fi
   rm -rf "$bin"
   exit "$rc"
 }
@@ -67,6 +68,17 @@ fi
 
 echo "e2e: building cmd/hubd"
 (cd "$root" && go build -o "$bin/hubd" ./cmd/hubd)
+
+# Mailpit: the real SMTP server the hub sends to; e2e.mjs reads its API.
+mailpit="$root/.tools/bin/mailpit"
+if [[ ! -x "$mailpit" ]]; then
+  echo "e2e: installing Mailpit into .tools/bin (~1.5 min, once)"
+  (cd "$root" && GOBIN="$root/.tools/bin" go install github.com/axllent/mailpit@v1.33.1)
+fi
+smtp_port="$(free_port)" mail_port="$(free_port)"
+"$mailpit" --listen "127.0.0.1:$mail_port" --smtp "127.0.0.1:$smtp_port" --disable-version-check --quiet >"$art/mailpit.log" 2>&1 &
+mailpit_pid=$!
+export SMTP_URL="smtp://127.0.0.1:$smtp_port" MAILPIT_API="http://127.0.0.1:$mail_port"
 
 psql -q -v ON_ERROR_STOP=1 "$admin_url" -c "CREATE DATABASE \"$db\"" >/dev/null
 # Same server and credentials as the admin URL, another database name.

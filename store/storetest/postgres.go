@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"instainstru/jobs"
 	"instainstru/migrations"
 	"instainstru/store"
 )
@@ -118,6 +119,7 @@ func templateName() string {
 		}
 		return nil
 	})
+	h.Write([]byte(jobs.SchemaVersion())) // River's tables are in the template too
 	return "instainstru_tmpl_" + hex.EncodeToString(h.Sum(nil))[:12]
 }
 
