@@ -97,4 +97,3 @@ func (s *Server) putRolePermissions(c *fiber.Ctx) error {
 	}
 	return c.JSON(rolePermissionsResponse{Role: role, Permissions: perms})
 }
-

@@ -72,6 +72,17 @@ var exportSections = []exportSection{
 	{Name: "booking_requests", Tables: []string{"idempotency_keys"}, SQL: `
 		SELECT jsonb_build_object('idempotency_key', k.key, 'created_at', k.created_at, 'response_status', k.response_status)
 		FROM idempotency_keys k WHERE k.user_id = $1 ORDER BY k.created_at`},
+	{Name: "search_history", Tables: []string{"search_history"}, SQL: `
+		SELECT jsonb_build_object('id', h.id, 'query', h.query, 'searched_at', h.searched_at, 'result_count', h.result_count)
+		FROM search_history h WHERE h.user_id = $1 ORDER BY h.searched_at DESC`},
+	{Name: "notifications", Tables: []string{"notifications"}, SQL: `
+		SELECT to_jsonb(n) - 'user_id' - 'dedupe_key' FROM notifications n WHERE n.user_id = $1 ORDER BY n.created_at, n.id`},
+	{Name: "notification_settings", Tables: []string{"notification_settings"}, Single: true, SQL: `
+		SELECT to_jsonb(s) - 'user_id' FROM notification_settings s WHERE s.user_id = $1`},
+	{Name: "emails", Tables: []string{"emails"}, SQL: `
+		SELECT jsonb_build_object('id', e.id, 'template', e.template, 'created_at', e.created_at,
+			'sent_at', e.sent_at, 'failed_at', e.failed_at, 'attempts', e.attempts)
+		FROM emails e WHERE e.user_id = $1 ORDER BY e.created_at, e.id`},
 	// The security log of the account: what was done to it or by it.
 	{Name: "security_log", Tables: []string{"audit_log"}, SQL: `
 		SELECT jsonb_build_object('at', a.at, 'action', a.action, 'ip', host(a.ip), 'request_id', a.request_id,

@@ -178,4 +178,3 @@ func (db *DB) SetRolePermissions(ctx context.Context, actorID, role string, perm
 	}
 	return perms, nil
 }
-

@@ -27,11 +27,16 @@ var accountScrubbers = []struct {
 	table string
 	sql   string
 }{
-	{"bookings", `UPDATE bookings SET note = '' WHERE student_id = $1 AND note <> ''`},
+	{"bookings", `UPDATE bookings SET note = '', address = NULL WHERE student_id = $1 AND (note <> '' OR address IS NOT NULL)`},
 	{"bookings", `UPDATE bookings SET cancel_reason = NULL WHERE cancelled_by = $1 AND cancel_reason IS NOT NULL
 		AND cancel_reason <> '` + deletionCancelReason + `'`},
 	{"refresh_tokens", `UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, now()), user_agent = '' WHERE user_id = $1`},
 	{"idempotency_keys", `DELETE FROM idempotency_keys WHERE user_id = $1`},
+	{"search_history", `DELETE FROM search_history WHERE user_id = $1`},
+	{"notifications", `DELETE FROM notifications WHERE user_id = $1`},
+	{"notification_settings", `DELETE FROM notification_settings WHERE user_id = $1`},
+	// Queued emails to the user are dropped too (their jobs find nothing to send).
+	{"emails", `DELETE FROM emails WHERE user_id = $1`},
 	{"instructor_services", `UPDATE instructor_services SET is_active = false, updated_at = now() WHERE instructor_id = $1 AND is_active`},
 	{"instructor_profiles", `UPDATE instructor_profiles SET bio = '', areas = '{}', years_experience = 0, updated_at = now() WHERE user_id = $1`},
 	{"users", `UPDATE users SET full_name = '` + market.DeletedUserName + `', email = id::text || '@` + DeletedEmailDomain + `',

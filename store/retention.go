@@ -12,9 +12,11 @@ import (
 
 // Retention kinds: the label of instainstru_retention_removed_total.
 const (
-	RetentionRefreshTokens = "refresh_tokens" // expired or revoked refresh tokens
-	RetentionAudit         = "audit"          // audit entries past their period
-	RetentionLessonNotes   = "lesson_notes"   // notes and cancel reasons of old lessons (blanked, lessons stay)
+	RetentionRefreshTokens     = "refresh_tokens"     // expired or revoked refresh tokens
+	RetentionAudit             = "audit"              // audit entries past their period
+	RetentionLessonNotes       = "lesson_notes"       // notes, cancel reasons and addresses of old lessons (blanked, lessons stay)
+	RetentionReadNotifications = "read_notifications" // notifications read longer ago
+	RetentionEmails            = "emails"             // sent or failed emails
 )
 
 // retentionJobs are the bounded statements of each kind. $1 is the cutoff
@@ -31,9 +33,14 @@ var retentionJobs = map[string]string{
 		LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	RetentionAudit: `DELETE FROM audit_log WHERE id IN (
 		SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-	RetentionLessonNotes: `UPDATE bookings SET note = '', cancel_reason = NULL WHERE id IN (
-		SELECT id FROM bookings WHERE upper(during) < $1 AND (note <> '' OR cancel_reason IS NOT NULL)
+	RetentionLessonNotes: `UPDATE bookings SET note = '', cancel_reason = NULL, address = NULL WHERE id IN (
+		SELECT id FROM bookings WHERE upper(during) < $1 AND (note <> '' OR cancel_reason IS NOT NULL OR address IS NOT NULL)
 		LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionReadNotifications: `DELETE FROM notifications WHERE id IN (
+		SELECT id FROM notifications WHERE read_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// Only finished emails (sent, or given up on) go.
+	RetentionEmails: `DELETE FROM emails WHERE id IN (
+		SELECT id FROM emails WHERE COALESCE(sent_at, failed_at) < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 }
 
 // Prune applies kind's retention to rows older than cutoff, one batch per
@@ -74,11 +81,13 @@ func (db *DB) Prune(ctx context.Context, kind string, cutoff time.Time, batch in
 // RetentionConfig says how long each kind is kept. Zero = the default in
 // brackets; a negative period turns that kind off.
 type RetentionConfig struct {
-	Interval      time.Duration // how often the jobs run [1h]
-	Batch         int           // rows per statement [1000]
-	RefreshTokens time.Duration // after expiry or revocation [168h]
-	Audit         time.Duration // [8760h]
-	LessonNotes   time.Duration // after the lesson ended [4380h]
+	Interval          time.Duration // how often the jobs run [1h]
+	Batch             int           // rows per statement [1000]
+	RefreshTokens     time.Duration // after expiry or revocation [168h]
+	Audit             time.Duration // [8760h]
+	LessonNotes       time.Duration // after the lesson ended [4380h]
+	ReadNotifications time.Duration // after being read [2160h]
+	Emails            time.Duration // after being sent or given up on [2160h]
 }
 
 func (c *RetentionConfig) setDefaults() {
@@ -91,6 +100,8 @@ func (c *RetentionConfig) setDefaults() {
 	def(&c.RefreshTokens, 7*24*time.Hour)
 	def(&c.Audit, 365*24*time.Hour)
 	def(&c.LessonNotes, 182*24*time.Hour)
+	def(&c.ReadNotifications, 90*24*time.Hour)
+	def(&c.Emails, 90*24*time.Hour)
 	if c.Batch <= 0 {
 		c.Batch = 1000
 	}
@@ -127,9 +138,11 @@ func NewRetention(db *DB, cfg RetentionConfig, reg prometheus.Registerer, log *s
 func (r *Retention) periods() map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for kind, d := range map[string]time.Duration{
-		RetentionRefreshTokens: r.cfg.RefreshTokens,
-		RetentionAudit:         r.cfg.Audit,
-		RetentionLessonNotes:   r.cfg.LessonNotes,
+		RetentionRefreshTokens:     r.cfg.RefreshTokens,
+		RetentionAudit:             r.cfg.Audit,
+		RetentionLessonNotes:       r.cfg.LessonNotes,
+		RetentionReadNotifications: r.cfg.ReadNotifications,
+		RetentionEmails:            r.cfg.Emails,
 	} {
 		if d > 0 {
 			out[kind] = d

@@ -24,5 +24,7 @@ func retentionConfig(errs *[]error) store.RetentionConfig {
 	c.RefreshTokens = period("RETENTION_REFRESH_TOKENS")
 	c.Audit = period("RETENTION_AUDIT")
 	c.LessonNotes = period("RETENTION_LESSON_NOTES")
+	c.ReadNotifications = period("RETENTION_READ_NOTIFICATIONS")
+	c.Emails = period("RETENTION_EMAILS")
 	return c
 }
