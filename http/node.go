@@ -26,6 +26,10 @@ type NodeConfig struct {
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
 	EventRetention time.Duration // history kept for resume [24h]
 	Logger         *slog.Logger
+
+	// RedisClusterAddrs are the seed nodes of a Redis Cluster: the broker
+	// uses sharded pub/sub there. Set this or RedisURL, not both.
+	RedisClusterAddrs []string
 }
 
 // Node is a running hub node: Fiber app, hub, broker, outbox publisher and
@@ -54,7 +58,12 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	n := &Node{Registry: reg, cancel: cancel, log: log}
 
 	var broker realtime.Broker
-	if cfg.RedisURL != "" {
+	switch {
+	case len(cfg.RedisClusterAddrs) > 0:
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
+		n.Redis = cc
+		broker = realtime.NewRedisClusterBroker(cc, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
+	case cfg.RedisURL != "":
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
 			cancel()
@@ -62,7 +71,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		}
 		n.Redis = redis.NewClient(opt)
 		broker = realtime.NewRedisBroker(n.Redis, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
-	} else {
+	default:
 		broker = realtime.NewMemoryBroker()
 	}
 	rtdb := cfg.RealtimeDB

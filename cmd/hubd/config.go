@@ -31,6 +31,10 @@ type config struct {
 	TokenPerMin     int
 	TrustedProxies  []string
 	generatedSecret bool
+
+	// REDIS_CLUSTER_ADDRS: seed nodes of a Redis Cluster (sharded pub/sub),
+	// instead of REDIS_URL's one Redis.
+	RedisCluster []string
 }
 
 func loadConfig() (config, error) {
@@ -46,6 +50,14 @@ func loadConfig() (config, error) {
 		NodeID:        os.Getenv("NODE_ID"),
 	}
 	var errs []error
+	for _, a := range strings.Split(os.Getenv("REDIS_CLUSTER_ADDRS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.RedisCluster = append(c.RedisCluster, a)
+		}
+	}
+	if len(c.RedisCluster) > 0 && c.RedisURL != "" {
+		errs = append(errs, errors.New("set REDIS_URL (one Redis) or REDIS_CLUSTER_ADDRS (a cluster), not both"))
+	}
 	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)

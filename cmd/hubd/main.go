@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			TokenPerIPPerMinute:              cfg.TokenPerMin,
 			TrustedProxies:                   cfg.TrustedProxies,
 		},
-		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		DB: db, RealtimeDB: rtdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -157,6 +157,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	mode := "single node, in-process broker"
 	if cfg.RedisURL != "" {
 		mode = "multi-node via Redis"
+	}
+	if len(cfg.RedisCluster) > 0 {
+		mode = "multi-node via Redis Cluster (sharded pub/sub)"
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "node", cfg.NodeID, "env", cfg.Env, "mode", mode)
 	if cfg.AdminAddr != "" {
