@@ -52,6 +52,7 @@ var teamMetrics = []string{
 	"instainstru_redis_pool_idle_conns",
 	"instainstru_redis_pool_timeouts_total",
 	"instainstru_dependency_up",
+	"instainstru_write_shed_total",
 }
 
 // teamHistograms may be queried through their _bucket, _count and _sum series.
@@ -73,7 +74,7 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	hub.NewMetrics(reg)
 	realtime.NewMetrics(reg)
 	// Describe does not touch the pool or the client, so nil is fine here.
-	reg.MustRegister(store.NewPoolCollector(nil), realtime.NewRedisPoolCollector(nil))
+	reg.MustRegister(store.NewPoolCollector(nil), realtime.NewRedisPoolCollector(nil), store.NewAdmissionCollector(nil))
 	apphttp.New(apphttp.Config{Env: "test", JWTSecret: []byte("deploy-test-secret-0123456789abcdef")}, apphttp.Deps{Registry: reg})
 
 	ch := make(chan *prometheus.Desc)

@@ -26,6 +26,7 @@ type DB struct {
 	Pool *pgxpool.Pool
 
 	schedules scheduleQueue // per-instructor turn for schedule writers on this node
+	admission admission     // bounded, deadline-aware waits on the write path (admission.go)
 }
 
 // Open connects to url and pings it.
@@ -98,7 +99,14 @@ func (db *DB) MigrateDown(ctx context.Context) error {
 // InTx runs fn in a transaction, committing if it returns nil. Constraint
 // violations are translated into domain errors (see translate).
 func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := db.Pool.Begin(ctx)
+	return inTx(ctx, db.Pool, fn)
+}
+
+// inTx is InTx on a pool or on one connection already acquired.
+func inTx(ctx context.Context, b interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, fn func(tx pgx.Tx) error) error {
+	tx, err := b.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", translate(err))
 	}

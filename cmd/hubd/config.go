@@ -35,6 +35,10 @@ type config struct {
 	// REDIS_CLUSTER_ADDRS: seed nodes of a Redis Cluster (sharded pub/sub),
 	// instead of REDIS_URL's one Redis.
 	RedisCluster []string
+	// Admission control on the write path (store.AdmissionConfig).
+	WriteMaxWait   time.Duration // WRITE_MAX_WAIT [750ms]
+	WriteTurnQueue int           // WRITE_QUEUE_PER_INSTRUCTOR [256]
+	WritePoolQueue int           // WRITE_QUEUE_POOL [8 × pool size]
 }
 
 func loadConfig() (config, error) {
@@ -65,6 +69,9 @@ func loadConfig() (config, error) {
 	}
 	c.EventRetention = durationEnv("EVENT_RETENTION", 24*time.Hour, &errs)
 	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)
+	c.WriteMaxWait = durationEnv("WRITE_MAX_WAIT", 750*time.Millisecond, &errs)
+	c.WriteTurnQueue = intEnv("WRITE_QUEUE_PER_INSTRUCTOR", 256, &errs)
+	c.WritePoolQueue = intEnv("WRITE_QUEUE_POOL", 0, &errs)
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)

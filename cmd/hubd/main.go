@@ -131,6 +131,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	db.SetAdmission(store.AdmissionConfig{MaxWait: cfg.WriteMaxWait, TurnQueue: cfg.WriteTurnQueue, PoolQueue: cfg.WritePoolQueue})
 	rtdb, err := store.Open(ctx, withPoolSize(cfg.DatabaseURL, 6))
 	if err != nil {
 		return err
