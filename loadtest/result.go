@@ -65,6 +65,8 @@ type BookingStats struct {
 	Created          int64   `json:"created"`
 	Conflicts        int64   `json:"conflicts_409"`
 	Errors           int64   `json:"errors"`
+	Shed             int64   `json:"shed_503"` // refused with 503 + Retry-After: load shedding, not errors
+	CancelShed       int64   `json:"cancel_shed_503"`
 	NoOpenSlot       int64   `json:"blind_no_open_slot_in_view"`
 	Dropped          int64   `json:"dropped_in_flight_limit"`
 	CancelsSent      int64   `json:"cancels_sent"`
@@ -184,6 +186,7 @@ func (r *runner) result(drained time.Duration) *Result {
 	b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped = st.conflicts.Load(), st.bookErrors.Load(), st.noSlot.Load(), st.dropped.Load()
 	b.CancelsSent, b.Cancelled, b.CancelErrors = st.cancelSent.Load(), st.cancelled.Load(), st.cancelErrors.Load()
 	b.Gets, b.GetErrors, b.Replays = st.gets.Load(), st.getErrors.Load(), st.replays.Load()
+	b.Shed, b.CancelShed = st.shed.Load(), st.cancelShed.Load()
 	if res.LoadSecs > 0 {
 		b.AchievedRate = float64(b.Sent) / res.LoadSecs // POSTs actually sent
 	}
@@ -429,10 +432,10 @@ func (res *Result) WriteTable(w io.Writer) {
 		p("connections  %d open of %d (%d signed-in watchers, %d instructors), %d failed, by node %v", c.Open, c.Requested, c.SignedIn, c.Instructors, c.Failed, c.ByNode)
 		p("             setup %.2fs = %.0f conn/s, reconnects %d", c.SetupSecs, c.PerSecond, c.Reconnects)
 		b := res.Bookings
-		p("bookings     target %.1f/s achieved %.1f/s: %d scheduled, %d sent, %d created, %d conflicts (409), %d errors, %d chosen blind (view had no open slot), %d dropped",
-			b.TargetRate, b.AchievedRate, b.Scheduled, b.Sent, b.Created, b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped)
-		p("             cancels %d sent, %d ok, %d errors; idempotent replays %d; GET availability %d (%d errors); cleanup cancelled %d",
-			b.CancelsSent, b.Cancelled, b.CancelErrors, b.Replays, b.Gets, b.GetErrors, b.CleanupCancelled)
+		p("bookings     target %.1f/s achieved %.1f/s: %d scheduled, %d sent, %d created, %d conflicts (409), %d shed (503), %d errors, %d chosen blind (view had no open slot), %d dropped",
+			b.TargetRate, b.AchievedRate, b.Scheduled, b.Sent, b.Created, b.Conflicts, b.Shed, b.Errors, b.NoOpenSlot, b.Dropped)
+		p("             cancels %d sent, %d ok, %d shed (503), %d errors; idempotent replays %d; GET availability %d (%d errors); cleanup cancelled %d",
+			b.CancelsSent, b.Cancelled, b.CancelShed, b.CancelErrors, b.Replays, b.Gets, b.GetErrors, b.CleanupCancelled)
 		d := res.Delivery
 		p("delivery     %d subscriptions (%d refused): expected %d events, received %d, lost %d, duplicated %d, before-ack %d, resets %d (skipped %d)",
 			d.Subscriptions, d.SubscribesRefused, d.ExpectedEvents, d.ReceivedEvents, d.Lost, d.Duplicated, d.BeforeAck, d.Resets, d.SkippedByReset)
