@@ -191,6 +191,10 @@ func writeMarkdown(w *strings.Builder, results []*Result, failed []string, m mac
 			p("| lost / duplicated | **%d / %d** |", d.Lost, d.Duplicated)
 			p("| booking pushes expected / received / lost / duplicated | %d / %d / %d / %d |", d.BookingPushExpected, d.BookingPushReceived, d.BookingPushLost, d.BookingPushDup)
 			p("| fan-out events complete / total (receivers per event) | %d / %d (%.0f) |", r.Fanout.CompleteEvents, r.Fanout.Events, r.Fanout.AvgReceivers)
+			if f := r.Floor; f != nil {
+				p("| syscall floor, %d sockets: last receiver p50 / writer CPU per delivery | %s / %.2f µs |", f.Sockets, fmtDur(time.Duration(f.LastP50Seconds*1e9)), f.WriterCPUPerDeliveryMicros)
+				p("| hub ÷ floor: last receiver p50 / CPU per delivery | %.2f× / %.2f× |", f.LatencyRatio, f.CPURatio)
+			}
 		}
 		if cpu := r.CPU; cpu.WallSecs > 0 {
 			p("")

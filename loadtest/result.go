@@ -30,6 +30,7 @@ type Result struct {
 	Bookings    BookingStats          `json:"bookings"`
 	Delivery    DeliveryStats         `json:"delivery"`
 	Fanout      FanoutStats           `json:"fanout"`
+	Floor       *FloorStats           `json:"floor,omitempty"` // fanout: the syscall floor, measured before the watchers connect
 	Idle        *IdleStats            `json:"idle,omitempty"`
 	Latency     map[string]*Histogram `json:"latency"`
 	Errors      map[string]int64      `json:"errors"`
@@ -355,6 +356,14 @@ func targetsFor(res *Result) []TargetResult {
 			TargetResult{Name: "events delivered to every watcher", Value: fmt.Sprintf("%d/%d", res.Fanout.CompleteEvents, res.Fanout.Events),
 				Limit: "all", Pass: res.Fanout.Events > 0 && res.Fanout.CompleteEvents == res.Fanout.Events},
 			zero)
+		if f := res.Floor; f != nil && f.LatencyRatio > 0 {
+			t = append(t, TargetResult{Name: "fan-out last receiver p50 / syscall floor p50", Value: fmt.Sprintf("%.2f×", f.LatencyRatio),
+				Limit: "≤ 1.25×", Pass: f.LatencyRatio <= 1.25})
+			if f.CPURatio > 0 {
+				t = append(t, TargetResult{Name: "node CPU per delivery / floor writer CPU", Value: fmt.Sprintf("%.2f×", f.CPURatio),
+					Limit: "≤ 1.25×", Pass: f.CPURatio <= 1.25})
+			}
+		}
 	case "idle-conns":
 		if res.Idle != nil {
 			for _, n := range res.Idle.Nodes {
@@ -445,6 +454,11 @@ func (res *Result) WriteTable(w io.Writer) {
 			p("             %s", s)
 		}
 		p("fan-out      %d events, %d complete, %.1f receivers per event", res.Fanout.Events, res.Fanout.CompleteEvents, res.Fanout.AvgReceivers)
+		if res.Floor != nil {
+			for _, l := range res.Floor.lines() {
+				p("%s", l)
+			}
+		}
 	} else {
 		id := res.Idle
 		p("")
