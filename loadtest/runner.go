@@ -104,6 +104,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if floor != nil {
 		floor.compareHub(res)
 		res.Floor = floor
+		res.Failures = nil // judged again with the floor's targets (judge is the only source of failures)
+		res.judge()
 	}
 	return res, nil
 }
