@@ -65,6 +65,7 @@ var teamMetrics = []string{
 	"instainstru_reminder_lag_seconds",
 	"instainstru_jobs_pending",
 	"instainstru_jobs_oldest_pending_seconds",
+	"instainstru_write_shed_total",
 }
 
 // teamHistograms may be queried through their _bucket, _count and _sum series.
@@ -89,7 +90,7 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	realtime.NewMetrics(reg)
 	notify.NewMetrics(reg, nil)
 	// Describe does not touch the pool or the client, so nil is fine here.
-	reg.MustRegister(store.NewPoolCollector(nil), realtime.NewRedisPoolCollector(nil))
+	reg.MustRegister(store.NewPoolCollector(nil), realtime.NewRedisPoolCollector(nil), store.NewAdmissionCollector(nil))
 	apphttp.New(apphttp.Config{Env: "test", JWTSecret: []byte("deploy-test-secret-0123456789abcdef")}, apphttp.Deps{Registry: reg})
 
 	ch := make(chan *prometheus.Desc)

@@ -35,6 +35,9 @@ type NodeConfig struct {
 	LessonCompletion time.Duration
 	// Retention: personal-data retention jobs (store/retention.go).
 	Retention store.RetentionConfig
+	// RedisClusterAddrs are the seed nodes of a Redis Cluster: the broker
+	// uses sharded pub/sub there. Set this or RedisURL, not both.
+	RedisClusterAddrs []string
 }
 
 // Node is a running hub node: Fiber app, hub, broker, outbox publisher and
@@ -64,7 +67,12 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	n := &Node{Registry: reg, cancel: cancel, log: log}
 
 	var broker realtime.Broker
-	if cfg.RedisURL != "" {
+	switch {
+	case len(cfg.RedisClusterAddrs) > 0:
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
+		n.Redis = cc
+		broker = realtime.NewRedisClusterBroker(cc, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
+	case cfg.RedisURL != "":
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
 			cancel()
@@ -76,7 +84,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		opt.ContextTimeoutEnabled = true
 		n.Redis = redis.NewClient(opt)
 		broker = realtime.NewRedisBroker(n.Redis, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
-	} else {
+	default:
 		broker = realtime.NewMemoryBroker()
 	}
 	rtdb := cfg.RealtimeDB

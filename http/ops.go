@@ -64,7 +64,7 @@ func (s *Server) registerPoolCollectors() {
 	}
 	var cs []prometheus.Collector
 	if s.deps.DB != nil && s.deps.DB.Pool != nil {
-		cs = append(cs, store.NewPoolCollector(s.deps.DB.Pool))
+		cs = append(cs, store.NewPoolCollector(s.deps.DB.Pool), store.NewAdmissionCollector(s.deps.DB))
 	}
 	if s.deps.Redis != nil {
 		cs = append(cs, realtime.NewRedisPoolCollector(s.deps.Redis))

@@ -23,10 +23,13 @@ import (
 )
 
 func TestEventCommittedOnNodeAReachesWatchersAndUsersOnBothNodes(t *testing.T) {
+	forEachBroker(t, false, testEventCommittedOnNodeAReachesWatchersAndUsersOnBothNodes)
+}
+
+func testEventCommittedOnNodeAReachesWatchersAndUsersOnBothNodes(t *testing.T, bk rtBroker) {
 	db := storetest.NewDB(t)
-	url, prefix := storetest.SharedRedis(t)
-	a := startNode(t, db, url, prefix, "node-a")
-	b := startNode(t, db, url, prefix, "node-b")
+	a := bk.node(t, db, "node-a")
+	b := bk.node(t, db, "node-b")
 	topic := market.AvailabilityTopic(uuid.NewString())
 
 	watchA := dialWS(t, a.ws, nil)
@@ -79,10 +82,13 @@ func TestEventCommittedOnNodeAReachesWatchersAndUsersOnBothNodes(t *testing.T) {
 }
 
 func TestResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive(t *testing.T) {
+	forEachBroker(t, false, testResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive)
+}
+
+func testResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive(t *testing.T, bk rtBroker) {
 	db := storetest.NewDB(t)
-	url, prefix := storetest.SharedRedis(t)
-	a := startNode(t, db, url, prefix, "node-a")
-	b := startNode(t, db, url, prefix, "node-b")
+	a := bk.node(t, db, "node-a")
+	b := bk.node(t, db, "node-b")
 	topic := market.AvailabilityTopic(uuid.NewString())
 
 	c := dialWS(t, a.ws, nil)
@@ -125,10 +131,13 @@ func TestResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive(t *testin
 }
 
 func TestSubscribeWhileEventsAreCommittedHasNoGapOrDuplicateAtTheSeam(t *testing.T) {
+	forEachBroker(t, false, testSubscribeWhileEventsAreCommittedHasNoGapOrDuplicateAtTheSeam)
+}
+
+func testSubscribeWhileEventsAreCommittedHasNoGapOrDuplicateAtTheSeam(t *testing.T, bk rtBroker) {
 	db := storetest.NewDB(t)
-	url, prefix := storetest.SharedRedis(t)
-	a := startNode(t, db, url, prefix, "node-a")
-	b := startNode(t, db, url, prefix, "node-b")
+	a := bk.node(t, db, "node-a")
+	b := bk.node(t, db, "node-b")
 	topic := market.AvailabilityTopic(uuid.NewString())
 	const total = 120
 	stop := make(chan struct{})
@@ -185,12 +194,17 @@ func TestResumeFromPrunedHistoryAnswersReset(t *testing.T) {
 }
 
 func TestRedisKilledAndRestartedDuringBookingStreamLosesNoEvents(t *testing.T) {
-	redisSrv := storetest.StartRedis(t)
+	forEachBroker(t, true, testRedisKilledAndRestartedDuringBookingStreamLosesNoEvents)
+}
+
+// On a cluster the master that holds both topics' channels is the one
+// restarted; the other masters stay up.
+func testRedisKilledAndRestartedDuringBookingStreamLosesNoEvents(t *testing.T, bk rtBroker) {
 	db := storetest.NewDB(t)
-	prefix := "t" + storetest.RandomSuffix() + ":"
-	a := startNode(t, db, redisSrv.URL(), prefix, "node-a")
-	b := startNode(t, db, redisSrv.URL(), prefix, "node-b")
-	topics := []string{market.AvailabilityTopic(uuid.NewString()), market.AvailabilityTopic(uuid.NewString())}
+	a := bk.node(t, db, "node-a")
+	b := bk.node(t, db, "node-b")
+	topics, crash := bk.topicsOnOneServer(t, 2)
+	var restart func()
 	var clients []*rtClient
 	for _, n := range []*rtNode{a, b, a, b} {
 		c := dialWS(t, n.ws, nil)
@@ -205,9 +219,9 @@ func TestRedisKilledAndRestartedDuringBookingStreamLosesNoEvents(t *testing.T) {
 	for i := 1; i <= perTopic; i++ {
 		switch i {
 		case 20:
-			redisSrv.Stop()
+			restart = crash()
 		case 40:
-			redisSrv.Start()
+			restart()
 		}
 		n := a
 		if i%2 == 1 {
@@ -464,10 +478,13 @@ func TestTokenExpiryClosesWith4001UnlessRefreshedWithAuth(t *testing.T) {
 }
 
 func TestTicketAuthIsSingleUseAndWorksOnEveryNode(t *testing.T) {
+	forEachBroker(t, false, testTicketAuthIsSingleUseAndWorksOnEveryNode)
+}
+
+func testTicketAuthIsSingleUseAndWorksOnEveryNode(t *testing.T, bk rtBroker) {
 	db := storetest.NewDB(t)
-	url, prefix := storetest.SharedRedis(t)
-	a := startNode(t, db, url, prefix, "node-a")
-	b := startNode(t, db, url, prefix, "node-b")
+	a := bk.node(t, db, "node-a")
+	b := bk.node(t, db, "node-b")
 	token, uid := a.register("student")
 	req, _ := nethttp.NewRequest("POST", a.base+"/api/v1/ws/ticket", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -526,10 +543,13 @@ func TestShutdownClosesSocketsWith1012(t *testing.T) {
 }
 
 func TestBookingOnNodeAIsPushedToInstructorOnBStudentDevicesAndWatchersOnBoth(t *testing.T) {
+	forEachBroker(t, false, testBookingOnNodeAIsPushedToInstructorOnBStudentDevicesAndWatchersOnBoth)
+}
+
+func testBookingOnNodeAIsPushedToInstructorOnBStudentDevicesAndWatchersOnBoth(t *testing.T, bk rtBroker) {
 	db := storetest.NewDB(t)
-	url, prefix := storetest.SharedRedis(t)
-	a := startNode(t, db, url, prefix, "node-a")
-	b := startNode(t, db, url, prefix, "node-b")
+	a := bk.node(t, db, "node-a")
+	b := bk.node(t, db, "node-b")
 	date := time.Now().In(mustLoc(t, market.DefaultTimezone)).AddDate(0, 0, 3).Format(time.DateOnly)
 	instToken, instID, offer := a.bookableInstructor(db, date)
 	studToken, studID := a.register(market.RoleStudent)
@@ -606,10 +626,13 @@ func mustLoc(t *testing.T, name string) *time.Location {
 }
 
 func TestEventCommittedButNeverPublishedIsDeliveredByTheRelay(t *testing.T) {
+	forEachBroker(t, false, testEventCommittedButNeverPublishedIsDeliveredByTheRelay)
+}
+
+func testEventCommittedButNeverPublishedIsDeliveredByTheRelay(t *testing.T, bk rtBroker) {
 	db := storetest.NewDB(t)
-	url, prefix := storetest.SharedRedis(t)
-	a := startNode(t, db, url, prefix, "node-a")
-	b := startNode(t, db, url, prefix, "node-b")
+	a := bk.node(t, db, "node-a")
+	b := bk.node(t, db, "node-b")
 	topic := market.AvailabilityTopic(uuid.NewString())
 	c := dialWS(t, b.ws, nil)
 	c.expect("welcome")

@@ -88,6 +88,10 @@ func (r *runner) book(ctx context.Context, intended time.Time, n int64) {
 			r.st.note("booking_409_" + ae.Code)
 			return
 		}
+		if isShed(err) {
+			r.st.shed.Add(1)
+			return
+		}
 		r.st.bookErrors.Add(1)
 		r.st.fail("booking_" + errorKind(err))
 		return
@@ -102,6 +106,8 @@ func (r *runner) book(ctx context.Context, intended time.Time, n int64) {
 		r.st.replays.Add(1)
 		again, err := r.api.book(ctx, r.cfg.URLs[node], student.Token, fmt.Sprintf("lt-%s-%d", r.cfg.RunID, n), req)
 		switch {
+		case isShed(err):
+			r.st.note("idempotent_replay_shed_503")
 		case err != nil:
 			r.st.fail("idempotent_replay_" + errorKind(err))
 		case again.ID != b.ID:
@@ -126,6 +132,10 @@ func (r *runner) cancel(ctx context.Context, intended time.Time, rec *bookingRec
 	r.st.cancelSent.Add(1)
 	err := r.api.cancel(ctx, r.cfg.URLs[node], student.Token, rec.id)
 	r.st.record(hCancelPost, time.Since(intended))
+	if isShed(err) { // the booking stays, and no cancellation push is due
+		r.st.cancelShed.Add(1)
+		return
+	}
 	if err != nil {
 		r.st.cancelErrors.Add(1)
 		r.st.fail("cancel_" + errorKind(err))
@@ -199,8 +209,8 @@ func (r *runner) progressLoop(line func(elapsed time.Duration) string) (stop fun
 
 func (r *runner) liveLine(el time.Duration) string {
 	st := r.st
-	return fmt.Sprintf("[%5.1fs] bookings sent %d ok %d 409 %d err %d p99 %s | cancel %d | get %d | pushes avail %d booking %d | conns %d reconnects %d | in flight %d | errors %d",
-		el.Seconds(), st.sent.Load(), st.created.Load(), st.conflicts.Load(), st.bookErrors.Load(),
+	return fmt.Sprintf("[%5.1fs] bookings sent %d ok %d 409 %d shed %d err %d p99 %s | cancel %d | get %d | pushes avail %d booking %d | conns %d reconnects %d | in flight %d | errors %d",
+		el.Seconds(), st.sent.Load(), st.created.Load(), st.conflicts.Load(), st.shed.Load(), st.bookErrors.Load(),
 		fmtDur(st.hist[hBookingPost].Quantile(0.99)), st.cancelled.Load(), st.gets.Load(),
 		st.availRecv.Load(), st.bookingPushRecv.Load(), st.connected.Load(), st.reconnects.Load(),
 		r.inFlight.Load(), st.errorTotal())

@@ -67,6 +67,7 @@ Examples:
   go run ./loadtest -scenario smoke -urls http://127.0.0.1:8080
   go run ./loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -json storm.json -html storm.html
   go run ./loadtest -scenario fanout -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -watchers 10000
+  go run ./loadtest floor -sockets 9900    # the fan-out syscall floor alone (no server)
   go run ./loadtest -scenario idle-conns -urls http://127.0.0.1:8081 -conns 18000 -procs 2 -monitoring-key "$MONITORING_API_KEY"
 `
 
@@ -81,6 +82,9 @@ func main() {
 func realMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "markdown" {
 		return markdownMain(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "floor" {
+		return floorMain(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -183,14 +183,18 @@ func writeMarkdown(w *strings.Builder, results []*Result, failed []string, m mac
 			p("| connection setup rate | %.0f /s |", cs.PerSecond)
 			p("| reconnects during the run | %d |", cs.Reconnects)
 			p("| booking attempts scheduled / POSTs sent (rate) | %d / %d (%.1f/s) |", b.Scheduled, b.Sent, b.AchievedRate)
-			p("| created / 409 conflicts / errors | %d / %d / %d |", b.Created, b.Conflicts, b.Errors)
+			p("| created / 409 conflicts / shed (503) / errors | %d / %d / %d / %d |", b.Created, b.Conflicts, b.Shed, b.Errors)
 			p("| slots chosen blind (the generator's view had no open time left) | %d |", b.NoOpenSlot)
-			p("| cancellations ok / errors | %d / %d |", b.Cancelled, b.CancelErrors)
+			p("| cancellations ok / shed (503) / errors | %d / %d / %d |", b.Cancelled, b.CancelShed, b.CancelErrors)
 			p("| availability GETs (errors) | %d (%d) |", b.Gets, b.GetErrors)
 			p("| availability events expected / received | %d / %d |", d.ExpectedEvents, d.ReceivedEvents)
 			p("| lost / duplicated | **%d / %d** |", d.Lost, d.Duplicated)
 			p("| booking pushes expected / received / lost / duplicated | %d / %d / %d / %d |", d.BookingPushExpected, d.BookingPushReceived, d.BookingPushLost, d.BookingPushDup)
 			p("| fan-out events complete / total (receivers per event) | %d / %d (%.0f) |", r.Fanout.CompleteEvents, r.Fanout.Events, r.Fanout.AvgReceivers)
+			if f := r.Floor; f != nil {
+				p("| syscall floor, %d sockets: last receiver p50 / writer CPU per delivery | %s / %.2f µs |", f.Sockets, fmtDur(time.Duration(f.LastP50Seconds*1e9)), f.WriterCPUPerDeliveryMicros)
+				p("| hub ÷ floor: last receiver p50 / CPU per delivery | %.2f× / %.2f× |", f.LatencyRatio, f.CPURatio)
+			}
 		}
 		if cpu := r.CPU; cpu.WallSecs > 0 {
 			p("")

@@ -62,8 +62,8 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.pass{color:
 	} else {
 		bk := res.Bookings
 		row("booking POSTs sent (target rate / achieved)", fmt.Sprintf("%d (%.1f/s / %.1f/s)", bk.Sent, bk.TargetRate, bk.AchievedRate))
-		row("created / 409 conflicts / errors", fmt.Sprintf("%d / %d / %d", bk.Created, bk.Conflicts, bk.Errors))
-		row("cancelled / cancel errors", fmt.Sprintf("%d / %d", bk.Cancelled, bk.CancelErrors))
+		row("created / 409 conflicts / shed (503) / errors", fmt.Sprintf("%d / %d / %d / %d", bk.Created, bk.Conflicts, bk.Shed, bk.Errors))
+		row("cancelled / cancel shed (503) / cancel errors", fmt.Sprintf("%d / %d / %d", bk.Cancelled, bk.CancelShed, bk.CancelErrors))
 		d := res.Delivery
 		row("subscriptions", d.Subscriptions)
 		row("availability events expected / received", fmt.Sprintf("%d / %d", d.ExpectedEvents, d.ReceivedEvents))

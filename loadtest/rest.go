@@ -45,6 +45,14 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
 }
 
+// isShed reports a write the server refused past capacity (503 with
+// Retry-After): nothing changed, the client may retry. It is load
+// shedding, counted apart from failures.
+func isShed(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable && ae.Retry > 0
+}
+
 // errorKind names a failure for the "errors by kind" table: http_<status>_<code>,
 // timeout, or transport.
 func errorKind(err error) string {

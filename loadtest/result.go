@@ -30,6 +30,7 @@ type Result struct {
 	Bookings    BookingStats          `json:"bookings"`
 	Delivery    DeliveryStats         `json:"delivery"`
 	Fanout      FanoutStats           `json:"fanout"`
+	Floor       *FloorStats           `json:"floor,omitempty"` // fanout: the syscall floor, measured before the watchers connect
 	Idle        *IdleStats            `json:"idle,omitempty"`
 	Latency     map[string]*Histogram `json:"latency"`
 	Errors      map[string]int64      `json:"errors"`
@@ -65,6 +66,8 @@ type BookingStats struct {
 	Created          int64   `json:"created"`
 	Conflicts        int64   `json:"conflicts_409"`
 	Errors           int64   `json:"errors"`
+	Shed             int64   `json:"shed_503"` // refused with 503 + Retry-After: load shedding, not errors
+	CancelShed       int64   `json:"cancel_shed_503"`
 	NoOpenSlot       int64   `json:"blind_no_open_slot_in_view"`
 	Dropped          int64   `json:"dropped_in_flight_limit"`
 	CancelsSent      int64   `json:"cancels_sent"`
@@ -184,6 +187,7 @@ func (r *runner) result(drained time.Duration) *Result {
 	b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped = st.conflicts.Load(), st.bookErrors.Load(), st.noSlot.Load(), st.dropped.Load()
 	b.CancelsSent, b.Cancelled, b.CancelErrors = st.cancelSent.Load(), st.cancelled.Load(), st.cancelErrors.Load()
 	b.Gets, b.GetErrors, b.Replays = st.gets.Load(), st.getErrors.Load(), st.replays.Load()
+	b.Shed, b.CancelShed = st.shed.Load(), st.cancelShed.Load()
 	if res.LoadSecs > 0 {
 		b.AchievedRate = float64(b.Sent) / res.LoadSecs // POSTs actually sent
 	}
@@ -352,6 +356,14 @@ func targetsFor(res *Result) []TargetResult {
 			TargetResult{Name: "events delivered to every watcher", Value: fmt.Sprintf("%d/%d", res.Fanout.CompleteEvents, res.Fanout.Events),
 				Limit: "all", Pass: res.Fanout.Events > 0 && res.Fanout.CompleteEvents == res.Fanout.Events},
 			zero)
+		if f := res.Floor; f != nil && f.LatencyRatio > 0 {
+			t = append(t, TargetResult{Name: "fan-out last receiver p50 / syscall floor p50", Value: fmt.Sprintf("%.2f×", f.LatencyRatio),
+				Limit: "≤ 1.25×", Pass: f.LatencyRatio <= 1.25})
+			if f.CPURatio > 0 {
+				t = append(t, TargetResult{Name: "node CPU per delivery / floor writer CPU", Value: fmt.Sprintf("%.2f×", f.CPURatio),
+					Limit: "≤ 1.25×", Pass: f.CPURatio <= 1.25})
+			}
+		}
 	case "idle-conns":
 		if res.Idle != nil {
 			for _, n := range res.Idle.Nodes {
@@ -429,10 +441,10 @@ func (res *Result) WriteTable(w io.Writer) {
 		p("connections  %d open of %d (%d signed-in watchers, %d instructors), %d failed, by node %v", c.Open, c.Requested, c.SignedIn, c.Instructors, c.Failed, c.ByNode)
 		p("             setup %.2fs = %.0f conn/s, reconnects %d", c.SetupSecs, c.PerSecond, c.Reconnects)
 		b := res.Bookings
-		p("bookings     target %.1f/s achieved %.1f/s: %d scheduled, %d sent, %d created, %d conflicts (409), %d errors, %d chosen blind (view had no open slot), %d dropped",
-			b.TargetRate, b.AchievedRate, b.Scheduled, b.Sent, b.Created, b.Conflicts, b.Errors, b.NoOpenSlot, b.Dropped)
-		p("             cancels %d sent, %d ok, %d errors; idempotent replays %d; GET availability %d (%d errors); cleanup cancelled %d",
-			b.CancelsSent, b.Cancelled, b.CancelErrors, b.Replays, b.Gets, b.GetErrors, b.CleanupCancelled)
+		p("bookings     target %.1f/s achieved %.1f/s: %d scheduled, %d sent, %d created, %d conflicts (409), %d shed (503), %d errors, %d chosen blind (view had no open slot), %d dropped",
+			b.TargetRate, b.AchievedRate, b.Scheduled, b.Sent, b.Created, b.Conflicts, b.Shed, b.Errors, b.NoOpenSlot, b.Dropped)
+		p("             cancels %d sent, %d ok, %d shed (503), %d errors; idempotent replays %d; GET availability %d (%d errors); cleanup cancelled %d",
+			b.CancelsSent, b.Cancelled, b.CancelShed, b.CancelErrors, b.Replays, b.Gets, b.GetErrors, b.CleanupCancelled)
 		d := res.Delivery
 		p("delivery     %d subscriptions (%d refused): expected %d events, received %d, lost %d, duplicated %d, before-ack %d, resets %d (skipped %d)",
 			d.Subscriptions, d.SubscribesRefused, d.ExpectedEvents, d.ReceivedEvents, d.Lost, d.Duplicated, d.BeforeAck, d.Resets, d.SkippedByReset)
@@ -442,6 +454,11 @@ func (res *Result) WriteTable(w io.Writer) {
 			p("             %s", s)
 		}
 		p("fan-out      %d events, %d complete, %.1f receivers per event", res.Fanout.Events, res.Fanout.CompleteEvents, res.Fanout.AvgReceivers)
+		if res.Floor != nil {
+			for _, l := range res.Floor.lines() {
+				p("%s", l)
+			}
+		}
 	} else {
 		id := res.Idle
 		p("")

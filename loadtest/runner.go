@@ -85,12 +85,28 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	r.readCtx, r.stopReads = context.WithCancel(context.Background())
 	defer r.stopReads()
 
+	var floor *FloorStats
+	if cfg.Scenario == "fanout" {
+		// Before any watcher connects: the floor's sockets and the
+		// watchers' would not fit one process's open-files limit together.
+		f, err := measureFloor(min(cfg.Watchers, floorDefaultSockets), 20)
+		if err != nil {
+			r.warn("syscall floor not measured: %v", err)
+		}
+		floor = f
+	}
 	r.setupStart = time.Now()
 	if err := r.setup(ctx); err != nil {
 		r.closeAll()
 		return nil, err
 	}
 	res := r.load(ctx)
+	if floor != nil {
+		floor.compareHub(res)
+		res.Floor = floor
+		res.Failures = nil // judged again with the floor's targets (judge is the only source of failures)
+		res.judge()
+	}
 	return res, nil
 }
 

@@ -43,6 +43,7 @@ type stats struct {
 	scheduled, sent, created, conflicts, bookErrors, noSlot, dropped atomic.Int64
 	cancelSent, cancelled, cancelErrors                              atomic.Int64
 	gets, getErrors, replays                                         atomic.Int64
+	shed, cancelShed                                                 atomic.Int64 // 503 + Retry-After: refused, not failed
 	availRecv, bookingPushRecv, reconnects, connected                atomic.Int64
 
 	mu     sync.Mutex

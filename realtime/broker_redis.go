@@ -3,8 +3,11 @@ package realtime
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,23 +15,99 @@ import (
 	"instainstru/market"
 )
 
-// RedisBroker is the multi-node broker over Redis pub/sub. Each topic is one
-// channel (prefix + topic). The node holds one PubSub connection subscribed
-// only to the topics its clients watch; go-redis re-subscribes after a
-// reconnect, and every (re)subscription confirmation is passed to
-// Handler.Subscribed so the hub can resync what it may have missed.
+// RedisBroker is the multi-node broker over Redis pub/sub, on one Redis
+// (NewRedisBroker: PUBLISH/SUBSCRIBE) or on a Redis Cluster
+// (NewRedisClusterBroker: sharded SPUBLISH/SSUBSCRIBE). Each topic is one
+// channel. The node subscribes only to the topics its clients watch; go-redis
+// re-subscribes after a reconnect, and every (re)subscription confirmation
+// is passed to Handler.Subscribed so the hub can resync what it may have
+// missed.
+//
+// On a cluster a sharded channel lives on the master that owns its slot, and
+// a subscribing connection can only hold channels of that master. Topics are
+// therefore spread over a fixed number of hash-tag shards
+// ("prefix{7}availability:…"): every channel of a shard has the same slot,
+// so one connection per shard holds them and go-redis routes it (and its
+// reconnects) to the slot's current master.
 type RedisBroker struct {
 	rdb     redis.UniversalClient
 	prefix  string
-	ps      *redis.PubSub
 	log     *slog.Logger
 	metrics *Metrics
+	sharded bool // cluster: SPUBLISH/SSUBSCRIBE over len(subs) hash-tag shards
+
+	mu      sync.Mutex
+	subs    []*redisSub // one per shard; single Redis has one
+	h       Handler     // set by Run; readers start once it is
+	readers sync.WaitGroup
+	stopped bool
 }
 
-// NewRedisBroker returns a broker on rdb; prefix namespaces the channels
-// (tests and several deployments can share one Redis).
+// redisSub is one subscribing connection and the topics it holds.
+type redisSub struct {
+	ps     *redis.PubSub // nil while the shard holds no topic (cluster)
+	topics map[string]bool
+}
+
+// clusterShards is how many hash-tag shards (and so at most how many
+// subscribing connections per node) a cluster broker uses. Sixteen slots
+// spread over the masters of a small cluster; more shards spread the load
+// more evenly at the cost of connections.
+const clusterShards = 16
+
+// NewRedisBroker returns a broker on one Redis; prefix namespaces the
+// channels (tests and several deployments can share one Redis).
 func NewRedisBroker(rdb redis.UniversalClient, prefix string, m *Metrics, log *slog.Logger) *RedisBroker {
-	return &RedisBroker{rdb: rdb, prefix: prefix, ps: rdb.Subscribe(context.Background()), log: log, metrics: m}
+	b := &RedisBroker{rdb: rdb, prefix: prefix, log: log, metrics: m}
+	b.subs = []*redisSub{{ps: rdb.Subscribe(context.Background()), topics: map[string]bool{}}}
+	return b
+}
+
+// NewRedisClusterBroker returns a broker on a Redis Cluster using sharded
+// pub/sub, so each publish goes to one master instead of being broadcast
+// over the whole cluster bus.
+func NewRedisClusterBroker(rdb *redis.ClusterClient, prefix string, m *Metrics, log *slog.Logger) *RedisBroker {
+	b := &RedisBroker{rdb: rdb, prefix: prefix, log: log, metrics: m, sharded: true}
+	for range clusterShards {
+		b.subs = append(b.subs, &redisSub{topics: map[string]bool{}})
+	}
+	return b
+}
+
+// shardOf is the shard index of topic.
+func (b *RedisBroker) shardOf(topic string) int {
+	if !b.sharded {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(topic)) //nolint:errcheck // never fails
+	return int(h.Sum32() % uint32(len(b.subs)))
+}
+
+// Channel is the Redis channel that carries topic.
+func (b *RedisBroker) Channel(topic string) string {
+	if !b.sharded {
+		return b.prefix + topic
+	}
+	return b.prefix + "{" + strconv.Itoa(b.shardOf(topic)) + "}" + topic
+}
+
+// topicOf inverts Channel.
+func (b *RedisBroker) topicOf(channel string) string {
+	t := strings.TrimPrefix(channel, b.prefix)
+	if b.sharded && strings.HasPrefix(t, "{") {
+		if i := strings.IndexByte(t, '}'); i > 0 {
+			t = t[i+1:]
+		}
+	}
+	return t
+}
+
+func (b *RedisBroker) publishCmd(ctx context.Context, c redis.Cmdable, channel string, payload []byte) *redis.IntCmd {
+	if b.sharded {
+		return c.SPublish(ctx, channel, payload)
+	}
+	return c.Publish(ctx, channel, payload)
 }
 
 // Publish sends ev on its topic's channel.
@@ -38,7 +117,7 @@ func (b *RedisBroker) Publish(ctx context.Context, ev market.Event) error {
 		return fmt.Errorf("encode event: %w", err)
 	}
 	start := time.Now()
-	err = b.rdb.Publish(ctx, b.prefix+ev.Topic, payload).Err()
+	err = b.publishCmd(ctx, b.rdb, b.Channel(ev.Topic), payload).Err()
 	b.metrics.observePublish(time.Since(start))
 	if err != nil {
 		return fmt.Errorf("redis publish %s#%d: %w", ev.Topic, ev.Seq, err)
@@ -46,8 +125,8 @@ func (b *RedisBroker) Publish(ctx context.Context, ev market.Event) error {
 	return nil
 }
 
-// PublishBatch sends evs in one round trip (a pipeline), in order; errs[i]
-// is the outcome of evs[i].
+// PublishBatch sends evs in one round trip (a pipeline; on a cluster, one
+// per master), in order per topic; errs[i] is the outcome of evs[i].
 func (b *RedisBroker) PublishBatch(ctx context.Context, evs []market.Event) []error {
 	errs := make([]error, len(evs))
 	start := time.Now()
@@ -58,7 +137,7 @@ func (b *RedisBroker) PublishBatch(ctx context.Context, evs []market.Event) []er
 				errs[i] = fmt.Errorf("encode event: %w", err)
 				continue
 			}
-			p.Publish(ctx, b.prefix+ev.Topic, payload)
+			b.publishCmd(ctx, p, b.Channel(ev.Topic), payload)
 		}
 		return nil
 	})
@@ -82,33 +161,92 @@ func (b *RedisBroker) PublishBatch(ctx context.Context, evs []market.Event) []er
 
 // Subscribe adds topic to this node's subscription.
 func (b *RedisBroker) Subscribe(ctx context.Context, topic string) error {
-	return b.ps.Subscribe(ctx, b.prefix+topic)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.subs[b.shardOf(topic)]
+	ch := b.Channel(topic)
+	s.topics[topic] = true
+	if !b.sharded {
+		return s.ps.Subscribe(ctx, ch)
+	}
+	if s.ps == nil {
+		// Created with its first channel, so go-redis connects it to that
+		// channel's master rather than to a random node.
+		s.ps = b.rdb.(*redis.ClusterClient).SSubscribe(ctx)
+		err := s.ps.SSubscribe(ctx, ch)
+		b.startReader(s.ps)
+		return err
+	}
+	return s.ps.SSubscribe(ctx, ch)
 }
 
 // Unsubscribe removes topic from this node's subscription.
 func (b *RedisBroker) Unsubscribe(ctx context.Context, topic string) error {
-	return b.ps.Unsubscribe(ctx, b.prefix+topic)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.subs[b.shardOf(topic)]
+	delete(s.topics, topic)
+	if !b.sharded {
+		return s.ps.Unsubscribe(ctx, b.Channel(topic))
+	}
+	if s.ps == nil {
+		return nil
+	}
+	if len(s.topics) == 0 {
+		// An empty sharded PubSub would reconnect to a random node, where
+		// the shard's next SSUBSCRIBE is refused (MOVED): drop it instead.
+		err := s.ps.Close()
+		s.ps = nil
+		return err
+	}
+	return s.ps.SUnsubscribe(ctx, b.Channel(topic))
 }
 
-// Run reads the subscription until ctx ends.
+// Run delivers what every subscribing connection receives until ctx ends.
 func (b *RedisBroker) Run(ctx context.Context, h Handler) error {
-	ch := b.ps.ChannelWithSubscriptions(
+	b.mu.Lock()
+	b.h = h
+	for _, s := range b.subs {
+		if s.ps != nil {
+			b.startReader(s.ps)
+		}
+	}
+	b.mu.Unlock()
+	<-ctx.Done()
+	b.mu.Lock()
+	b.stopped = true
+	for _, s := range b.subs {
+		if s.ps != nil {
+			s.ps.Close() //nolint:errcheck // shutting down
+		}
+	}
+	b.mu.Unlock()
+	b.readers.Wait()
+	return nil
+}
+
+// startReader reads ps into the handler once Run has installed one (Run
+// starts the readers of connections made before it). Called with b.mu held.
+func (b *RedisBroker) startReader(ps *redis.PubSub) {
+	if b.h == nil || b.stopped {
+		return
+	}
+	h := b.h
+	ch := ps.ChannelWithSubscriptions(
 		redis.WithChannelSize(8192),
 		redis.WithChannelHealthCheckInterval(2*time.Second),
 	)
-	defer b.ps.Close()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m, ok := <-ch:
-			if !ok {
-				return nil
-			}
+	b.readers.Add(1)
+	go func() {
+		defer b.readers.Done()
+		for m := range ch { // closed when ps is closed
 			switch m := m.(type) {
 			case *redis.Subscription:
-				if m.Kind == "subscribe" {
-					h.Subscribed(strings.TrimPrefix(m.Channel, b.prefix))
+				switch m.Kind {
+				case "subscribe", "ssubscribe":
+					h.Subscribed(b.topicOf(m.Channel))
+				case "sunsubscribe":
+					b.resubscribeMoved(b.topicOf(m.Channel))
 				}
 			case *redis.Message:
 				ev, err := decodeWire([]byte(m.Payload))
@@ -119,5 +257,31 @@ func (b *RedisBroker) Run(ctx context.Context, h Handler) error {
 				h.Event(ev)
 			}
 		}
+	}()
+}
+
+// resubscribeMoved handles a sharded unsubscribe this node did not ask for:
+// the cluster drops subscribers of a slot that moved to another master. The
+// shard's connection is replaced by one routed to the new owner (whose
+// confirmation makes the hub resync). Called from a reader goroutine.
+func (b *RedisBroker) resubscribeMoved(topic string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.subs[b.shardOf(topic)]
+	if !s.topics[topic] || s.ps == nil || b.stopped {
+		return // our own Unsubscribe
 	}
+	b.log.Warn("sharded subscription dropped by the cluster (slot moved); resubscribing", "topic", topic)
+	s.ps.Close() //nolint:errcheck // this reader ends when its channel closes
+	chans := make([]string, 0, len(s.topics))
+	for t := range s.topics {
+		chans = append(chans, b.Channel(t))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.ps = b.rdb.(*redis.ClusterClient).SSubscribe(ctx)
+	if err := s.ps.SSubscribe(ctx, chans...); err != nil {
+		b.log.Warn("resubscribe moved shard", "err", err) // go-redis retries on its health check
+	}
+	b.startReader(s.ps)
 }

@@ -27,6 +27,7 @@ type DB struct {
 	Pool *pgxpool.Pool
 
 	schedules scheduleQueue  // per-instructor turn for schedule writers on this node
+	admission admission      // bounded, deadline-aware waits on the write path (admission.go)
 	jobs      *jobs.Inserter // background jobs inserted in the transactions that cause them
 }
 
@@ -115,10 +116,18 @@ func (db *DB) MigrateDown(ctx context.Context) error {
 // effects outside the transaction; it is a 503 (translate). Either way the
 // pool drops its other connections, which died with the same server.
 func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := db.Pool.Begin(ctx)
-	if err != nil && Unavailable(err) && ctx.Err() == nil {
-		db.Pool.Reset()
-		tx, err = db.Pool.Begin(ctx)
+	return db.inTx(ctx, db.Pool, fn)
+}
+
+// inTx is InTx on the pool or on one connection already acquired (the
+// schedule writers' admitted connection, schedule_lock.go).
+func (db *DB) inTx(ctx context.Context, b interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, fn func(tx pgx.Tx) error) error {
+	tx, err := b.Begin(ctx)
+	if p, ok := b.(*pgxpool.Pool); ok && err != nil && Unavailable(err) && ctx.Err() == nil {
+		p.Reset()
+		tx, err = p.Begin(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", db.lost(err))

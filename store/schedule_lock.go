@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -58,14 +57,10 @@ func (q *scheduleQueue) acquire(ctx context.Context, key string) (release func()
 
 // inScheduleTx runs fn in a transaction after this node's turn for the
 // instructor's schedule; fn still takes the row lock (lockSchedule), which
-// orders writers across nodes.
+// orders writers across nodes. Both waits are bounded: a write that cannot
+// start within its budget is refused with ErrOverloaded (admission.go).
 func (db *DB) inScheduleTx(ctx context.Context, instructorID string, fn func(tx pgx.Tx) error) error {
-	release, err := db.schedules.acquire(ctx, instructorID)
-	if err != nil {
-		return fmt.Errorf("wait for the instructor's schedule: %w", err)
-	}
-	defer release()
-	return db.InTx(ctx, fn)
+	return db.admittedScheduleTx(ctx, instructorID, fn)
 }
 
 // scheduleWrite is inScheduleTx that also takes the schedule row lock

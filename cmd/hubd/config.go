@@ -45,6 +45,14 @@ type config struct {
 	MailFrom        string
 	PublicURL       string // the web page, for links in emails
 	generatedSecret bool
+
+	// REDIS_CLUSTER_ADDRS: seed nodes of a Redis Cluster (sharded pub/sub),
+	// instead of REDIS_URL's one Redis.
+	RedisCluster []string
+	// Admission control on the write path (store.AdmissionConfig).
+	WriteMaxWait   time.Duration // WRITE_MAX_WAIT [750ms]
+	WriteTurnQueue int           // WRITE_QUEUE_PER_INSTRUCTOR [256]
+	WritePoolQueue int           // WRITE_QUEUE_POOL [8 × pool size]
 }
 
 func loadConfig() (config, error) {
@@ -60,6 +68,14 @@ func loadConfig() (config, error) {
 		NodeID:        os.Getenv("NODE_ID"),
 	}
 	var errs []error
+	for _, a := range strings.Split(os.Getenv("REDIS_CLUSTER_ADDRS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.RedisCluster = append(c.RedisCluster, a)
+		}
+	}
+	if len(c.RedisCluster) > 0 && c.RedisURL != "" {
+		errs = append(errs, errors.New("set REDIS_URL (one Redis) or REDIS_CLUSTER_ADDRS (a cluster), not both"))
+	}
 	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
@@ -70,6 +86,9 @@ func loadConfig() (config, error) {
 	c.LessonEvery = durationEnv("LESSON_COMPLETION_INTERVAL", time.Minute, &errs)
 	c.SearchRetention = daysEnv("SEARCH_HISTORY_RETENTION", 180*24*time.Hour, &errs)
 	c.Retention = retentionConfig(&errs)
+	c.WriteMaxWait = durationEnv("WRITE_MAX_WAIT", 750*time.Millisecond, &errs)
+	c.WriteTurnQueue = intEnv("WRITE_QUEUE_PER_INSTRUCTOR", 256, &errs)
+	c.WritePoolQueue = intEnv("WRITE_QUEUE_POOL", 0, &errs)
 	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
 	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
 	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)

@@ -132,6 +132,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	db.SetAdmission(store.AdmissionConfig{MaxWait: cfg.WriteMaxWait, TurnQueue: cfg.WriteTurnQueue, PoolQueue: cfg.WritePoolQueue})
 	rtdb, err := store.Open(ctx, withPoolSize(cfg.DatabaseURL, 6))
 	if err != nil {
 		return err
@@ -158,7 +159,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			TrustedProxies:                   cfg.TrustedProxies,
 			SearchHistoryRetention:           cfg.SearchRetention,
 		},
-		DB: db, RealtimeDB: rtdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, EventRetention: cfg.EventRetention, Logger: log,
+		DB: db, RealtimeDB: rtdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	})
@@ -172,6 +173,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	mode := "single node, in-process broker"
 	if cfg.RedisURL != "" {
 		mode = "multi-node via Redis"
+	}
+	if len(cfg.RedisCluster) > 0 {
+		mode = "multi-node via Redis Cluster (sharded pub/sub)"
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "node", cfg.NodeID, "env", cfg.Env, "mode", mode)
 	switch {

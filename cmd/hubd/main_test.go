@@ -19,10 +19,11 @@ func TestConfigIsValidatedWithClearErrors(t *testing.T) {
 		{"production needs a monitoring key", map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}, "MONITORING_API_KEY is required"},
 		{"bad duration", map[string]string{"EVENT_RETENTION": "forever"}, "EVENT_RETENTION"},
 		{"bad rate", map[string]string{"RATE_LIMIT_LOGIN_PER_MIN": "-3"}, "RATE_LIMIT_LOGIN_PER_MIN"},
+		{"one Redis or a cluster, not both", map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CLUSTER_ADDRS": "127.0.0.1:7000"}, "not both"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"APP_ENV", "JWT_SECRET", "MONITORING_API_KEY", "EVENT_RETENTION", "RATE_LIMIT_LOGIN_PER_MIN"} {
+			for _, k := range []string{"APP_ENV", "JWT_SECRET", "MONITORING_API_KEY", "EVENT_RETENTION", "RATE_LIMIT_LOGIN_PER_MIN", "REDIS_URL", "REDIS_CLUSTER_ADDRS"} {
 				t.Setenv(k, tc.env[k])
 			}
 			cfg, err := loadConfig()

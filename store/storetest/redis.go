@@ -41,6 +41,7 @@ type Redis struct {
 	tb   testing.TB
 	Port int
 	cmd  *exec.Cmd
+	args []string // extra redis-server arguments (cluster mode)
 }
 
 // StartRedis starts a private redis-server on a free port, killed in cleanup.
@@ -65,8 +66,9 @@ func (r *Redis) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.Po
 // Start (re)starts the server on its port and waits until it answers.
 func (r *Redis) Start() {
 	r.tb.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--loglevel", "warning")
+	args := append([]string{"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--loglevel", "warning"}, r.args...)
+	r.cmd = exec.Command("redis-server", args...)
 	if err := r.cmd.Start(); err != nil {
 		r.tb.Fatalf("storetest: start redis: %v", err)
 	}
