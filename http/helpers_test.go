@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -72,6 +73,10 @@ type testOption func(*Config, *Deps)
 func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	t.Helper()
 	db := storetest.NewDB(t)
+	// Race tests (200 bookings of one slot) run under -race on a loaded
+	// machine: a generous write budget keeps them about correctness. The
+	// shedding tests set their own.
+	db.SetAdmission(store.AdmissionConfig{MaxWait: 10 * time.Second})
 	logs := &syncBuffer{}
 	cfg := Config{
 		Env:                              "test",

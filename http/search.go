@@ -146,7 +146,9 @@ func newParsedView(q market.SearchQuery) parsedView {
 // searchQuery validates q: required, at most MaxSearchQueryChars
 // characters, storable text. Anything else is answered, never refused.
 func searchQuery(c *fiber.Ctx, required bool) (string, error) {
-	raw := c.Query("q")
+	// Cloned: Fiber's strings point into the request buffer, which is reused
+	// once the handler returns, and the history recorder keeps q longer.
+	raw := strings.Clone(c.Query("q"))
 	if !validText(raw) {
 		return "", market.ValidationError(map[string]string{"q": "must be valid UTF-8 text without NUL"})
 	}
