@@ -82,6 +82,8 @@ type Server struct {
 	proxies    trustedProxies  // peers whose X-Forwarded-For counts (clientip.go)
 	baseCtx    context.Context // parent of every WebSocket; ends at Shutdown
 	baseCancel context.CancelFunc
+
+	availability *availabilityCache // GET availability responses by stamp (availability_cache.go)
 }
 
 // New builds the Fiber app with every route registered.
