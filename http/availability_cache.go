@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"instainstru/store"
@@ -36,6 +37,8 @@ type availabilityCache struct {
 	entries map[string]*cachedAvailability // instructor|from|to
 	bytes   int
 	probes  map[string]*probeSlot // instructor → probes in flight
+
+	hits, misses atomic.Int64 // served from memory / read from the database
 }
 
 // stamper reads an instructor's current availability stamp.
@@ -84,6 +87,7 @@ func (c *availabilityCache) get(ctx context.Context, instructorID, from, to stri
 	e := c.entries[key]
 	c.mu.Unlock()
 	if e == nil {
+		c.misses.Add(1)
 		return nil, nil // a miss needs the full read anyway: no probe
 	}
 	st, err := c.currentStamp(ctx, instructorID)
@@ -91,8 +95,10 @@ func (c *availabilityCache) get(ctx context.Context, instructorID, from, to stri
 		return nil, err
 	}
 	if st != e.stamp {
+		c.misses.Add(1)
 		return nil, nil
 	}
+	c.hits.Add(1)
 	return e.body, nil
 }
 
@@ -126,30 +132,36 @@ func (c *availabilityCache) put(instructorID, from, to string, st store.Availabi
 // currentStamp returns a stamp read by a statement sent after the call
 // began, sharing that statement with concurrent callers for the instructor.
 func (c *availabilityCache) currentStamp(ctx context.Context, instructorID string) (store.AvailabilityStamp, error) {
-	c.mu.Lock()
-	slot := c.probes[instructorID]
-	if slot == nil {
-		slot = &probeSlot{}
-		c.probes[instructorID] = slot
-	}
-	p := slot.queued
-	switch {
-	case slot.running == nil:
-		p = &stampProbe{done: make(chan struct{})}
-		slot.running = p
-		go c.probe(ctx, instructorID, slot, p, nil)
-	case p == nil:
-		p = &stampProbe{done: make(chan struct{})}
-		slot.queued = p
-		go c.probe(ctx, instructorID, slot, p, slot.running.done)
-	}
-	c.mu.Unlock()
+	p := c.join(ctx, instructorID)
 	select {
 	case <-p.done:
 		return p.stamp, p.err
 	case <-ctx.Done():
 		return store.AvailabilityStamp{}, ctx.Err()
 	}
+}
+
+// join returns the probe whose answer the caller may take: a new one when
+// none is in flight, else the one queued behind it (never the running one,
+// whose statement may predate the caller).
+func (c *availabilityCache) join(ctx context.Context, instructorID string) *stampProbe {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slot := c.probes[instructorID]
+	if slot == nil {
+		slot = &probeSlot{}
+		c.probes[instructorID] = slot
+	}
+	switch {
+	case slot.running == nil:
+		slot.running = &stampProbe{done: make(chan struct{})}
+		go c.probe(ctx, instructorID, slot, slot.running, nil)
+		return slot.running
+	case slot.queued == nil:
+		slot.queued = &stampProbe{done: make(chan struct{})}
+		go c.probe(ctx, instructorID, slot, slot.queued, slot.running.done)
+	}
+	return slot.queued
 }
 
 // probe sends p's statement once after has closed (the previous probe is
