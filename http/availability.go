@@ -23,7 +23,10 @@ func (s *Server) availabilityRoutes(r fiber.Router) {
 	r.Post("/instructors/me/availability/apply-pattern", manage, s.applyPattern)
 	r.Delete("/instructors/me/availability/:id", manage, s.deleteWindow)
 	r.Get("/instructors/:id/availability", s.getAvailability)
-	s.availability = newAvailabilityCache(s.deps.DB, availabilityCacheBytes)
+	if s.deps.ReadDB == nil {
+		s.deps.ReadDB = s.deps.DB
+	}
+	s.availability = newAvailabilityCache(s.deps.ReadDB, availabilityCacheBytes)
 }
 
 // availabilityCacheBytes bounds the rendered responses a node keeps (a week
@@ -112,7 +115,7 @@ func (s *Server) getAvailability(c *fiber.Ctx) error {
 		return err
 	}
 	if body == nil {
-		a, err := s.deps.DB.Availability(c.UserContext(), id, from, to)
+		a, err := s.deps.ReadDB.Availability(c.UserContext(), id, from, to)
 		if err != nil {
 			return err
 		}

@@ -62,6 +62,7 @@ type EventPublisher interface {
 // Deps are the server's collaborators, built by cmd/.
 type Deps struct {
 	DB       *store.DB
+	ReadDB   *store.DB             // public availability reads (availability_cache.go); nil = DB
 	Redis    redis.UniversalClient // nil in single-node mode
 	Hub      *hub.Hub
 	Events   EventPublisher
