@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"instainstru/market"
 	"instainstru/store"
 	"instainstru/store/storetest"
@@ -436,5 +438,56 @@ func TestAvailabilityCacheKeepsItsBudgetAndTheNewestStamp(t *testing.T) {
 	// A range never read is a miss without a probe (stampGate{} would block).
 	if body, err := c.get(context.Background(), "nobody", "a", "b"); body != nil || err != nil {
 		t.Fatalf("get of an uncached range = %q, %v", body, err)
+	}
+}
+
+// A snapshot read from the database can be ahead of this node's hub: the
+// commit is done but its event is still on the way (here: never published,
+// left to the relay). Subscribing since that seq must then neither reset
+// nor deliver the event again later (SPEC §5: no duplicate, no gap).
+func TestSubscribeSinceASeqTheNodeHasNotSeenYetCatchesUpWithoutResetOrDuplicate(t *testing.T) {
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) { c.RelayDelay = 2 * time.Second })
+	topic := market.AvailabilityTopic("00000000-0000-4000-8000-00000000ca7c")
+	n.commit(db, availEvent(topic, 1))
+	early := dialWS(t, n.ws, nil)
+	early.expect("welcome")
+	early.subscribe(topic, 1) // the node's view of the topic: seq 1
+
+	// Commit seq 2 without handing it to the broker, as if still in flight.
+	err := db.InTx(context.Background(), func(tx pgx.Tx) error {
+		_, err := store.AppendEvents(context.Background(), tx, []market.NewEvent{availEvent(topic, 2)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := dialWS(t, n.ws, nil)
+	late.expect("welcome")
+	replay, ack := late.subscribe(topic, 2)
+	if len(replay) != 0 || ack.Seq != 2 {
+		t.Fatalf("subscribe since 2: replayed %d events, ack seq %d; want none and 2", len(replay), ack.Seq)
+	}
+	// Past the relay's delay, seq 2 reaches the node through the broker too.
+	for deadline := time.After(2500 * time.Millisecond); ; {
+		select {
+		case f := <-late.frames:
+			if f.Type == "reset" || f.Type == "event" {
+				t.Fatalf("got %s (seq %d) after subscribing since the latest commit", f.Type, f.Seq)
+			}
+			continue
+		case <-deadline:
+		}
+		break
+	}
+	assertSeqs(t, early.events(topic, 1, 5*time.Second), 2, 2)
+	early.quiet(300 * time.Millisecond)
+
+	// A since beyond every commit is from another history: still a reset.
+	other := dialWS(t, n.ws, nil)
+	other.expect("welcome")
+	other.send(map[string]any{"type": "subscribe", "topic": topic, "since": 99})
+	if f := other.expect("reset"); f.Seq != 2 {
+		t.Fatalf("reset at seq %d, want 2", f.Seq)
 	}
 }

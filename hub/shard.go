@@ -279,6 +279,9 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 		t = newTopic(seq)
 		s.topics[c.topic] = t
 	}
+	if c.since != nil && *c.since > t.last {
+		s.catchUp(ctx, c.topic, t, *c.since)
+	}
 	if c.since != nil && *c.since < t.last {
 		if !s.replay(ctx, c, t) {
 			return
@@ -298,6 +301,29 @@ func (s *shard) subscribe(ctx context.Context, c command) {
 	if c.reqID != nil {
 		cl.enqueue(textFrame(encodeControl("ack", c.reqID, c.topic, t.last), time.Time{}))
 	}
+}
+
+// catchUp fans out committed events (t.last, upTo] read from history. A
+// client whose REST snapshot was read after commits whose events are still
+// on their way to this node asks for since > t.last: it is ahead of the
+// node, not from another history, and must get neither a reset nor, later,
+// an event it already has. What history does not hold (a since beyond
+// every commit) still ends in a reset.
+func (s *shard) catchUp(ctx context.Context, name string, t *topic, upTo int64) {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	evs, err := s.h.history.EventsAfter(qctx, name, t.last, int(min(upTo-t.last, int64(s.h.opts.ReplayLimit))))
+	if err != nil {
+		s.h.log.Warn("history read", "topic", name, "after", t.last, "err", err)
+		return
+	}
+	for _, e := range evs {
+		if e.Seq != t.last+1 {
+			break
+		}
+		s.fanout(name, t, e)
+	}
+	s.drainEarly(name, t)
 }
 
 // replay queues history (since, t.last] to the client, or a reset when that
