@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -22,7 +23,15 @@ func (s *Server) availabilityRoutes(r fiber.Router) {
 	s.handle(r, "POST", "/instructors/me/availability/apply-pattern", manage, s.applyPattern)
 	s.handle(r, "DELETE", "/instructors/me/availability/:id", manage, s.deleteWindow)
 	r.Get("/instructors/:id/availability", s.getAvailability)
+	if s.deps.ReadDB == nil {
+		s.deps.ReadDB = s.deps.DB
+	}
+	s.availability = newAvailabilityCache(s.deps.ReadDB, availabilityCacheBytes)
 }
+
+// availabilityCacheBytes bounds the rendered responses a node keeps (a week
+// is ~1 KiB, the longest range ~15 KiB).
+const availabilityCacheBytes = 16 << 20
 
 // committed hands events that were just committed to the broker (the fast
 // path; the outbox relay republishes anything this misses) and counts the
@@ -95,11 +104,28 @@ func (s *Server) getAvailability(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return market.ValidationError(fields)
 	}
-	a, err := s.deps.DB.Availability(c.UserContext(), id, c.Query("from"), c.Query("to"))
+	from, to := c.Query("from"), c.Query("to")
+	if err := store.CheckAvailabilityRange(from, to); err != nil {
+		return err
+	}
+	// Served from the node's cache only when the instructor's stamp, read
+	// after this request arrived, still matches (availability_cache.go).
+	body, err := s.availability.get(c.UserContext(), id, from, to)
 	if err != nil {
 		return err
 	}
-	return c.JSON(newAvailabilityResponse(a))
+	if body == nil {
+		a, err := s.deps.ReadDB.Availability(c.UserContext(), id, from, to)
+		if err != nil {
+			return err
+		}
+		if body, err = json.Marshal(newAvailabilityResponse(a)); err != nil {
+			return err
+		}
+		s.availability.put(id, from, to, store.AvailabilityStamp{Timezone: a.Timezone, Seq: a.Seq}, body)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
 }
 
 type windowRequest struct {

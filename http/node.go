@@ -22,6 +22,7 @@ type NodeConfig struct {
 	HTTP           Config
 	DB             *store.DB
 	RealtimeDB     *store.DB     // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
+	ReadDB         *store.DB     // pool for public availability reads; nil = DB. Separate so a GET never queues behind bookings holding connections
 	RedisURL       string        // "" = single node with the in-process broker
 	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
@@ -121,7 +122,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 	go func() { defer n.wg.Done(); retention.Run(ctx) }()
 
-	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: events, Registry: reg, Logger: log})
+	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, ReadDB: cfg.ReadDB, Redis: n.Redis, Hub: n.Hub, Events: events, Registry: reg, Logger: log})
 	if cfg.LessonCompletion >= 0 {
 		lc := &LessonCompleter{Store: cfg.DB, Events: events, Interval: cfg.LessonCompletion, Log: log}
 		n.wg.Add(1)

@@ -68,6 +68,7 @@ type EventPublisher interface {
 // Deps are the server's collaborators, built by cmd/.
 type Deps struct {
 	DB       *store.DB
+	ReadDB   *store.DB             // public availability reads (availability_cache.go); nil = DB
 	Redis    redis.UniversalClient // nil in single-node mode
 	Hub      *hub.Hub
 	Events   EventPublisher
@@ -91,6 +92,8 @@ type Server struct {
 	proxies    trustedProxies  // peers whose X-Forwarded-For counts (clientip.go)
 	baseCtx    context.Context // parent of every WebSocket; ends at Shutdown
 	baseCancel context.CancelFunc
+
+	availability *availabilityCache // GET availability responses by stamp (availability_cache.go)
 }
 
 // New builds the Fiber app with every route registered.

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"instainstru/market"
@@ -94,7 +95,8 @@ type pendingSub struct {
 	req     subReq
 	counted bool   // the subscriber was live before (it re-subscribed with since)
 	liveTo  int64  // if counted: the live stream it already has reaches here
-	readID  uint64 // replay read in flight; 0 while waiting for the join
+	readID  uint64 // replay read in flight; 0 while waiting for the join (or ahead)
+	ahead   int64  // > 0: the client is ahead of the node and goes live when last reaches it
 	next    int64  // last seq sent to it
 	upto    int64  // replay reads history up to here; buf holds (upto, last]
 	buf     []market.Event
@@ -197,9 +199,18 @@ func (t *topic) admit(out sink, r subReq, counted bool, queued []subReq) {
 	switch {
 	case r.since == nil || *r.since == t.last:
 	case *r.since > t.last:
-		// The client claims more than exists: its state is from another
-		// history (e.g. a reset database). Start it over.
-		out.do(t, action{kind: actReset, req: r, seq: t.last})
+		// The client's snapshot was read after commits whose events are
+		// still on their way to this node: it is ahead of the node. It waits
+		// off the live set while history after last is read, and goes live
+		// when last reaches its since (deliver), so it gets neither a reset
+		// nor an event twice. If history ends short of since, its state is
+		// from another history (a reset database): fetched resets it.
+		if counted {
+			t.remove(c)
+		}
+		t.pending = append(t.pending, &pendingSub{req: r, counted: counted, ahead: *r.since, queued: queued})
+		t.fetch(out)
+		return
 	case t.last-*r.since > int64(t.lim.replayLimit):
 		// More than its queue could take: refetching the snapshot is cheaper.
 		out.do(t, action{kind: actReset, req: r, seq: t.last})
@@ -312,10 +323,14 @@ func (t *topic) deliver(out sink, ev market.Event) {
 	if len(t.subs) > 0 {
 		out.do(t, action{kind: actFanout, ev: ev})
 	}
-	var over []*pendingSub
+	var over, caught []*pendingSub
 	for _, p := range t.pending {
+		if p.ahead > 0 && p.ahead == t.last {
+			caught = append(caught, p)
+			continue
+		}
 		if p.readID == 0 {
-			continue // waits for the join, not for history
+			continue // waits for the join, or for last to reach its since
 		}
 		if len(p.buf) >= t.lim.replayLimit {
 			over = append(over, p)
@@ -329,6 +344,11 @@ func (t *topic) deliver(out sink, ev market.Event) {
 	for _, p := range over {
 		t.dropPending(p)
 		out.do(t, action{kind: actReset, req: p.req, seq: t.last})
+		t.goLive(out, p.req, p.counted, p.queued)
+	}
+	// Clients that were ahead of the node have every event up to here.
+	for _, p := range caught {
+		t.dropPending(p)
 		t.goLive(out, p.req, p.counted, p.queued)
 	}
 }
@@ -476,6 +496,16 @@ func (t *topic) fetched(out sink, r reply) {
 		// Still a gap history could not fill (not committed yet as seen by
 		// this read, or pruned): look again shortly, without spinning.
 		t.scheduleGapCheck(out, t.lim.gapRetry)
+	default:
+		// History is read to its end: a client still ahead of it claims
+		// more than exists (another history). Start it over.
+		for _, p := range slices.Clone(t.pending) {
+			if p.ahead > t.last {
+				t.dropPending(p)
+				out.do(t, action{kind: actReset, req: p.req, seq: t.last})
+				t.goLive(out, p.req, p.counted, p.queued)
+			}
+		}
 	}
 }
 

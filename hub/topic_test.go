@@ -343,12 +343,25 @@ func TestTopicCoreOrdersEventsAndClosesTheSeam(t *testing.T) {
 			want: map[*Client]string{b: "ack@5 6 7 8 9 10", a: "reset@9 ack@9 10"},
 		},
 		{
-			name: "since ahead of the topic (another history) answers reset", committed: 5,
+			name: "since beyond every commit (another history) answers reset once history is read", committed: 5,
 			run: func(w *world) {
 				w.live(b)
 				w.sub(a, 99)
+				w.reply(actFetch)
 			},
 			want: map[*Client]string{b: "ack@5", a: "reset@5 ack@5"},
+		},
+		{
+			name: "since ahead of the node (its events still on their way) waits for them: no reset, no duplicate", committed: 5,
+			run: func(w *world) {
+				w.live(b)
+				w.commit(2) // committed, not yet published to this node
+				w.sub(a, 7)
+				w.reply(actFetch)
+				w.commit(1)
+				w.publish(6, 7, 8)
+			},
+			want: map[*Client]string{b: "ack@5 6 7 8", a: "ack@7 8"},
 		},
 		{
 			name: "since equal to the current seq is live at once", committed: 5,
