@@ -165,7 +165,8 @@ async function bookOnPage(page, instructorName, area, address, pick = 'first') {
   await page.goto(BASE + '/#/');
   await page.getByLabel('Search instructors').fill(instructorName);
   await page.getByRole('button', { name: 'Search' }).click();
-  await page.getByRole('link', { name: instructorName }).first().click();
+  // The result card, not the recent-search chip of the same words.
+  await page.locator('.card.result').getByRole('link', { name: instructorName }).first().click();
   await weekReady(page);
   await page.getByRole('button', { name: 'Next week →' }).click();
   await weekReady(page);
