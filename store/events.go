@@ -64,8 +64,9 @@ func (db *DB) TopicSeq(ctx context.Context, topic string) (int64, error) {
 }
 
 // EventsAfter returns up to limit events of topic with seq > after, oldest
-// first, and whether history older than retention was asked for (the caller
-// must then send reset). Retention is enforced by PruneEvents.
+// first. It cannot tell a pruned range from an empty one: callers compare
+// after with OldestSeq to decide on reset. Retention is enforced by
+// PruneHistory.
 func (db *DB) EventsAfter(ctx context.Context, topic string, after int64, limit int) ([]market.Event, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT id, topic, seq, type, payload, created_at FROM events
