@@ -44,6 +44,7 @@ type NodeConfig struct {
 // relay, wired together. cmd/hubd runs one; tests run several in a process.
 type Node struct {
 	Server   *Server
+	DB       *store.DB // the node's store: its writes publish through this node
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
 	Redis    redis.UniversalClient
@@ -93,18 +94,22 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	cfg.Hub.NodeID = cfg.HTTP.NodeID
 	n.Hub = hub.New(ctx, cfg.Hub, broker, rtdb, hub.NewMetrics(reg), log)
-	pub := realtime.NewPublisher(broker, rtdb, log)
+	pub := realtime.NewPublisher(broker, rtdb, rtMetrics, log)
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
 		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
 
 	retention := store.NewRetention(cfg.DB, cfg.Retention, reg, log)
 	nm := notify.NewMetrics(reg, cfg.DB.Pool)
+	// Every write publishes what it committed (store.DB.WithPublisher),
+	// counted by kind on the way.
 	events := notify.Counting(pub, nm)
+	db := cfg.DB.WithPublisher(events)
+	n.DB = db
 	jobsDB := cfg.JobsDB
 	if jobsDB == nil {
 		jobsDB = cfg.DB
 	}
-	svc, err := notify.New(jobsDB, events, nm, cfg.Notify, log)
+	svc, err := notify.New(jobsDB.WithPublisher(events), nm, cfg.Notify, log)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -121,9 +126,9 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 	go func() { defer n.wg.Done(); retention.Run(ctx) }()
 
-	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, Redis: n.Redis, Hub: n.Hub, Events: events, Registry: reg, Logger: log})
+	n.Server = New(cfg.HTTP, Deps{DB: db, Redis: n.Redis, Hub: n.Hub, Registry: reg, Logger: log})
 	if cfg.LessonCompletion >= 0 {
-		lc := &LessonCompleter{Store: cfg.DB, Events: events, Interval: cfg.LessonCompletion, Log: log}
+		lc := &LessonCompleter{Store: db, Interval: cfg.LessonCompletion, Log: log}
 		n.wg.Add(1)
 		go func() { defer n.wg.Done(); lc.Run(ctx) }()
 	}

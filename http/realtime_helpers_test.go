@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
@@ -64,20 +63,15 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 	return &rtNode{t: t, node: n, base: "http://" + addr, ws: "ws://" + addr + "/ws"}
 }
 
-// commit writes evs in one transaction (the outbox) and hands them to this
-// node's fast-path publisher, exactly as a REST handler does after commit.
-func (n *rtNode) commit(db *store.DB, evs ...market.NewEvent) []market.Event {
+// commit writes evs in one transaction (the outbox) through this node's
+// store, which hands them to its fast-path publisher after commit, as for
+// every write.
+func (n *rtNode) commit(evs ...market.NewEvent) []market.Event {
 	n.t.Helper()
-	var out []market.Event
-	err := db.InTx(context.Background(), func(tx pgx.Tx) error {
-		var err error
-		out, err = store.AppendEvents(context.Background(), tx, evs)
-		return err
-	})
+	out, err := n.node.DB.CommitEvents(context.Background(), evs)
 	if err != nil {
 		n.t.Fatalf("commit events: %v", err)
 	}
-	n.node.Server.deps.Events.PublishCommitted(context.Background(), out)
 	return out
 }
 
