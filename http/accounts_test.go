@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/cmd/hubd/node"
 	"instainstru/market"
 	"instainstru/store"
 )
@@ -241,7 +242,7 @@ func TestLessonCompleterCompletesEndedLessonsAndPublishesTheEvents(t *testing.T)
 	_, in, offer := newSchedInstructor(ts)
 	_, su := ts.signUp(market.RoleStudent)
 	past := ts.pastLesson(in.ID, offer, su.ID)
-	lc := &LessonCompleter{Store: ts.db.WithPublisher(pub), Batch: 1, Log: ts.srv.log}
+	lc := &node.LessonCompleter{Store: ts.db.WithPublisher(pub), Batch: 1, Log: ts.srv.log}
 	n, err := lc.RunOnce(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("completed %d (%v), want 1", n, err)

@@ -16,14 +16,22 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/crypto/bcrypt"
 
+	"instainstru/cmd/hubd/node"
 	"instainstru/market"
 	"instainstru/store"
 )
 
-// rtNode is a real hub node (NewNode) serving on a loopback listener.
+// NodeConfig is a node's configuration and its front end's.
+type NodeConfig struct {
+	node.Config
+	HTTP Config
+}
+
+// rtNode is a real hub node (hubd's node.New around this package's Server)
+// serving on a loopback listener.
 type rtNode struct {
 	t    testing.TB
-	node *Node
+	node *node.Node
 	base string // http://127.0.0.1:port
 	ws   string // ws://127.0.0.1:port/ws
 }
@@ -39,13 +47,18 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 			RedisPrefix: prefix, RegisterPerIPPerMinute: 100000, LoginPerIPPerMinute: 100000,
 			LoginFailuresPerAccountPerMinute: 100000,
 		},
-		DB: db, RedisURL: redisURL, RelayDelay: 300 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config: node.Config{
+			NodeID: id, RedisPrefix: prefix,
+			DB: db, RedisURL: redisURL, RelayDelay: 300 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	n, err := NewNode(cfg)
+	n, err := node.New(cfg.Config, NewRegistry(), func(p node.Parts) (node.Front, error) {
+		return New(cfg.HTTP, Deps{DB: p.DB, Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger}), nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
