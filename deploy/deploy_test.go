@@ -82,7 +82,7 @@ var prometheusSynthetic = []string{"up"}
 
 // registeredMetrics returns every metric name a hub node registers, read
 // from the collectors' descriptors (vectors included, which a scrape omits
-// until they have a child). The set mirrors http.NewNode.
+// until they have a child). The set mirrors cmd/hubd/node.New.
 func registeredMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	reg := apphttp.NewRegistry()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/cmd/hubd/node"
 	"instainstru/market"
 	"instainstru/store"
 )
@@ -26,7 +27,7 @@ func (ts *testServer) pastLesson(instructorID, offer, studentID string) *market.
 	date := start.Format(time.DateOnly)
 	then := func() time.Time { return start.Add(-2 * time.Hour) }
 	ctx := context.Background()
-	if _, _, err := ts.db.AddWindow(ctx, instructorID, date, store.WindowInput{Start: start.Format("15:04"), End: end.Format("15:04")}, then); err != nil {
+	if _, err := ts.db.AddWindow(ctx, instructorID, date, store.WindowInput{Start: start.Format("15:04"), End: end.Format("15:04")}, then); err != nil {
 		ts.t.Fatalf("past window: %v", err)
 	}
 	r, err := ts.db.CreateBooking(ctx, store.NewBooking{StudentID: studentID, InstructorID: instructorID,
@@ -241,7 +242,7 @@ func TestLessonCompleterCompletesEndedLessonsAndPublishesTheEvents(t *testing.T)
 	_, in, offer := newSchedInstructor(ts)
 	_, su := ts.signUp(market.RoleStudent)
 	past := ts.pastLesson(in.ID, offer, su.ID)
-	lc := &LessonCompleter{Store: ts.db, Events: pub, Batch: 1, Log: ts.srv.log}
+	lc := &node.LessonCompleter{Store: ts.db.WithPublisher(pub), Batch: 1, Log: ts.srv.log}
 	n, err := lc.RunOnce(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("completed %d (%v), want 1", n, err)

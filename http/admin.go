@@ -99,12 +99,11 @@ func (s *Server) adminCancelBooking(c *fiber.Ctx) error {
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	b, evs, err := s.deps.DB.CancelBooking(c.UserContext(), currentUser(c), id, req.Reason, nil)
+	b, err := s.deps.DB.CancelBooking(c.UserContext(), currentUser(c), id, req.Reason, nil)
 	if err != nil {
 		return err
 	}
 	s.metrics.bookings.WithLabelValues(bookingCancelled).Inc()
-	s.committed(c, evs)
 	return c.JSON(b)
 }
 

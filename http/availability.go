@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,24 +31,6 @@ func (s *Server) availabilityRoutes(r fiber.Router) {
 // availabilityCacheBytes bounds the rendered responses a node keeps (a week
 // is ~1 KiB, the longest range ~15 KiB).
 const availabilityCacheBytes = 16 << 20
-
-// committed hands events that were just committed to the broker (the fast
-// path; the outbox relay republishes anything this misses) and counts the
-// availability changes among them. The publish outlives a client that hangs
-// up: the change is committed either way.
-func (s *Server) committed(c *fiber.Ctx, evs []market.Event) {
-	if len(evs) == 0 {
-		return
-	}
-	for _, e := range evs {
-		if e.Type == market.EventAvailabilityChanged {
-			s.metrics.availabilityChanges.Inc()
-		}
-	}
-	if s.deps.Events != nil {
-		s.deps.Events.PublishCommitted(context.WithoutCancel(c.UserContext()), evs)
-	}
-}
 
 // availabilityResponse is the GET availability shape of SPEC §4.1: a day's
 // windows carry no date of their own (the day has it).
@@ -140,12 +121,11 @@ func (s *Server) addWindow(c *fiber.Ctx) error {
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	w, evs, err := s.deps.DB.AddWindow(c.UserContext(), currentUser(c).ID, req.Date,
+	w, err := s.deps.DB.AddWindow(c.UserContext(), currentUser(c).ID, req.Date,
 		store.WindowInput{Start: req.Start, End: req.End}, nil)
 	if err != nil {
 		return err
 	}
-	s.committed(c, evs)
 	return c.Status(fiber.StatusCreated).JSON(w)
 }
 
@@ -155,11 +135,9 @@ func (s *Server) deleteWindow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	evs, err := s.deps.DB.DeleteWindow(c.UserContext(), currentUser(c).ID, id, nil)
-	if err != nil {
+	if err := s.deps.DB.DeleteWindow(c.UserContext(), currentUser(c).ID, id, nil); err != nil {
 		return err
 	}
-	s.committed(c, evs)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -194,11 +172,10 @@ func (s *Server) replaceWeek(c *fiber.Ctx) error {
 		}
 		days = append(days, day)
 	}
-	a, evs, err := s.deps.DB.ReplaceWeek(c.UserContext(), currentUser(c).ID, req.WeekStart, days, nil)
+	a, err := s.deps.DB.ReplaceWeek(c.UserContext(), currentUser(c).ID, req.WeekStart, days, nil)
 	if err != nil {
 		return err
 	}
-	s.committed(c, evs)
 	return c.JSON(newAvailabilityResponse(a))
 }
 
@@ -215,11 +192,10 @@ func (s *Server) copyWeek(c *fiber.Ctx) error {
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	a, evs, err := s.deps.DB.CopyWeek(c.UserContext(), currentUser(c).ID, req.FromWeekStart, req.ToWeekStart, nil)
+	a, err := s.deps.DB.CopyWeek(c.UserContext(), currentUser(c).ID, req.FromWeekStart, req.ToWeekStart, nil)
 	if err != nil {
 		return err
 	}
-	s.committed(c, evs)
 	return c.JSON(newAvailabilityResponse(a))
 }
 
@@ -238,10 +214,9 @@ func (s *Server) applyPattern(c *fiber.Ctx) error {
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	a, evs, err := s.deps.DB.ApplyPattern(c.UserContext(), currentUser(c).ID, req.WeekStart, req.From, req.To, nil)
+	a, err := s.deps.DB.ApplyPattern(c.UserContext(), currentUser(c).ID, req.WeekStart, req.From, req.To, nil)
 	if err != nil {
 		return err
 	}
-	s.committed(c, evs)
 	return c.JSON(newAvailabilityResponse(a))
 }

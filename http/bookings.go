@@ -111,7 +111,6 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 		c.Set(headerReplayed, "true")
 	} else {
 		s.metrics.bookings.WithLabelValues(bookingCreated).Inc()
-		s.committed(c, res.Events)
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/bookings/"+res.Booking.ID)
 	return c.Status(res.Status).JSON(res.Booking)
@@ -183,12 +182,11 @@ func (s *Server) cancelBooking(c *fiber.Ctx) error {
 		}
 	}
 	// requestMeta: an admin's cancellation is audited in its transaction.
-	b, evs, err := s.deps.DB.CancelBooking(s.requestMeta(c), currentUser(c), id, req.Reason, nil)
+	b, err := s.deps.DB.CancelBooking(s.requestMeta(c), currentUser(c), id, req.Reason, nil)
 	if err != nil {
 		return err
 	}
 	s.metrics.bookings.WithLabelValues(bookingCancelled).Inc()
-	s.committed(c, evs)
 	return c.JSON(b)
 }
 
@@ -208,13 +206,12 @@ func (s *Server) rescheduleBooking(c *fiber.Ctx) error {
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	b, evs, err := s.deps.DB.RescheduleBooking(c.UserContext(), currentUser(c), id, req.Date, req.StartTime, nil)
+	b, moved, err := s.deps.DB.RescheduleBooking(c.UserContext(), currentUser(c), id, req.Date, req.StartTime, nil)
 	if err != nil {
 		return s.countConflict(err)
 	}
-	if len(evs) > 0 {
+	if moved {
 		s.metrics.bookings.WithLabelValues(bookingRescheduled).Inc()
 	}
-	s.committed(c, evs)
 	return c.JSON(b)
 }

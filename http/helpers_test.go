@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
@@ -350,4 +351,16 @@ func assertProtected(t *testing.T, ts *testServer, routes []protectedRoute) {
 			}
 		})
 	}
+}
+
+// unreachableDB is a store on the server pool points at, where nothing
+// answers: every query fails to connect.
+func unreachableDB(t testing.TB, pool interface{ Config() *pgxpool.Config }) *store.DB {
+	t.Helper()
+	db, err := store.New(context.Background(), pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
 }

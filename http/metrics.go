@@ -31,8 +31,7 @@ const unmatchedRoute = "unmatched"
 
 // httpMetrics are the series this package records.
 type httpMetrics struct {
-	bookings            *prometheus.CounterVec // result: created|conflict|idempotent_replay|cancelled|rescheduled
-	availabilityChanges prometheus.Counter
+	bookings *prometheus.CounterVec // result: created|conflict|idempotent_replay|cancelled|rescheduled
 
 	requestDuration *prometheus.HistogramVec // route (template), method, status_class
 	inFlight        prometheus.Gauge
@@ -48,9 +47,6 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "instainstru_bookings_total", Help: "Booking operations by result.",
 		}, []string{"result"}),
-		availabilityChanges: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "instainstru_availability_changes_total", Help: "Committed availability changes.",
-		}),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "instainstru_http_request_duration_seconds",
 			Help: "Time to serve an HTTP request, by route template, method and status class.",
@@ -68,7 +64,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		}, []string{"dependency"}),
 	}
 	if !isNilRegisterer(reg) {
-		reg.MustRegister(m.bookings, m.availabilityChanges, m.requestDuration, m.inFlight, m.dependencyUp)
+		reg.MustRegister(m.bookings, m.requestDuration, m.inFlight, m.dependencyUp)
 	}
 	return m
 }

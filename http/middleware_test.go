@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 func TestRequestIDIsEchoedWhenSaneAndGeneratedOtherwise(t *testing.T) {
@@ -170,7 +169,7 @@ func TestUnreachableDatabaseIs503NotA500(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	ts := newTestServer(t, func(_ *Config, d *Deps) { d.DB = &store.DB{Pool: pool} })
+	ts := newTestServer(t, func(_ *Config, d *Deps) { d.DB = unreachableDB(t, pool) })
 	resp, body := ts.do("GET", "/api/v1/categories", "", nil)
 	if resp.StatusCode != 503 || decodeAPIError(t, body).Error.Code != market.EUNAVAILABLE {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)

@@ -68,11 +68,10 @@ func (s *Server) readNotifications(c *fiber.Ctx) error {
 	if req.All == (len(req.IDs) > 0) {
 		return market.ValidationError(map[string]string{"ids": `send either "ids" (a non-empty list) or "all": true`})
 	}
-	evs, err := s.deps.DB.MarkNotificationsRead(c.UserContext(), currentUser(c).ID, req.IDs, req.All)
+	err := s.deps.DB.MarkNotificationsRead(c.UserContext(), currentUser(c).ID, req.IDs, req.All)
 	if err != nil {
 		return err
 	}
-	s.committed(c, evs)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

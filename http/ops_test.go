@@ -247,7 +247,7 @@ func TestHealthIsUpEvenWhenDependenciesAreDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	_, base := startOpsServer(t, Config{NodeID: "node-h"}, Deps{DB: &store.DB{Pool: pool}, Registry: NewRegistry()})
+	_, base := startOpsServer(t, Config{NodeID: "node-h"}, Deps{DB: unreachableDB(t, pool), Registry: NewRegistry()})
 	status, hdr, body := opsGet(t, base+"/health", nil)
 	if status != 200 {
 		t.Fatalf("status %d, want 200: %s", status, body)
@@ -305,7 +305,7 @@ func TestReadyReportsEachDependency(t *testing.T) {
 			wantUp:      map[string]float64{"postgres": 1, "redis": 0},
 		},
 		{
-			name: "postgres on a closed port → 503 naming postgres", db: &store.DB{Pool: downPool}, redis: newOpsRedis,
+			name: "postgres on a closed port → 503 naming postgres", db: unreachableDB(t, downPool), redis: newOpsRedis,
 			wantStatus:  503,
 			wantDetails: map[string]string{"postgres": "unreachable", "redis": "ok"},
 			wantUp:      map[string]float64{"postgres": 0, "redis": 1},

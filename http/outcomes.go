@@ -13,10 +13,9 @@ func (s *Server) markNoShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, evs, err := s.deps.DB.MarkNoShow(c.UserContext(), currentUser(c), id, nil)
+	b, err := s.deps.DB.MarkNoShow(c.UserContext(), currentUser(c), id, nil)
 	if err != nil {
 		return err
 	}
-	s.committed(c, evs)
 	return c.JSON(b)
 }

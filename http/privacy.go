@@ -96,11 +96,9 @@ func (s *Server) deleteMe(c *fiber.Ctx) error {
 // user's topic (each hub closes that user's sockets with 4001 when it
 // arrives; the outbox relay republishes it if the fast path fails).
 func (s *Server) deleteAccount(c *fiber.Ctx, userID string) error {
-	res, err := s.deps.DB.DeleteAccount(s.requestMeta(c), store.AccountDeletion{UserID: userID, Actor: currentUser(c)})
-	if err != nil {
+	if _, err := s.deps.DB.DeleteAccount(s.requestMeta(c), store.AccountDeletion{UserID: userID, Actor: currentUser(c)}); err != nil {
 		return err
 	}
-	s.committed(c, res.Events)
 	if s.deps.Hub != nil {
 		s.deps.Hub.DisconnectUser(userID, hub.StatusTokenExpired, "account deleted")
 	}

@@ -66,7 +66,7 @@ func (bk rtBroker) topicsOnOneServer(t *testing.T, n int) (topics []string, cras
 	}
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: bk.cluster.Addrs()})
 	defer cc.Close()
-	// The same channel names the nodes' brokers use (NewNode's "ev:").
+	// The same channel names the nodes' brokers use (node.New's "ev:").
 	names := realtime.NewRedisClusterBroker(cc, bk.prefix+"ev:", nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	const victim = 0
 	for len(topics) < n {

@@ -14,19 +14,27 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"instainstru/cmd/hubd/node"
 	"instainstru/market"
 	"instainstru/store"
 )
 
-// rtNode is a real hub node (NewNode) serving on a loopback listener.
+// NodeConfig is a node's configuration and its front end's.
+type NodeConfig struct {
+	node.Config
+	HTTP Config
+}
+
+// rtNode is a real hub node (hubd's node.New around this package's Server)
+// serving on a loopback listener.
 type rtNode struct {
 	t    testing.TB
-	node *Node
-	base string // http://127.0.0.1:port
-	ws   string // ws://127.0.0.1:port/ws
+	node *node.Node
+	srv  *Server // the node's front end
+	base string  // http://127.0.0.1:port
+	ws   string  // ws://127.0.0.1:port/ws
 }
 
 type rtNodeOpt func(*NodeConfig)
@@ -40,13 +48,20 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 			RedisPrefix: prefix, RegisterPerIPPerMinute: 100000, LoginPerIPPerMinute: 100000,
 			LoginFailuresPerAccountPerMinute: 100000,
 		},
-		DB: db, RedisURL: redisURL, RelayDelay: 300 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config: node.Config{
+			NodeID: id, RedisPrefix: prefix,
+			DB: db, RedisURL: redisURL, RelayDelay: 300 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	n, err := NewNode(cfg)
+	var srv *Server
+	n, err := node.New(cfg.Config, NewRegistry(), func(p node.Parts) (node.Front, error) {
+		srv = New(cfg.HTTP, Deps{DB: p.DB, ReadDB: p.ReadDB, Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
+		return srv, nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,23 +76,18 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 		n.Shutdown(ctx) //nolint:errcheck
 	})
 	addr := ln.Addr().String()
-	return &rtNode{t: t, node: n, base: "http://" + addr, ws: "ws://" + addr + "/ws"}
+	return &rtNode{t: t, node: n, srv: srv, base: "http://" + addr, ws: "ws://" + addr + "/ws"}
 }
 
-// commit writes evs in one transaction (the outbox) and hands them to this
-// node's fast-path publisher, exactly as a REST handler does after commit.
-func (n *rtNode) commit(db *store.DB, evs ...market.NewEvent) []market.Event {
+// commit writes evs in one transaction (the outbox) through this node's
+// store, which hands them to its fast-path publisher after commit, as for
+// every write.
+func (n *rtNode) commit(evs ...market.NewEvent) []market.Event {
 	n.t.Helper()
-	var out []market.Event
-	err := db.InTx(context.Background(), func(tx pgx.Tx) error {
-		var err error
-		out, err = store.AppendEvents(context.Background(), tx, evs)
-		return err
-	})
+	out, err := n.node.DB.CommitEvents(context.Background(), evs)
 	if err != nil {
 		n.t.Fatalf("commit events: %v", err)
 	}
-	n.node.Server.deps.Events.PublishCommitted(context.Background(), out)
 	return out
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/hub"
@@ -60,7 +59,7 @@ func testEventCommittedOnNodeAReachesWatchersAndUsersOnBothNodes(t *testing.T, b
 		c.expect("pong")
 	}
 
-	a.commit(db, availEvent(topic, 1), market.NewEvent{Topic: market.UserTopic(uid), Type: market.EventBookingConfirmed, Data: map[string]string{"id": "b1"}})
+	a.commit(availEvent(topic, 1), market.NewEvent{Topic: market.UserTopic(uid), Type: market.EventBookingConfirmed, Data: map[string]string{"id": "b1"}})
 
 	for name, w := range map[string]*rtClient{"watcher on A": watchA, "watcher on B": watchB} {
 		ev := w.events(topic, 1, 5*time.Second)[0]
@@ -94,7 +93,7 @@ func testResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive(t *testin
 	c := dialWS(t, a.ws, nil)
 	c.subscribe(topic, -1)
 	for i := 1; i <= 5; i++ {
-		a.commit(db, availEvent(topic, i))
+		a.commit(availEvent(topic, i))
 	}
 	got := c.events(topic, 5, 5*time.Second)
 	assertSeqs(t, got, 1, 5)
@@ -103,9 +102,9 @@ func testResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive(t *testin
 	// 50 events while the client is away, committed through both nodes.
 	for i := 6; i <= 55; i++ {
 		if i%2 == 0 {
-			a.commit(db, availEvent(topic, i))
+			a.commit(availEvent(topic, i))
 		} else {
-			b.commit(db, availEvent(topic, i))
+			b.commit(availEvent(topic, i))
 		}
 	}
 	r := dialWS(t, b.ws, nil)
@@ -121,7 +120,7 @@ func testResumeOnTheOtherNodeReplaysExactlyTheMissedEventsThenGoesLive(t *testin
 	go func() { // commits race the replay seam on purpose
 		defer wg.Done()
 		for i := 56; i <= 65; i++ {
-			a.commit(db, availEvent(topic, i))
+			a.commit(availEvent(topic, i))
 		}
 	}()
 	live := r.events(topic, 10, 5*time.Second)
@@ -144,7 +143,7 @@ func testSubscribeWhileEventsAreCommittedHasNoGapOrDuplicateAtTheSeam(t *testing
 	go func() {
 		defer close(stop)
 		for i := 1; i <= total; i++ {
-			a.commit(db, availEvent(topic, i))
+			a.commit(availEvent(topic, i))
 		}
 	}()
 	// Clients join at different moments of the stream, each from seq 0.
@@ -170,7 +169,7 @@ func TestResumeFromPrunedHistoryAnswersReset(t *testing.T) {
 	n := startNode(t, db, "", "", "solo")
 	topic := market.AvailabilityTopic(uuid.NewString())
 	for i := 1; i <= 3; i++ {
-		n.commit(db, availEvent(topic, i))
+		n.commit(availEvent(topic, i))
 	}
 	if _, err := db.Pool.Exec(context.Background(), `DELETE FROM events WHERE topic=$1 AND seq < 3`, topic); err != nil {
 		t.Fatal(err)
@@ -186,7 +185,7 @@ func TestResumeFromPrunedHistoryAnswersReset(t *testing.T) {
 	if string(ack.ID) != fmt.Sprint(id) || ack.Seq != 3 {
 		t.Fatalf("ack = %+v", ack)
 	}
-	n.commit(db, availEvent(topic, 4))
+	n.commit(availEvent(topic, 4))
 	assertSeqs(t, c.events(topic, 1, 5*time.Second), 4, 4)
 	if v := n.metric(t, "instainstru_resume_resets_total"); v != 1 {
 		t.Fatalf("resets_total = %v", v)
@@ -227,7 +226,7 @@ func testRedisKilledAndRestartedDuringBookingStreamLosesNoEvents(t *testing.T, b
 		if i%2 == 1 {
 			n = b
 		}
-		n.commit(db, availEvent(topics[0], i), availEvent(topics[1], i))
+		n.commit(availEvent(topics[0], i), availEvent(topics[1], i))
 		time.Sleep(25 * time.Millisecond)
 	}
 	for ci, c := range clients {
@@ -295,7 +294,7 @@ func TestClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving(t *testi
 		for j := 0; j < 16; j++ { // 256 KiB of flood per steady event, 10 MiB in all
 			batch = append(batch, market.NewEvent{Topic: flood, Type: market.EventAvailabilityChanged, Data: map[string]any{"pad": pad}})
 		}
-		n.commit(db, batch...)
+		n.commit(batch...)
 	}
 	var worst time.Duration
 	for _, c := range others {
@@ -359,7 +358,7 @@ func TestFiberTimeoutsNeverCloseAnOpenSocket(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // 7× every Fiber timeout, idle
 	c.send(map[string]any{"type": "ping"})
 	c.expect("pong")
-	n.commit(db, availEvent(topic, 1))
+	n.commit(availEvent(topic, 1))
 	assertSeqs(t, c.events(topic, 1, 5*time.Second), 1, 1)
 }
 
@@ -639,11 +638,7 @@ func testEventCommittedButNeverPublishedIsDeliveredByTheRelay(t *testing.T, bk r
 	c.subscribe(topic, -1)
 	// A node "crashes" between commit and publish: the rows exist, nobody
 	// published them.
-	err := db.InTx(context.Background(), func(tx pgx.Tx) error {
-		_, err := store.AppendEvents(context.Background(), tx, []market.NewEvent{availEvent(topic, 1), availEvent(topic, 2)})
-		return err
-	})
-	if err != nil {
+	if _, err := db.CommitEvents(context.Background(), []market.NewEvent{availEvent(topic, 1), availEvent(topic, 2)}); err != nil {
 		t.Fatal(err)
 	}
 	assertSeqs(t, c.events(topic, 2, 10*time.Second), 1, 2)

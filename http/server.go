@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"instainstru/hub"
-	"instainstru/market"
 	"instainstru/store"
 )
 
@@ -58,20 +57,12 @@ type Config struct {
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
 }
 
-// EventPublisher sends events that were just committed to the broker (the
-// fast path). It must not block on a slow broker: the outbox relay
-// republishes whatever it could not send.
-type EventPublisher interface {
-	PublishCommitted(ctx context.Context, evs []market.Event)
-}
-
 // Deps are the server's collaborators, built by cmd/.
 type Deps struct {
 	DB       *store.DB
 	ReadDB   *store.DB             // public availability reads (availability_cache.go); nil = DB
 	Redis    redis.UniversalClient // nil in single-node mode
 	Hub      *hub.Hub
-	Events   EventPublisher
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 }

@@ -51,7 +51,6 @@ const DefaultFrom = "InstaInstru <no-reply@instainstru.local>"
 // Service is one node's notification workers.
 type Service struct {
 	db        *store.DB
-	pub       Publisher
 	metrics   *Metrics
 	templates *mail.Templates
 	sender    *mail.Sender // nil without SMTP
@@ -60,8 +59,10 @@ type Service struct {
 	log       *slog.Logger
 }
 
-// New builds the service; Start starts its workers (if any).
-func New(db *store.DB, pub Publisher, m *Metrics, cfg Config, log *slog.Logger) (*Service, error) {
+// New builds the service; Start starts its workers (if any). db is the
+// workers' pool; give it the node's publisher (store.DB.WithPublisher) so
+// reminders reach their users at once.
+func New(db *store.DB, m *Metrics, cfg Config, log *slog.Logger) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -69,7 +70,7 @@ func New(db *store.DB, pub Publisher, m *Metrics, cfg Config, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{db: db, pub: pub, metrics: m, templates: t, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: log}
+	s := &Service{db: db, metrics: m, templates: t, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: log}
 	if s.publicURL == "" {
 		s.publicURL = "http://localhost:8080"
 	}
@@ -183,22 +184,21 @@ func (s *Service) sendEmail(ctx context.Context, j jobs.Email, a jobs.Attempt) e
 	return nil
 }
 
-// remind writes a due reminder (the store checks it is still due) and
-// pushes it.
+// remind writes a due reminder (the store checks it is still due; its
+// publisher pushes it).
 func (s *Service) remind(ctx context.Context, j jobs.Reminder, a jobs.Attempt) error {
 	if a.N == 1 {
 		s.metrics.reminderLag.Observe(max(time.Since(a.ScheduledAt), 0).Seconds())
 	}
-	evs, err := s.db.RemindLesson(ctx, j)
+	written, err := s.db.RemindLesson(ctx, j)
 	if err != nil {
 		return err
 	}
-	if len(evs) == 0 {
+	if !written {
 		s.metrics.reminders.WithLabelValues("stale").Inc()
 		return nil
 	}
 	s.metrics.reminders.WithLabelValues("sent").Inc()
-	s.pub.PublishCommitted(ctx, evs)
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"instainstru/market"
 )
 
 // Metrics are the broker and outbox series. A nil *Metrics records nothing.
@@ -11,6 +13,9 @@ type Metrics struct {
 	publish     prometheus.Histogram
 	outboxLag   prometheus.Gauge
 	republished prometheus.Counter
+	// availabilityChanges counts committed availability.changed events
+	// as the fast path receives them (once each; the relay does not count).
+	availabilityChanges prometheus.Counter
 }
 
 // NewMetrics registers the realtime series on reg.
@@ -29,9 +34,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "instainstru_outbox_republished_total",
 			Help: "Events the outbox relay published because the fast path had not.",
 		}),
+		availabilityChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "instainstru_availability_changes_total", Help: "Committed availability changes.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.publish, m.outboxLag, m.republished)
+		reg.MustRegister(m.publish, m.outboxLag, m.republished, m.availabilityChanges)
 	}
 	return m
 }
@@ -45,6 +53,17 @@ func (m *Metrics) observePublish(d time.Duration) {
 func (m *Metrics) setLag(d time.Duration) {
 	if m != nil {
 		m.outboxLag.Set(d.Seconds())
+	}
+}
+
+func (m *Metrics) countCommitted(evs []market.Event) {
+	if m == nil {
+		return
+	}
+	for _, e := range evs {
+		if e.Type == market.EventAvailabilityChanged {
+			m.availabilityChanges.Inc()
+		}
 	}
 }
 

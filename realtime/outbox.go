@@ -27,6 +27,7 @@ type OutboxStore interface {
 type Publisher struct {
 	broker  Broker
 	store   OutboxStore
+	metrics *Metrics
 	log     *slog.Logger
 	marks   chan int64
 	pending chan []market.Event
@@ -34,8 +35,9 @@ type Publisher struct {
 }
 
 // NewPublisher returns a publisher; call Run to publish and mark events.
-func NewPublisher(b Broker, s OutboxStore, log *slog.Logger) *Publisher {
-	return &Publisher{broker: b, store: s, log: log, marks: make(chan int64, 65536),
+// m may be nil.
+func NewPublisher(b Broker, s OutboxStore, m *Metrics, log *slog.Logger) *Publisher {
+	return &Publisher{broker: b, store: s, metrics: m, log: log, marks: make(chan int64, 65536),
 		pending: make(chan []market.Event, 4096), timeout: 500 * time.Millisecond}
 }
 
@@ -47,6 +49,7 @@ func (p *Publisher) PublishCommitted(_ context.Context, evs []market.Event) {
 	if len(evs) == 0 {
 		return
 	}
+	p.metrics.countCommitted(evs)
 	select {
 	case p.pending <- evs:
 	default:

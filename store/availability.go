@@ -481,26 +481,25 @@ func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[tim
 
 // finishAndRead is finishScheduleWrite for the bulk edits, which answer
 // with the schedule of [from, to] as it now stands.
-func finishAndRead(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time, from, to time.Time) (*market.Availability, []market.Event, error) {
-	evs, err := finishScheduleWrite(ctx, tx, instructorID, loc, changed)
-	if err != nil {
-		return nil, nil, err
+func finishAndRead(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time, from, to time.Time) (*market.Availability, error) {
+	if err := finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+		return nil, err
 	}
-	out, err := availabilityIn(ctx, tx, instructorID, loc, from, to)
-	return out, evs, err
+	return availabilityIn(ctx, tx, instructorID, loc, from, to)
 }
 
 // finishScheduleWrite appends the availability.changed event for changed
 // (if any) — the last write of the transaction.
-func finishScheduleWrite(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time) ([]market.Event, error) {
+func finishScheduleWrite(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time) error {
 	if len(changed) == 0 {
-		return nil, nil
+		return nil
 	}
 	ev, err := availabilityChangedEvent(ctx, tx, instructorID, loc, changed)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return AppendEvents(ctx, tx, []market.NewEvent{ev})
+	_, err = appendEvents(ctx, tx, []market.NewEvent{ev})
+	return err
 }
 
 func pastDateError(field string) error {
@@ -508,9 +507,8 @@ func pastDateError(field string) error {
 }
 
 // AddWindow adds one window. Returns EVALIDATION for a malformed, misaligned,
-// empty, past or overlapping window and ENOTFOUND for an unknown instructor;
-// the committed events are returned for publishing.
-func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w WindowInput, now func() time.Time) (*market.Window, []market.Event, error) {
+// empty, past or overlapping window and ENOTFOUND for an unknown instructor.
+func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w WindowInput, now func() time.Time) (*market.Window, error) {
 	d, err := market.ParseDate(date)
 	fields := map[string]string{}
 	if err != nil {
@@ -520,13 +518,11 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 	}
 	spans := parseSpans([]WindowInput{w}, "", fields)
 	if len(fields) > 0 {
-		return nil, nil, market.ValidationError(fields)
+		return nil, market.ValidationError(fields)
 	}
 	s := spans[0]
 	var out *market.Window
-	var evs []market.Event
 	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
-		var err error
 		if d.Before(localToday(nowFunc(now), loc)) {
 			return pastDateError("date")
 		}
@@ -545,21 +541,19 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 			return fmt.Errorf("insert window: %w", err)
 		}
 		out = &market.Window{ID: id, Date: dateString(d), Start: s[0].String(), End: s[1].String()}
-		evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
-		return err
+		return finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return out, evs, nil
+	return out, nil
 }
 
 // DeleteWindow removes one of the instructor's windows. Bookings inside it
 // stay (they are a separate layer). Returns ENOTFOUND when the window does
 // not exist or belongs to someone else, EVALIDATION when it is in the past.
-func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, now func() time.Time) ([]market.Event, error) {
-	var evs []market.Event
-	err := db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
+func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, now func() time.Time) error {
+	return db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
 		var d time.Time
 		err := tx.QueryRow(ctx, `SELECT date FROM availability_windows WHERE id = $1 AND instructor_id = $2`,
 			windowID, instructorID).Scan(&d)
@@ -575,13 +569,8 @@ func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, n
 		if _, err := tx.Exec(ctx, `DELETE FROM availability_windows WHERE id = $1`, windowID); err != nil {
 			return fmt.Errorf("delete window: %w", err)
 		}
-		evs, err = finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
-		return err
+		return finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return evs, nil
 }
 
 func parseMonday(s, field string) (time.Time, error) {
@@ -604,11 +593,11 @@ func parseMonday(s, field string) (time.Time, error) {
 // already past are never changed: a past day in days must repeat its
 // current windows exactly (else EVALIDATION), and absent past days are left
 // as they are. Returns the week in the GET availability shape
-// (its seq includes this change) and the committed events.
-func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, days []DayInput, now func() time.Time) (*market.Availability, []market.Event, error) {
+// (its seq includes this change).
+func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, days []DayInput, now func() time.Time) (*market.Availability, error) {
 	ws, err := parseMonday(weekStart, "week_start")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	fields := map[string]string{}
 	want := map[time.Time][]span{}
@@ -630,12 +619,10 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 		want[d] = parseSpans(day.Windows, p, fields)
 	}
 	if len(fields) > 0 {
-		return nil, nil, market.ValidationError(fields)
+		return nil, market.ValidationError(fields)
 	}
 	var out *market.Availability
-	var evs []market.Event
 	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
-		var err error
 		// Past days may come back exactly as they are (a client that GETs
 		// the current week, edits today onward and PUTs it all); changing
 		// one is refused.
@@ -674,13 +661,13 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 		if err != nil {
 			return err
 		}
-		out, evs, err = finishAndRead(ctx, tx, instructorID, loc, changed, ws, addDays(ws, 6))
+		out, err = finishAndRead(ctx, tx, instructorID, loc, changed, ws, addDays(ws, 6))
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return out, evs, nil
+	return out, nil
 }
 
 // copyOnto makes every date in [from, to] from today on hold the windows of
@@ -715,20 +702,18 @@ func copyOnto(ctx context.Context, tx pgx.Tx, instructorID string, source, from,
 // CopyWeek makes the target week a copy of the source week, weekday by
 // weekday (target days whose source day is empty are cleared). Past days of
 // the target week are left as they are; a target week wholly in the past is
-// EVALIDATION. Returns the target week and the committed events.
-func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targetWeekStart string, now func() time.Time) (*market.Availability, []market.Event, error) {
+// EVALIDATION. Returns the target week.
+func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targetWeekStart string, now func() time.Time) (*market.Availability, error) {
 	src, err := parseMonday(sourceWeekStart, "from_week_start")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	dst, err := parseMonday(targetWeekStart, "to_week_start")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var out *market.Availability
-	var evs []market.Event
 	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
-		var err error
 		today := localToday(nowFunc(now), loc)
 		if addDays(dst, 6).Before(today) {
 			return pastDateError("to_week_start")
@@ -737,33 +722,31 @@ func (db *DB) CopyWeek(ctx context.Context, instructorID, sourceWeekStart, targe
 		if err != nil {
 			return err
 		}
-		out, evs, err = finishAndRead(ctx, tx, instructorID, loc, changed, dst, addDays(dst, 6))
+		out, err = finishAndRead(ctx, tx, instructorID, loc, changed, dst, addDays(dst, 6))
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return out, evs, nil
+	return out, nil
 }
 
 // ApplyPattern copies the source week onto every date of [from, to] (at most
 // MaxRangeDays), weekday by weekday: each date ends up with exactly the
 // windows of the same weekday of the source week. from must not be in the
-// past. Returns the range in the GET availability shape and the committed
-// events (one availability.changed for all changed days).
-func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, from, to string, now func() time.Time) (*market.Availability, []market.Event, error) {
+// past. Returns the range in the GET availability shape (one
+// availability.changed event covers all changed days).
+func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, from, to string, now func() time.Time) (*market.Availability, error) {
 	src, err := parseMonday(sourceWeekStart, "week_start")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	f, t, err := parseRange(from, to, "from", "to")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var out *market.Availability
-	var evs []market.Event
 	err = db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
-		var err error
 		today := localToday(nowFunc(now), loc)
 		if f.Before(today) {
 			return pastDateError("from")
@@ -772,11 +755,11 @@ func (db *DB) ApplyPattern(ctx context.Context, instructorID, sourceWeekStart, f
 		if err != nil {
 			return err
 		}
-		out, evs, err = finishAndRead(ctx, tx, instructorID, loc, changed, f, t)
+		out, err = finishAndRead(ctx, tx, instructorID, loc, changed, f, t)
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return out, evs, nil
+	return out, nil
 }

@@ -19,7 +19,8 @@ import (
 // schedWorld is a database with a catalog service, for schedule tests.
 type schedWorld struct {
 	t       testing.TB
-	db      *store.DB
+	db      *store.DB // publishes to rec
+	rec     *recorder
 	service string
 	hash    string
 	n       atomic.Int64
@@ -27,8 +28,9 @@ type schedWorld struct {
 
 func newSchedWorld(t testing.TB) *schedWorld {
 	t.Helper()
-	db := storetest.NewDB(t)
-	w := &schedWorld{t: t, db: db}
+	rec := &recorder{}
+	db := storetest.NewDB(t).WithPublisher(rec)
+	w := &schedWorld{t: t, db: db, rec: rec}
 	hash, err := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
 	noErr(t, err)
 	w.hash = string(hash)
@@ -84,7 +86,7 @@ func (w *schedWorld) seq(instructor string) int64 {
 
 func (w *schedWorld) addWindow(instructor, date, start, end string, now func() time.Time) {
 	w.t.Helper()
-	_, _, err := w.db.AddWindow(context.Background(), instructor, date, store.WindowInput{Start: start, End: end}, now)
+	_, err := w.db.AddWindow(context.Background(), instructor, date, store.WindowInput{Start: start, End: end}, now)
 	noErr(w.t, err)
 }
 
@@ -234,7 +236,9 @@ func TestAddWindowRejectsInvalidWindowsAndWritesNothing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, evs, err := w.db.AddWindow(context.Background(), in, tc.date, store.WindowInput{Start: tc.start, End: tc.end}, fixedNow)
+			w.rec.take() // only the next write's events count
+			_, err := w.db.AddWindow(context.Background(), in, tc.date, store.WindowInput{Start: tc.start, End: tc.end}, fixedNow)
+			evs := w.rec.take()
 			wantCode(t, err, market.EVALIDATION)
 			var me *market.Error
 			if !asError(err, &me) || me.Details[tc.field] == nil {
@@ -259,7 +263,7 @@ func TestAddWindowRejectsInvalidWindowsAndWritesNothing(t *testing.T) {
 		}
 	})
 	t.Run("unknown instructor", func(t *testing.T) {
-		_, _, err := w.db.AddWindow(context.Background(), w.user(market.RoleStudent), monday, store.WindowInput{Start: "09:00", End: "10:00"}, fixedNow)
+		_, err := w.db.AddWindow(context.Background(), w.user(market.RoleStudent), monday, store.WindowInput{Start: "09:00", End: "10:00"}, fixedNow)
 		wantCode(t, err, market.ENOTFOUND)
 	})
 }
@@ -277,7 +281,9 @@ func TestAddWindowAppendsOneEventWithTheDaysOpenTime(t *testing.T) {
 	t.Parallel()
 	w := newSchedWorld(t)
 	in, _ := w.instructor(market.DefaultTimezone)
-	win, evs, err := w.db.AddWindow(context.Background(), in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+	w.rec.take() // only the next write's events count
+	win, err := w.db.AddWindow(context.Background(), in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+	evs := w.rec.take()
 	noErr(t, err)
 	if win.ID == "" || win.Date != monday || win.Start != "09:00" || win.End != "12:00" {
 		t.Fatalf("window %+v", win)
@@ -302,22 +308,24 @@ func TestDeleteWindowKeepsBookingsAndOnlyTouchesOwnFutureWindows(t *testing.T) {
 	in, offer := w.instructor(market.DefaultTimezone)
 	other, _ := w.instructor(market.DefaultTimezone)
 	student := w.user(market.RoleStudent)
-	win, _, err := w.db.AddWindow(context.Background(), in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+	win, err := w.db.AddWindow(context.Background(), in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
 	noErr(t, err)
 	_, err = w.db.CreateBooking(context.Background(), store.NewBooking{StudentID: student, InstructorID: in,
 		InstructorServiceID: offer, Date: monday, StartTime: "10:00", DurationMinutes: 60, Now: fixedNow})
 	noErr(t, err)
 
-	_, err = w.db.DeleteWindow(context.Background(), other, win.ID, fixedNow)
+	err = w.db.DeleteWindow(context.Background(), other, win.ID, fixedNow)
 	wantCode(t, err, market.ENOTFOUND)
-	_, err = w.db.DeleteWindow(context.Background(), in, "00000000-0000-0000-0000-000000000001", fixedNow)
+	err = w.db.DeleteWindow(context.Background(), in, "00000000-0000-0000-0000-000000000001", fixedNow)
 	wantCode(t, err, market.ENOTFOUND)
 	later := func() time.Time { return time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC) }
-	_, err = w.db.DeleteWindow(context.Background(), in, win.ID, later)
+	err = w.db.DeleteWindow(context.Background(), in, win.ID, later)
 	wantCode(t, err, market.EVALIDATION)
 
 	seq := w.seq(in)
-	evs, err := w.db.DeleteWindow(context.Background(), in, win.ID, fixedNow)
+	w.rec.take() // only the next write's events count
+	err = w.db.DeleteWindow(context.Background(), in, win.ID, fixedNow)
+	evs := w.rec.take()
 	noErr(t, err)
 	if got := changedDays(t, evs); !reflect.DeepEqual(got, []market.OpenDay{{Date: monday, Open: intervals()}}) {
 		t.Fatalf("event days %+v", got)
@@ -348,7 +356,7 @@ func TestReplaceWeekIsAllOrNothing(t *testing.T) {
 	w := newSchedWorld(t)
 	in, _ := w.instructor(market.DefaultTimezone)
 	ctx := context.Background()
-	_, _, err := w.db.ReplaceWeek(ctx, in, monday, week(
+	_, err := w.db.ReplaceWeek(ctx, in, monday, week(
 		dayIn(monday, "09:00", "12:00"),
 		dayIn(tuesday, "09:00", "12:00"),
 		dayIn("2027-01-13", "09:00", "10:00")), fixedNow)
@@ -372,7 +380,9 @@ func TestReplaceWeekIsAllOrNothing(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			_, evs, err := w.db.ReplaceWeek(ctx, in, tc.weekStart, tc.days, fixedNow)
+			w.rec.take() // only the next write's events count
+			_, err := w.db.ReplaceWeek(ctx, in, tc.weekStart, tc.days, fixedNow)
+			evs := w.rec.take()
 			wantCode(t, err, market.EVALIDATION)
 			var me *market.Error
 			if !asError(err, &me) || me.Details[tc.field] == nil {
@@ -390,9 +400,11 @@ func TestReplaceWeekIsAllOrNothing(t *testing.T) {
 	}
 
 	t.Run("days absent are cleared and unchanged days keep their windows", func(t *testing.T) {
-		got, evs, err := w.db.ReplaceWeek(ctx, in, monday, week(
+		w.rec.take() // only the next write's events count
+		got, err := w.db.ReplaceWeek(ctx, in, monday, week(
 			dayIn(monday, "09:00", "12:00"),
 			dayIn("2027-01-14", "13:00", "15:00", "15:00", "17:00")), fixedNow)
+		evs := w.rec.take()
 		noErr(t, err)
 		wantDays := []market.OpenDay{
 			{Date: tuesday, Open: intervals()},
@@ -415,9 +427,11 @@ func TestReplaceWeekIsAllOrNothing(t *testing.T) {
 
 	t.Run("an identical week is no change and no event", func(t *testing.T) {
 		seq := w.seq(in)
-		_, evs, err := w.db.ReplaceWeek(ctx, in, monday, week(
+		w.rec.take() // only the next write's events count
+		_, err := w.db.ReplaceWeek(ctx, in, monday, week(
 			dayIn("2027-01-14", "15:00", "17:00", "13:00", "15:00"),
 			dayIn(monday, "09:00", "12:00")), fixedNow)
+		evs := w.rec.take()
 		noErr(t, err)
 		if len(evs) != 0 || w.seq(in) != seq {
 			t.Fatalf("%d events, seq %d -> %d", len(evs), seq, w.seq(in))
@@ -432,14 +446,16 @@ func TestReplaceWeekNeverChangesPastDays(t *testing.T) {
 	ctx := context.Background()
 	w.addWindow(in, "2027-01-04", "09:00", "10:00", fixedNow) // Monday, today at fixedNow
 	wednesday := func() time.Time { return time.Date(2027, 1, 6, 15, 0, 0, 0, time.UTC) }
-	_, _, err := w.db.ReplaceWeek(ctx, in, "2027-01-04", week(dayIn("2027-01-04", "11:00", "12:00")), wednesday)
+	_, err := w.db.ReplaceWeek(ctx, in, "2027-01-04", week(dayIn("2027-01-04", "11:00", "12:00")), wednesday)
 	wantCode(t, err, market.EVALIDATION)
-	_, _, err = w.db.ReplaceWeek(ctx, in, "2027-01-04", week(dayIn("2027-01-05", "11:00", "12:00")), wednesday)
+	_, err = w.db.ReplaceWeek(ctx, in, "2027-01-04", week(dayIn("2027-01-05", "11:00", "12:00")), wednesday)
 	wantCode(t, err, market.EVALIDATION)
 	// The week as read, edited from today on, is accepted: the past days
 	// repeat what they hold (Tuesday: nothing).
-	_, evs, err := w.db.ReplaceWeek(ctx, in, "2027-01-04", week(
+	w.rec.take() // only the next write's events count
+	_, err = w.db.ReplaceWeek(ctx, in, "2027-01-04", week(
 		dayIn("2027-01-04", "09:00", "10:00"), dayIn("2027-01-05"), dayIn("2027-01-07", "11:00", "12:00")), wednesday)
+	evs := w.rec.take()
 	noErr(t, err)
 	if got := windowSpans(w.day(in, "2027-01-04")); !reflect.DeepEqual(got, intervals("09:00", "10:00")) {
 		t.Fatalf("past Monday changed to %v", got)
@@ -448,7 +464,7 @@ func TestReplaceWeekNeverChangesPastDays(t *testing.T) {
 		t.Fatalf("event days %+v, want only 2027-01-07", d)
 	}
 	// Absent past days are left alone too.
-	_, _, err = w.db.ReplaceWeek(ctx, in, "2027-01-04", week(), wednesday)
+	_, err = w.db.ReplaceWeek(ctx, in, "2027-01-04", week(), wednesday)
 	noErr(t, err)
 	if got := windowSpans(w.day(in, "2027-01-04")); !reflect.DeepEqual(got, intervals("09:00", "10:00")) {
 		t.Fatalf("past Monday changed to %v", got)
@@ -460,14 +476,16 @@ func TestCopyWeekAndApplyPatternCopyWeekdayByWeekday(t *testing.T) {
 	w := newSchedWorld(t)
 	in, _ := w.instructor(market.DefaultTimezone)
 	ctx := context.Background()
-	_, _, err := w.db.ReplaceWeek(ctx, in, monday, week(
+	_, err := w.db.ReplaceWeek(ctx, in, monday, week(
 		dayIn(monday, "09:00", "12:00"),
 		dayIn("2027-01-15", "14:00", "18:00")), fixedNow) // Friday
 	noErr(t, err)
 	w.addWindow(in, "2027-01-19", "07:00", "08:00", fixedNow) // Tuesday of the target week: cleared
 
 	seq := w.seq(in)
-	got, evs, err := w.db.CopyWeek(ctx, in, monday, "2027-01-18", fixedNow)
+	w.rec.take() // only the next write's events count
+	got, err := w.db.CopyWeek(ctx, in, monday, "2027-01-18", fixedNow)
+	evs := w.rec.take()
 	noErr(t, err)
 	if w.seq(in) != seq+1 || len(evs) != 1 {
 		t.Fatalf("seq %d -> %d, %d events; want one change", seq, w.seq(in), len(evs))
@@ -487,7 +505,9 @@ func TestCopyWeekAndApplyPatternCopyWeekdayByWeekday(t *testing.T) {
 	}
 
 	seq = w.seq(in)
-	a, evs, err := w.db.ApplyPattern(ctx, in, monday, "2027-01-25", "2027-02-14", fixedNow)
+	w.rec.take() // only the next write's events count
+	a, err := w.db.ApplyPattern(ctx, in, monday, "2027-01-25", "2027-02-14", fixedNow)
+	evs = w.rec.take()
 	noErr(t, err)
 	if len(a.Days) != 21 || w.seq(in) != seq+1 || len(evs) != 1 {
 		t.Fatalf("%d days, seq %d -> %d, %d events", len(a.Days), seq, w.seq(in), len(evs))
@@ -516,23 +536,23 @@ func TestCopyWeekAndApplyPatternCopyWeekdayByWeekday(t *testing.T) {
 		fn   func() error
 	}{
 		{"pattern range over 90 days", func() error {
-			_, _, err := w.db.ApplyPattern(ctx, in, monday, "2027-02-01", "2027-05-02", fixedNow)
+			_, err := w.db.ApplyPattern(ctx, in, monday, "2027-02-01", "2027-05-02", fixedNow)
 			return err
 		}},
 		{"pattern starting in the past", func() error {
-			_, _, err := w.db.ApplyPattern(ctx, in, monday, "2027-01-03", "2027-01-10", fixedNow)
+			_, err := w.db.ApplyPattern(ctx, in, monday, "2027-01-03", "2027-01-10", fixedNow)
 			return err
 		}},
 		{"pattern source not a Monday", func() error {
-			_, _, err := w.db.ApplyPattern(ctx, in, tuesday, "2027-02-01", "2027-02-10", fixedNow)
+			_, err := w.db.ApplyPattern(ctx, in, tuesday, "2027-02-01", "2027-02-10", fixedNow)
 			return err
 		}},
 		{"copy onto a past week", func() error {
-			_, _, err := w.db.CopyWeek(ctx, in, monday, "2026-12-28", fixedNow)
+			_, err := w.db.CopyWeek(ctx, in, monday, "2026-12-28", fixedNow)
 			return err
 		}},
 		{"copy target not a Monday", func() error {
-			_, _, err := w.db.CopyWeek(ctx, in, monday, "2027-02-02", fixedNow)
+			_, err := w.db.CopyWeek(ctx, in, monday, "2027-02-02", fixedNow)
 			return err
 		}},
 	}
@@ -559,31 +579,31 @@ func TestEveryCommittedScheduleChangeAddsExactlyOneToSeq(t *testing.T) {
 		changes bool
 	}{
 		{"add window", func() ([]market.Event, error) {
-			_, evs, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+			w.rec.take() // only the next write's events count
+			_, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+			evs := w.rec.take()
 			return evs, err
 		}, true},
 		{"failed overlapping add", func() ([]market.Event, error) {
-			_, evs, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: "10:00", End: "11:00"}, fixedNow)
+			w.rec.take() // only the next write's events count
+			_, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: "10:00", End: "11:00"}, fixedNow)
+			evs := w.rec.take()
 			return evs, err
 		}, false},
 		{"booking", func() ([]market.Event, error) {
-			r, err := w.db.CreateBooking(ctx, store.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
+			_, err := w.db.CreateBooking(ctx, store.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
 				Date: monday, StartTime: "09:00", DurationMinutes: 60, Now: fixedNow})
-			if err != nil {
-				return nil, err
-			}
-			return r.Events, nil
+			return w.rec.take(), err
 		}, true},
 		{"failed booking", func() ([]market.Event, error) {
-			r, err := w.db.CreateBooking(ctx, store.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
+			_, err := w.db.CreateBooking(ctx, store.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
 				Date: monday, StartTime: "09:30", DurationMinutes: 60, Now: fixedNow})
-			if err != nil {
-				return nil, err
-			}
-			return r.Events, nil
+			return w.rec.take(), err
 		}, false},
 		{"replace week", func() ([]market.Event, error) {
-			_, evs, err := w.db.ReplaceWeek(ctx, in, monday, week(dayIn(monday, "09:00", "13:00")), fixedNow)
+			w.rec.take() // only the next write's events count
+			_, err := w.db.ReplaceWeek(ctx, in, monday, week(dayIn(monday, "09:00", "13:00")), fixedNow)
+			evs := w.rec.take()
 			return evs, err
 		}, true},
 	}
@@ -624,7 +644,7 @@ func TestAvailabilitySeqAlwaysMatchesTheDataReturned(t *testing.T) {
 		defer close(done)
 		for i := range adds {
 			s := market.Clock(8*60 + i*15)
-			if _, _, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: s.String(), End: (s + 15).String()}, fixedNow); err != nil {
+			if _, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: s.String(), End: (s + 15).String()}, fixedNow); err != nil {
 				errs <- err
 				return
 			}

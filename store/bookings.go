@@ -58,8 +58,6 @@ type BookingResult struct {
 	Replay bool
 	// Status is the HTTP status to answer with (CreatedStatus).
 	Status int
-	// Events were committed with the booking (none for a replay).
-	Events []market.Event
 }
 
 // placement is a validated local date+time and its DST-correct instants.
@@ -293,16 +291,17 @@ func bookingByID(ctx context.Context, q rowQuerier, id string, forUpdate bool) (
 // bookingEvents are the events of a booking change: type to both
 // participants (typeForInstructor / typeForStudent) and availability.changed
 // for the instructor's changed days, plus extra (the change's notifications).
-func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForInstructor, typeForStudent string, loc *time.Location, days []time.Time, extra ...market.NewEvent) ([]market.Event, error) {
+func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForInstructor, typeForStudent string, loc *time.Location, days []time.Time, extra ...market.NewEvent) error {
 	av, err := availabilityChangedEvent(ctx, tx, b.InstructorID, loc, days)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return AppendEvents(ctx, tx, append([]market.NewEvent{
+	_, err = appendEvents(ctx, tx, append([]market.NewEvent{
 		{Topic: market.UserTopic(b.InstructorID), Type: typeForInstructor, Data: b},
 		{Topic: market.UserTopic(b.StudentID), Type: typeForStudent, Data: b},
 		av,
 	}, extra...))
+	return err
 }
 
 // CreateBooking books a lesson instantly, in one transaction: idempotency
@@ -395,11 +394,10 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 		if err != nil {
 			return err
 		}
-		evs, err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date}, notes...)
-		if err != nil {
+		if err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date}, notes...); err != nil {
 			return err
 		}
-		res = &BookingResult{Booking: b, Status: CreatedStatus, Events: evs}
+		res = &BookingResult{Booking: b, Status: CreatedStatus}
 		return nil
 	})
 	if err != nil {
@@ -471,32 +469,31 @@ func lockBooking(ctx context.Context, tx pgx.Tx, actor *market.User, id string, 
 // CancelBooking cancels a confirmed lesson that has not started, freeing its
 // time. The student, the instructor or an admin may cancel. Returns
 // ENOTFOUND for others, ECONFLICT when it is not confirmed or already
-// started, and the committed events (booking.cancelled to both
-// participants, availability.changed for its day).
-func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason string, now func() time.Time) (*market.Booking, []market.Event, error) {
+// started. Its events: booking.cancelled to both participants,
+// availability.changed for its day.
+func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason string, now func() time.Time) (*market.Booking, error) {
 	if len(reason) > maxNoteLen {
-		return nil, nil, market.ValidationError(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", maxNoteLen)})
+		return nil, market.ValidationError(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", maxNoteLen)})
 	}
 	var b *market.Booking
-	var evs []market.Event
 	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
 		var err error
-		b, evs, err = db.cancelBookingTx(ctx, tx, actor, id, reason, nowFunc(now))
+		b, err = db.cancelBookingTx(ctx, tx, actor, id, reason, nowFunc(now))
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return b, evs, nil
+	return b, nil
 }
 
 // cancelBookingTx is CancelBooking inside tx (account deletion cancels
 // many lessons in its own transaction). An admin cancelling someone else's
 // lesson is written to the audit trail in the same transaction.
-func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, reason string, now time.Time) (*market.Booking, []market.Event, error) {
+func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, reason string, now time.Time) (*market.Booking, error) {
 	cur, loc, err := lockBooking(ctx, tx, actor, id, now)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// A student's cancellation inside the instructor's notice is allowed
 	// but marked late, so the instructor is told (booking.cancelled
@@ -506,28 +503,27 @@ func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User
 		late = ($4 AND lower(b.during) - make_interval(hours => p.cancellation_notice_hours) < $5)
 		FROM instructor_profiles p WHERE b.id = $1 AND p.user_id = b.instructor_id`,
 		id, actor.ID, reason, actor.ID == cur.StudentID, now); err != nil {
-		return nil, nil, fmt.Errorf("cancel booking: %w", err)
+		return nil, fmt.Errorf("cancel booking: %w", err)
 	}
 	if actor.ID != cur.StudentID && actor.ID != cur.InstructorID {
 		if err := AuditTx(ctx, tx, AuditAdminCancelled, cur.StudentID, map[string]any{
 			"booking_id": id, "instructor_id": cur.InstructorID}); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	b, err := bookingByID(ctx, tx, id, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d, _ := market.ParseDate(cur.Date)
 	notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingCancelled, actor.ID, b, now)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	evs, err := bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d}, notes...)
-	if err != nil {
-		return nil, nil, err
+	if err := bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d}, notes...); err != nil {
+		return nil, err
 	}
-	return b, evs, nil
+	return b, nil
 }
 
 // RescheduleBooking moves a confirmed lesson that has not started to a new
@@ -535,17 +531,15 @@ func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User
 // atomic: either the lesson is at the new time or nothing changed. The new
 // time passes the same checks as a new booking (DST, notice, window, open
 // time, the student's other lessons), ignoring the lesson itself. Moving to
-// its current time changes nothing and appends no events.
-func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, date, startTime string, now func() time.Time) (*market.Booking, []market.Event, error) {
+// its current time changes nothing and appends no events (moved is false).
+func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, date, startTime string, now func() time.Time) (b *market.Booking, moved bool, err error) {
 	fields := map[string]string{}
 	d, start := parseSlot(date, startTime, fields)
 	if len(fields) > 0 {
-		return nil, nil, market.ValidationError(fields)
+		return nil, false, market.ValidationError(fields)
 	}
-	var b *market.Booking
-	var evs []market.Event
-	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
-		evs = nil
+	err = db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
+		moved = false
 		t := nowFunc(now)
 		cur, loc, err := lockBooking(ctx, tx, actor, id, t)
 		if err != nil {
@@ -581,13 +575,13 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 		if err != nil {
 			return err
 		}
-		evs, err = bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date}, notes...)
-		return err
+		moved = true
+		return bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date}, notes...)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
-	return b, evs, nil
+	return b, moved, nil
 }
 
 // Booking list scopes ("My Lessons").

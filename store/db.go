@@ -22,8 +22,15 @@ import (
 	"instainstru/migrations"
 )
 
-// DB wraps the pool; repositories hang off it.
+// DB is a handle on the database that repositories hang off: the pool and
+// this node's write-path state, shared by every view of it, and the
+// Publisher that the view's writes hand their committed events to.
 type DB struct {
+	*shared
+	pub Publisher
+}
+
+type shared struct {
 	Pool *pgxpool.Pool
 
 	schedules scheduleQueue  // per-instructor turn for schedule writers on this node
@@ -31,8 +38,39 @@ type DB struct {
 	jobs      *jobs.Inserter // background jobs inserted in the transactions that cause them
 }
 
+// Publisher receives the events of each transaction right after it
+// commits (the fast path). It must not block on a slow broker: the events
+// are already durable in the outbox, and the relay republishes whatever the
+// fast path did not send.
+type Publisher interface {
+	PublishCommitted(ctx context.Context, evs []market.Event)
+}
+
+// WithPublisher returns a view of db whose writes publish the events they
+// commit to pub, after commit and from the one place that commits (inTx),
+// so no caller can forget it. The view shares db's pool and admission
+// state; db itself keeps its publisher (none from Open: its events wait in
+// the outbox for the relay).
+func (db *DB) WithPublisher(pub Publisher) *DB { return &DB{shared: db.shared, pub: pub} }
+
 // Open connects to url and pings it.
 func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := New(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.Pool.Ping(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ping postgres: %w", err)
+	}
+	return db, nil
+}
+
+// New returns a DB on url without contacting the server: connections are
+// made on first use (Open also checks that the server answers).
+func New(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -47,18 +85,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := pool.Ping(pctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("ping postgres: %w", err)
-	}
 	ins, err := jobs.NewInserter(pool)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{Pool: pool, jobs: ins}, nil
+	return &DB{shared: &shared{Pool: pool, jobs: ins}}, nil
 }
 
 // Close closes the pool.
@@ -133,13 +165,25 @@ func (db *DB) inTx(ctx context.Context, b interface {
 		return fmt.Errorf("begin: %w", db.lost(err))
 	}
 	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after commit
-	if err := fn(tx); err != nil {
+	otx := &outboxTx{Tx: tx}
+	if err := fn(otx); err != nil {
 		return db.lost(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", db.lost(err))
 	}
+	if len(otx.events) > 0 && db.pub != nil {
+		// The publish outlives a caller that gives up: the change is committed.
+		db.pub.PublishCommitted(context.WithoutCancel(ctx), otx.events)
+	}
 	return nil
+}
+
+// outboxTx is the transaction inTx hands to fn: appendEvents collects the
+// events written in it, and inTx publishes them once the commit succeeded.
+type outboxTx struct {
+	pgx.Tx
+	events []market.Event
 }
 
 // lost is translate that also resets the pool when the server went away,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -12,12 +13,34 @@ import (
 	"instainstru/market"
 )
 
-// AppendEvents writes events in tx (the transactional outbox) and returns
-// them with their seq and commit-time stamp. Call it last in the transaction:
-// the topic_seqs row lock it takes is held until commit, which is what makes
-// seq gapless and ordered per topic. Topics are locked in sorted order so two
-// transactions touching the same topics cannot deadlock.
-func AppendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]market.Event, error) {
+// CommitEvents writes evs in a transaction of their own and publishes them
+// after commit, like every write; for events that change no row (tools,
+// tests of delivery).
+func (db *DB) CommitEvents(ctx context.Context, evs []market.NewEvent) ([]market.Event, error) {
+	var out []market.Event
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = appendEvents(ctx, tx, evs)
+		return err
+	})
+	return out, err
+}
+
+// errNoOutbox is a programming error: events written outside inTx would
+// commit without ever reaching the publisher.
+var errNoOutbox = errors.New("store: events appended outside inTx")
+
+// appendEvents writes events in tx (the transactional outbox) and returns
+// them with their seq and commit-time stamp; inTx publishes them after
+// commit. Call it last in the transaction: the topic_seqs row lock it takes
+// is held until commit, which is what makes seq gapless and ordered per
+// topic. Topics are locked in sorted order so two transactions touching the
+// same topics cannot deadlock.
+func appendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]market.Event, error) {
+	otx, ok := tx.(*outboxTx)
+	if !ok {
+		return nil, errNoOutbox
+	}
 	idx := make([]int, len(evs))
 	for i := range idx {
 		idx[i] = i
@@ -53,6 +76,7 @@ func AppendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]mark
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}
+	otx.events = append(otx.events, out...)
 	return out, nil
 }
 
@@ -64,8 +88,9 @@ func (db *DB) TopicSeq(ctx context.Context, topic string) (int64, error) {
 }
 
 // EventsAfter returns up to limit events of topic with seq > after, oldest
-// first, and whether history older than retention was asked for (the caller
-// must then send reset). Retention is enforced by PruneEvents.
+// first. It cannot tell a pruned range from an empty one: callers compare
+// after with OldestSeq to decide on reset. Retention is enforced by
+// PruneHistory.
 func (db *DB) EventsAfter(ctx context.Context, topic string, after int64, limit int) ([]market.Event, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT id, topic, seq, type, payload, created_at FROM events

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,12 +34,8 @@ func TestOnlyOneRelayHoldsTheLockAtATime(t *testing.T) {
 func TestUnpublishedMarkPublishedAndPruneHistory(t *testing.T) {
 	db := storetest.NewDB(t)
 	ctx := context.Background()
-	var evs []market.Event
-	must(t, db.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		evs, err = store.AppendEventsForTest(ctx, tx, 3)
-		return err
-	}))
+	evs, err := store.AppendEventsForTest(ctx, db, 3)
+	must(t, err)
 	if got, err := db.Unpublished(ctx, time.Hour, 10); err != nil || len(got) != 0 {
 		t.Fatalf("events younger than minAge must wait for the fast path: %d %v", len(got), err)
 	}
@@ -97,5 +94,26 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	must(t, db.Migrate(ctx))
 	if seq, err := db.TopicSeq(ctx, "t"); err != nil || seq != 0 {
 		t.Fatalf("schema unusable after migrating up again: %v", err)
+	}
+}
+
+func TestCommittedEventsArePublishedByTheViewThatWroteThem(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	rec := &recorder{}
+	evs, err := store.AppendEventsForTest(ctx, db.WithPublisher(rec), 2)
+	must(t, err)
+	got := rec.take()
+	if len(got) != 2 || got[0].ID != evs[0].ID || got[1].ID != evs[1].ID || got[1].Seq != 2 {
+		t.Fatalf("published %+v, want the committed %+v", got, evs)
+	}
+	if _, err := store.AppendEventsForTest(ctx, db, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); len(got) != 0 {
+		t.Fatalf("a write through the view-less db reached the view's publisher: %+v", got)
+	}
+	if err := store.AppendOutsideInTxForTest(ctx, db); err == nil || !strings.Contains(err.Error(), "outside inTx") {
+		t.Fatalf("appending in a transaction inTx did not start: %v, want refused", err)
 	}
 }

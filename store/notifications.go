@@ -247,12 +247,11 @@ func (db *DB) QueueEmail(ctx context.Context, e NewEmail) error {
 
 // RemindLesson writes the reminder of r if it is still due: the lesson is
 // confirmed, still starts at r.StartsAt, and the user still wants reminders
-// r.Hours ahead. It returns the committed events (none when nothing was
-// due or the reminder was written before: a retried job is a no-op).
-func (db *DB) RemindLesson(ctx context.Context, r jobs.Reminder) ([]market.Event, error) {
-	var out []market.Event
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		out = nil
+// r.Hours ahead, and says whether it did: nothing is written when nothing
+// is due or the reminder was written before (a retried job is a no-op).
+func (db *DB) RemindLesson(ctx context.Context, r jobs.Reminder) (written bool, err error) {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		written = false
 		// The row lock orders this check with a concurrent cancel or move.
 		b, err := bookingByID(ctx, tx, r.BookingID, true)
 		if market.ErrorCode(err) == market.ENOTFOUND {
@@ -293,13 +292,11 @@ func (db *DB) RemindLesson(ctx context.Context, r jobs.Reminder) ([]market.Event
 		if err := db.jobs.InsertTx(ctx, tx, js...); err != nil {
 			return err
 		}
-		out, err = AppendEvents(ctx, tx, evs)
+		_, err = appendEvents(ctx, tx, evs)
+		written = err == nil
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return written, err
 }
 
 // NotificationQuery selects a page of a user's inbox, newest first.
@@ -384,18 +381,16 @@ const EventNotificationsRead = "notification.read"
 
 // MarkNotificationsRead marks userID's notifications with these ids (or all
 // of them) read; ids of other users' notifications and malformed ids are
-// ignored. When something changed it returns the committed
-// notification.read event for the user's other devices.
-func (db *DB) MarkNotificationsRead(ctx context.Context, userID string, ids []string, all bool) ([]market.Event, error) {
+// ignored. When something changed, a notification.read event tells the
+// user's other devices.
+func (db *DB) MarkNotificationsRead(ctx context.Context, userID string, ids []string, all bool) error {
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if _, err := parseUUID(id); err == nil {
 			valid = append(valid, id)
 		}
 	}
-	var evs []market.Event
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		evs = nil
+	return db.InTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE notifications SET read_at = now()
 			WHERE user_id = $1 AND read_at IS NULL AND ($2 OR id = ANY($3::uuid[])) RETURNING id`, userID, all, valid)
 		if err != nil {
@@ -410,10 +405,9 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID string, ids []st
 			return fmt.Errorf("count unread: %w", err)
 		}
 		data := map[string]any{"ids": marked, "unread": unread}
-		evs, err = AppendEvents(ctx, tx, []market.NewEvent{{Topic: market.UserTopic(userID), Type: EventNotificationsRead, Data: data}})
+		_, err = appendEvents(ctx, tx, []market.NewEvent{{Topic: market.UserTopic(userID), Type: EventNotificationsRead, Data: data}})
 		return err
 	})
-	return evs, err
 }
 
 // NotificationSettings returns userID's settings (the defaults until saved).

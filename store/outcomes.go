@@ -23,18 +23,15 @@ import (
 //     and the instructor runs first, the final state is no_show.
 
 // CompleteLessons completes up to limit confirmed lessons whose end is at
-// or before now, oldest first. It returns the completed bookings and their
-// committed events (booking.completed on both parties' user topics).
-func (db *DB) CompleteLessons(ctx context.Context, now time.Time, limit int) ([]market.Booking, []market.Event, error) {
+// or before now, oldest first, and returns them; their events are
+// booking.completed on both parties' user topics.
+func (db *DB) CompleteLessons(ctx context.Context, now time.Time, limit int) ([]market.Booking, error) {
 	if limit <= 0 {
-		return nil, nil, fmt.Errorf("complete lessons: limit %d must be positive", limit)
+		return nil, fmt.Errorf("complete lessons: limit %d must be positive", limit)
 	}
-	var (
-		done []market.Booking
-		evs  []market.Event
-	)
+	var done []market.Booking
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		done, evs = nil, nil
+		done = nil
 		rows, err := tx.Query(ctx, `
 			WITH due AS (
 				SELECT id FROM bookings WHERE status = 'confirmed' AND upper(during) <= $1
@@ -68,27 +65,23 @@ func (db *DB) CompleteLessons(ctx context.Context, now time.Time, limit int) ([]
 				market.NewEvent{Topic: market.UserTopic(b.InstructorID), Type: market.EventBookingCompleted, Data: b},
 				market.NewEvent{Topic: market.UserTopic(b.StudentID), Type: market.EventBookingCompleted, Data: b})
 		}
-		evs, err = AppendEvents(ctx, tx, news)
+		_, err = appendEvents(ctx, tx, news)
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return done, evs, nil
+	return done, nil
 }
 
 // MarkNoShow records that the student did not come to lesson id. Only the
 // lesson's instructor may (EFORBIDDEN for its student or an admin;
 // ENOTFOUND for anyone else), between its end and market.NoShowWindow
 // after it, while it is confirmed or completed (ECONFLICT otherwise). It
-// returns the booking and booking.no_show to both parties.
-func (db *DB) MarkNoShow(ctx context.Context, actor *market.User, id string, now func() time.Time) (*market.Booking, []market.Event, error) {
-	var (
-		b   *market.Booking
-		evs []market.Event
-	)
+// returns the booking; its event is booking.no_show to both parties.
+func (db *DB) MarkNoShow(ctx context.Context, actor *market.User, id string, now func() time.Time) (*market.Booking, error) {
+	var b *market.Booking
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		evs = nil
 		cur, err := bookingByID(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -120,14 +113,14 @@ func (db *DB) MarkNoShow(ctx context.Context, actor *market.User, id string, now
 		if b, err = bookingByID(ctx, tx, id, false); err != nil {
 			return err
 		}
-		evs, err = AppendEvents(ctx, tx, []market.NewEvent{
+		_, err = appendEvents(ctx, tx, []market.NewEvent{
 			{Topic: market.UserTopic(b.InstructorID), Type: market.EventBookingNoShow, Data: b},
 			{Topic: market.UserTopic(b.StudentID), Type: market.EventBookingNoShow, Data: b},
 		})
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return b, evs, nil
+	return b, nil
 }

@@ -35,13 +35,15 @@ func TestCompleteLessonsMarksEndedConfirmedLessonsInBoundedBatchesWithEvents(t *
 	}
 	cancelledBy := w.user(market.RoleStudent)
 	cancelled := w.lessonAt(cancelledBy, in, offer, "11:00")
-	_, _, err := w.db.CancelBooking(context.Background(), w.actor(cancelledBy), cancelled.ID, "", fixedNow)
+	_, err := w.db.CancelBooking(context.Background(), w.actor(cancelledBy), cancelled.ID, "", fixedNow)
 	noErr(t, err)
 	later := w.lessonAt(w.user(market.RoleStudent), in, offer, "15:00")
 
 	// 13:00 on monday: three lessons have ended; the batch takes two, oldest first.
 	now := ended[0].StartsAt.Add(5 * time.Hour)
-	done, evs, err := w.db.CompleteLessons(context.Background(), now, 2)
+	w.rec.take() // only the next write's events count
+	done, err := w.db.CompleteLessons(context.Background(), now, 2)
+	evs := w.rec.take()
 	noErr(t, err)
 	if len(done) != 2 || done[0].ID != ended[0].ID || done[1].ID != ended[1].ID {
 		t.Fatalf("first batch completed %v", ids(done))
@@ -57,12 +59,14 @@ func TestCompleteLessonsMarksEndedConfirmedLessonsInBoundedBatchesWithEvents(t *
 			t.Fatalf("event %s on %s with %s", e.Type, e.Topic, e.Data)
 		}
 	}
-	done, _, err = w.db.CompleteLessons(context.Background(), now, 2)
+	done, err = w.db.CompleteLessons(context.Background(), now, 2)
 	noErr(t, err)
 	if len(done) != 1 || done[0].ID != ended[2].ID {
 		t.Fatalf("second batch completed %v", ids(done))
 	}
-	done, evs, err = w.db.CompleteLessons(context.Background(), now, 2)
+	w.rec.take() // only the next write's events count
+	done, err = w.db.CompleteLessons(context.Background(), now, 2)
+	evs = w.rec.take()
 	noErr(t, err)
 	if len(done) != 0 || len(evs) != 0 {
 		t.Fatalf("third batch completed %v with %d events", ids(done), len(evs))
@@ -85,7 +89,7 @@ func TestCompleteLessonsMarksEndedConfirmedLessonsInBoundedBatchesWithEvents(t *
 	if len(list) != 1 || list[0].Status != market.BookingCompleted {
 		t.Fatalf("past lessons %+v", list)
 	}
-	if _, _, err := w.db.CompleteLessons(context.Background(), now, 0); err == nil {
+	if _, err := w.db.CompleteLessons(context.Background(), now, 0); err == nil {
 		t.Fatal("a zero batch was accepted")
 	}
 }
@@ -119,7 +123,7 @@ func TestMarkNoShowOnlyByTheInstructorWithin48HoursOfTheEnd(t *testing.T) {
 		{"after 48 hours", in, end.Add(market.NoShowWindow + time.Second), market.ECONFLICT},
 	}
 	for _, tc := range tests {
-		_, _, err := w.db.MarkNoShow(context.Background(), w.actor(tc.actor), b.ID, at(tc.now))
+		_, err := w.db.MarkNoShow(context.Background(), w.actor(tc.actor), b.ID, at(tc.now))
 		if market.ErrorCode(err) != tc.code {
 			t.Fatalf("%s: error %v, want %s", tc.name, err, tc.code)
 		}
@@ -127,24 +131,26 @@ func TestMarkNoShowOnlyByTheInstructorWithin48HoursOfTheEnd(t *testing.T) {
 	if n := w.count(`SELECT count(*) FROM bookings WHERE status <> 'confirmed'`); n != 0 {
 		t.Fatalf("%d bookings changed by refused reports", n)
 	}
-	got, evs, err := w.db.MarkNoShow(context.Background(), w.actor(in), b.ID, at(end.Add(market.NoShowWindow)))
+	w.rec.take() // only the next write's events count
+	got, err := w.db.MarkNoShow(context.Background(), w.actor(in), b.ID, at(end.Add(market.NoShowWindow)))
+	evs := w.rec.take()
 	noErr(t, err)
 	if got.Status != market.BookingNoShow || len(evs) != 2 || evs[0].Type != market.EventBookingNoShow {
 		t.Fatalf("no-show %+v events %+v", got, evs)
 	}
-	_, _, err = w.db.MarkNoShow(context.Background(), w.actor(in), b.ID, at(end.Add(time.Hour)))
+	_, err = w.db.MarkNoShow(context.Background(), w.actor(in), b.ID, at(end.Add(time.Hour)))
 	wantCode(t, err, market.ECONFLICT)
 
 	// A cancelled lesson cannot become a no-show; a completed one can.
 	c := w.lessonAt(student, in, offer, "11:00")
-	_, _, err = w.db.CancelBooking(context.Background(), w.actor(student), c.ID, "", fixedNow)
+	_, err = w.db.CancelBooking(context.Background(), w.actor(student), c.ID, "", fixedNow)
 	noErr(t, err)
-	_, _, err = w.db.MarkNoShow(context.Background(), w.actor(in), c.ID, at(c.EndsAt.Add(time.Hour)))
+	_, err = w.db.MarkNoShow(context.Background(), w.actor(in), c.ID, at(c.EndsAt.Add(time.Hour)))
 	wantCode(t, err, market.ECONFLICT)
 	d := w.lessonAt(student, in, offer, "13:00")
-	_, _, err = w.db.CompleteLessons(context.Background(), d.EndsAt, 10)
+	_, err = w.db.CompleteLessons(context.Background(), d.EndsAt, 10)
 	noErr(t, err)
-	got, _, err = w.db.MarkNoShow(context.Background(), w.actor(in), d.ID, at(d.EndsAt.Add(time.Hour)))
+	got, err = w.db.MarkNoShow(context.Background(), w.actor(in), d.ID, at(d.EndsAt.Add(time.Hour)))
 	noErr(t, err)
 	if got.Status != market.BookingNoShow {
 		t.Fatalf("completed lesson reported: %s", got.Status)
@@ -169,9 +175,9 @@ func TestCompletionRacingANoShowReportEndsAsNoShowWithOrderedEvents(t *testing.T
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, _, noShowErr = w.db.MarkNoShow(context.Background(), instructor, b.ID, at(now))
+			_, noShowErr = w.db.MarkNoShow(context.Background(), instructor, b.ID, at(now))
 		}()
-		go func() { defer wg.Done(); _, _, completeErr = w.db.CompleteLessons(context.Background(), now, 1) }()
+		go func() { defer wg.Done(); _, completeErr = w.db.CompleteLessons(context.Background(), now, 1) }()
 		wg.Wait()
 		noErr(t, noShowErr)
 		noErr(t, completeErr)
@@ -198,7 +204,7 @@ func TestCompletionRacingANoShowReportEndsAsNoShowWithOrderedEvents(t *testing.T
 		}
 	}
 	// Nothing is left for the job: the no-show lessons are final.
-	done, _, err := w.db.CompleteLessons(context.Background(), lessons[rounds-1].EndsAt.Add(time.Hour), 100)
+	done, err := w.db.CompleteLessons(context.Background(), lessons[rounds-1].EndsAt.Add(time.Hour), 100)
 	noErr(t, err)
 	if len(done) != 0 {
 		t.Fatalf("completed %d no-show lessons", len(done))
@@ -218,7 +224,9 @@ func TestStudentCancellationInsideTheNoticeIsLateAndRescheduleIsRefused(t *testi
 	inside, outside := at(b.StartsAt.Add(-47*time.Hour)), at(b.StartsAt.Add(-49*time.Hour))
 
 	// Reschedule by the student inside the notice: refused, nothing moved.
-	_, evs, err := w.db.RescheduleBooking(context.Background(), w.actor(student), b.ID, tuesday, "09:00", inside)
+	w.rec.take() // only the next write's events count
+	_, _, err = w.db.RescheduleBooking(context.Background(), w.actor(student), b.ID, tuesday, "09:00", inside)
+	evs := w.rec.take()
 	wantCode(t, err, market.EINSIDENOTICE)
 	if evs != nil || w.count(`SELECT count(*) FROM bookings WHERE id=$1 AND date=$2`, b.ID, monday) != 1 {
 		t.Fatal("a refused reschedule moved the lesson")
@@ -246,7 +254,9 @@ func TestStudentCancellationInsideTheNoticeIsLateAndRescheduleIsRefused(t *testi
 		l := w.lessonAt(student, in, offer, fmt.Sprintf("%02d:00", 11+i))
 		// The same distance before this lesson as tc.now is before b.
 		now := at(l.StartsAt.Add(-b.StartsAt.Sub(tc.now())))
-		got, evs, err := w.db.CancelBooking(context.Background(), w.actor(tc.actor), l.ID, "", now)
+		w.rec.take() // only the next write's events count
+		got, err := w.db.CancelBooking(context.Background(), w.actor(tc.actor), l.ID, "", now)
+		evs := w.rec.take()
 		noErr(t, err)
 		if got.Late != tc.late || got.Status != market.BookingCancelled {
 			t.Fatalf("%s: late=%v status=%s", tc.name, got.Late, got.Status)

@@ -53,8 +53,7 @@ type AccountDeletion struct {
 
 // DeletionResult is what a deletion committed.
 type DeletionResult struct {
-	CancelledBookings []string       // ids of the future lessons cancelled
-	Events            []market.Event // to publish: booking.cancelled, availability.changed, account.deleted
+	CancelledBookings []string // ids of the future lessons cancelled
 }
 
 // DeleteAccount deletes an account in one transaction — the one path shared
@@ -135,7 +134,6 @@ func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion,
 	if err != nil {
 		return fmt.Errorf("read future lessons: %w", err)
 	}
-	var evs []market.Event
 	for _, l := range lessons {
 		if _, ok := locked[l.instructor]; !ok {
 			loc, err := lockSchedule(ctx, tx, l.instructor)
@@ -144,11 +142,9 @@ func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion,
 			}
 			locked[l.instructor] = loc
 		}
-		_, cancelled, err := db.cancelBookingTx(ctx, tx, d.Actor, l.id, deletionCancelReason, now)
-		if err != nil {
+		if _, err := db.cancelBookingTx(ctx, tx, d.Actor, l.id, deletionCancelReason, now); err != nil {
 			return fmt.Errorf("cancel lesson %s: %w", l.id, err)
 		}
-		evs = append(evs, cancelled...)
 		res.CancelledBookings = append(res.CancelledBookings, l.id)
 	}
 
@@ -171,11 +167,9 @@ func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion,
 			if err != nil {
 				return err
 			}
-			more, err := AppendEvents(ctx, tx, []market.NewEvent{av})
-			if err != nil {
+			if _, err := appendEvents(ctx, tx, []market.NewEvent{av}); err != nil {
 				return err
 			}
-			evs = append(evs, more...)
 		}
 	}
 
@@ -198,13 +192,9 @@ func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion,
 		"by": by, "cancelled_bookings": len(res.CancelledBookings)}); err != nil {
 		return err
 	}
-	closing, err := AppendEvents(ctx, tx, []market.NewEvent{{Topic: market.UserTopic(d.UserID),
+	_, err = appendEvents(ctx, tx, []market.NewEvent{{Topic: market.UserTopic(d.UserID),
 		Type: market.EventAccountDeleted, Data: map[string]string{"user_id": d.UserID}}})
-	if err != nil {
-		return err
-	}
-	res.Events = append(evs, closing...)
-	return nil
+	return err
 }
 
 // futureInstructors lists the instructors of userID's future confirmed

@@ -156,7 +156,7 @@ func (db *DB) Seed(ctx context.Context, opts SeedOptions) (SeedReport, error) {
 			}
 		}
 		// Last in the transaction: the topic row locks are held until commit.
-		if _, err := AppendEvents(ctx, tx, events); err != nil {
+		if _, err := appendEvents(ctx, tx, events); err != nil {
 			return err
 		}
 		return nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"instainstru/cmd/hubd/node"
 	apphttp "instainstru/http"
 	"instainstru/notify"
 	"instainstru/store"
@@ -155,21 +156,26 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer readdb.Close()
-	node, err := apphttp.NewNode(apphttp.NodeConfig{
-		HTTP: apphttp.Config{
-			Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret),
-			MonitoringKey: cfg.MonitoringKey, RedisPrefix: cfg.RedisPrefix,
-			RegisterPerIPPerMinute: cfg.RegisterPerMin, LoginPerIPPerMinute: cfg.LoginPerMin,
-			LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
-			LoginFailuresPerAccountPerHour:   cfg.LoginFailPerHr,
-			TokenPerIPPerMinute:              cfg.TokenPerMin,
-			ExportPerUserPerMinute:           cfg.ExportPerMin,
-			TrustedProxies:                   cfg.TrustedProxies,
-			SearchHistoryRetention:           cfg.SearchRetention,
-		},
+	httpCfg := apphttp.Config{
+		Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret),
+		MonitoringKey: cfg.MonitoringKey, RedisPrefix: cfg.RedisPrefix,
+		RegisterPerIPPerMinute: cfg.RegisterPerMin, LoginPerIPPerMinute: cfg.LoginPerMin,
+		LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,
+		LoginFailuresPerAccountPerHour:   cfg.LoginFailPerHr,
+		TokenPerIPPerMinute:              cfg.TokenPerMin,
+		ExportPerUserPerMinute:           cfg.ExportPerMin,
+		TrustedProxies:                   cfg.TrustedProxies,
+		SearchHistoryRetention:           cfg.SearchRetention,
+	}
+	var srv *apphttp.Server
+	n, err := node.New(node.Config{
+		NodeID: cfg.NodeID, RedisPrefix: cfg.RedisPrefix,
 		DB: db, RealtimeDB: rtdb, ReadDB: readdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
+	}, apphttp.NewRegistry(), func(p node.Parts) (node.Front, error) {
+		srv = apphttp.New(httpCfg, apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
+		return srv, nil
 	})
 	if err != nil {
 		return err
@@ -193,10 +199,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Warn("SMTP_URL not set: emails stay queued until a node with SMTP sends them")
 	}
 	if cfg.AdminAddr != "" {
-		go serveAdmin(cfg.AdminAddr, node.Server.AdminHandler(), log)
+		go serveAdmin(cfg.AdminAddr, srv.AdminHandler(), log)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- node.Serve(ln) }()
+	go func() { errc <- n.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -205,7 +211,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("shutting down", "deadline", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	return node.Shutdown(sctx)
+	return n.Shutdown(sctx)
 }
 
 // serveAdmin exposes /metrics and pprof on a private listener, behind the

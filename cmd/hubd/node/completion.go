@@ -1,4 +1,4 @@
-package http
+package node
 
 import (
 	"context"
@@ -16,19 +16,18 @@ const (
 
 // lessonStore is what the completion loop needs from the store.
 type lessonStore interface {
-	CompleteLessons(ctx context.Context, now time.Time, limit int) ([]market.Booking, []market.Event, error)
+	CompleteLessons(ctx context.Context, now time.Time, limit int) ([]market.Booking, error)
 }
 
 // LessonCompleter marks confirmed lessons that have ended `completed`,
 // on a plain ticker, in bounded batches (one transaction each, events
-// through the outbox), and hands the committed events to the publisher.
+// through the outbox; the store publishes them).
 // Every node may run one: the store skips rows another node holds.
 // (Meant to move to a River periodic job once River is in.)
 type LessonCompleter struct {
 	Store    lessonStore
-	Events   EventPublisher // may be nil: the outbox relay still publishes
-	Interval time.Duration  // between passes; default DefaultLessonCompletionInterval
-	Batch    int            // bookings per transaction; default 200
+	Interval time.Duration // between passes; default DefaultLessonCompletionInterval
+	Batch    int           // bookings per transaction; default 200
 	Now      func() time.Time
 	Log      *slog.Logger
 }
@@ -67,14 +66,11 @@ func (lc *LessonCompleter) RunOnce(ctx context.Context) (int, error) {
 		if lc.Now != nil {
 			now = lc.Now()
 		}
-		done, evs, err := lc.Store.CompleteLessons(ctx, now, batch)
+		done, err := lc.Store.CompleteLessons(ctx, now, batch)
 		if err != nil {
 			return total, err
 		}
 		total += len(done)
-		if len(evs) > 0 && lc.Events != nil {
-			lc.Events.PublishCommitted(context.WithoutCancel(ctx), evs)
-		}
 		if len(done) < batch {
 			break
 		}

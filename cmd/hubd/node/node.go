@@ -1,4 +1,8 @@
-package http
+// Package node is hubd's composition root: it builds one hub node (Redis
+// clients, broker, hub, outbox publisher and relay, job workers, background
+// loops) around a front end (the http package's server) that it does not
+// import, so the http package's own tests can start real nodes.
+package node
 
 import (
 	"context"
@@ -17,14 +21,16 @@ import (
 	"instainstru/store"
 )
 
-// NodeConfig is everything one hub node needs.
-type NodeConfig struct {
-	HTTP           Config
+// Config is everything one hub node needs besides its front end's own
+// settings.
+type Config struct {
+	NodeID         string
 	DB             *store.DB
 	RealtimeDB     *store.DB     // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
 	ReadDB         *store.DB     // pool for public availability reads; nil = DB. Separate so a GET never queues behind bookings holding connections
 	RedisURL       string        // "" = single node with the in-process broker
-	Hub            hub.Options   // NodeID is copied from HTTP.NodeID
+	RedisPrefix    string        // namespace of Redis keys and channels (REDIS_PREFIX)
+	Hub            hub.Options   // NodeID is copied from NodeID
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
 	EventRetention time.Duration // history kept for resume [24h]
 	Notify         notify.Config // job workers (email, reminders); Workers 0 = none on this node
@@ -41,10 +47,29 @@ type NodeConfig struct {
 	RedisClusterAddrs []string
 }
 
-// Node is a running hub node: Fiber app, hub, broker, outbox publisher and
-// relay, wired together. cmd/hubd runs one; tests run several in a process.
+// Parts are what the node built that its front end uses.
+type Parts struct {
+	DB       *store.DB             // publishes what its writes commit through this node
+	ReadDB   *store.DB             // public availability reads (Config.ReadDB; nil = DB)
+	Redis    redis.UniversalClient // nil in single-node mode
+	Hub      *hub.Hub
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// Front is the node's front end: it serves connections until Shutdown,
+// which also closes the hub's sockets.
+type Front interface {
+	Serve(ln net.Listener) error
+	Shutdown(ctx context.Context) error
+}
+
+// Node is a running hub node: front end, hub, broker, outbox publisher and
+// relay, job workers and loops, wired together. hubd runs one; tests run
+// several in a process.
 type Node struct {
-	Server   *Server
+	Front    Front
+	DB       *store.DB // the node's store: its writes publish through this node
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
 	Redis    redis.UniversalClient
@@ -55,36 +80,42 @@ type Node struct {
 	log    *slog.Logger
 }
 
-// NewNode builds and starts a node's background work (broker, publisher,
-// relay); call Serve to accept connections and Shutdown to stop.
-func NewNode(cfg NodeConfig) (*Node, error) {
+// New builds a node, starts its background work (broker, publisher, relay,
+// job workers, loops) and its front end from front; call Serve to accept
+// connections and Shutdown to stop.
+func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error)) (*Node, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	reg := NewRegistry()
 	rtMetrics := realtime.NewMetrics(reg)
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{Registry: reg, cancel: cancel, log: log}
+	fail := func(err error) (*Node, error) {
+		cancel()
+		if n.Redis != nil {
+			n.Redis.Close()
+		}
+		return nil, err
+	}
 
 	var broker realtime.Broker
 	switch {
 	case len(cfg.RedisClusterAddrs) > 0:
 		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
 		n.Redis = cc
-		broker = realtime.NewRedisClusterBroker(cc, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
+		broker = realtime.NewRedisClusterBroker(cc, cfg.RedisPrefix+"ev:", rtMetrics, log)
 	case cfg.RedisURL != "":
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+			return fail(fmt.Errorf("parse REDIS_URL: %w", err))
 		}
 		// Request paths bound their Redis calls with context deadlines
-		// (redis_bounds.go, the publisher); go-redis ignores those unless
-		// told to honour them.
+		// (http/redis_bounds.go, the publisher); go-redis ignores those
+		// unless told to honour them.
 		opt.ContextTimeoutEnabled = true
 		n.Redis = redis.NewClient(opt)
-		broker = realtime.NewRedisBroker(n.Redis, cfg.HTTP.RedisPrefix+"ev:", rtMetrics, log)
+		broker = realtime.NewRedisBroker(n.Redis, cfg.RedisPrefix+"ev:", rtMetrics, log)
 	default:
 		broker = realtime.NewMemoryBroker()
 	}
@@ -92,27 +123,28 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if rtdb == nil {
 		rtdb = cfg.DB
 	}
-	cfg.Hub.NodeID = cfg.HTTP.NodeID
+	cfg.Hub.NodeID = cfg.NodeID
 	n.Hub = hub.New(ctx, cfg.Hub, broker, rtdb, hub.NewMetrics(reg), log)
-	pub := realtime.NewPublisher(broker, rtdb, log)
+	pub := realtime.NewPublisher(broker, rtdb, rtMetrics, log)
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
 		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
 
 	retention := store.NewRetention(cfg.DB, cfg.Retention, reg, log)
 	nm := notify.NewMetrics(reg, cfg.DB.Pool)
+	// Every write publishes what it committed (store.DB.WithPublisher),
+	// counted by kind on the way.
 	events := notify.Counting(pub, nm)
+	n.DB = cfg.DB.WithPublisher(events)
 	jobsDB := cfg.JobsDB
 	if jobsDB == nil {
 		jobsDB = cfg.DB
 	}
-	svc, err := notify.New(jobsDB, events, nm, cfg.Notify, log)
+	svc, err := notify.New(jobsDB.WithPublisher(events), nm, cfg.Notify, log)
 	if err != nil {
-		cancel()
-		return nil, err
+		return fail(err)
 	}
 	if err := svc.Start(ctx); err != nil {
-		cancel()
-		return nil, fmt.Errorf("start job workers: %w", err)
+		return fail(fmt.Errorf("start job workers: %w", err))
 	}
 	n.Notify = svc
 
@@ -122,9 +154,12 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 	go func() { defer n.wg.Done(); retention.Run(ctx) }()
 
-	n.Server = New(cfg.HTTP, Deps{DB: cfg.DB, ReadDB: cfg.ReadDB, Redis: n.Redis, Hub: n.Hub, Events: events, Registry: reg, Logger: log})
+	if n.Front, err = front(Parts{DB: n.DB, ReadDB: cfg.ReadDB, Redis: n.Redis, Hub: n.Hub, Registry: reg, Logger: log}); err != nil {
+		n.stop(context.Background())
+		return nil, err
+	}
 	if cfg.LessonCompletion >= 0 {
-		lc := &LessonCompleter{Store: cfg.DB, Events: events, Interval: cfg.LessonCompletion, Log: log}
+		lc := &LessonCompleter{Store: n.DB, Interval: cfg.LessonCompletion, Log: log}
 		n.wg.Add(1)
 		go func() { defer n.wg.Done(); lc.Run(ctx) }()
 	}
@@ -132,12 +167,17 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 }
 
 // Serve accepts connections on ln until Shutdown.
-func (n *Node) Serve(ln net.Listener) error { return n.Server.Serve(ln) }
+func (n *Node) Serve(ln net.Listener) error { return n.Front.Serve(ln) }
 
 // Shutdown closes sockets with 1012, drains HTTP, flushes the outbox marks
 // and stops background work, within ctx's deadline.
 func (n *Node) Shutdown(ctx context.Context) error {
-	err := n.Server.Shutdown(ctx)
+	err := n.Front.Shutdown(ctx)
+	n.stop(ctx)
+	return err
+}
+
+func (n *Node) stop(ctx context.Context) {
 	if serr := n.Notify.Stop(ctx); serr != nil {
 		n.log.Warn("job workers did not stop cleanly", "err", serr)
 	}
@@ -152,5 +192,4 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if n.Redis != nil {
 		n.Redis.Close()
 	}
-	return err
 }
