@@ -177,20 +177,23 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 	c.Context().HijackSetNoResponse(true)
 	c.Context().Hijack(func(net.Conn) {
 		go func() {
-			defer raw.Close()
-			w := &hijackWriter{conn: raw, header: nethttp.Header{}}
+			// The hub owns the socket from Serve on (and closes it); Serve
+			// returns at once, so nothing here outlives the upgrade.
+			wire := hub.NewWire(raw)
+			w := &hijackWriter{conn: wire, rw: wire.ReadWriter(), header: nethttp.Header{}}
 			ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
 				CompressionMode:    websocket.CompressionDisabled,
 				InsecureSkipVerify: s.cfg.Env != "production" && s.cfg.Env != "",
 				OnPingReceived:     id.Frames.OnPing, // pings count toward the frame limit
+				OnPongReceived:     id.Frames.OnPong,
 			})
 			if err != nil {
+				raw.Close() //nolint:errcheck
 				log.Info("websocket accept failed", "err", err)
 				return
 			}
 			log.Debug("websocket open")
-			h.Serve(s.baseCtx, ws, raw, id, reauth)
-			log.Debug("websocket closed")
+			h.Serve(s.baseCtx, ws, wire, id, reauth)
 		}()
 	})
 	return nil
@@ -252,6 +255,7 @@ func copyRequest(c *fiber.Ctx) (*nethttp.Request, error) {
 // coder/websocket.Accept needs over an already-hijacked fasthttp conn.
 type hijackWriter struct {
 	conn   net.Conn
+	rw     *bufio.ReadWriter // the connection's buffers (the hub's Wire sizes them)
 	header nethttp.Header
 	status int
 }
@@ -287,8 +291,5 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if _, err := w.conn.Write([]byte(sb.String())); err != nil {
 		return nil, nil, err
 	}
-	// Small buffers: client frames are small and event frames a few hundred
-	// bytes; larger writes bypass the buffer. This is most of an idle
-	// connection's memory.
-	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, 1024), bufio.NewWriterSize(w.conn, 2048)), nil
+	return w.conn, w.rw, nil
 }

@@ -3,10 +3,10 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -42,7 +42,8 @@ type Authenticator func(ctx context.Context, token string) (userID string, expir
 type Client struct {
 	h      *Hub
 	ws     *websocket.Conn
-	raw    net.Conn // the socket under ws: pre-framed messages go to it directly (nil: through ws)
+	wire   *Wire   // the socket: pre-framed messages go to it directly
+	w      *writer // the writer loop this connection's frames go through
 	id     string
 	userID string
 	auth   string
@@ -50,11 +51,13 @@ type Client struct {
 	q      *queue
 
 	ctx       context.Context
+	cancel    context.CancelFunc
 	closeOnce sync.Once
 	code      int
 	reason    string
-	finished  chan struct{} // closed by the writer once the socket is closed
+	readDone  chan struct{} // closed when the read side has stopped for good
 	ping      *time.Timer
+	awaitPong atomic.Bool // a keepalive ping is out and unanswered
 
 	// topics this connection asked for, each with the number of its latest
 	// subscribe request: the read loop adds, the shard forgets a request it
@@ -63,7 +66,7 @@ type Client struct {
 	topics   map[string]uint64
 	reqs     uint64 // subscribe requests so far (guarded by topicsMu)
 
-	// Owned by the read loop.
+	// Owned by the read side.
 	frames *FrameBudget
 	expiry *time.Timer
 }
@@ -77,17 +80,22 @@ type inbound struct {
 	Token string          `json:"token"`
 }
 
-// Serve runs an accepted connection until it closes. raw is the socket
-// under ws (nil if unknown): messages, framed once per event, are written to
-// it directly with a socket deadline instead of through ws with a context
-// timer per write. Signed-in users join their private topic automatically.
-func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Identity, reauth Authenticator) {
+// Serve takes over an accepted connection and returns; the hub closes it
+// when it ends. wire is the socket under ws (see Wire): messages, framed
+// once per event, are written to it directly by the writer loops. An idle
+// connection holds no goroutine of its own but a parked reader with a
+// minimal stack (see park). Signed-in users join their private topic
+// automatically.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, wire *Wire, id Identity, reauth Authenticator) {
 	c := &Client{
-		h: h, ws: ws, raw: raw, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
+		h: h, ws: ws, wire: wire, id: uuid.NewString(), userID: id.UserID, auth: id.Auth, reauth: reauth,
 		q:        newQueue(h.opts.QueueFrames, h.opts.QueueBytes),
-		finished: make(chan struct{}),
+		readDone: make(chan struct{}),
 		topics:   map[string]uint64{},
 		frames:   id.Frames,
+	}
+	if wire.raw != nil {
+		c.w = h.nextWriter()
 	}
 	if c.frames == nil {
 		c.frames = h.NewFrameBudget()
@@ -99,9 +107,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Id
 		return
 	}
 	h.metrics.connected(c.auth)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	c.ctx = ctx
+	c.ctx, c.cancel = context.WithCancel(ctx)
 	if !id.Expires.IsZero() {
 		c.expiry = time.AfterFunc(time.Until(id.Expires), func() { c.closeWith(StatusTokenExpired, "token expired") })
 	}
@@ -133,35 +139,51 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, id Id
 
 	c.ping = time.AfterFunc(time.Hour, c.keepalive) // armed below, after c.ping is set
 	c.ping.Reset(h.opts.PingInterval)
-	c.readLoop(ctx)
-	c.closeWith(statusAbnormal, "") // no-op if a reason was already set
-	<-c.finished
-	c.ping.Stop()
+	c.readMessages()
+}
 
+// end is the last thing a connection does, once its socket is closed.
+func (c *Client) end() {
+	c.cancel()
+	c.ping.Stop()
 	if c.expiry != nil {
 		c.expiry.Stop()
 	}
 	c.topicsMu.Lock()
 	for t := range c.topics {
-		h.send(command{kind: cmdUnsubscribe, topic: t, req: subReq{client: c}, quiet: true})
+		c.h.send(command{kind: cmdUnsubscribe, topic: t, req: subReq{client: c}, quiet: true})
 	}
 	c.topicsMu.Unlock()
-	h.unregister(c)
-	h.metrics.disconnected(c.auth, c.code)
+	c.h.unregister(c)
+	c.h.metrics.disconnected(c.auth, c.code)
 }
 
 // enqueue queues a frame; a full queue makes c a slow consumer (4008).
 func (c *Client) enqueue(f frame) bool {
 	ok, start := c.q.push(f)
 	if start {
-		go c.writeLoop()
+		c.schedule()
 	}
 	if ok {
 		return true
 	}
+	c.slow()
+	return false
+}
+
+func (c *Client) slow() {
 	c.h.metrics.count(drops)
 	c.closeWith(StatusSlowConsumer, "slow consumer")
-	return false
+}
+
+// schedule gets c's queue written: by its writer loop, or (without a raw
+// socket writer) by a goroutine of its own.
+func (c *Client) schedule() {
+	if c.w != nil {
+		c.w.post(c)
+		return
+	}
+	go c.writeLoop(nil)
 }
 
 // closeWith records why c closes (first reason wins) and wakes the writer,
@@ -173,28 +195,43 @@ func (c *Client) closeWith(code int, reason string) {
 			c.h.metrics.count(slowConsumers)
 		}
 		if c.q.close() {
-			go c.writeLoop()
+			c.schedule()
 		}
 	})
 }
 
-func (c *Client) readLoop(ctx context.Context) {
+// readMessages handles every client frame already buffered, then parks the
+// read side on a fresh goroutine and returns. Ping and pong control frames
+// are answered here, from the buffer, rather than by the library, whose
+// Read would consume them and then block — with this deep stack — until
+// the next message.
+func (c *Client) readMessages() {
+	br := c.wire.br
 	for {
-		typ, data, err := c.ws.Read(ctx)
-		if err != nil {
-			code := int(websocket.CloseStatus(err))
-			switch {
-			case strings.Contains(err.Error(), "read limited"):
-				code = StatusTooBig // the library already sent 1009
-			case code == -1:
-				code = statusAbnormal
+		if br.Buffered() == 0 {
+			go c.park()
+			return
+		}
+		if n := c.control(); n > 0 {
+			continue
+		} else if n < 0 { // a control frame in part: wait for the rest
+			if _, err := br.Peek(-n); err != nil {
+				c.readEnd(err)
+				return
 			}
-			c.closeWith(code, "")
+			continue
+		}
+		// A context that never ends: a blocked Read ends when the socket
+		// closes, and the library registers nothing per call.
+		typ, data, err := c.ws.Read(context.Background())
+		if err != nil {
+			c.readEnd(err)
 			return
 		}
 		c.h.metrics.count(received)
 		if !c.frames.lim.Allow() {
 			c.closeWith(StatusTooManyFrames, "too many messages")
+			c.readEnd(nil)
 			return
 		}
 		var in inbound
@@ -202,8 +239,75 @@ func (c *Client) readLoop(ctx context.Context) {
 			c.replyError(nil, "bad_frame", "frames must be JSON text objects")
 			continue
 		}
-		c.handle(ctx, in)
+		c.handle(c.ctx, in)
 	}
+}
+
+// park waits for the client's next bytes. It runs on a new goroutine whose
+// stack stays minimal (only the poller's wait is below it): this is all an
+// idle connection holds, instead of a read loop's grown stack.
+func (c *Client) park() {
+	if _, err := c.wire.br.Peek(1); err != nil {
+		c.readEnd(err)
+		return
+	}
+	c.readMessages()
+}
+
+// readEnd stops the read side for good (err nil: c is already closing).
+func (c *Client) readEnd(err error) {
+	if err != nil {
+		code := int(websocket.CloseStatus(err))
+		switch {
+		case strings.Contains(err.Error(), "read limited"):
+			code = StatusTooBig // the library already sent 1009
+		case code == -1:
+			code = statusAbnormal
+		}
+		c.closeWith(code, "")
+	}
+	close(c.readDone)
+}
+
+// control takes a complete ping or pong frame from the head of the read
+// buffer: n > 0 bytes taken, n < 0 the frame needs -n bytes buffered, 0 the
+// head is something else (the library reads it).
+func (c *Client) control() int {
+	br := c.wire.br
+	b, _ := br.Peek(min(2, br.Buffered()))
+	if len(b) == 0 {
+		return 0
+	}
+	op := b[0] & 0x0F
+	if b[0]&0xF0 != 0x80 || (op != opPing && op != opPong) {
+		return 0 // not a final, plain ping/pong
+	}
+	if len(b) < 2 {
+		return -2
+	}
+	if b[1]&0x80 == 0 || b[1]&0x7F > 125 {
+		return 0 // unmasked or too long: the library refuses it
+	}
+	total := 2 + 4 + int(b[1]&0x7F)
+	if br.Buffered() < total {
+		return -total
+	}
+	b, _ = br.Peek(total)
+	if op == opPong {
+		if c.awaitPong.CompareAndSwap(true, false) {
+			c.ping.Reset(c.h.opts.PingInterval)
+		}
+	} else if !c.frames.lim.Allow() {
+		c.closeWith(StatusTooManyFrames, "too many messages")
+	} else {
+		payload := make([]byte, total-6)
+		for i := range payload {
+			payload[i] = b[6+i] ^ b[2+i%4]
+		}
+		c.enqueue(controlFrame(opPong, payload))
+	}
+	br.Discard(total) //nolint:errcheck // total bytes are buffered
+	return total
 }
 
 func (c *Client) handle(ctx context.Context, in inbound) {
@@ -329,83 +433,89 @@ func (c *Client) replyError(id json.RawMessage, code, msg string) {
 	c.enqueue(textFrame(mustJSON(m), time.Time{}))
 }
 
-// writeLoop is the only writer of frames to the socket while it runs. It
-// is started by the queue when frames arrive, takes all queued frames at
-// once (a burst costs one wake-up), and exits when the queue is empty — or,
-// once the queue is closed, sends the close frame and signals finished.
-func (c *Client) writeLoop() {
-	var buf []frame
-	var commits []time.Time
+// writeLoop writes c's queue on a goroutine of its own, waiting for the
+// socket under the write deadline: used where the writer loop must not wait
+// (first holds frames it already took) and where there is no non-blocking
+// writer. It exits when the queue is empty; the next frame goes back to
+// the writer loop.
+func (c *Client) writeLoop(first []frame) {
+	buf := first
 	for {
-		var closed, more bool
-		buf, closed, more = c.q.drain(buf)
-		if !more {
-			return
-		}
-		if closed {
-			// Queued frames are dropped: a slow consumer or a closing node
-			// gains nothing from them, the client resumes by seq.
-			c.ws.Close(websocket.StatusCode(c.code), c.reason) //nolint:errcheck
-			close(c.finished)
-			return
-		}
-		commits = commits[:0]
-		if err := c.write(buf); err != nil {
-			c.closeWith(statusAbnormal, "")
-			c.ws.CloseNow() //nolint:errcheck
-			continue        // the next drain sees the queue closed and finishes
-		}
-		for _, f := range buf {
-			if !f.ts.IsZero() {
-				commits = append(commits, f.ts)
+		if len(buf) == 0 {
+			var closed, more bool
+			buf, closed, more = c.q.drain(buf)
+			if !more {
+				return
+			}
+			if closed {
+				c.finish()
+				return
 			}
 		}
-		c.h.metrics.wrote(len(buf), commits, time.Now())
+		c.wire.mu.Lock()
+		err := c.writeFrames(buf)
+		c.wire.mu.Unlock()
+		if err != nil {
+			c.closeWith(statusAbnormal, "")
+			c.ws.CloseNow() //nolint:errcheck
+		} else {
+			c.h.metrics.delivered(buf, time.Now())
+		}
+		clear(buf)
+		buf = buf[:0]
 	}
 }
 
-// write sends a batch of frames. With the raw socket, the pre-framed bytes
-// (shared by every connection an event goes to) go out in one writev under
-// one deadline; coder/websocket's own writes (pong, ping, close) are single
-// writes of whole control frames, and Go serialises writes on a socket, so
-// the two never interleave inside a frame. Without it, each message goes
-// through coder/websocket.
-func (c *Client) write(buf []frame) error {
-	if c.raw == nil {
-		for _, f := range buf {
-			wctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
-			err := c.ws.Write(wctx, websocket.MessageText, f.payload())
-			cancel()
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+// finishPartial writes the rest of a batch the writer loop could only
+// partly write, holding the write lock it was handed, then carries on as
+// c's writer until the queue is empty.
+func (c *Client) finishPartial(rest net.Buffers, frames []frame) {
+	err := c.wire.writeBlocking(rest, c.h.opts.WriteTimeout)
+	c.wire.mu.Unlock()
+	if err != nil {
+		c.closeWith(statusAbnormal, "")
+		c.ws.CloseNow() //nolint:errcheck
+	} else {
+		c.h.metrics.delivered(frames, time.Now())
 	}
+	c.writeLoop(nil)
+}
+
+// writeFrames sends a batch with the socket deadline (the caller holds the
+// write lock). Without a raw socket each message goes through the library.
+func (c *Client) writeFrames(buf []frame) error {
 	bufs := make(net.Buffers, len(buf))
 	for i, f := range buf {
 		bufs[i] = f.data
 	}
-	c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout)) //nolint:errcheck
-	_, err := bufs.WriteTo(c.raw)
-	// Clear it again: the library's later control writes must not inherit
-	// a deadline that has passed.
-	c.raw.SetWriteDeadline(time.Time{}) //nolint:errcheck
-	return err
+	return c.wire.writeBlocking(bufs, c.h.opts.WriteTimeout)
+}
+
+// finish closes c once its queue is closed: it stops the read side (a read
+// deadline in the past wakes a parked reader), sends the close frame (queued
+// frames are dropped: a slow consumer or a closing node gains nothing from
+// them, the client resumes by seq) and ends the connection.
+func (c *Client) finish() {
+	c.cancel()
+	c.wire.SetReadDeadline(time.Unix(1, 0)) //nolint:errcheck
+	<-c.readDone
+	c.wire.SetReadDeadline(time.Time{})                //nolint:errcheck
+	c.ws.Close(websocket.StatusCode(c.code), c.reason) //nolint:errcheck
+	c.ws.CloseNow()                                    //nolint:errcheck // closes the socket if the handshake did not
+	c.end()
 }
 
 // keepalive pings the client every PingInterval from a timer, so an idle
-// connection holds no goroutine for it.
+// connection holds no goroutine for it; the pong must come within
+// WriteTimeout, or the connection is taken for dead.
 func (c *Client) keepalive() {
-	pctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
-	defer cancel()
-	if err := c.ws.Ping(pctx); err != nil {
-		if !errors.Is(err, context.Canceled) {
-			c.closeWith(statusAbnormal, "")
-		}
+	if c.awaitPong.Load() {
+		c.closeWith(statusAbnormal, "")
 		return
 	}
-	c.ping.Reset(c.h.opts.PingInterval)
+	c.awaitPong.Store(true)
+	c.ping.Reset(c.h.opts.WriteTimeout)
+	c.enqueue(controlFrame(opPing, nil))
 }
 
 func mustJSON(v any) []byte {

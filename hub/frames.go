@@ -35,3 +35,12 @@ func (b *FrameBudget) OnPing(context.Context, []byte) bool {
 	}
 	return false
 }
+
+// OnPong notes a pong the WebSocket library read itself (one between the
+// fragments of a message; the hub reads the others): the keepalive is
+// answered.
+func (b *FrameBudget) OnPong(context.Context, []byte) {
+	if c := b.client.Load(); c != nil && c.awaitPong.CompareAndSwap(true, false) {
+		c.ping.Reset(c.h.opts.PingInterval)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"instainstru/market"
@@ -90,6 +91,8 @@ type Hub struct {
 	log     *slog.Logger
 	metrics *Metrics
 	shards  []*shard
+	writers []*writer
+	nextW   atomic.Uint32
 
 	mu      sync.Mutex
 	users   map[string]map[*Client]struct{} // "" = anonymous
@@ -102,13 +105,23 @@ func New(ctx context.Context, opts Options, b Broker, hist History, m *Metrics, 
 	opts.setDefaults()
 	h := &Hub{opts: opts, broker: b, history: hist, log: log, metrics: m,
 		users: map[string]map[*Client]struct{}{}, drained: make(chan struct{})}
+	for i := range runtime.GOMAXPROCS(0) {
+		w := newWriter(i)
+		h.writers = append(h.writers, w)
+		go w.run(ctx)
+	}
 	lim := defaultTopicLimits(opts.ReplayLimit)
 	for i := 0; i < opts.Shards; i++ {
-		s := &shard{h: h, in: newInbox(), topics: map[string]*topic{}, lim: lim, ctx: ctx}
+		s := &shard{h: h, in: newInbox(), topics: map[string]*topic{}, lim: lim, ctx: ctx, batch: make([][]*Client, len(h.writers))}
 		h.shards = append(h.shards, s)
 		go s.run()
 	}
 	return h
+}
+
+// nextWriter spreads connections over the writer loops.
+func (h *Hub) nextWriter() *writer {
+	return h.writers[int(h.nextW.Add(1))%len(h.writers)]
 }
 
 func (h *Hub) shardOf(topic string) *shard {

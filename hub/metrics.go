@@ -83,13 +83,17 @@ func (m *Metrics) disconnected(auth string, code int) {
 	}
 }
 
-func (m *Metrics) wrote(n int, commits []time.Time, now time.Time) {
+// delivered records frames written to a socket at now: every event frame
+// (commit time set) is one delivery-latency observation.
+func (m *Metrics) delivered(frames []frame, now time.Time) {
 	if m == nil {
 		return
 	}
-	m.sent.Add(float64(n))
-	for _, ts := range commits {
-		m.latency.Observe(now.Sub(ts).Seconds())
+	m.sent.Add(float64(len(frames)))
+	for _, f := range frames {
+		if !f.ts.IsZero() {
+			m.latency.Observe(now.Sub(f.ts).Seconds())
+		}
 	}
 }
 

@@ -16,11 +16,27 @@ type frame struct {
 	ts   time.Time
 }
 
+// WebSocket opcodes the hub frames itself (RFC 6455 §5.2).
+const (
+	opText = 0x1
+	opPing = 0x9
+	opPong = 0xA
+)
+
 // textFrame frames payload as one final, unmasked text frame (RFC 6455
 // §5.2) — exactly the bytes a server sends for a message.
 func textFrame(payload []byte, ts time.Time) frame {
+	return serverFrame(opText, payload, ts)
+}
+
+// controlFrame frames a ping or pong (payload ≤ 125 bytes).
+func controlFrame(op byte, payload []byte) frame {
+	return serverFrame(op, payload, time.Time{})
+}
+
+func serverFrame(op byte, payload []byte, ts time.Time) frame {
 	var h [10]byte
-	h[0] = 0x81 // FIN + text
+	h[0] = 0x80 | op // FIN + opcode
 	n := 2
 	switch l := len(payload); {
 	case l < 126:

@@ -41,6 +41,7 @@ type shard struct {
 	topics map[string]*topic
 	lim    topicLimits
 	ctx    context.Context // the shard's life: I/O it starts ends with it
+	batch  [][]*Client     // per writer loop: connections a fan-out made ready
 }
 
 // inbox is a shard's command queue. post never blocks, so neither the
@@ -153,10 +154,7 @@ func (s *shard) do(t *topic, a action) {
 	switch a.kind {
 	case actFanout:
 		// Encoded once, shared by every subscriber's queue.
-		f := textFrame(encodeEvent(a.ev), a.ev.TS)
-		for _, c := range t.subs {
-			c.enqueue(f)
-		}
+		s.fanout(t.subs, textFrame(encodeEvent(a.ev), a.ev.TS))
 		if owner := market.TopicOwner(t.name); owner != "" && market.EndsSessions(a.ev.Type) {
 			// The account is gone (this is how a deletion on any node reaches
 			// this one): the event frame above tells the client why. Only live
@@ -205,6 +203,32 @@ func (s *shard) do(t *topic, a action) {
 	case actTimer:
 		id := a.id
 		time.AfterFunc(a.d, func() { s.back(t, reply{id: id}) })
+	}
+}
+
+// fanout queues f on every subscriber and wakes each writer loop once
+// with the connections that became ready, so one event costs one lock and
+// one wake-up per writer loop, not per connection.
+func (s *shard) fanout(subs []*Client, f frame) {
+	for _, c := range subs {
+		ok, start := c.q.push(f)
+		if start {
+			if c.w != nil {
+				s.batch[c.w.idx] = append(s.batch[c.w.idx], c)
+			} else {
+				c.schedule()
+			}
+		}
+		if !ok {
+			c.slow()
+		}
+	}
+	for i, b := range s.batch {
+		if len(b) > 0 {
+			s.h.writers[i].post(b...)
+			clear(b)
+			s.batch[i] = b[:0]
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"text/template"
 	"time"
 )
 
@@ -52,9 +54,12 @@ func markdownMain(args []string, stdout, stderr io.Writer) int {
 		}
 		results = append(results, &r)
 	}
-	var b strings.Builder
-	writeMarkdown(&b, results, failed, machineInfo(*loadBefore), *elapsed)
-	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+	var b bytes.Buffer
+	if err := writeMarkdown(&b, results, failed, machineInfo(*loadBefore), *elapsed); err != nil {
+		fmt.Fprintf(stderr, "loadtest markdown: %v\n", err)
+		return 2
+	}
+	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		fmt.Fprintf(stderr, "loadtest markdown: %v\n", err)
 		return 2
 	}
@@ -104,154 +109,184 @@ func procField(path, key string) string {
 	return ""
 }
 
-func writeMarkdown(w *strings.Builder, results []*Result, failed []string, m machine, elapsed time.Duration) {
-	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
-	p("# Benchmarks")
-	p("")
-	p("Figures measured by `make bench` (`loadtest/bench.sh`), which builds `cmd/hubd`, creates a fresh database,")
-	p("seeds it, starts two hub nodes sharing Postgres and Redis on this machine, and runs the load generator's")
-	p("scenarios (`go run ./loadtest -h` explains them) on the same cores. This file is rewritten by each run;")
-	p("the numbers below are from the run described here, not hand-edited.")
-	p("")
-	p("## Machine and run")
-	p("")
-	p("| | |")
-	p("| --- | --- |")
-	p("| date | %s |", m.Date)
-	p("| cores (nproc) | %s |", m.Cores)
-	p("| CPU | %s |", orDash(m.CPU))
-	p("| memory | %s |", orDash(m.Memory))
-	p("| kernel | %s |", orDash(m.Kernel))
-	p("| commit | %s |", orDash(m.Commit))
-	p("| Go | %s |", m.Go)
-	p("| load average at start (1/5/15 min) | %s |", orDash(m.Load))
-	if elapsed > 0 {
-		p("| whole benchmark took | %s |", elapsed.Round(time.Second))
+// markdownData is what markdownTmpl renders.
+type markdownData struct {
+	Results []*Result
+	Failed  []string
+	M       machine
+	Elapsed time.Duration
+}
+
+// latencyLine is one result's latency rows that have observations.
+type latencyLine struct {
+	Label                    string
+	Count                    uint64
+	P50, P90, P99, P999, Max string
+}
+
+func latencyLines(r *Result) []latencyLine {
+	var out []latencyLine
+	for _, row := range latencyRows {
+		h := r.Latency[row.key]
+		if h == nil || h.Count() == 0 {
+			continue
+		}
+		out = append(out, latencyLine{row.label, h.Count(), fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.9)),
+			fmtDur(h.Quantile(.99)), fmtDur(h.Quantile(.999)), fmtDur(h.Max())})
 	}
-	p("| topology | 2 hub nodes, Postgres, Redis and the generator on the same %s cores |", m.Cores)
-	p("")
-	p("## SPEC §7 targets")
-	p("")
-	p("| scenario | target | value | limit | result |")
-	p("| --- | --- | --- | --- | --- |")
-	for _, r := range results {
-		for _, t := range r.Targets {
-			res := "pass"
-			if !t.Pass {
-				res = "**MISS**"
-			}
-			p("| %s | %s | %s | %s | %s |", r.Scenario, t.Name, t.Value, t.Limit, res)
-		}
-		run := "pass"
-		if !r.Pass {
-			run = "**FAIL**: " + strings.Join(r.Failures, "; ")
-		}
-		p("| %s | run checks (loss, duplication, errors) | | | %s |", r.Scenario, run)
-	}
-	for _, f := range failed {
-		p("| — | scenario did not complete | %s | | **FAIL** |", f)
-	}
-	for _, r := range results {
-		p("")
-		p("## %s", r.Scenario)
-		p("")
-		c := r.Config
-		if r.Idle != nil {
-			id := r.Idle
-			p("%d idle connections (each subscribed to %d availability topic) from %d generator processes, held %.0f s.",
-				id.Connections, c.TopicsPerWatcher, id.Procs, id.HoldSecs)
-			p("Each process may open %d files (hard limit, not raisable here), so the count is the largest that fits one node.", id.FDLimit)
-			p("")
-			p("| node | connections | server gauge | RSS before | RSS after | RSS per connection | heap / stacks / goroutines per connection |")
-			p("| --- | --- | --- | --- | --- | --- | --- |")
-			for _, n := range id.Nodes {
-				p("| %s | %d | %.0f | %.1f MiB | %.1f MiB | **%.1f KiB** | %.1f KiB / %.1f KiB / %.2f |", n.URL, n.Connections, n.ServerConnsGauge,
-					n.RSSBefore/(1<<20), n.RSSAfter/(1<<20), n.BytesPerConn/1024, n.HeapPerConn/1024, n.StackPerConn/1024, n.GoroutinesPerConn)
-			}
-			p("")
-			p("Connection setup: %.0f connections/s (%d open, %d failed, %d dropped while held).",
-				r.Connections.PerSecond, r.Connections.Open, r.Connections.Failed, id.Dropped)
-		} else {
-			p("%d watchers (%.0f%% signed in) on nodes %v, %d topics each over %d instructors; %d students booking at %.1f/s open-loop for %s (cancelling %.0f%% after %s), %.0f availability GETs/s.",
-				c.Watchers, c.SignedInRatio*100, c.WatchOn, c.TopicsPerWatcher, c.Instructors, c.Students, c.Rate, c.Duration,
-				c.CancelRatio*100, c.CancelAfter, c.GetRate)
-			p("")
-			b, d, cs := r.Bookings, r.Delivery, r.Connections
-			p("| count | value |")
-			p("| --- | --- |")
-			p("| connections open / requested (by node) | %d / %d %v |", cs.Open, cs.Requested, cs.ByNode)
-			p("| connection setup rate | %.0f /s |", cs.PerSecond)
-			p("| reconnects during the run | %d |", cs.Reconnects)
-			p("| booking attempts scheduled / POSTs sent (rate) | %d / %d (%.1f/s) |", b.Scheduled, b.Sent, b.AchievedRate)
-			p("| created / 409 conflicts / shed (503) / errors | %d / %d / %d / %d |", b.Created, b.Conflicts, b.Shed, b.Errors)
-			p("| slots chosen blind (the generator's view had no open time left) | %d |", b.NoOpenSlot)
-			p("| cancellations ok / shed (503) / errors | %d / %d / %d |", b.Cancelled, b.CancelShed, b.CancelErrors)
-			p("| availability GETs (errors) | %d (%d) |", b.Gets, b.GetErrors)
-			p("| availability events expected / received | %d / %d |", d.ExpectedEvents, d.ReceivedEvents)
-			p("| lost / duplicated | **%d / %d** |", d.Lost, d.Duplicated)
-			p("| booking pushes expected / received / lost / duplicated | %d / %d / %d / %d |", d.BookingPushExpected, d.BookingPushReceived, d.BookingPushLost, d.BookingPushDup)
-			p("| fan-out events complete / total (receivers per event) | %d / %d (%.0f) |", r.Fanout.CompleteEvents, r.Fanout.Events, r.Fanout.AvgReceivers)
-			if f := r.Floor; f != nil {
-				p("| syscall floor, %d sockets: last receiver p50 / writer CPU per delivery | %s / %.2f µs |", f.Sockets, fmtDur(time.Duration(f.LastP50Seconds*1e9)), f.WriterCPUPerDeliveryMicros)
-				p("| hub ÷ floor: last receiver p50 / CPU per delivery | %.2f× / %.2f× |", f.LatencyRatio, f.CPURatio)
-			}
-		}
-		if cpu := r.CPU; cpu.WallSecs > 0 {
-			p("")
-			p("Generator CPU over the %.0f s of load and drain: %.1f s (%.0f%% of one core). The nodes' own metrics over the same time:",
-				cpu.WallSecs, cpu.GeneratorSecs, 100*cpu.GeneratorSecs/cpu.WallSecs)
-			p("")
-			for _, sv := range r.Server {
-				p("- %s", sv.summary(cpu.WallSecs))
-			}
-		}
-		p("")
-		p("| latency | count | p50 | p90 | p99 | p99.9 | max |")
-		p("| --- | --- | --- | --- | --- | --- | --- |")
-		for _, row := range latencyRows {
-			h := r.Latency[row.key]
-			if h == nil || h.Count() == 0 {
-				continue
-			}
-			p("| %s | %d | %s | %s | %s | %s | %s |", row.label, h.Count(), fmtDur(h.Quantile(.5)), fmtDur(h.Quantile(.9)),
-				fmtDur(h.Quantile(.99)), fmtDur(h.Quantile(.999)), fmtDur(h.Max()))
-		}
-		if len(r.Errors) > 0 {
-			p("")
-			p("Errors: %s.", kv(r.Errors))
-		}
-		if len(r.Notes) > 0 {
-			p("")
-			p("Notes (not failures): %s.", kv(r.Notes))
-		}
-		for _, wn := range r.Warnings {
-			p("")
-			p("Warning: %s.", wn)
-		}
-	}
-	p("")
-	p("## How to read these numbers")
-	p("")
-	p("- Booking latency is measured from each request's *intended* start on an open-loop schedule, so a server")
-	p("  stall shows up as latency for every request scheduled during it (no coordinated omission); the")
-	p("  \"service time only\" row is what a closed-loop tool would report.")
-	p("- Push latency is receipt time minus the event's `ts` (its commit time) on the same clock; cross-node means")
-	p("  the write went to the other node than the receiving connection, so it crossed Redis.")
-	p("- Fan-out \"last receiver\" is, per event, the time from commit until the last of its watchers had it.")
-	p("- Every watcher checks seq continuity per topic, and at the end the generator checks each subscription")
-	p("  received every seq from its ack to the topic's final seq (read over REST), and each booking's pushes")
-	p("  reached every connection of its instructor and student: any loss or duplicate fails the run.")
-	p("- The generator shares the two cores with both nodes, Postgres and Redis, so every figure includes its")
-	p("  CPU contention; the machine is also shared with other work, see the load average above.")
-	p("")
-	p("## How to reproduce")
-	p("")
-	p("```sh")
-	p("make bench                       # = ./loadtest/bench.sh; needs Postgres on 127.0.0.1:5432 and Redis on 127.0.0.1:6379")
-	p("BENCH_OUT=/tmp/bench make bench  # keep each scenario's JSON and HTML report")
-	p("# or one scenario against nodes you started yourself:")
-	p("go run ./loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -html storm.html")
-	p("```")
+	return out
+}
+
+var reportFuncs = map[string]any{
+	"dur":       fmtDur,
+	"secs":      func(s float64) string { return fmtDur(time.Duration(s * 1e9)) },
+	"kib":       func(b float64) float64 { return b / 1024 },
+	"mib":       func(b float64) float64 { return b / (1 << 20) },
+	"pct":       func(part, whole float64) float64 { return 100 * part / whole },
+	"times100":  func(v float64) float64 { return v * 100 },
+	"latencies": latencyLines,
+	"orDash":    orDash,
+	"kv":        kv,
+	"join":      strings.Join,
+	"summary":   func(sv ServerStats, wall float64) string { return sv.summary(wall) },
+	"errorKeys": sortedKeys,
+	"round":     func(d time.Duration) time.Duration { return d.Round(time.Second) },
+}
+
+var markdownTmpl = template.Must(template.New("md").Funcs(reportFuncs).Parse(`# Benchmarks
+
+Figures measured by ` + "`make bench` (`loadtest/bench.sh`), which builds `cmd/hubd`" + `, creates a fresh database,
+seeds it, starts two hub nodes sharing Postgres and Redis on this machine, and runs the load generator's
+scenarios (` + "`go run ./loadtest -h`" + ` explains them) on the same cores. This file is rewritten by each run;
+the numbers below are from the run described here, not hand-edited.
+
+## Machine and run
+
+| | |
+| --- | --- |
+| date | {{.M.Date}} |
+| cores (nproc) | {{.M.Cores}} |
+| CPU | {{orDash .M.CPU}} |
+| memory | {{orDash .M.Memory}} |
+| kernel | {{orDash .M.Kernel}} |
+| commit | {{orDash .M.Commit}} |
+| Go | {{.M.Go}} |
+| load average at start (1/5/15 min) | {{orDash .M.Load}} |
+{{- if gt .Elapsed 0}}
+| whole benchmark took | {{round .Elapsed}} |
+{{- end}}
+| topology | 2 hub nodes, Postgres, Redis and the generator on the same {{.M.Cores}} cores |
+
+## SPEC §7 targets
+
+| scenario | target | value | limit | result |
+| --- | --- | --- | --- | --- |
+{{- range $r := .Results}}
+{{- range .Targets}}
+| {{$r.Scenario}} | {{.Name}} | {{.Value}} | {{.Limit}} | {{if .Pass}}pass{{else}}**MISS**{{end}} |
+{{- end}}
+| {{.Scenario}} | run checks (loss, duplication, errors) | | | {{if .Pass}}pass{{else}}**FAIL**: {{join .Failures "; "}}{{end}} |
+{{- end}}
+{{- range .Failed}}
+| — | scenario did not complete | {{.}} | | **FAIL** |
+{{- end}}
+{{- range $r := .Results}}
+
+## {{.Scenario}}
+
+{{with .Idle -}}
+{{.Connections}} idle connections (each subscribed to {{$r.Config.TopicsPerWatcher}} availability topic) from {{.Procs}} generator processes, held {{printf "%.0f" .HoldSecs}} s.
+Each process may open {{.FDLimit}} files (hard limit, not raisable here), so the count is the largest that fits one node.
+
+| node | connections | server gauge | RSS before | RSS after | RSS per connection | heap / stacks / goroutines per connection |
+| --- | --- | --- | --- | --- | --- | --- |
+{{- range .Nodes}}
+| {{.URL}} | {{.Connections}} | {{printf "%.0f" .ServerConnsGauge}} | {{printf "%.1f" (mib .RSSBefore)}} MiB | {{printf "%.1f" (mib .RSSAfter)}} MiB | **{{printf "%.1f" (kib .BytesPerConn)}} KiB** | {{printf "%.1f" (kib .HeapPerConn)}} KiB / {{printf "%.1f" (kib .StackPerConn)}} KiB / {{printf "%.2f" .GoroutinesPerConn}} |
+{{- end}}
+
+Connection setup: {{printf "%.0f" $r.Connections.PerSecond}} connections/s ({{$r.Connections.Open}} open, {{$r.Connections.Failed}} failed, {{.Dropped}} dropped while held).
+{{- else -}}
+{{with .Config}}{{.Watchers}} watchers ({{printf "%.0f" (times100 .SignedInRatio)}}% signed in) on nodes {{.WatchOn}}, {{.TopicsPerWatcher}} topics each over {{.Instructors}} instructors; {{.Students}} students booking at {{printf "%.1f" .Rate}}/s open-loop for {{.Duration}} (cancelling {{printf "%.0f" (times100 .CancelRatio)}}% after {{.CancelAfter}}), {{printf "%.0f" .GetRate}} availability GETs/s.{{end}}
+
+| count | value |
+| --- | --- |
+{{- with .Connections}}
+| connections open / requested (by node) | {{.Open}} / {{.Requested}} {{.ByNode}} |
+| connection setup rate | {{printf "%.0f" .PerSecond}} /s |
+| reconnects during the run | {{.Reconnects}} |
+{{- end}}
+{{- with .Bookings}}
+| booking attempts scheduled / POSTs sent (rate) | {{.Scheduled}} / {{.Sent}} ({{printf "%.1f" .AchievedRate}}/s) |
+| created / 409 conflicts / shed (503) / errors | {{.Created}} / {{.Conflicts}} / {{.Shed}} / {{.Errors}} |
+| slots chosen blind (the generator's view had no open time left) | {{.NoOpenSlot}} |
+| cancellations ok / shed (503) / errors | {{.Cancelled}} / {{.CancelShed}} / {{.CancelErrors}} |
+| availability GETs (errors) | {{.Gets}} ({{.GetErrors}}) |
+{{- end}}
+{{- with .Delivery}}
+| availability events expected / received | {{.ExpectedEvents}} / {{.ReceivedEvents}} |
+| lost / duplicated | **{{.Lost}} / {{.Duplicated}}** |
+| booking pushes expected / received / lost / duplicated | {{.BookingPushExpected}} / {{.BookingPushReceived}} / {{.BookingPushLost}} / {{.BookingPushDup}} |
+{{- end}}
+| fan-out events complete / total (receivers per event) | {{.Fanout.CompleteEvents}} / {{.Fanout.Events}} ({{printf "%.0f" .Fanout.AvgReceivers}}) |
+{{- with .Floor}}
+| syscall floor, {{.Sockets}} sockets: last receiver p50 / writer CPU per delivery | {{secs .LastP50Seconds}} / {{printf "%.2f" .WriterCPUPerDeliveryMicros}} µs |
+| hub ÷ floor: last receiver p50 / CPU per delivery | {{printf "%.2f" .LatencyRatio}}× / {{printf "%.2f" .CPURatio}}× |
+{{- end}}
+{{- end}}
+{{- if gt .CPU.WallSecs 0.0}}
+
+Generator CPU over the {{printf "%.0f" .CPU.WallSecs}} s of load and drain: {{printf "%.1f" .CPU.GeneratorSecs}} s ({{printf "%.0f" (pct .CPU.GeneratorSecs .CPU.WallSecs)}}% of one core). The nodes' own metrics over the same time:
+{{range .Server}}
+- {{summary . $r.CPU.WallSecs}}
+{{- end}}
+{{- end}}
+
+| latency | count | p50 | p90 | p99 | p99.9 | max |
+| --- | --- | --- | --- | --- | --- | --- |
+{{- range latencies $r}}
+| {{.Label}} | {{.Count}} | {{.P50}} | {{.P90}} | {{.P99}} | {{.P999}} | {{.Max}} |
+{{- end}}
+{{- if .Errors}}
+
+Errors: {{kv .Errors}}.
+{{- end}}
+{{- if .Notes}}
+
+Notes (not failures): {{kv .Notes}}.
+{{- end}}
+{{- range .Warnings}}
+
+Warning: {{.}}.
+{{- end}}
+{{- end}}
+
+## How to read these numbers
+
+- Booking latency is measured from each request's *intended* start on an open-loop schedule, so a server
+  stall shows up as latency for every request scheduled during it (no coordinated omission); the
+  "service time only" row is what a closed-loop tool would report.
+- Push latency is receipt time minus the event's ` + "`ts`" + ` (its commit time) on the same clock; cross-node means
+  the write went to the other node than the receiving connection, so it crossed Redis.
+- Fan-out "last receiver" is, per event, the time from commit until the last of its watchers had it.
+- Every watcher checks seq continuity per topic, and at the end the generator checks each subscription
+  received every seq from its ack to the topic's final seq (read over REST), and each booking's pushes
+  reached every connection of its instructor and student: any loss or duplicate fails the run.
+- The generator shares the two cores with both nodes, Postgres and Redis, so every figure includes its
+  CPU contention; the machine is also shared with other work, see the load average above.
+
+## How to reproduce
+
+` + "```sh" + `
+make bench                       # = ./loadtest/bench.sh; needs Postgres on 127.0.0.1:5432 and Redis on 127.0.0.1:6379
+BENCH_OUT=/tmp/bench make bench  # keep each scenario's JSON and HTML report
+# or one scenario against nodes you started yourself:
+go run ./loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -html storm.html
+` + "```" + `
+`))
+
+// writeMarkdown renders BENCHMARKS.md (markdownTmpl) from the results.
+func writeMarkdown(w io.Writer, results []*Result, failed []string, m machine, elapsed time.Duration) error {
+	return markdownTmpl.Execute(w, markdownData{Results: results, Failed: failed, M: m, Elapsed: elapsed})
 }
 
 func orDash(s string) string {
