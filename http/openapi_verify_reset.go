@@ -12,7 +12,7 @@ func verifyResetOps() []apiOp {
 			Request: accountTokenRequest{}, Status: 204},
 		{Method: "POST", Path: "/api/v1/auth/verify-email/resend", Tag: "auth",
 			Summary: "Send a new verification link (the older one stops working); 409 when already verified; rate-limited per user",
-			Auth:    market.PermAccountRead, Status: 202},
+			Auth:    market.PermAccountVerify, Status: 202},
 		{Method: "POST", Path: "/api/v1/auth/password-reset", Tag: "auth",
 			Summary: "Ask for a password reset link: 202 with the same body and similar timing whether or not the address has an account. " +
 				"Rate-limited per IP and per address.",

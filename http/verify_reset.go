@@ -41,7 +41,7 @@ func (s *Server) verifyResetRoutes(r fiber.Router) {
 		func(c *fiber.Ctx) string { return currentUser(c).ID }, false)
 
 	r.Post("/auth/verify-email", tokenIP, s.verifyEmail)
-	s.handle(r, "POST", "/auth/verify-email/resend", market.PermAccountRead, resend, s.resendVerification)
+	s.handle(r, "POST", "/auth/verify-email/resend", market.PermAccountVerify, resend, s.resendVerification)
 	r.Post("/auth/password-reset", resetIP, resetEmail, s.requestPasswordReset)
 	r.Post("/auth/password-reset/confirm", tokenIP, s.confirmPasswordReset)
 }
@@ -201,8 +201,7 @@ func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
 func (s *Server) requireVerifiedEmail(c *fiber.Ctx) error {
 	if u := currentUser(c); u != nil && !u.EmailVerified && !s.cfg.AllowUnverifiedBooking {
 		return &market.Error{Code: market.EEMAILUNVERIFIED,
-			Message: "confirm your email address before booking: open the link we sent you, or ask for a new one",
-			Details: map[string]any{"resend": "POST /api/v1/auth/verify-email/resend"}}
+			Message: "Confirm your email address before booking: open the link we sent you, or ask for a new one."}
 	}
 	return nil
 }

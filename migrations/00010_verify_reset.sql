@@ -31,7 +31,18 @@ CREATE TABLE account_tokens (
 );
 CREATE INDEX account_tokens_user ON account_tokens (user_id, purpose);
 
+-- Asking for a new verification link is a write of one's own account:
+-- the roles that book or teach hold it (support changes nothing).
+INSERT INTO permissions (name, description) VALUES
+    ('account:verify', 'ask for a new email verification link for own account')
+ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description;
+INSERT INTO role_permissions (role, permission) VALUES
+    ('student', 'account:verify'), ('instructor', 'account:verify'), ('admin', 'account:verify')
+ON CONFLICT DO NOTHING;
+
 -- +goose Down
+DELETE FROM role_permissions WHERE permission = 'account:verify';
+DELETE FROM permissions WHERE name = 'account:verify';
 DROP TABLE account_tokens;
 ALTER TABLE users DROP COLUMN token_version;
 ALTER TABLE users DROP COLUMN email_verified_at;
