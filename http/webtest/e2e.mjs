@@ -97,6 +97,7 @@ async function openPage(browser, name, opts = {}) {
 
 async function signIn(page, email) {
   await page.goto(BASE + '/#/login');
+  await page.waitForSelector('#login-h');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -292,6 +293,7 @@ async function verifyFromEmail(page, email) {
   await page.waitForSelector('#verify-result');
   check('the verification link says the email is verified', /verified/.test(await page.textContent('#verify-h')), await page.textContent('#verify-h'));
   check('the banner is gone once verified', await page.locator('#verify-banner').count() === 0);
+  await page.goto(BASE + '/#/');
   await page.goto(link);
   await page.waitForSelector('#verify-result');
   check('the same link does not work twice', /does not work/.test(await page.textContent('#verify-h')));
@@ -311,6 +313,7 @@ async function scenarioPasswordReset(browser) {
   const page = await openPage(browser, 'rey-phone');
   await page.goto(BASE + '/#/login');
   await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await page.waitForSelector('#forgot-h');
   await page.getByLabel('Email').fill(email);
   await page.getByRole('button', { name: 'Send me a link' }).click();
   await page.waitForSelector('#forgot-sent');
@@ -322,6 +325,7 @@ async function scenarioPasswordReset(browser) {
   const link = await mailedLink(email, 'Choose a new InstaInstru password', 'reset');
   const newPassword = 'Brand-new pässword 2!';
   await page.goto(link);
+  await page.waitForSelector('#reset-h');
   await page.getByLabel('New password', { exact: true }).fill(newPassword);
   await page.getByLabel('New password again', { exact: true }).fill(newPassword);
   const t0 = Date.now();
@@ -333,6 +337,7 @@ async function scenarioPasswordReset(browser) {
   dropConsoleErrors(other.ctxName, 401);
 
   await page.goto(BASE + '/#/login');
+  await page.waitForSelector('#login-h');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -345,6 +350,7 @@ async function scenarioPasswordReset(browser) {
   await waitLive(page);
   check('the new password signs in', await page.evaluate(() => auth.user?.email) === email);
   await page.goto(link);
+  await page.waitForSelector('#reset-h');
   await page.getByLabel('New password', { exact: true }).fill('Another-pass 3!');
   await page.getByLabel('New password again', { exact: true }).fill('Another-pass 3!');
   await page.getByRole('button', { name: 'Set new password' }).click();
