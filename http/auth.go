@@ -50,6 +50,8 @@ type userView struct {
 	Email    string   `json:"email"`
 	FullName string   `json:"full_name"`
 	Roles    []string `json:"roles"`
+	// EmailVerified: the verification link was opened; booking needs it.
+	EmailVerified bool `json:"email_verified"`
 }
 
 func newUserView(u *market.User) userView {
@@ -57,7 +59,7 @@ func newUserView(u *market.User) userView {
 	if roles == nil {
 		roles = []string{}
 	}
-	return userView{ID: u.ID, Email: u.Email, FullName: u.FullName, Roles: roles}
+	return userView{ID: u.ID, Email: u.Email, FullName: u.FullName, Roles: roles, EmailVerified: u.EmailVerified}
 }
 
 // tokenResponse is what register, login and refresh return.
@@ -95,8 +97,10 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if err := s.validate(&req); err != nil && !mergeValidation(fields, err) {
 		return err
 	}
-	if _, bad := fields["password"]; !bad && (len(req.Password) < minPasswordBytes || len(req.Password) > maxPasswordBytes) {
-		fields["password"] = fmt.Sprintf("must be %d to %d bytes long", minPasswordBytes, maxPasswordBytes)
+	if _, bad := fields["password"]; !bad {
+		if msg := passwordProblem(req.Password); msg != "" {
+			fields["password"] = msg
+		}
 	}
 	if _, bad := fields["full_name"]; !bad && utf8.RuneCountInString(req.FullName) > 200 {
 		fields["full_name"] = "must be at most 200 characters"
@@ -108,9 +112,14 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	u, err := s.deps.DB.CreateUser(c.UserContext(), store.NewUser{
+	// The account and its verification email commit together.
+	verify, err := s.newAccountToken(tokenPageVerify, s.cfg.VerifyTokenTTL)
+	if err != nil {
+		return err
+	}
+	u, err := s.deps.DB.RegisterUser(s.requestMeta(c), store.NewUser{
 		Email: req.Email, PasswordHash: string(hash), FullName: req.FullName, Role: req.Role,
-	})
+	}, verify)
 	if err != nil {
 		return err
 	}
@@ -177,7 +186,7 @@ func (s *Server) refresh(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	access, exp, err := s.issueAccessToken(u.ID)
+	access, exp, err := s.issueAccessToken(u)
 	if err != nil {
 		return err
 	}
@@ -220,7 +229,7 @@ func (s *Server) me(c *fiber.Ctx) error {
 
 // issueTokens starts a new refresh family for u and signs an access token.
 func (s *Server) issueTokens(c *fiber.Ctx, u *market.User) (tokenResponse, error) {
-	access, exp, err := s.issueAccessToken(u.ID)
+	access, exp, err := s.issueAccessToken(u)
 	if err != nil {
 		return tokenResponse{}, err
 	}

@@ -41,7 +41,7 @@ func TestRegisterReturnsTokensAndUserInTheSpecShape(t *testing.T) {
 		t.Errorf("expires_in = %v, want ~900", got["expires_in"])
 	}
 	user := got["user"].(map[string]any)
-	if len(user) != 4 || user["email"] != "new.student@example.com" || user["full_name"] != "Ana Díaz" {
+	if len(user) != 5 || user["email_verified"] != false || user["email"] != "new.student@example.com" || user["full_name"] != "Ana Díaz" {
 		t.Errorf("user = %v", user)
 	}
 	if roles := user["roles"].([]any); len(roles) != 1 || roles[0] != "student" {

@@ -64,6 +64,9 @@ func (s *Server) countConflict(err error) error {
 // request by the same user answers the first result again (byte for byte)
 // and books nothing; the same key with a different request is 422.
 func (s *Server) createBooking(c *fiber.Ctx) error {
+	if err := s.requireVerifiedEmail(c); err != nil {
+		return err
+	}
 	key := c.Get(headerIdempotencyKey)
 	if len(key) > store.MaxIdempotencyKeyLen || !validText(key) {
 		return market.ValidationError(map[string]string{headerIdempotencyKey: fmt.Sprintf(

@@ -25,7 +25,7 @@ func statusOf(code string) int {
 		return fiber.StatusBadRequest
 	case market.EUNAUTHORIZED:
 		return fiber.StatusUnauthorized
-	case market.EFORBIDDEN:
+	case market.EFORBIDDEN, market.EEMAILUNVERIFIED:
 		return fiber.StatusForbidden
 	case market.ENOTFOUND:
 		return fiber.StatusNotFound

@@ -247,6 +247,7 @@ func apiOps() []apiOp {
 			Summary: "Delete a user's account (same path as DELETE /me)", Auth: market.PermUsersDeactivate, Status: 204},
 	}
 	ops = append(ops, adminAPIOps()...)
+	ops = append(ops, verifyResetOps()...)
 	return append(ops, privacyOps()...)
 }
 

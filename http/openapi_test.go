@@ -104,7 +104,7 @@ func TestOpenAPIReferencesResolveAndCoreShapesMatchTheSpec(t *testing.T) {
 	}
 	want := map[string]string{
 		"TokenResponse":      "access_token expires_in refresh_token token_type user",
-		"UserView":           "email full_name id roles",
+		"UserView":           "email email_verified full_name id roles",
 		"InstructorDetail":   "areas bio cancellation_notice_hours full_name id services timezone",
 		"InstructorSummary":  "areas bio full_name id services",
 		"InstructorList":     "items next_cursor",

@@ -16,6 +16,7 @@ import (
 var publicRoutes = []string{
 	"GET /health", "GET /ready", "GET /metrics", "GET /openapi.json", "GET /ws",
 	"POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "POST /api/v1/auth/logout",
+	"POST /api/v1/auth/verify-email", "POST /api/v1/auth/password-reset", "POST /api/v1/auth/password-reset/confirm",
 	"GET /api/v1/categories", "GET /api/v1/services",
 	"GET /api/v1/instructors", "GET /api/v1/instructors/:id", "GET /api/v1/instructors/:id/availability",
 	"GET /api/v1/areas", "GET /api/v1/search", "GET /api/v1/search/suggest",

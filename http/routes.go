@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	s.app.Get("/openapi.json", s.openAPI)
 	api := s.app.Group("/api/v1")
 	s.authRoutes(api)
+	s.verifyResetRoutes(api)
 	s.catalogRoutes(api)
 	s.areaRoutes(api)
 	s.instructorRoutes(api)

@@ -53,6 +53,22 @@ type Config struct {
 	SearchHistoryRetention time.Duration // default 180 days
 	SearchHistoryCap       int           // default 100
 
+	// Email verification and password reset (verify_reset.go).
+	VerifyTokenTTL               time.Duration // VERIFY_TOKEN_TTL, default 48h
+	ResetTokenTTL                time.Duration // RESET_TOKEN_TTL, default 30m
+	PasswordResetPerIPPerMinute  int           // reset requests per client IP, default 20
+	PasswordResetPerEmailPerHour int           // reset requests per address (known or not), default 5
+	AccountTokenPerIPPerMinute   int           // verify-email and reset confirm per client IP, default 30
+	VerifyResendPerUserPerHour   int           // verification resends per user, default 5
+	// ResetRequestFloor: a reset request is answered no sooner than this
+	// after it arrived, so its timing does not say whether the address has
+	// an account. Default 250ms; negative turns it off.
+	ResetRequestFloor time.Duration
+	// AllowUnverifiedBooking lets accounts book before verifying their
+	// email (ALLOW_UNVERIFIED_BOOKING, for load tests that register
+	// thousands of students). Off by default: see README.
+	AllowUnverifiedBooking bool
+
 	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
 }
@@ -161,6 +177,27 @@ func (c *Config) setDefaults() {
 	}
 	if c.LoginFailuresPerAccountPerHour == 0 {
 		c.LoginFailuresPerAccountPerHour = 100
+	}
+	if c.VerifyTokenTTL == 0 {
+		c.VerifyTokenTTL = 48 * time.Hour
+	}
+	if c.ResetTokenTTL == 0 {
+		c.ResetTokenTTL = 30 * time.Minute
+	}
+	if c.PasswordResetPerIPPerMinute == 0 {
+		c.PasswordResetPerIPPerMinute = 20
+	}
+	if c.PasswordResetPerEmailPerHour == 0 {
+		c.PasswordResetPerEmailPerHour = 5
+	}
+	if c.AccountTokenPerIPPerMinute == 0 {
+		c.AccountTokenPerIPPerMinute = 30
+	}
+	if c.VerifyResendPerUserPerHour == 0 {
+		c.VerifyResendPerUserPerHour = 5
+	}
+	if c.ResetRequestFloor == 0 {
+		c.ResetRequestFloor = 250 * time.Millisecond
 	}
 	if c.SearchHistoryRetention == 0 {
 		c.SearchHistoryRetention = 180 * 24 * time.Hour

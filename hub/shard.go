@@ -160,7 +160,7 @@ func (s *shard) do(t *topic, a action) {
 			// this one): the event frame above tells the client why. Only live
 			// deliveries act; a replay never closes a newer connection. Off
 			// the shard goroutine, which never waits on connections.
-			go h.DisconnectUser(owner, StatusTokenExpired, "account deleted")
+			go h.DisconnectUser(owner, StatusTokenExpired, sessionEndReason(a.ev.Type))
 		}
 	case actSend:
 		c.enqueue(textFrame(encodeEvent(a.ev), a.ev.TS))
@@ -316,4 +316,12 @@ func encodeControl(typ string, id json.RawMessage, topic string, seq int64) []by
 	}{typ, id, topic, seq}
 	b, _ := json.Marshal(m)
 	return b
+}
+
+// sessionEndReason is the close reason of a session-ending event.
+func sessionEndReason(eventType string) string {
+	if eventType == market.EventSessionEnded {
+		return "session ended"
+	}
+	return "account deleted"
 }

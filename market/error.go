@@ -31,6 +31,10 @@ const (
 // cancellation is marked late).
 const EINSIDENOTICE = "inside_cancellation_notice"
 
+// EEMAILUNVERIFIED (403): the action needs a verified email address (a
+// booking by an account that has not opened its verification link).
+const EEMAILUNVERIFIED = "email_unverified"
+
 // Error is the one error type that crosses layers. Anything that is not an
 // *Error is treated as internal and its text is never shown to users.
 type Error struct {

@@ -19,11 +19,16 @@ const (
 	// node's hub closes that user's sockets (4001) when it arrives live, so
 	// the close rides the outbox: same transaction, relay as safety net.
 	EventAccountDeleted = "account.deleted"
+	// EventSessionEnded goes to a user's private topic when every session
+	// of theirs ends (a password reset): the same close on every node.
+	EventSessionEnded = "session.ended"
 )
 
 // EndsSessions reports whether an event on a user's private topic ends
 // every live connection of that user.
-func EndsSessions(eventType string) bool { return eventType == EventAccountDeleted }
+func EndsSessions(eventType string) bool {
+	return eventType == EventAccountDeleted || eventType == EventSessionEnded
+}
 
 // AvailabilityTopic is the public topic of an instructor's open time.
 func AvailabilityTopic(instructorID string) string { return "availability:" + instructorID }

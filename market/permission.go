@@ -24,6 +24,7 @@ const (
 	PermNotificationsManage = "notifications:manage" // mark read, notification settings
 	PermAccountExport       = "account:export"       // export everything stored about oneself
 	PermAccountDelete       = "account:delete"       // delete own account
+	PermAccountVerify       = "account:verify"       // ask for a new email verification link
 )
 
 // LockoutPermissions are the grants without which nobody could repair the

@@ -29,6 +29,12 @@ type User struct {
 	Roles       []string  `json:"roles"`
 	Permissions []string  `json:"permissions,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
+	// EmailVerified: the owner opened the verification link (or reset the
+	// password through the address). Booking requires it.
+	EmailVerified bool `json:"email_verified"`
+	// TokenVersion is compared with the "ver" claim of access tokens; a
+	// password reset increments it, ending every token issued before.
+	TokenVersion int `json:"-"`
 }
 
 // HasRole reports whether u has role r.

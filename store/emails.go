@@ -46,7 +46,10 @@ func (db *DB) ClaimEmail(ctx context.Context, id string) (*OutgoingEmail, error)
 // MarkEmailSent records that the SMTP server accepted email id as
 // messageID. It reports false when it was already marked (a duplicate run).
 func (db *DB) MarkEmailSent(ctx context.Context, id, messageID string) (bool, error) {
-	tag, err := db.Pool.Exec(ctx, `UPDATE emails SET sent_at = now(), message_id = $2, last_error = NULL
+	// A secret link (reset, verification) leaves the row once it is sent:
+	// the database keeps only the token's hash.
+	tag, err := db.Pool.Exec(ctx, `UPDATE emails SET sent_at = now(), message_id = $2, last_error = NULL,
+			data = CASE WHEN data ? 'secret' THEN data - 'path' ELSE data END
 		WHERE id = $1 AND sent_at IS NULL`, id, messageID)
 	if err != nil {
 		return false, fmt.Errorf("mark email sent: %w", err)
@@ -61,7 +64,9 @@ func (db *DB) MarkEmailFailed(ctx context.Context, id string, cause error, final
 		msg = msg[:1000]
 	}
 	_, err := db.Pool.Exec(ctx, `UPDATE emails SET last_error = $2,
-		failed_at = CASE WHEN $3 THEN now() ELSE failed_at END WHERE id = $1 AND sent_at IS NULL`, id, msg, final)
+		failed_at = CASE WHEN $3 THEN now() ELSE failed_at END,
+		data = CASE WHEN $3 AND data ? 'secret' THEN data - 'path' ELSE data END
+		WHERE id = $1 AND sent_at IS NULL`, id, msg, final)
 	if err != nil {
 		return fmt.Errorf("mark email failed: %w", err)
 	}

@@ -28,7 +28,8 @@ type exportSection struct {
 // exportSections is everything stored about one user, in export order.
 var exportSections = []exportSection{
 	{Name: "account", Tables: []string{"users"}, Single: true, SQL: `
-		SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'created_at', u.created_at)
+		SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'created_at', u.created_at,
+			'email_verified_at', u.email_verified_at)
 		FROM users u WHERE u.id = $1`},
 	{Name: "roles", Tables: []string{"user_roles"}, SQL: `
 		SELECT to_jsonb(r.role) FROM user_roles r WHERE r.user_id = $1 ORDER BY r.role`},
@@ -83,6 +84,10 @@ var exportSections = []exportSection{
 		SELECT jsonb_build_object('id', e.id, 'template', e.template, 'created_at', e.created_at,
 			'sent_at', e.sent_at, 'failed_at', e.failed_at, 'attempts', e.attempts)
 		FROM emails e WHERE e.user_id = $1 ORDER BY e.created_at, e.id`},
+	// Verification and reset links: when they were issued and used, never the hash.
+	{Name: "account_tokens", Tables: []string{"account_tokens"}, SQL: `
+		SELECT jsonb_build_object('purpose', t.purpose, 'created_at', t.created_at, 'expires_at', t.expires_at, 'used_at', t.used_at)
+		FROM account_tokens t WHERE t.user_id = $1 ORDER BY t.created_at, t.id`},
 	// The security log of the account: what was done to it or by it.
 	{Name: "security_log", Tables: []string{"audit_log"}, SQL: `
 		SELECT jsonb_build_object('at', a.at, 'action', a.action, 'ip', host(a.ip), 'request_id', a.request_id,

@@ -37,6 +37,7 @@ var accountScrubbers = []struct {
 	{"notification_settings", `DELETE FROM notification_settings WHERE user_id = $1`},
 	// Queued emails to the user are dropped too (their jobs find nothing to send).
 	{"emails", `DELETE FROM emails WHERE user_id = $1`},
+	{"account_tokens", `DELETE FROM account_tokens WHERE user_id = $1`},
 	{"instructor_services", `UPDATE instructor_services SET is_active = false, updated_at = now() WHERE instructor_id = $1 AND is_active`},
 	{"instructor_profiles", `UPDATE instructor_profiles SET bio = '', areas = '{}', years_experience = 0, updated_at = now() WHERE user_id = $1`},
 	{"users", `UPDATE users SET full_name = '` + market.DeletedUserName + `', email = id::text || '@` + DeletedEmailDomain + `',

@@ -16,6 +16,9 @@ type NewUser struct {
 	PasswordHash string
 	FullName     string
 	Role         string
+	// EmailVerified marks the address as proven at creation (seeded demo
+	// accounts, staff created by an admin); self-registration leaves it false.
+	EmailVerified bool
 }
 
 // CreateUser inserts a user with one role; instructors also get an empty
@@ -36,8 +39,9 @@ func (db *DB) CreateUser(ctx context.Context, nu NewUser) (*market.User, error) 
 // CreateUserTx is CreateUser inside a caller's transaction; it returns the id.
 func CreateUserTx(ctx context.Context, tx pgx.Tx, nu NewUser) (string, error) {
 	var id string
-	err := tx.QueryRow(ctx, `INSERT INTO users (email, password_hash, full_name) VALUES ($1, $2, $3) RETURNING id`,
-		strings.ToLower(strings.TrimSpace(nu.Email)), nu.PasswordHash, nu.FullName).Scan(&id)
+	err := tx.QueryRow(ctx, `INSERT INTO users (email, password_hash, full_name, email_verified_at)
+		VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END) RETURNING id`,
+		strings.ToLower(strings.TrimSpace(nu.Email)), nu.PasswordHash, nu.FullName, nu.EmailVerified).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("insert user: %w", translate(err))
 	}
@@ -55,11 +59,13 @@ func CreateUserTx(ctx context.Context, tx pgx.Tx, nu NewUser) (string, error) {
 const userColumns = `u.id, u.email, u.full_name, u.created_at,
 	COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}'),
 	COALESCE((SELECT array_agg(DISTINCT rp.permission ORDER BY rp.permission) FROM user_roles r
-	          JOIN role_permissions rp ON rp.role = r.role WHERE r.user_id = u.id), '{}')`
+	          JOIN role_permissions rp ON rp.role = r.role WHERE r.user_id = u.id), '{}'),
+	u.email_verified_at IS NOT NULL, u.token_version`
 
 func scanUser(row pgx.Row, extra ...any) (*market.User, error) {
 	var u market.User
-	dest := append([]any{&u.ID, &u.Email, &u.FullName, &u.CreatedAt, &u.Roles, &u.Permissions}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.FullName, &u.CreatedAt, &u.Roles, &u.Permissions,
+		&u.EmailVerified, &u.TokenVersion}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, translate(err)
 	}

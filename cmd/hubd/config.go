@@ -36,7 +36,15 @@ type config struct {
 	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
 	ExportPerMin    int
-	TrustedProxies  []string
+	// Email verification and password reset (see README).
+	VerifyTokenTTL     time.Duration // VERIFY_TOKEN_TTL [48h]
+	ResetTokenTTL      time.Duration // RESET_TOKEN_TTL [30m]
+	ResetPerMin        int           // RATE_LIMIT_PASSWORD_RESET_PER_MIN, per IP [20]
+	ResetPerEmailPerHr int           // RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR [5]
+	AccountTokenPerMin int           // RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN: verify + reset confirm per IP [30]
+	ResendPerHr        int           // RATE_LIMIT_VERIFY_RESEND_PER_HOUR, per user [5]
+	AllowUnverified    bool          // ALLOW_UNVERIFIED_BOOKING=true lets unverified accounts book (load tests)
+	TrustedProxies     []string
 	// SearchRetention is how long search history is kept
 	// (SEARCH_HISTORY_RETENTION: 180d, 720h…).
 	SearchRetention time.Duration
@@ -95,6 +103,19 @@ func loadConfig() (config, error) {
 	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
 	c.ExportPerMin = intEnv("RATE_LIMIT_EXPORT_PER_MIN", 3, &errs)
+	c.VerifyTokenTTL = durationEnv("VERIFY_TOKEN_TTL", 48*time.Hour, &errs)
+	c.ResetTokenTTL = durationEnv("RESET_TOKEN_TTL", 30*time.Minute, &errs)
+	c.ResetPerMin = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_MIN", 20, &errs)
+	c.ResetPerEmailPerHr = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5, &errs)
+	c.AccountTokenPerMin = intEnv("RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN", 30, &errs)
+	c.ResendPerHr = intEnv("RATE_LIMIT_VERIFY_RESEND_PER_HOUR", 5, &errs)
+	switch v := os.Getenv("ALLOW_UNVERIFIED_BOOKING"); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.AllowUnverified = true
+	default:
+		errs = append(errs, fmt.Errorf("ALLOW_UNVERIFIED_BOOKING=%q must be true or false", v))
+	}
 	c.JobWorkers = 40
 	if v := os.Getenv("JOB_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -166,6 +166,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		ExportPerUserPerMinute:           cfg.ExportPerMin,
 		TrustedProxies:                   cfg.TrustedProxies,
 		SearchHistoryRetention:           cfg.SearchRetention,
+		VerifyTokenTTL:                   cfg.VerifyTokenTTL,
+		ResetTokenTTL:                    cfg.ResetTokenTTL,
+		PasswordResetPerIPPerMinute:      cfg.ResetPerMin,
+		PasswordResetPerEmailPerHour:     cfg.ResetPerEmailPerHr,
+		AccountTokenPerIPPerMinute:       cfg.AccountTokenPerMin,
+		VerifyResendPerUserPerHour:       cfg.ResendPerHr,
+		AllowUnverifiedBooking:           cfg.AllowUnverified,
 	}
 	var srv *apphttp.Server
 	n, err := node.New(node.Config{

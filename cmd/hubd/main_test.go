@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigIsValidatedWithClearErrors(t *testing.T) {
@@ -19,11 +20,13 @@ func TestConfigIsValidatedWithClearErrors(t *testing.T) {
 		{"production needs a monitoring key", map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}, "MONITORING_API_KEY is required"},
 		{"bad duration", map[string]string{"EVENT_RETENTION": "forever"}, "EVENT_RETENTION"},
 		{"bad rate", map[string]string{"RATE_LIMIT_LOGIN_PER_MIN": "-3"}, "RATE_LIMIT_LOGIN_PER_MIN"},
+		{"unverified booking is true or false", map[string]string{"ALLOW_UNVERIFIED_BOOKING": "maybe"}, "ALLOW_UNVERIFIED_BOOKING"},
+		{"bad reset link lifetime", map[string]string{"RESET_TOKEN_TTL": "soon"}, "RESET_TOKEN_TTL"},
 		{"one Redis or a cluster, not both", map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CLUSTER_ADDRS": "127.0.0.1:7000"}, "not both"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"APP_ENV", "JWT_SECRET", "MONITORING_API_KEY", "EVENT_RETENTION", "RATE_LIMIT_LOGIN_PER_MIN", "REDIS_URL", "REDIS_CLUSTER_ADDRS"} {
+			for _, k := range []string{"APP_ENV", "JWT_SECRET", "MONITORING_API_KEY", "EVENT_RETENTION", "RATE_LIMIT_LOGIN_PER_MIN", "REDIS_URL", "REDIS_CLUSTER_ADDRS", "ALLOW_UNVERIFIED_BOOKING", "RESET_TOKEN_TTL"} {
 				t.Setenv(k, tc.env[k])
 			}
 			cfg, err := loadConfig()
@@ -31,7 +34,8 @@ func TestConfigIsValidatedWithClearErrors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !cfg.generatedSecret || len(cfg.JWTSecret) < 32 || cfg.HTTPAddr != ":8080" {
+				if !cfg.generatedSecret || len(cfg.JWTSecret) < 32 || cfg.HTTPAddr != ":8080" ||
+					cfg.AllowUnverified || cfg.VerifyTokenTTL != 48*time.Hour || cfg.ResetTokenTTL != 30*time.Minute {
 					t.Fatalf("defaults: %+v", cfg)
 				}
 				return

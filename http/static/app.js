@@ -272,10 +272,14 @@ function route() {
   const params = new URLSearchParams(query || '');
   const parts = (path || '/').split('/').filter(Boolean);
   renderNav();
+  renderAccountBanner(); // account.js
   const main = $('#main');
   main.replaceChildren();
   if (parts[0] === 'login') return viewLogin(main);
   if (parts[0] === 'signup') return viewSignup(main, params); // account.js
+  if (parts[0] === 'verify') return viewVerify(main, params); // account.js
+  if (parts[0] === 'forgot') return viewForgot(main); // account.js
+  if (parts[0] === 'reset') return viewReset(main, params); // account.js
   if (parts[0] === 'onboarding') return isInstructor() ? viewOnboarding(main, parts[1]) : go('#/login');
   if (parts[0] === 'search') return viewSearch(main, params); // search.js
   if (parts[0] === 'instructors' && parts[1]) return viewInstructor(main, parts[1], params);
@@ -325,6 +329,7 @@ function viewLogin(main) {
   h('label', { for: 'email' }, 'Email'), email,
   h('label', { for: 'password' }, 'Password'), password, err,
   h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+  h('p', { class: 'muted' }, h('a', { href: '#/forgot' }, 'Forgot password?')),
   h('p', { class: 'muted' }, 'New here? ', h('a', { href: '#/signup' }, 'Create an account')),
   h('p', { class: 'muted' }, 'Demo accounts (password TestPassword123!):'),
   h('div', { class: 'chips' }, ['sarah.chen', 'michael.rodriguez', 'john.smith', 'emma.johnson'].map((n) => demo(n + '@example.com')))));
@@ -646,6 +651,9 @@ function watchUser() {
   live.watch(topic, (ev) => {
     // The inbox's events belong to notifications.js (the bell).
     if (ev.event.startsWith('notification.')) { document.dispatchEvent(new CustomEvent('hub:notification', { detail: ev })); return; }
+    // The server closes this socket (4001) right after; the refresh fails and the page signs out.
+    if (ev.event === 'session.ended') { toast('Your password was changed: you were signed out everywhere.', 'info'); return; }
+    if (ev.event === 'account.deleted') return;
     const b = ev.data || {};
     const line = lessonLine(b, auth.user?.id);
     const when = `${fmtDay(b.date)} ${b.start_time}–${b.end_time}${line ? ' · ' + line : ''}`;

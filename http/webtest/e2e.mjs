@@ -97,6 +97,7 @@ async function openPage(browser, name, opts = {}) {
 
 async function signIn(page, email) {
   await page.goto(BASE + '/#/login');
+  await page.waitForSelector('#login-h');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -188,8 +189,10 @@ async function bookOnPage(page, instructorName, area, address, pick = 'first') {
 async function scenarioStudentSignsUpAndBooks(browser) {
   const page = await openPage(browser, 'new-student');
   const name = `Nia Student ${uniq()}`;
-  await signUpOnPage(page, 'student', name, `nia.${uniq()}@example.com`);
+  const email = `nia.${uniq()}@example.com`;
+  await signUpOnPage(page, 'student', name, email);
   check('a new student signs up on the page and lands on Browse', await page.evaluate(() => location.hash) === '#/', await page.evaluate(() => location.hash));
+  await verifyFromEmail(page, email);
   const b = await bookOnPage(page, 'Sarah Chen', null, 'Lobby of 10 Jay St — ask for Nia');
   check('the new student books a lesson from the page', b.ms != null, `${b.date} ${b.start}: ${b.toast}`);
   check('the booking form shows the cancellation notice', /24 hours/.test(b.notice), b.notice);
@@ -246,6 +249,116 @@ async function scenarioInstructorOnboardsAndIsBooked(browser, student) {
   const text = await row.textContent();
   check('the instructor\'s lessons show the student and the address', text.includes(studentName) && text.includes('55 Bedford Ave'), text);
   await page.screenshot({ path: `${ART}/onboarded-instructor.png`, fullPage: true });
+}
+
+// ---------- email verification and password reset ----------
+
+// mailedLink waits for the newest email to `to` whose subject starts with
+// `subject` and returns the link to the page it carries (`#/<view>?token=`),
+// pointed at this test's hub (the email names PUBLIC_URL's host).
+async function mailedLink(to, subject, view) {
+  const api = process.env.MAILPIT_API;
+  must('MAILPIT_API is set (run.sh starts Mailpit)', !!api);
+  let msg = null;
+  for (const deadline = Date.now() + 10000; !msg && Date.now() < deadline; await sleep(100)) {
+    const list = await (await fetch(api + '/api/v1/messages')).json();
+    msg = list.messages.find((m) => m.To.some((t) => t.Address === to) && m.Subject.startsWith(subject));
+  }
+  must(`the "${subject}" email reaches Mailpit`, msg, to);
+  const full = await (await fetch(api + '/api/v1/message/' + msg.ID)).json();
+  const m = full.Text.match(new RegExp(`https?://[^\\s/]+/#/${view}\\?token=[A-Za-z0-9_-]{43}`));
+  must(`the email carries a #/${view}?token= link`, m, full.Text.slice(0, 400));
+  check(`the HTML part links to the same #/${view} page`, full.HTML.includes(m[0].replace(/^https?:\/\/[^/]+/, '')));
+  return m[0].replace(/^https?:\/\/[^/]+/, BASE);
+}
+
+// dropConsoleErrors forgets the console errors Chromium logs for responses
+// a scenario asked for (a refused booking, a wrong password).
+function dropConsoleErrors(ctxName, status) {
+  for (let i = pageErrors.length - 1; i >= 0; i--) if (pageErrors[i].startsWith(`${ctxName} console:`) && pageErrors[i].includes(`status of ${status}`)) pageErrors.splice(i, 1);
+}
+
+// verifyFromEmail: the new account sees the banner, cannot book yet, opens
+// the link from the verification email and the banner goes.
+async function verifyFromEmail(page, email) {
+  check('an unverified account sees the verification banner', await page.locator('#verify-banner').isVisible());
+  const token = await page.evaluate(() => auth.access);
+  const me = await rest('GET', '/auth/me', token);
+  check('GET /auth/me says the email is not verified yet', me.body?.user?.email_verified === false, JSON.stringify(me.body?.user));
+  const instructors = await rest('GET', '/instructors?q=Sarah', token);
+  const sarah = instructors.body.items.find((i) => i.full_name === 'Sarah Chen');
+  const refused = await rest('POST', '/bookings', token, { instructor_id: sarah.id, instructor_service_id: sarah.services[0].id, date: '2099-01-05', start_time: '09:00', duration_minutes: 60 });
+  check('an unverified account may browse but not book (403 email_unverified)', refused.status === 403 && refused.body?.error?.code === 'email_unverified', `${refused.status} ${refused.body?.error?.code}`);
+  const link = await mailedLink(email, 'Confirm your email address', 'verify');
+  await page.goto(link);
+  await page.waitForSelector('#verify-result');
+  check('the verification link says the email is verified', /verified/.test(await page.textContent('#verify-h')), await page.textContent('#verify-h'));
+  check('the banner is gone once verified', await page.locator('#verify-banner').count() === 0);
+  await page.goto(BASE + '/#/');
+  await page.goto(link);
+  await page.waitForSelector('#verify-result');
+  check('the same link does not work twice', /does not work/.test(await page.textContent('#verify-h')));
+  dropConsoleErrors(page.ctxName, 422);
+}
+
+// scenarioPasswordReset: a student signed in on another device forgets the
+// password, asks for a link on the login page, opens it from Mailpit, sets
+// a new password; the other device is signed out, the new password works
+// and the old one fails.
+async function scenarioPasswordReset(browser) {
+  const email = `reset-${uniq()}@example.com`;
+  const reg = await rest('POST', '/auth/register', null, { email, password: PASSWORD, full_name: 'Rey Reset', role: 'student' });
+  must('a fresh student registers for the reset scenario', reg.status === 201, String(reg.status));
+  const other = await openPage(browser, 'rey-laptop');
+  await signIn(other, email);
+  const page = await openPage(browser, 'rey-phone');
+  await page.goto(BASE + '/#/login');
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await page.waitForSelector('#forgot-h');
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await page.waitForSelector('#forgot-sent');
+  check('the request page answers without saying whether the account exists', /If an account uses this address/.test(await page.textContent('#forgot-sent')));
+  const unknown = await rest('POST', '/auth/password-reset', null, { email: `nobody-${uniq()}@example.com` });
+  check('an unknown address gets the same answer the page showed for a known one', unknown.status === 202 &&
+    (await page.textContent('#forgot-sent')) === unknown.body?.message, `${unknown.status} ${JSON.stringify(unknown.body)}`);
+
+  const link = await mailedLink(email, 'Choose a new InstaInstru password', 'reset');
+  const newPassword = 'Brand-new pässword 2!';
+  await page.goto(link);
+  await page.waitForSelector('#reset-h');
+  await page.getByLabel('New password', { exact: true }).fill(newPassword);
+  await page.getByLabel('New password again', { exact: true }).fill(newPassword);
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await page.waitForSelector('#reset-done');
+  check('the reset page confirms the new password', /Sign in with your new password/.test(await page.textContent('#reset-done')));
+  await other.getByRole('link', { name: 'Sign in' }).waitFor({ timeout: 5000 });
+  check('the other device is signed out after the reset', true, `${Date.now() - t0} ms`);
+  dropConsoleErrors(other.ctxName, 401);
+
+  await page.goto(BASE + '/#/login');
+  await page.waitForSelector('#login-h');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForFunction(() => document.querySelector('.error[role="alert"]')?.textContent !== '');
+  check('the old password no longer signs in', /Wrong email or password/.test(await page.textContent('.error[role="alert"]')));
+  dropConsoleErrors(page.ctxName, 401);
+  await page.getByLabel('Password').fill(newPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await waitLive(page);
+  check('the new password signs in', await page.evaluate(() => auth.user?.email) === email);
+  await page.goto(link);
+  await page.waitForSelector('#reset-h');
+  await page.getByLabel('New password', { exact: true }).fill('Another-pass 3!');
+  await page.getByLabel('New password again', { exact: true }).fill('Another-pass 3!');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await page.waitForFunction(() => /invalid|used|expired/.test(document.querySelector('.error[role="alert"]')?.textContent || ''));
+  check('the reset link works once', true);
+  dropConsoleErrors(page.ctxName, 422);
+  await page.screenshot({ path: `${ART}/password-reset.png` });
 }
 
 // ---------- privacy: download my data, delete my account ----------
@@ -549,6 +662,7 @@ async function main() {
     await supportOpensEveryAdminPageReadOnly(browser);
     await analyticsPageDrawsChartsFromTheData(browser);
     await privacyScenario(browser);
+    await scenarioPasswordReset(browser);
 
     check('no script errors or CSP violations in any page', pageErrors.length === 0, pageErrors.join(' | '));
   } finally {
