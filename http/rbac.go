@@ -9,20 +9,10 @@ import (
 	"instainstru/market"
 )
 
-// authenticated requires `Authorization: Bearer <access JWT>` and stores the
-// live user (roles and permissions from the database) for currentUser.
-// Anything else is 401.
-func (s *Server) authenticated() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if err := s.authenticate(c); err != nil {
-			return err
-		}
-		return c.Next()
-	}
-}
-
-// authenticate does authenticated's work once per request; later calls
-// (e.g. requires after authenticated) reuse the stored user.
+// authenticate requires `Authorization: Bearer <access JWT>` and stores the
+// live user (roles and permissions from the database) for currentUser;
+// anything else is 401. It runs once per request; later calls reuse the
+// stored user.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
 		return nil

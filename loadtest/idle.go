@@ -287,10 +287,9 @@ func (h *localHolder) close() ([]childReport, error) {
 
 // childHolder is the parent's handle on its children.
 type childHolder struct {
-	cmds    []*exec.Cmd
-	stdins  []io.WriteCloser
-	outs    []*bufio.Scanner
-	reports []childReport
+	cmds   []*exec.Cmd
+	stdins []io.WriteCloser
+	outs   []*bufio.Scanner
 }
 
 // sourceIPs picks each child's local address: the -source-ips list, or,

@@ -330,17 +330,6 @@ func (a *api) waitReady(ctx context.Context, base string) error {
 	}
 }
 
-// metricValue scrapes /metrics and sums the samples of one metric name
-// (all label sets). ok is false when the name is absent.
-func (a *api) metricValue(ctx context.Context, base, key, name string) (v float64, ok bool, err error) {
-	body, err := a.scrape(ctx, base, key)
-	if err != nil {
-		return 0, false, err
-	}
-	v, ok = sumMetric(body, name)
-	return v, ok, nil
-}
-
 // scrape returns a node's /metrics exposition.
 func (a *api) scrape(ctx context.Context, base, key string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)

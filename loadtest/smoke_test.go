@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -154,7 +153,7 @@ func buildHubd(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "hubd")
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("go is not on PATH: %v", err)
 	}
 	if out, err := exec.Command(gobin, "build", "-o", path, "instainstru/cmd/hubd").CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/hubd: %v\n%s", err, out)

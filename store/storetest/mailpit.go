@@ -48,6 +48,7 @@ func MailpitBinary() (string, error) {
 
 // StartMailpit starts a private Mailpit, killed in cleanup.
 func StartMailpit(tb testing.TB) *Mailpit {
+	skipInShortMode(tb)
 	tb.Helper()
 	bin, err := MailpitBinary()
 	if err != nil {

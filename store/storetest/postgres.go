@@ -32,6 +32,16 @@ var (
 	adminErr  error
 )
 
+// skipInShortMode keeps `go test -short ./...` the fast tier: tests that
+// need a real Postgres, Redis or Mailpit are not run there (make test runs
+// them all, without -short).
+func skipInShortMode(tb testing.TB) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("needs a real server: not in the -short tier")
+	}
+}
+
 // AdminURL returns a URL of a Postgres server the tests may create databases
 // on: TEST_DATABASE_URL, else 127.0.0.1:5432, else a throwaway cluster
 // started with the installed binaries (stopped when the process exits is not
@@ -184,6 +194,7 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, base string) (string, 
 // NewDatabaseURL creates a fresh, migrated database for tb and drops it in
 // tb's cleanup. It returns the database's URL.
 func NewDatabaseURL(tb testing.TB) string {
+	skipInShortMode(tb)
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

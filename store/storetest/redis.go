@@ -24,6 +24,7 @@ func RandomSuffix() string {
 // 127.0.0.1:6379, else a private server) and a unique key/channel prefix the
 // test must put in front of everything it writes.
 func SharedRedis(tb testing.TB) (url, prefix string) {
+	skipInShortMode(tb)
 	tb.Helper()
 	prefix = "t" + RandomSuffix() + ":"
 	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
@@ -46,6 +47,7 @@ type Redis struct {
 
 // StartRedis starts a private redis-server on a free port, killed in cleanup.
 func StartRedis(tb testing.TB) *Redis {
+	skipInShortMode(tb)
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		tb.Fatalf("storetest: redis-server not installed: %v", err)

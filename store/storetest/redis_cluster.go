@@ -26,6 +26,7 @@ type RedisCluster struct {
 // ports, joins them with `redis-cli --cluster create` and waits until every
 // node reports the cluster ok.
 func StartRedisCluster(tb testing.TB, masters int) *RedisCluster {
+	skipInShortMode(tb)
 	tb.Helper()
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		tb.Fatalf("storetest: redis-cli not installed: %v", err)
