@@ -94,10 +94,8 @@ func loadConfig() (config, error) {
 	c.LessonEvery = durationEnv("LESSON_COMPLETION_INTERVAL", time.Minute, &errs)
 	c.SearchRetention = daysEnv("SEARCH_HISTORY_RETENTION", 180*24*time.Hour, &errs)
 	c.Retention = retentionConfig(&errs)
-	// Search history and event history are retention kinds too (one
-	// periodic job each), under their older variables.
+	// Search history is a retention kind too, under its own variable.
 	c.Retention.SearchHistory = c.SearchRetention
-	c.Retention.Events, c.Retention.IdempotencyKeys = c.EventRetention, c.EventRetention
 	c.WriteMaxWait = durationEnv("WRITE_MAX_WAIT", 750*time.Millisecond, &errs)
 	c.WriteTurnQueue = intEnv("WRITE_QUEUE_PER_INSTRUCTOR", 256, &errs)
 	c.WritePoolQueue = intEnv("WRITE_QUEUE_POOL", 0, &errs)

@@ -176,7 +176,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	var srv *apphttp.Server
 	n, err := node.New(node.Config{
 		NodeID: cfg.NodeID, RedisPrefix: cfg.RedisPrefix,
-		DB: db, RealtimeDB: rtdb, ReadDB: readdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, Logger: log,
+		DB: db, RealtimeDB: rtdb, ReadDB: readdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	}, apphttp.NewRegistry(), func(p node.Parts) (node.Front, error) {

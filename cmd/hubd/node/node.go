@@ -24,17 +24,18 @@ import (
 // Config is everything one hub node needs besides its front end's own
 // settings.
 type Config struct {
-	NodeID      string
-	DB          *store.DB
-	RealtimeDB  *store.DB     // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
-	ReadDB      *store.DB     // pool for public availability reads; nil = DB. Separate so a GET never queues behind bookings holding connections
-	RedisURL    string        // "" = single node with the in-process broker
-	RedisPrefix string        // namespace of Redis keys and channels (REDIS_PREFIX)
-	Hub         hub.Options   // NodeID is copied from NodeID
-	RelayDelay  time.Duration // how long the fast path has before the relay republishes [1s]
-	Notify      notify.Config // job workers (email, reminders); Workers 0 = none on this node
-	JobsDB      *store.DB     // pool for the job workers; nil = DB. Its own pool keeps a mail backlog from queueing bookings behind it
-	Logger      *slog.Logger
+	NodeID         string
+	DB             *store.DB
+	RealtimeDB     *store.DB     // pool for history reads and the outbox; nil = DB. A separate pool keeps pushes flowing when bookings queue on locks
+	ReadDB         *store.DB     // pool for public availability reads; nil = DB. Separate so a GET never queues behind bookings holding connections
+	RedisURL       string        // "" = single node with the in-process broker
+	RedisPrefix    string        // namespace of Redis keys and channels (REDIS_PREFIX)
+	Hub            hub.Options   // NodeID is copied from NodeID
+	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
+	EventRetention time.Duration // history (and idempotency keys) kept for resume [24h]; sets Retention.Events and .IdempotencyKeys
+	Notify         notify.Config // job workers (email, reminders); Workers 0 = none on this node
+	JobsDB         *store.DB     // pool for the job workers; nil = DB. Its own pool keeps a mail backlog from queueing bookings behind it
+	Logger         *slog.Logger
 
 	// LessonCompletion is how often ended lessons are marked completed
 	// [1m], once across the cluster (a River periodic job, run by nodes

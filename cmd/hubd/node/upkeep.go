@@ -28,7 +28,11 @@ func upkeep(cfg Config, db *store.DB, reg prometheus.Registerer, log *slog.Logge
 		Help: "Confirmed lessons marked completed after they ended (the lesson_completion job).",
 	})
 	reg.MustRegister(completed)
-	retention := store.NewRetention(db, cfg.Retention, reg, log)
+	rc := cfg.Retention
+	if cfg.EventRetention > 0 {
+		rc.Events, rc.IdempotencyKeys = cfg.EventRetention, cfg.EventRetention
+	}
+	retention := store.NewRetention(db, rc, reg, log)
 
 	var out []jobs.Periodic
 	if cfg.LessonCompletion >= 0 {
