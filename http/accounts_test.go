@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +275,37 @@ func TestAreasListsNeighbourhoodsWithBoroughs(t *testing.T) {
 	}
 	if len(out.Items) < 40 || boroughs["Williamsburg"] != "Brooklyn" || boroughs["Astoria"] != "Queens" || boroughs["SoHo"] != "Manhattan" {
 		t.Fatalf("areas %+v", out.Items)
+	}
+	// Grouped by borough, as the page lists them: a borough never comes back.
+	var order []string
+	for _, a := range out.Items {
+		if len(order) == 0 || order[len(order)-1] != a.Borough {
+			if slices.Contains(order, a.Borough) {
+				t.Fatalf("borough %s split in two groups: %+v", a.Borough, out.Items)
+			}
+			order = append(order, a.Borough)
+		}
+	}
+	if !slices.Equal(order, []string{"Manhattan", "Brooklyn", "Queens", "Bronx", "Staten Island", "New Jersey"}) {
+		t.Fatalf("boroughs in order %v", order)
+	}
+	// One source: the list is the search table, and every area on it is
+	// one a profile may name.
+	var rows int
+	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM search_areas`).Scan(&rows); err != nil || rows != len(out.Items) {
+		t.Fatalf("%d areas listed, %d in search_areas (%v)", len(out.Items), rows, err)
+	}
+	tok, _ := ts.signUp(market.RoleInstructor)
+	for i := 0; i < len(out.Items); i += 30 {
+		var names []string
+		for _, a := range out.Items[i:min(i+30, len(out.Items))] {
+			names = append(names, a.Name)
+		}
+		var prof ownProfile
+		ts.doJSON("PUT", "/api/v1/instructors/me", tok, map[string]any{"areas": names}, 200, &prof)
+		if !slices.Equal(prof.Areas, names) {
+			t.Fatalf("profile areas %v, want %v", prof.Areas, names)
+		}
 	}
 }
 

@@ -138,13 +138,19 @@ func TestHostileTextIsStoredVerbatimOrRefusedNever500(t *testing.T) {
 		if resp, body := ts.do("POST", "/api/v1/auth/login", "", map[string]string{"email": s, "password": s}); resp.StatusCode != 401 {
 			t.Errorf("login %q: %d %s", s, resp.StatusCode, body)
 		}
-		// Profile text fields are stored verbatim.
+		// Profile text fields are stored verbatim; as an area the text is
+		// refused (areas come from the neighbourhood list), not a 500.
 		var prof ownProfile
 		ts.doJSON("PUT", "/api/v1/instructors/me", instructor, map[string]any{
-			"bio": s, "areas": []string{s, "Brooklyn"}, "years_experience": 3,
+			"bio": s, "areas": []string{"Williamsburg"}, "years_experience": 3,
 		}, 200, &prof)
-		if prof.Bio != strings.TrimSpace(s) || len(prof.Areas) != 2 || prof.Areas[0] != strings.TrimSpace(s) {
+		if prof.Bio != strings.TrimSpace(s) || len(prof.Areas) != 1 || prof.Areas[0] != "Williamsburg" {
 			t.Errorf("profile stored %q %q for %q", prof.Bio, prof.Areas, s)
+		}
+		if resp, body := ts.do("PUT", "/api/v1/instructors/me", instructor, map[string]any{
+			"bio": s, "areas": []string{s, "Williamsburg"}, "years_experience": 3,
+		}); resp.StatusCode != 422 {
+			t.Errorf("area %q: %d %s", s, resp.StatusCode, body)
 		}
 		// As a timezone it is refused, and the profile is unchanged.
 		if resp, body := ts.do("PUT", "/api/v1/instructors/me", instructor, map[string]any{"bio": "changed", "timezone": s}); resp.StatusCode != 422 {

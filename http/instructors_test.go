@@ -62,18 +62,37 @@ func TestInstructorSelfServiceAndPublicProfile(t *testing.T) {
 
 	var prof ownProfile
 	ts.doJSON("PUT", "/api/v1/instructors/me", tok, map[string]any{
-		"bio": "  Juilliard grad  ", "years_experience": 12, "areas": []string{"Manhattan", " Brooklyn ", "Manhattan"},
+		"bio": "  Juilliard grad  ", "years_experience": 12, "areas": []string{"Upper West Side", " uws ", "williamsburg", "Upper West Side"},
 		"timezone": "America/Chicago",
 	}, 200, &prof)
-	if prof.Bio != "Juilliard grad" || prof.YearsExperience != 12 || !slices.Equal(prof.Areas, []string{"Manhattan", "Brooklyn"}) ||
+	// Areas are stored as the neighbourhood list spells them: an alias or
+	// another case names the same area once.
+	if prof.Bio != "Juilliard grad" || prof.YearsExperience != 12 || !slices.Equal(prof.Areas, []string{"Upper West Side", "Williamsburg"}) ||
 		prof.Timezone != "America/Chicago" {
 		t.Fatalf("profile %+v", prof)
+	}
+	// A place that is not on the list is refused, naming it; nothing changes.
+	resp, body := ts.do("PUT", "/api/v1/instructors/me", tok, map[string]any{
+		"bio": "changed", "areas": []string{"Astoria", "Atlantis"}, "timezone": "America/Chicago"})
+	var refused struct {
+		Error struct {
+			Code    string            `json:"code"`
+			Details map[string]string `json:"details"`
+		} `json:"error"`
+	}
+	mustJSON(t, body, &refused)
+	if resp.StatusCode != 422 || refused.Error.Code != market.EVALIDATION || len(refused.Error.Details) != 1 || refused.Error.Details["areas[1]"] == "" {
+		t.Fatalf("unknown area: %d %s", resp.StatusCode, body)
+	}
+	ts.doJSON("GET", "/api/v1/instructors/me", tok, nil, 200, &prof)
+	if prof.Bio != "Juilliard grad" || !slices.Equal(prof.Areas, []string{"Upper West Side", "Williamsburg"}) {
+		t.Fatalf("refused update changed the profile: %+v", prof)
 	}
 
 	pianoOffer := ts.offerService(tok, piano, 8000, 90, 30, 60)
 	guitarOffer := ts.offerService(tok, guitar, 6000, 45)
 	// One active offer per service.
-	resp, body := ts.do("POST", "/api/v1/instructors/me/services", tok, map[string]any{
+	resp, body = ts.do("POST", "/api/v1/instructors/me/services", tok, map[string]any{
 		"service_id": piano, "hourly_rate_cents": 100, "durations": []int{60}})
 	if resp.StatusCode != 409 {
 		t.Fatalf("duplicate offer: %d %s", resp.StatusCode, body)

@@ -137,7 +137,7 @@ func apiOps() []apiOp {
 			Status: 200, Response: instructorDetail{}},
 		{Method: "GET", Path: "/api/v1/instructors/me", Tag: "instructors", Summary: "Own profile, removed services included",
 			Auth: market.PermProfileRead, Status: 200, Response: ownProfile{}},
-		{Method: "PUT", Path: "/api/v1/instructors/me", Tag: "instructors", Summary: "Replace own profile",
+		{Method: "PUT", Path: "/api/v1/instructors/me", Tag: "instructors", Summary: "Replace own profile; areas are neighbourhoods of GET /areas (name or alias, any case), others 422",
 			Auth: market.PermProfileManage, Request: profileRequest{}, Status: 200, Response: ownProfile{}},
 		{Method: "POST", Path: "/api/v1/instructors/me/services", Tag: "instructors", Summary: "Offer a catalog service",
 			Auth: market.PermServicesManage, Request: addServiceRequest{}, Status: 201, Response: market.InstructorService{}},

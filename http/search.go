@@ -23,7 +23,6 @@ const (
 	defaultSuggestLimit  = 8
 	maxSuggestLimit      = 20
 	searchRecordQueue    = 1024            // searches waiting to be recorded; more are dropped, never waited for
-	searchPruneInterval  = time.Hour       // how often expired history is deleted
 	searchRecordDeadline = 5 * time.Second // one record's database time
 )
 
@@ -39,9 +38,10 @@ type searchState struct {
 	recordErr prometheus.Counter
 }
 
-// searchRoutes registers search, suggest and history, and starts the two
-// background loops they need: the history recorder (a search never waits
-// for its history row) and the retention pruner. Both stop at Shutdown.
+// searchRoutes registers search, suggest and history, and starts the
+// history recorder (a search never waits for its history row), which stops
+// at Shutdown. History past SEARCH_HISTORY_RETENTION is deleted by the
+// node's search_history retention job.
 func (s *Server) searchRoutes(r fiber.Router) {
 	st := &searchState{
 		searcher: store.NewSearcher(s.deps.DB),
@@ -70,7 +70,6 @@ func (s *Server) searchRoutes(r fiber.Router) {
 		reg.MustRegister(st.latency, st.searches, st.zero, st.dropped, st.recordErr)
 	}
 	go st.recordLoop(s.baseCtx, s.deps.DB, s.cfg.SearchHistoryCap, s.log)
-	go pruneLoop(s.baseCtx, s.deps.DB, s.cfg.SearchHistoryRetention, searchPruneInterval, s.log)
 
 	r.Get("/search", s.handleSearch(st))
 	r.Get("/search/suggest", s.handleSuggest(st))
@@ -345,28 +344,6 @@ func (st *searchState) recordLoop(ctx context.Context, db *store.DB, keep int, l
 				default:
 					return
 				}
-			}
-		}
-	}
-}
-
-// pruneLoop deletes search history older than retention every interval
-// until ctx ends (every node runs it; the DELETE is idempotent).
-func pruneLoop(ctx context.Context, db *store.DB, retention, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, time.Minute)
-			n, err := db.PruneSearchHistory(pctx, time.Now(), retention)
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				log.Warn("search history prune failed", "err", err)
-			} else if n > 0 {
-				log.Info("search history pruned", "deleted", n, "retention", retention)
 			}
 		}
 	}

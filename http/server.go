@@ -48,10 +48,9 @@ type Config struct {
 	TokenPerIPPerMinute              int // refresh + logout, default 300
 	ExportPerUserPerMinute           int // GET /me/export, default 3
 
-	// Search history: kept this long after the last search of a query
-	// (SEARCH_HISTORY_RETENTION), at most this many entries per user.
-	SearchHistoryRetention time.Duration // default 180 days
-	SearchHistoryCap       int           // default 100
+	// Search history: at most this many entries per user (the node's
+	// retention job deletes what is past SEARCH_HISTORY_RETENTION).
+	SearchHistoryCap int // default 100
 
 	// Email verification and password reset (verify_reset.go).
 	VerifyTokenTTL               time.Duration // VERIFY_TOKEN_TTL, default 48h
@@ -198,9 +197,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.ResetRequestFloor == 0 {
 		c.ResetRequestFloor = 250 * time.Millisecond
-	}
-	if c.SearchHistoryRetention == 0 {
-		c.SearchHistoryRetention = 180 * 24 * time.Hour
 	}
 	if c.SearchHistoryCap == 0 {
 		c.SearchHistoryCap = 100

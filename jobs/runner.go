@@ -49,6 +49,9 @@ type RunnerConfig struct {
 	// Postgres notifications of new ones; default 1 s.
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Periodic is the cluster's upkeep (see Periodic), worked on its own
+	// queue. Every node with workers must declare the same tasks.
+	Periodic []Periodic
 }
 
 // Runner runs the workers of one node.
@@ -87,6 +90,17 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 	for _, q := range queues {
 		qc[q] = river.QueueConfig{MaxWorkers: n}
 	}
+	rescue := cfg.RescueAfter
+	if rescue <= 0 {
+		rescue = time.Hour // River's default
+	}
+	periodic, err := periodicJobs(workers, cfg.Periodic, rescue/2)
+	if err != nil {
+		return nil, err
+	}
+	if len(periodic) > 0 {
+		qc[QueuePeriodic] = river.QueueConfig{MaxWorkers: min(len(periodic), 4)}
+	}
 	rc := &river.Config{
 		Queues:               qc,
 		Workers:              workers,
@@ -94,6 +108,7 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 		FetchPollInterval:    cfg.PollInterval,
 		JobTimeout:           time.Minute,
 		Logger:               cfg.Logger,
+		PeriodicJobs:         periodic,
 	}
 	if cfg.RescueAfter > 0 && cfg.RescueAfter <= rc.JobTimeout {
 		rc.JobTimeout = cfg.RescueAfter / 2

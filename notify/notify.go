@@ -43,6 +43,12 @@ type Config struct {
 	Backoff      func(attempt int) time.Duration
 	RescueAfter  time.Duration // default 5 min: a job of a dead node is retried after this
 	PollInterval time.Duration
+
+	// Periodic is the cluster's upkeep (lesson completion, retention),
+	// worked by the same River client: River elects one leader among the
+	// clients to schedule periodic jobs, so every worker client must
+	// declare them. Ignored without workers.
+	Periodic []jobs.Periodic
 }
 
 // DefaultFrom is the sender when MAIL_FROM is not set.
@@ -99,7 +105,7 @@ func New(db *store.DB, m *Metrics, cfg Config, log *slog.Logger) (*Service, erro
 	}
 	s.runner, err = jobs.NewRunner(db.Pool, jobs.Handlers{Email: s.sendEmail, Reminder: s.remind}, jobs.RunnerConfig{
 		Workers: cfg.Workers, Queues: queues, Backoff: cfg.Backoff, RescueAfter: rescue,
-		PollInterval: cfg.PollInterval, Logger: log,
+		PollInterval: cfg.PollInterval, Logger: log, Periodic: cfg.Periodic,
 	})
 	return s, err
 }

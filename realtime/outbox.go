@@ -13,7 +13,6 @@ type OutboxStore interface {
 	MarkPublished(ctx context.Context, ids []int64) error
 	Unpublished(ctx context.Context, minAge time.Duration, limit int) ([]market.Event, error)
 	OutboxLag(ctx context.Context) (time.Duration, error)
-	PruneHistory(ctx context.Context, retention time.Duration) (int64, error)
 	TryRelayLock(ctx context.Context) (release func(), ok bool, err error)
 }
 
@@ -164,13 +163,12 @@ func (p *Publisher) Run(ctx context.Context) {
 // One relay is active across nodes at a time (a Postgres advisory lock);
 // the others stand by and take over when its session ends.
 type Relay struct {
-	Store     OutboxStore
-	Broker    Broker
-	Log       *slog.Logger
-	Metrics   *Metrics
-	Delay     time.Duration // how long the fast path has before the relay steps in
-	Interval  time.Duration // poll interval
-	Retention time.Duration // events older than this are pruned (history for resume)
+	Store    OutboxStore
+	Broker   Broker
+	Log      *slog.Logger
+	Metrics  *Metrics
+	Delay    time.Duration // how long the fast path has before the relay steps in
+	Interval time.Duration // poll interval
 }
 
 // Run polls until ctx ends.
@@ -181,9 +179,6 @@ func (r *Relay) Run(ctx context.Context) {
 	if r.Interval == 0 {
 		r.Interval = 250 * time.Millisecond
 	}
-	if r.Retention == 0 {
-		r.Retention = 24 * time.Hour
-	}
 	var release func()
 	defer func() {
 		if release != nil {
@@ -192,7 +187,6 @@ func (r *Relay) Run(ctx context.Context) {
 	}()
 	t := time.NewTicker(r.Interval)
 	defer t.Stop()
-	lastPrune := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -213,12 +207,6 @@ func (r *Relay) Run(ctx context.Context) {
 			release()
 			release = nil
 			continue
-		}
-		if time.Since(lastPrune) > time.Minute {
-			lastPrune = time.Now()
-			if n, err := r.Store.PruneHistory(ctx, r.Retention); err == nil && n > 0 {
-				r.Log.Info("pruned history past retention", "rows", n)
-			}
 		}
 	}
 }

@@ -89,8 +89,8 @@ func (db *DB) TopicSeq(ctx context.Context, topic string) (int64, error) {
 
 // EventsAfter returns up to limit events of topic with seq > after, oldest
 // first. It cannot tell a pruned range from an empty one: callers compare
-// after with OldestSeq to decide on reset. Retention is enforced by
-// PruneHistory.
+// after with OldestSeq to decide on reset. Retention is enforced by the
+// events retention job (RetentionEvents).
 func (db *DB) EventsAfter(ctx context.Context, topic string, after int64, limit int) ([]market.Event, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT id, topic, seq, type, payload, created_at FROM events
@@ -138,21 +138,6 @@ func (db *DB) MarkPublished(ctx context.Context, ids []int64) error {
 	_, err := db.Pool.Exec(ctx, `UPDATE events SET published_at = clock_timestamp()
 		WHERE id = ANY($1) AND published_at IS NULL`, ids)
 	return err
-}
-
-// PruneHistory deletes what is older than retention: published events
-// (topic_seqs keeps the counters, so seq never restarts; a resume from
-// before the oldest kept event gets reset) and idempotency keys (a retry
-// that late is a new request). It returns how many rows went.
-func (db *DB) PruneHistory(ctx context.Context, retention time.Duration) (int64, error) {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM events WHERE created_at < clock_timestamp() - make_interval(secs => $1)
-		AND published_at IS NOT NULL`, retention.Seconds())
-	if err != nil {
-		return 0, err
-	}
-	keys, err := db.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < clock_timestamp() - make_interval(secs => $1)`,
-		retention.Seconds())
-	return tag.RowsAffected() + keys.RowsAffected(), err
 }
 
 // TryRelayLock takes the session-level advisory lock that makes one outbox

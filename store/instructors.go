@@ -147,7 +147,8 @@ func instructorServiceDest(s *market.InstructorService) []any {
 }
 
 // ProfileUpdate is the instructor-editable part of the profile. Callers
-// validate it (timezone loadable, areas trimmed…).
+// validate it (timezone loadable, areas trimmed…); the store checks the
+// areas against search_areas (resolveAreas).
 type ProfileUpdate struct {
 	Bio             string
 	YearsExperience int
@@ -180,9 +181,9 @@ func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, 
 					Details: map[string]any{"timezone": "has upcoming confirmed bookings"}}
 			}
 		}
-		areas := p.Areas
-		if areas == nil {
-			areas = []string{}
+		areas, err := resolveAreas(ctx, tx, p.Areas)
+		if err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE instructor_profiles
 			SET bio = $2, years_experience = $3, areas = $4, timezone = $5, updated_at = now(),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -381,11 +382,48 @@ func TestRetentionRemovesExactlyWhatEachPeriodSays(t *testing.T) {
 	rb, err := w.db.CreateBooking(ctx, recent)
 	noErr(t, err)
 
+	// Read notifications, kept 90 days after being read; unread ones stay.
+	for i, readAgo := range []time.Duration{91 * day, 89 * day, -1} {
+		var readAt *time.Time
+		if readAgo >= 0 {
+			at := now.Add(-readAgo)
+			readAt = &at
+		}
+		_, err := w.db.Pool.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, created_at, read_at)
+			VALUES ($1, 'booking.created', $2, 'b', $3, $4)`, u, fmt.Sprint("n", i), now.Add(-200*day), readAt)
+		noErr(t, err)
+	}
+	// Emails, kept 90 days after being sent or given up on; queued ones stay.
+	for i, e := range []struct{ sentAgo, failedAgo time.Duration }{
+		{sentAgo: 91 * day}, {failedAgo: 91 * day}, {sentAgo: 89 * day}, {},
+	} {
+		var sent, failed *time.Time
+		var msgID *string
+		if e.sentAgo > 0 {
+			at, id := now.Add(-e.sentAgo), fmt.Sprint("m", i)
+			sent, msgID = &at, &id
+		}
+		if e.failedAgo > 0 {
+			at := now.Add(-e.failedAgo)
+			failed = &at
+		}
+		_, err := w.db.Pool.Exec(ctx, `INSERT INTO emails (user_id, template, dedupe_key, created_at, sent_at, message_id, failed_at)
+			VALUES ($1, 'booking_confirmed', $2, $3, $4, $5, $6)`, u, fmt.Sprint("e", i), now.Add(-200*day), sent, msgID, failed)
+		noErr(t, err)
+	}
+	// Search history, kept 180 days after the query was last searched.
+	for i, ago := range []time.Duration{181 * day, 179 * day} {
+		_, err := w.db.Pool.Exec(ctx, `INSERT INTO search_history (user_id, query, normalized, searched_at, result_count)
+			VALUES ($1, $2, $2, $3, 1)`, u, fmt.Sprint("q", i), now.Add(-ago))
+		noErr(t, err)
+	}
+
 	reg := prometheus.NewRegistry()
 	r := store.NewRetention(w.db, store.RetentionConfig{Batch: 1}, reg, nil) // batch 1: the loop must go round
 	removed, err := r.RunOnce(ctx, now)
 	noErr(t, err)
-	want := map[string]int64{store.RetentionRefreshTokens: 2, store.RetentionAudit: 2, store.RetentionLessonNotes: 1}
+	want := map[string]int64{store.RetentionRefreshTokens: 2, store.RetentionAudit: 2, store.RetentionLessonNotes: 1,
+		store.RetentionReadNotifications: 1, store.RetentionEmails: 2, store.RetentionSearchHistory: 1}
 	for kind, n := range want {
 		if removed[kind] != n {
 			t.Errorf("%s: removed %d, want %d", kind, removed[kind], n)
@@ -405,6 +443,19 @@ func TestRetentionRemovesExactlyWhatEachPeriodSays(t *testing.T) {
 	}
 	if n := w.count(`SELECT count(*) FROM bookings WHERE id = $1 AND note = 'recent note'`, rb.Booking.ID); n != 1 {
 		t.Error("recent lesson's note removed")
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE title = 'n0'`); n != 0 {
+		t.Error("notification read 91 days ago kept")
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE title IN ('n1', 'n2')`); n != 2 {
+		t.Errorf("%d of the recently read and the unread notification left, want 2", n)
+	}
+	if n := w.count(`SELECT count(*) FROM emails WHERE dedupe_key IN ('e0', 'e1', 'e2', 'e3')`); n != 2 ||
+		w.count(`SELECT count(*) FROM emails WHERE dedupe_key IN ('e2', 'e3')`) != 2 {
+		t.Error("emails left are not exactly the recent and the queued one")
+	}
+	if n := w.count(`SELECT count(*) FROM search_history WHERE query = 'q1'`); n != 1 || w.count(`SELECT count(*) FROM search_history`) != 1 {
+		t.Error("search history left is not exactly the recent query")
 	}
 	// A second run at the same instant finds nothing more.
 	removed, err = r.RunOnce(ctx, now)

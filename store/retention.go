@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,14 +19,16 @@ const (
 	RetentionLessonNotes       = "lesson_notes"       // notes, cancel reasons and addresses of old lessons (blanked, lessons stay)
 	RetentionReadNotifications = "read_notifications" // notifications read longer ago
 	RetentionEmails            = "emails"             // sent or failed emails
+	RetentionSearchHistory     = "search_history"     // searches last made longer ago
+	RetentionEvents            = "events"             // published events past the resume window
+	RetentionIdempotencyKeys   = "idempotency_keys"   // keys older than a client may retry
 )
 
 // retentionJobs are the bounded statements of each kind. $1 is the cutoff
 // (rows older than it go), $2 the batch size; each statement touches at most
 // one batch and reports the rows it touched, so no lock is held for long.
-// SKIP LOCKED lets several nodes prune at once without waiting on each
-// other. A new kind (search history, read notifications, lesson addresses)
-// adds one line here and one default in RetentionConfig.
+// SKIP LOCKED keeps a pass from waiting on rows a request holds. A new
+// kind adds one line here and one default in RetentionConfig.
 var retentionJobs = map[string]string{
 	// Spent tokens stay until they expire: presenting one must still be
 	// recognised as reuse and revoke its family.
@@ -41,6 +45,18 @@ var retentionJobs = map[string]string{
 	// Only finished emails (sent, or given up on) go.
 	RetentionEmails: `DELETE FROM emails WHERE id IN (
 		SELECT id FROM emails WHERE COALESCE(sent_at, failed_at) < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionSearchHistory: `DELETE FROM search_history WHERE id IN (
+		SELECT id FROM search_history WHERE searched_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// Only published events go (the relay still owes the others), oldest
+	// first, so a topic's kept history stays a contiguous tail (topic_seqs
+	// keeps the counters: seq never restarts, and a resume from before the
+	// oldest kept event gets a reset).
+	RetentionEvents: `DELETE FROM events WHERE id IN (
+		SELECT id FROM events WHERE created_at < $1 AND published_at IS NOT NULL
+		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// A retry that late is a new request.
+	RetentionIdempotencyKeys: `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+		SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 }
 
 // Prune applies kind's retention to rows older than cutoff, one batch per
@@ -81,13 +97,16 @@ func (db *DB) Prune(ctx context.Context, kind string, cutoff time.Time, batch in
 // RetentionConfig says how long each kind is kept. Zero = the default in
 // brackets; a negative period turns that kind off.
 type RetentionConfig struct {
-	Interval          time.Duration // how often the jobs run [1h]
+	Interval          time.Duration // how often each kind runs, once across the cluster [1h]
 	Batch             int           // rows per statement [1000]
 	RefreshTokens     time.Duration // after expiry or revocation [168h]
 	Audit             time.Duration // [8760h]
 	LessonNotes       time.Duration // after the lesson ended [4380h]
 	ReadNotifications time.Duration // after being read [2160h]
 	Emails            time.Duration // after being sent or given up on [2160h]
+	SearchHistory     time.Duration // after the last search of the query [4320h]
+	Events            time.Duration // event history kept for resume [24h]
+	IdempotencyKeys   time.Duration // [24h]
 }
 
 func (c *RetentionConfig) setDefaults() {
@@ -102,14 +121,17 @@ func (c *RetentionConfig) setDefaults() {
 	def(&c.LessonNotes, 182*24*time.Hour)
 	def(&c.ReadNotifications, 90*24*time.Hour)
 	def(&c.Emails, 90*24*time.Hour)
+	def(&c.SearchHistory, 180*24*time.Hour)
+	def(&c.Events, 24*time.Hour)
+	def(&c.IdempotencyKeys, 24*time.Hour)
 	if c.Batch <= 0 {
 		c.Batch = 1000
 	}
 }
 
-// Retention runs the retention jobs periodically and counts what they
-// removed. It is a plain ticker so the periods are easy to test; every node
-// may run it (batches skip rows another node holds).
+// Retention applies the retention periods and counts what they removed.
+// The node runs each kind as a periodic job (once per Interval across the
+// cluster); now is a parameter so tests control the clock.
 type Retention struct {
 	db      *DB
 	cfg     RetentionConfig
@@ -143,6 +165,9 @@ func (r *Retention) periods() map[string]time.Duration {
 		RetentionLessonNotes:       r.cfg.LessonNotes,
 		RetentionReadNotifications: r.cfg.ReadNotifications,
 		RetentionEmails:            r.cfg.Emails,
+		RetentionSearchHistory:     r.cfg.SearchHistory,
+		RetentionEvents:            r.cfg.Events,
+		RetentionIdempotencyKeys:   r.cfg.IdempotencyKeys,
 	} {
 		if d > 0 {
 			out[kind] = d
@@ -151,42 +176,50 @@ func (r *Retention) periods() map[string]time.Duration {
 	return out
 }
 
+// Kinds are the enabled kinds, sorted.
+func (r *Retention) Kinds() []string {
+	kinds := slices.Collect(maps.Keys(r.periods()))
+	slices.Sort(kinds)
+	return kinds
+}
+
+// Interval is how often each kind should run.
+func (r *Retention) Interval() time.Duration { return r.cfg.Interval }
+
+// RunKind applies kind's period as of now, counts what it removed in
+// instainstru_retention_removed_total{kind} and logs it. A disabled kind
+// removes nothing.
+func (r *Retention) RunKind(ctx context.Context, kind string, now time.Time) (int64, error) {
+	keep, ok := r.periods()[kind]
+	if !ok {
+		return 0, nil
+	}
+	n, err := r.db.Prune(ctx, kind, now.Add(-keep), r.cfg.Batch)
+	r.removed.WithLabelValues(kind).Add(float64(n))
+	if err != nil {
+		if r.log != nil {
+			r.log.Warn("retention job failed", "kind", kind, "removed", n, "err", err)
+		}
+		return n, err
+	}
+	if n > 0 && r.log != nil {
+		r.log.Info("retention removed rows", "kind", kind, "rows", n)
+	}
+	return n, nil
+}
+
 // RunOnce applies every enabled kind as of now and returns the rows each
 // removed. A failing kind does not stop the others; the first error is
 // returned.
 func (r *Retention) RunOnce(ctx context.Context, now time.Time) (map[string]int64, error) {
 	out := map[string]int64{}
 	var first error
-	for kind, keep := range r.periods() {
-		n, err := r.db.Prune(ctx, kind, now.Add(-keep), r.cfg.Batch)
+	for _, kind := range r.Kinds() {
+		n, err := r.RunKind(ctx, kind, now)
 		out[kind] = n
-		r.removed.WithLabelValues(kind).Add(float64(n))
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			if r.log != nil {
-				r.log.Warn("retention job failed", "kind", kind, "err", err)
-			}
-			continue
-		}
-		if n > 0 && r.log != nil {
-			r.log.Info("retention removed rows", "kind", kind, "rows", n)
+		if err != nil && first == nil {
+			first = err
 		}
 	}
 	return out, first
-}
-
-// Run calls RunOnce every Interval until ctx ends.
-func (r *Retention) Run(ctx context.Context) {
-	t := time.NewTicker(r.cfg.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			r.RunOnce(ctx, now) //nolint:errcheck // logged per kind
-		}
-	}
 }

@@ -116,15 +116,11 @@ func (db *DB) ClearSearchHistory(ctx context.Context, userID string) error {
 }
 
 // PruneSearchHistory deletes history entries last searched more than
-// retention before now, and returns how many went. The server runs it
-// periodically (SEARCH_HISTORY_RETENTION); now is a parameter so tests
-// control the clock.
+// retention before now, in bounded batches, and returns how many went. The
+// search_history retention job runs it (SEARCH_HISTORY_RETENTION); now is
+// a parameter so tests control the clock.
 func (db *DB) PruneSearchHistory(ctx context.Context, now time.Time, retention time.Duration) (int64, error) {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM search_history WHERE searched_at < $1`, now.Add(-retention))
-	if err != nil {
-		return 0, fmt.Errorf("prune search history: %w", translate(err))
-	}
-	return tag.RowsAffected(), nil
+	return db.Prune(ctx, RetentionSearchHistory, now.Add(-retention), 0)
 }
 
 func truncateRunes(s string, n int) string {

@@ -287,8 +287,12 @@ func seedInstructorTx(ctx context.Context, tx pgx.Tx, in seedInstructor, service
 	if err != nil {
 		return nil, fmt.Errorf("timezone %q: %w", tz, err)
 	}
+	areas, err := resolveAreas(ctx, tx, in.Areas)
+	if err != nil {
+		return nil, fmt.Errorf("seed data: instructor %s: %w", in.Email, err)
+	}
 	if _, err := tx.Exec(ctx, `UPDATE instructor_profiles SET bio = $2, years_experience = $3, areas = $4, updated_at = now()
-		WHERE user_id = $1 AND bio = ''`, id, in.Bio, in.Years, in.Areas); err != nil {
+		WHERE user_id = $1 AND bio = ''`, id, in.Bio, in.Years, areas); err != nil {
 		return nil, fmt.Errorf("fill profile: %w", err)
 	}
 	for _, o := range in.Offers {

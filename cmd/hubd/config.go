@@ -94,6 +94,8 @@ func loadConfig() (config, error) {
 	c.LessonEvery = durationEnv("LESSON_COMPLETION_INTERVAL", time.Minute, &errs)
 	c.SearchRetention = daysEnv("SEARCH_HISTORY_RETENTION", 180*24*time.Hour, &errs)
 	c.Retention = retentionConfig(&errs)
+	// Search history is a retention kind too, under its own variable.
+	c.Retention.SearchHistory = c.SearchRetention
 	c.WriteMaxWait = durationEnv("WRITE_MAX_WAIT", 750*time.Millisecond, &errs)
 	c.WriteTurnQueue = intEnv("WRITE_QUEUE_PER_INSTRUCTOR", 256, &errs)
 	c.WritePoolQueue = intEnv("WRITE_QUEUE_POOL", 0, &errs)

@@ -165,7 +165,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		TokenPerIPPerMinute:              cfg.TokenPerMin,
 		ExportPerUserPerMinute:           cfg.ExportPerMin,
 		TrustedProxies:                   cfg.TrustedProxies,
-		SearchHistoryRetention:           cfg.SearchRetention,
 		VerifyTokenTTL:                   cfg.VerifyTokenTTL,
 		ResetTokenTTL:                    cfg.ResetTokenTTL,
 		PasswordResetPerIPPerMinute:      cfg.ResetPerMin,

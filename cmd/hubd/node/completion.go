@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"instainstru/market"
 )
 
@@ -14,42 +16,21 @@ const (
 	defaultLessonCompletionBatch    = 200
 )
 
-// lessonStore is what the completion loop needs from the store.
+// lessonStore is what lesson completion needs from the store.
 type lessonStore interface {
 	CompleteLessons(ctx context.Context, now time.Time, limit int) ([]market.Booking, error)
 }
 
-// LessonCompleter marks confirmed lessons that have ended `completed`,
-// on a plain ticker, in bounded batches (one transaction each, events
-// through the outbox; the store publishes them).
-// Every node may run one: the store skips rows another node holds.
-// (Meant to move to a River periodic job once River is in.)
+// LessonCompleter marks confirmed lessons that have ended `completed`, in
+// bounded batches (one transaction each, events through the outbox; the
+// store publishes them). The node runs it as a periodic job, once per
+// LESSON_COMPLETION_INTERVAL across the cluster (upkeep.go).
 type LessonCompleter struct {
-	Store    lessonStore
-	Interval time.Duration // between passes; default DefaultLessonCompletionInterval
-	Batch    int           // bookings per transaction; default 200
-	Now      func() time.Time
-	Log      *slog.Logger
-}
-
-// Run completes lessons every Interval until ctx ends.
-func (lc *LessonCompleter) Run(ctx context.Context) {
-	interval := lc.Interval
-	if interval <= 0 {
-		interval = DefaultLessonCompletionInterval
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := lc.RunOnce(ctx); err != nil && ctx.Err() == nil {
-				lc.log().Error("lesson completion", "err", err)
-			}
-		}
-	}
+	Store     lessonStore
+	Batch     int // bookings per transaction; default 200
+	Now       func() time.Time
+	Log       *slog.Logger
+	Completed prometheus.Counter // lessons completed; nil = not counted
 }
 
 // RunOnce completes every lesson that has ended, batch after batch, and
@@ -67,6 +48,9 @@ func (lc *LessonCompleter) RunOnce(ctx context.Context) (int, error) {
 			now = lc.Now()
 		}
 		done, err := lc.Store.CompleteLessons(ctx, now, batch)
+		if lc.Completed != nil {
+			lc.Completed.Add(float64(len(done)))
+		}
 		if err != nil {
 			return total, err
 		}

@@ -32,15 +32,17 @@ type Config struct {
 	RedisPrefix    string        // namespace of Redis keys and channels (REDIS_PREFIX)
 	Hub            hub.Options   // NodeID is copied from NodeID
 	RelayDelay     time.Duration // how long the fast path has before the relay republishes [1s]
-	EventRetention time.Duration // history kept for resume [24h]
+	EventRetention time.Duration // history (and idempotency keys) kept for resume [24h]; sets Retention.Events and .IdempotencyKeys
 	Notify         notify.Config // job workers (email, reminders); Workers 0 = none on this node
 	JobsDB         *store.DB     // pool for the job workers; nil = DB. Its own pool keeps a mail backlog from queueing bookings behind it
 	Logger         *slog.Logger
 
 	// LessonCompletion is how often ended lessons are marked completed
-	// [1m]; negative disables the loop (tests drive it themselves).
+	// [1m], once across the cluster (a River periodic job, run by nodes
+	// with workers); negative disables it (tests drive it themselves).
 	LessonCompletion time.Duration
-	// Retention: personal-data retention jobs (store/retention.go).
+	// Retention: the retention periodic jobs, one per kind (event history
+	// and idempotency keys included; store/retention.go).
 	Retention store.RetentionConfig
 	// RedisClusterAddrs are the seed nodes of a Redis Cluster: the broker
 	// uses sharded pub/sub there. Set this or RedisURL, not both.
@@ -127,9 +129,8 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	n.Hub = hub.New(ctx, cfg.Hub, broker, rtdb, hub.NewMetrics(reg), log)
 	pub := realtime.NewPublisher(broker, rtdb, rtMetrics, log)
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
-		Delay: cfg.RelayDelay, Retention: cfg.EventRetention}
+		Delay: cfg.RelayDelay}
 
-	retention := store.NewRetention(cfg.DB, cfg.Retention, reg, log)
 	nm := notify.NewMetrics(reg, cfg.DB.Pool)
 	// Every write publishes what it committed (store.DB.WithPublisher),
 	// counted by kind on the way.
@@ -139,7 +140,9 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	if jobsDB == nil {
 		jobsDB = cfg.DB
 	}
-	svc, err := notify.New(jobsDB.WithPublisher(events), nm, cfg.Notify, log)
+	workDB := jobsDB.WithPublisher(events)
+	cfg.Notify.Periodic = append(cfg.Notify.Periodic, upkeep(cfg, workDB, reg, log)...)
+	svc, err := notify.New(workDB, nm, cfg.Notify, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -148,20 +151,14 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	}
 	n.Notify = svc
 
-	n.wg.Add(4)
+	n.wg.Add(3)
 	go func() { defer n.wg.Done(); broker.Run(ctx, n.Hub) }() //nolint:errcheck
 	go func() { defer n.wg.Done(); pub.Run(ctx) }()
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
-	go func() { defer n.wg.Done(); retention.Run(ctx) }()
 
 	if n.Front, err = front(Parts{DB: n.DB, ReadDB: cfg.ReadDB, Redis: n.Redis, Hub: n.Hub, Registry: reg, Logger: log}); err != nil {
 		n.stop(context.Background())
 		return nil, err
-	}
-	if cfg.LessonCompletion >= 0 {
-		lc := &LessonCompleter{Store: n.DB, Interval: cfg.LessonCompletion, Log: log}
-		n.wg.Add(1)
-		go func() { defer n.wg.Done(); lc.Run(ctx) }()
 	}
 	return n, nil
 }
