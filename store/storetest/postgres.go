@@ -233,7 +233,22 @@ func NewDatabaseURL(tb testing.TB) string {
 			tb.Logf("storetest: drop %s: %v", name, err)
 		}
 	})
-	return withDB(base, name)
+	return withPoolLimit(withDB(base, name))
+}
+
+// testPoolConns caps every pool opened on a test database (pgx reads the
+// first pool_max_conns of a URL, so the nodes' smaller pools keep it too).
+// Tests run side by side on one shared Postgres (max_connections 100 here):
+// without a cap, two nodes of two parallel tests could ask for more than it
+// has, and tests would fail for a reason that is not theirs.
+const testPoolConns = 8
+
+func withPoolLimit(url string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%spool_max_conns=%d", url, sep, testPoolConns)
 }
 
 // NewDB returns an open store.DB on a fresh database, closed in cleanup.
