@@ -35,14 +35,14 @@ func queryDate(c *fiber.Ctx, name string) (*time.Time, error) {
 }
 
 type adminBookingList struct {
-	Items      []store.AdminBooking `json:"items"`
-	NextCursor *string              `json:"next_cursor"`
+	Items      []market.AdminBooking `json:"items"`
+	NextCursor *string               `json:"next_cursor"`
 }
 
 // adminListBookings is GET /admin/bookings?instructor_id=&student_id=&q=
 // &from=&to=&status=&limit=&cursor=: every booking, latest lesson first.
 func (s *Server) adminListBookings(c *fiber.Ctx) error {
-	var f store.AdminBookingFilter
+	var f market.AdminBookingFilter
 	var err error
 	if f.Limit, err = queryLimit(c); err != nil {
 		return err
@@ -74,7 +74,7 @@ func (s *Server) adminListBookings(c *fiber.Ctx) error {
 	}
 	resp := adminBookingList{Items: items}
 	if resp.Items == nil {
-		resp.Items = []store.AdminBooking{}
+		resp.Items = []market.AdminBooking{}
 	}
 	if next != "" {
 		resp.NextCursor = &next
@@ -108,9 +108,9 @@ func (s *Server) adminCancelBooking(c *fiber.Ctx) error {
 }
 
 type adminInstructorList struct {
-	From  string                  `json:"from"`
-	To    string                  `json:"to"`
-	Items []store.AdminInstructor `json:"items"`
+	From  string                   `json:"from"`
+	To    string                   `json:"to"`
+	Items []market.AdminInstructor `json:"items"`
 }
 
 // adminListInstructors is GET /admin/instructors?from=&to=: every
@@ -127,14 +127,14 @@ func (s *Server) adminListInstructors(c *fiber.Ctx) error {
 		return err
 	}
 	if items == nil {
-		items = []store.AdminInstructor{}
+		items = []market.AdminInstructor{}
 	}
 	return c.JSON(adminInstructorList{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Items: items})
 }
 
 // todayIn is now's calendar date in the analytics zone, as a date.
 func todayIn(now time.Time) time.Time {
-	loc, err := time.LoadLocation(store.AnalyticsZone)
+	loc, err := time.LoadLocation(market.AnalyticsZone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -163,7 +163,7 @@ func analyticsRange(c *fiber.Ctx, defFrom, defTo time.Time) (time.Time, time.Tim
 		t := from.AddDate(0, 0, int(defTo.Sub(defFrom).Hours()/24))
 		to = &t
 	}
-	if err := store.ValidateAnalyticsRange(*from, *to); err != nil {
+	if err := market.ValidateAnalyticsRange(*from, *to); err != nil {
 		return time.Time{}, time.Time{}, err
 	}
 	return *from, *to, nil

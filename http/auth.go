@@ -10,7 +10,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // Password length is counted in bytes: bcrypt reads at most 72.
@@ -117,7 +116,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.deps.DB.RegisterUser(s.requestMeta(c), store.NewUser{
+	u, err := s.deps.DB.RegisterUser(s.requestMeta(c), market.NewUser{
 		Email: req.Email, PasswordHash: string(hash), FullName: req.FullName, Role: req.Role,
 	}, verify)
 	if err != nil {
@@ -144,18 +143,18 @@ func (s *Server) login(c *fiber.Ctx) error {
 		// reveal which emails have accounts.
 		_ = bcrypt.CompareHashAndPassword(s.rest.dummyHash, []byte(req.Password)) //nolint:errcheck // timing only
 		// No email in the trail: it may not be anyone's address.
-		s.audit(c, store.AuditLoginFailed, "", map[string]any{"reason": "unknown_account"})
+		s.audit(c, market.AuditLoginFailed, "", map[string]any{"reason": "unknown_account"})
 		return errBadCredentials()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) != nil {
-		s.audit(c, store.AuditLoginFailed, u.ID, map[string]any{"reason": "wrong_password"})
+		s.audit(c, market.AuditLoginFailed, u.ID, map[string]any{"reason": "wrong_password"})
 		return errBadCredentials()
 	}
 	resp, err := s.issueTokens(c, u)
 	if err != nil {
 		return err
 	}
-	s.audit(c, store.AuditLoginSucceeded, u.ID, nil)
+	s.audit(c, market.AuditLoginSucceeded, u.ID, nil)
 	return c.JSON(resp)
 }
 
@@ -207,7 +206,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 		return err
 	}
 	if owner != "" {
-		s.audit(c, store.AuditLogout, owner, nil)
+		s.audit(c, market.AuditLogout, owner, nil)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // Booking results counted by instainstru_bookings_total.
@@ -68,9 +67,9 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 		return err
 	}
 	key := c.Get(headerIdempotencyKey)
-	if len(key) > store.MaxIdempotencyKeyLen || !validText(key) {
+	if len(key) > market.MaxIdempotencyKeyLen || !validText(key) {
 		return market.ValidationError(map[string]string{headerIdempotencyKey: fmt.Sprintf(
-			"must be at most %d characters of text", store.MaxIdempotencyKeyLen)})
+			"must be at most %d characters of text", market.MaxIdempotencyKeyLen)})
 	}
 	var req bookingRequest
 	if err := s.decodeOnly(c, &req); err != nil {
@@ -94,7 +93,7 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return market.ValidationError(fields)
 	}
-	res, err := s.deps.DB.CreateBooking(c.UserContext(), store.NewBooking{
+	res, err := s.deps.DB.CreateBooking(c.UserContext(), market.NewBooking{
 		StudentID:           currentUser(c).ID,
 		InstructorID:        req.InstructorID,
 		InstructorServiceID: req.InstructorServiceID,
@@ -137,8 +136,8 @@ func (s *Server) listBookings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, next, err := s.deps.DB.Bookings(c.UserContext(), currentUser(c), store.BookingQuery{
-		Scope: c.Query("scope", store.ScopeUpcoming), Limit: limit, Cursor: cursor,
+	items, next, err := s.deps.DB.Bookings(c.UserContext(), currentUser(c), market.BookingQuery{
+		Scope: c.Query("scope", market.ScopeUpcoming), Limit: limit, Cursor: cursor,
 	})
 	if err != nil {
 		return err

@@ -111,7 +111,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if body.Details == nil {
 		body.Details = map[string]any{}
 	}
-	if status >= 500 && !errors.Is(err, store.ErrOverloaded) { // shed writes are counted, not logged one by one
+	if status >= 500 && !errors.Is(err, market.ErrOverloaded) { // shed writes are counted, not logged one by one
 		// The real error (with a 503's cause) goes to the log only.
 		s.log.Error("request failed",
 			"request_id", body.RequestID, "method", c.Method(), "path", c.Path(), "status", status, "err", err)

@@ -194,7 +194,7 @@ func (ts *testServer) signUpFull(role string) (access, refresh string, user mark
 		if err != nil {
 			ts.t.Fatal(err)
 		}
-		if _, err := ts.db.CreateUser(context.Background(), store.NewUser{
+		if _, err := ts.db.CreateUser(context.Background(), market.NewUser{
 			Email: email, PasswordHash: string(hash), FullName: name, Role: role,
 		}); err != nil {
 			ts.t.Fatalf("create admin: %v", err)

@@ -13,7 +13,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // instructorRoutes: public browsing and the instructor's self-service.
@@ -108,7 +107,7 @@ func encodeInstructorCursor(in market.Instructor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeInstructorCursor(raw string) (*store.InstructorCursor, error) {
+func decodeInstructorCursor(raw string) (*market.InstructorCursor, error) {
 	bad := market.ValidationError(map[string]string{"cursor": "is not a cursor this server issued"})
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
@@ -121,7 +120,7 @@ func decodeInstructorCursor(raw string) (*store.InstructorCursor, error) {
 	if _, err := parseUUID(cur.ID); err != nil {
 		return nil, bad
 	}
-	return &store.InstructorCursor{FullName: cur.Name, ID: cur.ID}, nil
+	return &market.InstructorCursor{FullName: cur.Name, ID: cur.ID}, nil
 }
 
 func (s *Server) listInstructors(c *fiber.Ctx) error {
@@ -137,7 +136,7 @@ func (s *Server) listInstructors(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page := store.InstructorPage{ServiceID: serviceID, Query: q, Limit: limit}
+	page := market.InstructorPage{ServiceID: serviceID, Query: q, Limit: limit}
 	if raw := c.Query("cursor"); raw != "" {
 		if page.After, err = decodeInstructorCursor(raw); err != nil {
 			return err
@@ -232,7 +231,7 @@ func (s *Server) updateMyProfile(c *fiber.Ctx) error {
 	if req.CancellationNoticeHours != nil {
 		notice = *req.CancellationNoticeHours
 	}
-	in, err := s.deps.DB.UpdateInstructorProfile(c.UserContext(), currentUser(c).ID, store.ProfileUpdate{
+	in, err := s.deps.DB.UpdateInstructorProfile(c.UserContext(), currentUser(c).ID, market.ProfileUpdate{
 		Bio: req.Bio, YearsExperience: req.YearsExperience, Areas: req.Areas, Timezone: req.Timezone,
 		CancellationNoticeHours: notice,
 	})
@@ -304,7 +303,7 @@ func (s *Server) addMyService(c *fiber.Ctx) error {
 		return market.ValidationError(fields)
 	}
 	slices.Sort(req.Durations)
-	svc, err := s.deps.DB.AddInstructorService(c.UserContext(), currentUser(c).ID, store.NewInstructorService{
+	svc, err := s.deps.DB.AddInstructorService(c.UserContext(), currentUser(c).ID, market.NewInstructorService{
 		ServiceID: id, HourlyRateCents: req.HourlyRateCents, Durations: req.Durations,
 	})
 	if err != nil {
@@ -339,7 +338,7 @@ func (s *Server) updateMyService(c *fiber.Ctx) error {
 		return market.ValidationError(fields)
 	}
 	slices.Sort(req.Durations)
-	svc, err := s.deps.DB.UpdateInstructorService(c.UserContext(), currentUser(c).ID, id, store.InstructorServiceChange{
+	svc, err := s.deps.DB.UpdateInstructorService(c.UserContext(), currentUser(c).ID, id, market.InstructorServiceChange{
 		HourlyRateCents: req.HourlyRateCents, Durations: req.Durations,
 	})
 	if err != nil {

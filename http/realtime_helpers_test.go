@@ -109,7 +109,7 @@ func (n *rtNode) registerEmail(role string) (token, id, email string) {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	u, err := n.node.DB.CreateUser(context.Background(), store.NewUser{Email: email, PasswordHash: string(hash),
+	u, err := n.node.DB.CreateUser(context.Background(), market.NewUser{Email: email, PasswordHash: string(hash),
 		FullName: "Realtime Tester", Role: role, EmailVerified: true})
 	if err != nil {
 		n.t.Fatalf("create %s: %v", role, err)

@@ -14,7 +14,6 @@ import (
 
 	"instainstru/hub"
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // The web page's views that receive a mailed token (SPEC §4.2: the token
@@ -61,13 +60,13 @@ type passwordResetConfirmRequest struct {
 
 // newAccountToken makes a mailed token: the raw value goes into the link
 // (page + token), the store keeps only its SHA-256.
-func (s *Server) newAccountToken(page string, ttl time.Duration) (store.TokenIssue, error) {
+func (s *Server) newAccountToken(page string, ttl time.Duration) (market.TokenIssue, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return store.TokenIssue{}, fmt.Errorf("random account token: %w", err)
+		return market.TokenIssue{}, fmt.Errorf("random account token: %w", err)
 	}
 	raw := base64.RawURLEncoding.EncodeToString(b)
-	return store.TokenIssue{Hash: hashRefreshToken(raw), TTL: ttl, Path: page + url.QueryEscape(raw)}, nil
+	return market.TokenIssue{Hash: hashRefreshToken(raw), TTL: ttl, Path: page + url.QueryEscape(raw)}, nil
 }
 
 // tokenHash checks the shape of a presented token and returns its hash.

@@ -11,9 +11,6 @@ import (
 	"instainstru/market"
 )
 
-// MaxIdempotencyKeyLen is the longest Idempotency-Key accepted (the column width).
-const MaxIdempotencyKeyLen = 128
-
 // storedResponse is the first successful answer given for an idempotency key.
 type storedResponse struct {
 	Status int
