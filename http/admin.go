@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // adminRoutes: the console's bookings, instructors and analytics. Reads
@@ -187,7 +186,7 @@ type analyticsEndpoint struct {
 // analyticsEndpoints lists the analytics series. Each reads ?from=&to=
 // (default: the last 30 days) and answers analyticsResponse.
 func (s *Server) analyticsEndpoints() []analyticsEndpoint {
-	type query func(c *fiber.Ctx, db *store.DB, from, to time.Time) (series, available any, err error)
+	type query func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (series, available any, err error)
 	const topN = 10
 	h := func(q query) fiber.Handler {
 		return func(c *fiber.Ctx) error {
@@ -206,42 +205,42 @@ func (s *Server) analyticsEndpoints() []analyticsEndpoint {
 	}
 	return []analyticsEndpoint{
 		{"bookings", "Bookings created and cancelled per day", bookingSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.BookingSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"late-cancellations", "Cancellations per day, and those less than 24 h before the lesson", lateCancellationSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.LateCancellationSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"searches", "Searches and zero-result searches per day", searchSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, ok, err := db.SearchSeries(c.UserContext(), from, to)
 				return v, map[string]bool{"search_log": ok}, err
 			})},
 		{"conversion", "Instructor-page views, searches and bookings per day, with per-day rates", conversionSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.ConversionSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"top-services", "Services by bookings created in the range", rankedSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.TopServices(c.UserContext(), from, to, topN)
 				return v, nil, err
 			})},
 		{"top-areas", "Areas by bookings created in the range (each area of the instructor)", rankedSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.TopAreas(c.UserContext(), from, to, topN)
 				return v, nil, err
 			})},
 		{"utilisation", "Open and booked hours per lesson date over all instructors", utilisationSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.UtilisationSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"notifications", "Notifications created, and jobs sent or failed, per day", notificationSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, av, err := db.NotificationSeries(c.UserContext(), from, to)
 				return v, av, err
 			})},

@@ -2,11 +2,11 @@ package http
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // availabilityRoutes: the public availability read and the instructor's own
@@ -86,7 +86,7 @@ func (s *Server) getAvailability(c *fiber.Ctx) error {
 		return market.ValidationError(fields)
 	}
 	from, to := c.Query("from"), c.Query("to")
-	if err := store.CheckAvailabilityRange(from, to); err != nil {
+	if _, _, err := market.ParseDateRange(from, to, "from", "to", time.Now()); err != nil {
 		return err
 	}
 	// Served from the node's cache only when the instructor's stamp, read

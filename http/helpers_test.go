@@ -90,6 +90,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	}
 	deps := Deps{
 		DB:       db,
+		Search:   store.NewSearcher(db),
 		Registry: prometheus.NewRegistry(),
 		Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // Search defaults (SPEC §4.2).
@@ -29,7 +28,7 @@ const (
 
 // searchState is what the search routes share for the server's lifetime.
 type searchState struct {
-	searcher *store.Searcher
+	searcher Searcher
 	records  chan market.SearchRecord
 
 	latency   *prometheus.HistogramVec // endpoint: search|suggest
@@ -44,7 +43,7 @@ type searchState struct {
 // for its history row) and the retention pruner. Both stop at Shutdown.
 func (s *Server) searchRoutes(r fiber.Router) {
 	st := &searchState{
-		searcher: store.NewSearcher(s.deps.DB),
+		searcher: s.deps.Search,
 		records:  make(chan market.SearchRecord, searchRecordQueue),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "instainstru_search_duration_seconds",
@@ -319,7 +318,7 @@ func (st *searchState) record(r market.SearchRecord) {
 
 // recordLoop writes queued searches one by one, in the order they were
 // answered, until ctx ends; then it writes what is still queued, briefly.
-func (st *searchState) recordLoop(ctx context.Context, db *store.DB, keep int, log *slog.Logger) {
+func (st *searchState) recordLoop(ctx context.Context, db searchHistoryStore, keep int, log *slog.Logger) {
 	write := func(base context.Context, r market.SearchRecord) {
 		wctx, cancel := context.WithTimeout(base, searchRecordDeadline)
 		defer cancel()
@@ -352,7 +351,7 @@ func (st *searchState) recordLoop(ctx context.Context, db *store.DB, keep int, l
 
 // pruneLoop deletes search history older than retention every interval
 // until ctx ends (every node runs it; the DELETE is idempotent).
-func pruneLoop(ctx context.Context, db *store.DB, retention, interval time.Duration, log *slog.Logger) {
+func pruneLoop(ctx context.Context, db searchHistoryStore, retention, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -288,28 +288,6 @@ func availabilityChangedEvent(ctx context.Context, tx pgx.Tx, instructorID strin
 	}, nil
 }
 
-// parseRange parses an inclusive [from, to] date range of at most MaxRangeDays.
-func parseRange(from, to string, fromField, toField string) (time.Time, time.Time, error) {
-	f, err := market.ParseDate(from)
-	if err != nil {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{fromField: "must be a date YYYY-MM-DD"})
-	}
-	t, err := market.ParseDate(to)
-	if err != nil {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: "must be a date YYYY-MM-DD"})
-	}
-	if t.Before(f) {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: "must not be before " + fromField})
-	}
-	if fields := map[string]string{}; beyondHorizon(t, toField, fields) {
-		return time.Time{}, time.Time{}, market.ValidationError(fields)
-	}
-	if daysBetween(f, t)+1 > market.MaxRangeDays {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: fmt.Sprintf("range must cover at most %d days", market.MaxRangeDays)})
-	}
-	return f, t, nil
-}
-
 // Availability returns, for each date in [from, to] (at most MaxRangeDays),
 // the instructor's windows and open intervals, their timezone, and the
 // current seq of their availability topic. It reads in one REPEATABLE READ

@@ -24,10 +24,3 @@ func (db *DB) AvailabilityStamp(ctx context.Context, instructorID string) (marke
 	}
 	return st, nil
 }
-
-// CheckAvailabilityRange validates from/to exactly as Availability does, so
-// a cache in front of it answers bad input with the same error.
-func CheckAvailabilityRange(from, to string) error {
-	_, _, err := parseRange(from, to, "from", "to")
-	return err
-}
