@@ -82,7 +82,7 @@ func (s *Server) adminListBookings(c *fiber.Ctx) error {
 }
 
 type adminCancelRequest struct {
-	Reason string `json:"reason" validate:"required,min=3,max=1000"`
+	Reason string `json:"reason" validate:"required,min=3,note_len"`
 }
 
 // adminCancelBooking is POST /admin/bookings/{id}/cancel {"reason"}: the

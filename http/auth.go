@@ -12,12 +12,6 @@ import (
 	"instainstru/market"
 )
 
-// Password length is counted in bytes: bcrypt reads at most 72.
-const (
-	minPasswordBytes = 8
-	maxPasswordBytes = 72
-)
-
 func (s *Server) authRoutes(r fiber.Router) {
 	st := s.rest
 	r.Post("/auth/register", st.registerIPLimit, s.register)
@@ -28,14 +22,14 @@ func (s *Server) authRoutes(r fiber.Router) {
 }
 
 type registerRequest struct {
-	Email    string `json:"email" validate:"required,max=254,email"`
+	Email    string `json:"email" validate:"required,email_len,email"`
 	Password string `json:"password" validate:"required"`
-	FullName string `json:"full_name" validate:"required,max=200"`
+	FullName string `json:"full_name" validate:"required,name_len"`
 	Role     string `json:"role" validate:"required,oneof=student instructor"`
 }
 
 type loginRequest struct {
-	Email    string `json:"email" validate:"required,max=254"`
+	Email    string `json:"email" validate:"required,email_len"`
 	Password string `json:"password" validate:"required,max=1024"`
 }
 
@@ -97,7 +91,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 		return err
 	}
 	if _, bad := fields["password"]; !bad {
-		if msg := passwordProblem(req.Password); msg != "" {
+		if msg := market.PasswordProblem(req.Password); msg != "" {
 			fields["password"] = msg
 		}
 	}

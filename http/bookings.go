@@ -42,7 +42,7 @@ type bookingRequest struct {
 	Date                string `json:"date" validate:"required"`
 	StartTime           string `json:"start_time" validate:"required"`
 	DurationMinutes     int    `json:"duration_minutes" validate:"required"`
-	Note                string `json:"note" validate:"max=1000"`
+	Note                string `json:"note" validate:"note_len"`
 
 	// Where (SPEC §4.2): one of the instructor's areas (default: their
 	// first) and an optional meeting address, shown to the two parties only.
@@ -115,7 +115,8 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 		s.metrics.bookings.WithLabelValues(bookingCreated).Inc()
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/bookings/"+res.Booking.ID)
-	return c.Status(res.Status).JSON(res.Booking)
+	// A replay answers exactly like the first request: 201 and its body.
+	return c.Status(fiber.StatusCreated).JSON(res.Booking)
 }
 
 type bookingList struct {
@@ -167,7 +168,7 @@ func (s *Server) getBooking(c *fiber.Ctx) error {
 }
 
 type cancelRequest struct {
-	Reason string `json:"reason" validate:"max=1000"`
+	Reason string `json:"reason" validate:"note_len"`
 }
 
 // cancelBooking is POST /bookings/{id}/cancel {"reason"?} (body optional) →

@@ -181,13 +181,13 @@ func (s *Server) myProfile(c *fiber.Ctx) error {
 }
 
 type profileRequest struct {
-	Bio             string   `json:"bio" validate:"max=2000"`
-	YearsExperience int      `json:"years_experience" validate:"min=0,max=80"`
-	Areas           []string `json:"areas" validate:"max=30,dive,required,max=64"`
-	Timezone        string   `json:"timezone" validate:"max=64"`
+	Bio             string   `json:"bio" validate:"bio_len"`
+	YearsExperience int      `json:"years_experience" validate:"years_exp"`
+	Areas           []string `json:"areas" validate:"areas_count,dive,required,area_len"`
+	Timezone        string   `json:"timezone" validate:"tz_len"`
 
 	// Absent = the default (PUT replaces the profile).
-	CancellationNoticeHours *int `json:"cancellation_notice_hours" validate:"omitnil,min=0,max=336"`
+	CancellationNoticeHours *int `json:"cancellation_notice_hours" validate:"omitnil,notice_hours"`
 }
 
 // updateMyProfile replaces the profile (PUT: absent fields take their
@@ -267,14 +267,10 @@ func mergeValidation(fields map[string]string, err error) bool {
 	return true
 }
 
-// Lesson lengths: multiples of 15 minutes from 15 to 480.
-const maxDurationMinutes = 480
-
 func checkDurations(fields map[string]string, durations []int) {
 	for i, d := range durations {
-		if d < market.SlotMinutes || d > maxDurationMinutes || d%market.SlotMinutes != 0 {
-			fields[fmt.Sprintf("durations[%d]", i)] = fmt.Sprintf("must be a multiple of %d from %d to %d",
-				market.SlotMinutes, market.SlotMinutes, maxDurationMinutes)
+		if !market.ValidDuration(d) {
+			fields[fmt.Sprintf("durations[%d]", i)] = market.DurationRule()
 		}
 	}
 }

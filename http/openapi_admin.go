@@ -25,7 +25,7 @@ func adminAPIOps() []apiOp {
 	}
 	pagingParams := []apiParam{
 		param("limit", apiParam{Description: "page size, 1..100 (default 20)",
-			Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}),
+			Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxPageLimit, "default": defaultPageLimit}}),
 		param("cursor", str("opaque next_cursor of the previous page")),
 	}
 	uuidQuery := func(name, desc string) apiParam {

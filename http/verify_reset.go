@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
@@ -50,7 +49,7 @@ type accountTokenRequest struct {
 }
 
 type passwordResetRequest struct {
-	Email string `json:"email" validate:"required,max=254,email"`
+	Email string `json:"email" validate:"required,email_len,email"`
 }
 
 type passwordResetConfirmRequest struct {
@@ -79,19 +78,6 @@ func tokenHash(raw string) ([]byte, error) {
 		return nil, market.ValidationError(map[string]string{"token": "must be the token from the email link (43 characters)"})
 	}
 	return hashRefreshToken(raw), nil
-}
-
-// passwordProblem says what is wrong with a new password ("" when it is
-// acceptable). Registration and reset share it. Length counts bytes:
-// bcrypt reads at most 72.
-func passwordProblem(pw string) string {
-	switch {
-	case len(pw) < minPasswordBytes || len(pw) > maxPasswordBytes:
-		return fmt.Sprintf("must be %d to %d bytes long", minPasswordBytes, maxPasswordBytes)
-	case !utf8.ValidString(pw):
-		return "must be valid UTF-8 text"
-	}
-	return ""
 }
 
 // verifyEmail is POST /auth/verify-email {"token"} → 204. The token is
@@ -170,7 +156,7 @@ func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
 		return err
 	}
 	fields := map[string]string{}
-	if msg := passwordProblem(req.Password); msg != "" {
+	if msg := market.PasswordProblem(req.Password); msg != "" {
 		fields["password"] = msg
 	}
 	hash, err := tokenHash(req.Token)

@@ -1,10 +1,5 @@
 package market
 
-// MaxRangeDays is the longest date range (inclusive) that one availability
-// read or bulk write may cover, so no request scans or rewrites an
-// unbounded stretch of the calendar.
-const MaxRangeDays = 90
-
 // WindowInput is one window of a write request, in the instructor's local time.
 type WindowInput struct {
 	Start string

@@ -24,8 +24,6 @@ type BookingResult struct {
 	// Replay is true when an earlier request with the same Idempotency-Key
 	// already succeeded: Booking is its stored answer and nothing was written.
 	Replay bool
-	// Status is the HTTP status to answer with (CreatedStatus).
-	Status int
 }
 
 // BookingQuery selects a page of "My Lessons".
@@ -35,9 +33,6 @@ type BookingQuery struct {
 	Cursor string // opaque, from the previous page
 	Now    func() time.Time
 }
-
-// MaxIdempotencyKeyLen is the longest Idempotency-Key accepted (the column width).
-const MaxIdempotencyKeyLen = 128
 
 // Booking list scopes ("My Lessons").
 const (

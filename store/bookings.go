@@ -27,13 +27,6 @@ import (
 //   - Only participants (the student, the instructor) and admins see a
 //     booking; anyone else gets ENOTFOUND, so ids reveal nothing.
 
-// CreatedStatus is the HTTP status stored with an idempotent booking
-// response (201 Created), so replays answer exactly like the first request.
-const CreatedStatus = 201
-
-// maxNoteLen matches bookings.note and bookings.cancel_reason.
-const maxNoteLen = 1000
-
 // placement is a validated local date+time and its DST-correct instants.
 type placement struct {
 	date     time.Time
@@ -288,11 +281,11 @@ func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForIns
 func (db *DB) CreateBooking(ctx context.Context, nb market.NewBooking) (*market.BookingResult, error) {
 	fields := map[string]string{}
 	date, start := parseSlot(nb.Date, nb.StartTime, fields)
-	if nb.DurationMinutes <= 0 || nb.DurationMinutes%market.SlotMinutes != 0 || nb.DurationMinutes > 8*60 {
-		fields["duration_minutes"] = "must be a positive multiple of 15 minutes, at most 480"
+	if !market.ValidDuration(nb.DurationMinutes) {
+		fields["duration_minutes"] = market.DurationRule()
 	}
-	if len(nb.Note) > maxNoteLen {
-		fields["note"] = fmt.Sprintf("must be at most %d characters", maxNoteLen)
+	if len(nb.Note) > market.MaxNoteLen {
+		fields["note"] = fmt.Sprintf("must be at most %d characters", market.MaxNoteLen)
 	}
 	nb.Area, nb.Address = checkLocation(fields, nb.Area, nb.Address)
 	if len(nb.IdempotencyKey) > market.MaxIdempotencyKeyLen {
@@ -319,7 +312,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb market.NewBooking) (*market.
 				if err := json.Unmarshal(stored.Body, &b); err != nil {
 					return fmt.Errorf("decode stored response: %w", err)
 				}
-				res = &market.BookingResult{Booking: &b, Replay: true, Status: stored.Status}
+				res = &market.BookingResult{Booking: &b, Replay: true}
 				return nil
 			}
 		}
@@ -360,7 +353,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb market.NewBooking) (*market.
 			if err != nil {
 				return fmt.Errorf("encode booking: %w", err)
 			}
-			if err := saveIdempotentResponse(ctx, tx, nb.StudentID, nb.IdempotencyKey, CreatedStatus, body); err != nil {
+			if err := saveIdempotentResponse(ctx, tx, nb.StudentID, nb.IdempotencyKey, body); err != nil {
 				return err
 			}
 		}
@@ -371,7 +364,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb market.NewBooking) (*market.
 		if err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date}, notes...); err != nil {
 			return err
 		}
-		res = &market.BookingResult{Booking: b, Status: CreatedStatus}
+		res = &market.BookingResult{Booking: b}
 		return nil
 	})
 	if err != nil {
@@ -446,8 +439,8 @@ func lockBooking(ctx context.Context, tx pgx.Tx, actor *market.User, id string, 
 // started. Its events: booking.cancelled to both participants,
 // availability.changed for its day.
 func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason string, now func() time.Time) (*market.Booking, error) {
-	if len(reason) > maxNoteLen {
-		return nil, market.ValidationError(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", maxNoteLen)})
+	if len(reason) > market.MaxNoteLen {
+		return nil, market.ValidationError(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", market.MaxNoteLen)})
 	}
 	var b *market.Booking
 	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
