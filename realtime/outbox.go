@@ -216,7 +216,11 @@ func (r *Relay) Run(ctx context.Context) {
 		}
 		if time.Since(lastPrune) > time.Minute {
 			lastPrune = time.Now()
-			if n, err := r.Store.PruneHistory(ctx, r.Retention); err == nil && n > 0 {
+			if n, err := r.Store.PruneHistory(ctx, r.Retention); err != nil {
+				if ctx.Err() == nil { // a prune cut short by shutdown is not a failure
+					r.Log.Warn("prune history failed; retried in a minute", "err", err)
+				}
+			} else if n > 0 {
 				r.Log.Info("pruned history past retention", "rows", n)
 			}
 		}
