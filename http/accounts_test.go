@@ -11,7 +11,6 @@ import (
 
 	"instainstru/cmd/hubd/node"
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // pastLesson books, through the store with a clock in the past, a
@@ -28,10 +27,10 @@ func (ts *testServer) pastLesson(instructorID, offer, studentID string) *market.
 	date := start.Format(time.DateOnly)
 	then := func() time.Time { return start.Add(-2 * time.Hour) }
 	ctx := context.Background()
-	if _, err := ts.db.AddWindow(ctx, instructorID, date, store.WindowInput{Start: start.Format("15:04"), End: end.Format("15:04")}, then); err != nil {
+	if _, err := ts.db.AddWindow(ctx, instructorID, date, market.WindowInput{Start: start.Format("15:04"), End: end.Format("15:04")}, then); err != nil {
 		ts.t.Fatalf("past window: %v", err)
 	}
-	r, err := ts.db.CreateBooking(ctx, store.NewBooking{StudentID: studentID, InstructorID: instructorID,
+	r, err := ts.db.CreateBooking(ctx, market.NewBooking{StudentID: studentID, InstructorID: instructorID,
 		InstructorServiceID: offer, Date: date, StartTime: start.Format("15:04"), DurationMinutes: 60, Now: then})
 	if err != nil {
 		ts.t.Fatalf("past booking: %v", err)

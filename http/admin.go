@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // adminRoutes: the console's bookings, instructors and analytics. Reads
@@ -35,14 +34,14 @@ func queryDate(c *fiber.Ctx, name string) (*time.Time, error) {
 }
 
 type adminBookingList struct {
-	Items      []store.AdminBooking `json:"items"`
-	NextCursor *string              `json:"next_cursor"`
+	Items      []market.AdminBooking `json:"items"`
+	NextCursor *string               `json:"next_cursor"`
 }
 
 // adminListBookings is GET /admin/bookings?instructor_id=&student_id=&q=
 // &from=&to=&status=&limit=&cursor=: every booking, latest lesson first.
 func (s *Server) adminListBookings(c *fiber.Ctx) error {
-	var f store.AdminBookingFilter
+	var f market.AdminBookingFilter
 	var err error
 	if f.Limit, err = queryLimit(c); err != nil {
 		return err
@@ -74,7 +73,7 @@ func (s *Server) adminListBookings(c *fiber.Ctx) error {
 	}
 	resp := adminBookingList{Items: items}
 	if resp.Items == nil {
-		resp.Items = []store.AdminBooking{}
+		resp.Items = []market.AdminBooking{}
 	}
 	if next != "" {
 		resp.NextCursor = &next
@@ -83,7 +82,7 @@ func (s *Server) adminListBookings(c *fiber.Ctx) error {
 }
 
 type adminCancelRequest struct {
-	Reason string `json:"reason" validate:"required,min=3,max=1000"`
+	Reason string `json:"reason" validate:"required,min=3,note_len"`
 }
 
 // adminCancelBooking is POST /admin/bookings/{id}/cancel {"reason"}: the
@@ -108,9 +107,9 @@ func (s *Server) adminCancelBooking(c *fiber.Ctx) error {
 }
 
 type adminInstructorList struct {
-	From  string                  `json:"from"`
-	To    string                  `json:"to"`
-	Items []store.AdminInstructor `json:"items"`
+	From  string                   `json:"from"`
+	To    string                   `json:"to"`
+	Items []market.AdminInstructor `json:"items"`
 }
 
 // adminListInstructors is GET /admin/instructors?from=&to=: every
@@ -127,14 +126,14 @@ func (s *Server) adminListInstructors(c *fiber.Ctx) error {
 		return err
 	}
 	if items == nil {
-		items = []store.AdminInstructor{}
+		items = []market.AdminInstructor{}
 	}
 	return c.JSON(adminInstructorList{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Items: items})
 }
 
 // todayIn is now's calendar date in the analytics zone, as a date.
 func todayIn(now time.Time) time.Time {
-	loc, err := time.LoadLocation(store.AnalyticsZone)
+	loc, err := time.LoadLocation(market.AnalyticsZone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -163,7 +162,7 @@ func analyticsRange(c *fiber.Ctx, defFrom, defTo time.Time) (time.Time, time.Tim
 		t := from.AddDate(0, 0, int(defTo.Sub(defFrom).Hours()/24))
 		to = &t
 	}
-	if err := store.ValidateAnalyticsRange(*from, *to); err != nil {
+	if err := market.ValidateAnalyticsRange(*from, *to); err != nil {
 		return time.Time{}, time.Time{}, err
 	}
 	return *from, *to, nil
@@ -187,7 +186,7 @@ type analyticsEndpoint struct {
 // analyticsEndpoints lists the analytics series. Each reads ?from=&to=
 // (default: the last 30 days) and answers analyticsResponse.
 func (s *Server) analyticsEndpoints() []analyticsEndpoint {
-	type query func(c *fiber.Ctx, db *store.DB, from, to time.Time) (series, available any, err error)
+	type query func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (series, available any, err error)
 	const topN = 10
 	h := func(q query) fiber.Handler {
 		return func(c *fiber.Ctx) error {
@@ -206,42 +205,42 @@ func (s *Server) analyticsEndpoints() []analyticsEndpoint {
 	}
 	return []analyticsEndpoint{
 		{"bookings", "Bookings created and cancelled per day", bookingSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.BookingSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"late-cancellations", "Cancellations per day, and those less than 24 h before the lesson", lateCancellationSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.LateCancellationSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"searches", "Searches and zero-result searches per day", searchSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, ok, err := db.SearchSeries(c.UserContext(), from, to)
 				return v, map[string]bool{"search_log": ok}, err
 			})},
 		{"conversion", "Instructor-page views, searches and bookings per day, with per-day rates", conversionSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.ConversionSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"top-services", "Services by bookings created in the range", rankedSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.TopServices(c.UserContext(), from, to, topN)
 				return v, nil, err
 			})},
 		{"top-areas", "Areas by bookings created in the range (each area of the instructor)", rankedSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.TopAreas(c.UserContext(), from, to, topN)
 				return v, nil, err
 			})},
 		{"utilisation", "Open and booked hours per lesson date over all instructors", utilisationSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, err := db.UtilisationSeries(c.UserContext(), from, to)
 				return v, nil, err
 			})},
 		{"notifications", "Notifications created, and jobs sent or failed, per day", notificationSeriesDoc{},
-			h(func(c *fiber.Ctx, db *store.DB, from, to time.Time) (any, any, error) {
+			h(func(c *fiber.Ctx, db analyticsStore, from, to time.Time) (any, any, error) {
 				v, av, err := db.NotificationSeries(c.UserContext(), from, to)
 				return v, av, err
 			})},

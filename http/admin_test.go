@@ -23,7 +23,7 @@ func (n *rtNode) staffToken(db *store.DB, role string) string {
 		n.t.Fatal(err)
 	}
 	email := role + "-" + storetest.RandomSuffix() + "@example.com"
-	if _, err := db.CreateUser(context.Background(), store.NewUser{Email: email, PasswordHash: string(hash),
+	if _, err := db.CreateUser(context.Background(), market.NewUser{Email: email, PasswordHash: string(hash),
 		FullName: "Staff " + role, Role: role}); err != nil {
 		n.t.Fatal(err)
 	}
@@ -175,10 +175,10 @@ func TestAnalyticsEndpointsAnswerSeriesAndRefuseBadRanges(t *testing.T) {
 	support, _ := ts.signUp(market.RoleSupport)
 	// A view of the public page is recorded, with nothing about the viewer.
 	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, "", nil, 200, nil)
-	today := time.Now().In(mustLoc(t, store.AnalyticsZone)).Format(time.DateOnly)
+	today := time.Now().In(mustLoc(t, market.AnalyticsZone)).Format(time.DateOnly)
 	var conv struct {
 		From, To string
-		Series   []store.ConversionDay
+		Series   []market.ConversionDay
 	}
 	ts.doJSON("GET", "/api/v1/admin/analytics/conversion", support, nil, 200, &conv)
 	if conv.To != today || len(conv.Series) != 30 || conv.Series[29].Date != today || conv.Series[29].Views != 1 {

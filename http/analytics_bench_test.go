@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // seedAnalyticsVolume writes a year of marketplace activity straight in SQL:
@@ -74,7 +73,7 @@ func BenchmarkAnalyticsEndpoints(b *testing.B) {
 	ts := newTestServer(b)
 	seedAnalyticsVolume(b, ts)
 	admin, _ := ts.signUp(market.RoleAdmin)
-	to := time.Now().In(mustLocB(b, store.AnalyticsZone))
+	to := time.Now().In(mustLocB(b, market.AnalyticsZone))
 	q := fmt.Sprintf("?from=%s&to=%s", to.AddDate(0, 0, -364).Format(time.DateOnly), to.Format(time.DateOnly))
 	paths := []string{"/api/v1/admin/instructors" + q, "/api/v1/admin/bookings?limit=100"}
 	for _, a := range ts.srv.analyticsEndpoints() {

@@ -10,13 +10,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
-	"instainstru/store"
-)
-
-// Password length is counted in bytes: bcrypt reads at most 72.
-const (
-	minPasswordBytes = 8
-	maxPasswordBytes = 72
 )
 
 func (s *Server) authRoutes(r fiber.Router) {
@@ -29,14 +22,14 @@ func (s *Server) authRoutes(r fiber.Router) {
 }
 
 type registerRequest struct {
-	Email    string `json:"email" validate:"required,max=254,email"`
+	Email    string `json:"email" validate:"required,email_len,email"`
 	Password string `json:"password" validate:"required"`
-	FullName string `json:"full_name" validate:"required,max=200"`
+	FullName string `json:"full_name" validate:"required,name_len"`
 	Role     string `json:"role" validate:"required,oneof=student instructor"`
 }
 
 type loginRequest struct {
-	Email    string `json:"email" validate:"required,max=254"`
+	Email    string `json:"email" validate:"required,email_len"`
 	Password string `json:"password" validate:"required,max=1024"`
 }
 
@@ -98,7 +91,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 		return err
 	}
 	if _, bad := fields["password"]; !bad {
-		if msg := passwordProblem(req.Password); msg != "" {
+		if msg := market.PasswordProblem(req.Password); msg != "" {
 			fields["password"] = msg
 		}
 	}
@@ -117,7 +110,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.deps.DB.RegisterUser(s.requestMeta(c), store.NewUser{
+	u, err := s.deps.DB.RegisterUser(s.requestMeta(c), market.NewUser{
 		Email: req.Email, PasswordHash: string(hash), FullName: req.FullName, Role: req.Role,
 	}, verify)
 	if err != nil {
@@ -144,18 +137,18 @@ func (s *Server) login(c *fiber.Ctx) error {
 		// reveal which emails have accounts.
 		_ = bcrypt.CompareHashAndPassword(s.rest.dummyHash, []byte(req.Password)) //nolint:errcheck // timing only
 		// No email in the trail: it may not be anyone's address.
-		s.audit(c, store.AuditLoginFailed, "", map[string]any{"reason": "unknown_account"})
+		s.audit(c, market.AuditLoginFailed, "", map[string]any{"reason": "unknown_account"})
 		return errBadCredentials()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) != nil {
-		s.audit(c, store.AuditLoginFailed, u.ID, map[string]any{"reason": "wrong_password"})
+		s.audit(c, market.AuditLoginFailed, u.ID, map[string]any{"reason": "wrong_password"})
 		return errBadCredentials()
 	}
 	resp, err := s.issueTokens(c, u)
 	if err != nil {
 		return err
 	}
-	s.audit(c, store.AuditLoginSucceeded, u.ID, nil)
+	s.audit(c, market.AuditLoginSucceeded, u.ID, nil)
 	return c.JSON(resp)
 }
 
@@ -207,7 +200,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 		return err
 	}
 	if owner != "" {
-		s.audit(c, store.AuditLogout, owner, nil)
+		s.audit(c, market.AuditLogout, owner, nil)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -2,11 +2,11 @@ package http
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // availabilityRoutes: the public availability read and the instructor's own
@@ -86,7 +86,7 @@ func (s *Server) getAvailability(c *fiber.Ctx) error {
 		return market.ValidationError(fields)
 	}
 	from, to := c.Query("from"), c.Query("to")
-	if err := store.CheckAvailabilityRange(from, to); err != nil {
+	if _, _, err := market.ParseDateRange(from, to, "from", "to", time.Now()); err != nil {
 		return err
 	}
 	// Served from the node's cache only when the instructor's stamp, read
@@ -103,7 +103,7 @@ func (s *Server) getAvailability(c *fiber.Ctx) error {
 		if body, err = json.Marshal(newAvailabilityResponse(a)); err != nil {
 			return err
 		}
-		s.availability.put(id, from, to, store.AvailabilityStamp{Timezone: a.Timezone, Seq: a.Seq}, body)
+		s.availability.put(id, from, to, market.AvailabilityStamp{Timezone: a.Timezone, Seq: a.Seq}, body)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(body)
@@ -122,7 +122,7 @@ func (s *Server) addWindow(c *fiber.Ctx) error {
 		return err
 	}
 	w, err := s.deps.DB.AddWindow(c.UserContext(), currentUser(c).ID, req.Date,
-		store.WindowInput{Start: req.Start, End: req.End}, nil)
+		market.WindowInput{Start: req.Start, End: req.End}, nil)
 	if err != nil {
 		return err
 	}
@@ -164,11 +164,11 @@ func (s *Server) replaceWeek(c *fiber.Ctx) error {
 	if err := s.bind(c, &req); err != nil {
 		return err
 	}
-	days := make([]store.DayInput, 0, len(req.Days))
+	days := make([]market.DayInput, 0, len(req.Days))
 	for _, d := range req.Days {
-		day := store.DayInput{Date: d.Date}
+		day := market.DayInput{Date: d.Date}
 		for _, w := range d.Windows {
-			day.Windows = append(day.Windows, store.WindowInput{Start: w.Start, End: w.End})
+			day.Windows = append(day.Windows, market.WindowInput{Start: w.Start, End: w.End})
 		}
 		days = append(days, day)
 	}

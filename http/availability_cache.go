@@ -2,15 +2,14 @@ package http
 
 import (
 	"context"
+	"instainstru/market"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"instainstru/store"
 )
 
 // availabilityCache keeps this node's rendered GET availability responses,
-// keyed by instructor and range and tagged with the store.AvailabilityStamp
+// keyed by instructor and range and tagged with the market.AvailabilityStamp
 // (timezone, topic seq) of the snapshot they were read in.
 //
 // Exactness: a cached body is served only after a stamp probe whose
@@ -43,11 +42,11 @@ type availabilityCache struct {
 
 // stamper reads an instructor's current availability stamp.
 type stamper interface {
-	AvailabilityStamp(ctx context.Context, instructorID string) (store.AvailabilityStamp, error)
+	AvailabilityStamp(ctx context.Context, instructorID string) (market.AvailabilityStamp, error)
 }
 
 type cachedAvailability struct {
-	stamp store.AvailabilityStamp
+	stamp market.AvailabilityStamp
 	body  []byte // rendered JSON, shared read-only by every response
 }
 
@@ -60,7 +59,7 @@ type probeSlot struct {
 
 type stampProbe struct {
 	done  chan struct{}
-	stamp store.AvailabilityStamp
+	stamp market.AvailabilityStamp
 	err   error
 }
 
@@ -104,7 +103,7 @@ func (c *availabilityCache) get(ctx context.Context, instructorID, from, to stri
 
 // put stores body rendered from a read with stamp st, unless a newer one is
 // already there. Entries past maxBytes are evicted in map order (random).
-func (c *availabilityCache) put(instructorID, from, to string, st store.AvailabilityStamp, body []byte) {
+func (c *availabilityCache) put(instructorID, from, to string, st market.AvailabilityStamp, body []byte) {
 	if len(body) > c.maxBytes {
 		return
 	}
@@ -131,13 +130,13 @@ func (c *availabilityCache) put(instructorID, from, to string, st store.Availabi
 
 // currentStamp returns a stamp read by a statement sent after the call
 // began, sharing that statement with concurrent callers for the instructor.
-func (c *availabilityCache) currentStamp(ctx context.Context, instructorID string) (store.AvailabilityStamp, error) {
+func (c *availabilityCache) currentStamp(ctx context.Context, instructorID string) (market.AvailabilityStamp, error) {
 	p := c.join(ctx, instructorID)
 	select {
 	case <-p.done:
 		return p.stamp, p.err
 	case <-ctx.Done():
-		return store.AvailabilityStamp{}, ctx.Err()
+		return market.AvailabilityStamp{}, ctx.Err()
 	}
 }
 

@@ -335,22 +335,22 @@ func TestCachedAvailabilityIsNeverStaleOnceAChangeHasCommitted(t *testing.T) {
 // answers them: the database cannot be paused mid-statement on demand, and
 // what is tested is which callers may share which statement.
 type stampGate struct {
-	calls chan chan store.AvailabilityStamp
+	calls chan chan market.AvailabilityStamp
 }
 
-func (g stampGate) AvailabilityStamp(ctx context.Context, _ string) (store.AvailabilityStamp, error) {
-	reply := make(chan store.AvailabilityStamp)
+func (g stampGate) AvailabilityStamp(ctx context.Context, _ string) (market.AvailabilityStamp, error) {
+	reply := make(chan market.AvailabilityStamp)
 	g.calls <- reply
 	select {
 	case st := <-reply:
 		return st, nil
 	case <-ctx.Done():
-		return store.AvailabilityStamp{}, ctx.Err()
+		return market.AvailabilityStamp{}, ctx.Err()
 	}
 }
 
 func TestStampProbeIsSharedOnlyByRequestsThatArrivedBeforeItWasSent(t *testing.T) {
-	g := stampGate{calls: make(chan chan store.AvailabilityStamp)}
+	g := stampGate{calls: make(chan chan market.AvailabilityStamp)}
 	c := newAvailabilityCache(g, 1<<20)
 	ctx := context.Background()
 	answer := func(p *stampProbe) int64 {
@@ -363,7 +363,7 @@ func TestStampProbeIsSharedOnlyByRequestsThatArrivedBeforeItWasSent(t *testing.T
 		}
 		return 0
 	}
-	sent := func() chan store.AvailabilityStamp {
+	sent := func() chan market.AvailabilityStamp {
 		t.Helper()
 		select {
 		case r := <-g.calls:
@@ -389,7 +389,7 @@ func TestStampProbeIsSharedOnlyByRequestsThatArrivedBeforeItWasSent(t *testing.T
 		t.Fatal("requests arriving during a probe must share the next one, not the running one")
 	}
 	noneSent()
-	first <- store.AvailabilityStamp{Seq: 1}
+	first <- market.AvailabilityStamp{Seq: 1}
 	if got := answer(pA); got != 1 {
 		t.Fatalf("A got seq %d", got)
 	}
@@ -398,11 +398,11 @@ func TestStampProbeIsSharedOnlyByRequestsThatArrivedBeforeItWasSent(t *testing.T
 	if pD == pB {
 		t.Fatal("D arrived after the second probe was sent and must not take its answer")
 	}
-	second <- store.AvailabilityStamp{Seq: 2}
+	second <- market.AvailabilityStamp{Seq: 2}
 	if b, cc := answer(pB), answer(pC); b != 2 || cc != 2 {
 		t.Fatalf("B, C got %d, %d; want the second probe's 2", b, cc)
 	}
-	sent() <- store.AvailabilityStamp{Seq: 3}
+	sent() <- market.AvailabilityStamp{Seq: 3}
 	if got := answer(pD); got != 3 {
 		t.Fatalf("D got %d", got)
 	}
@@ -418,18 +418,18 @@ func TestStampProbeIsSharedOnlyByRequestsThatArrivedBeforeItWasSent(t *testing.T
 // newer one.
 func TestAvailabilityCacheKeepsItsBudgetAndTheNewestStamp(t *testing.T) {
 	c := newAvailabilityCache(stampGate{}, 100)
-	c.put("i", "a", "b", store.AvailabilityStamp{Seq: 5}, []byte(strings.Repeat("x", 40)))
-	c.put("i", "a", "b", store.AvailabilityStamp{Seq: 4}, []byte("old"))
+	c.put("i", "a", "b", market.AvailabilityStamp{Seq: 5}, []byte(strings.Repeat("x", 40)))
+	c.put("i", "a", "b", market.AvailabilityStamp{Seq: 4}, []byte("old"))
 	if e := c.entries[availabilityKey("i", "a", "b")]; e == nil || e.stamp.Seq != 5 {
 		t.Fatalf("entry %+v, want the seq 5 read kept", e)
 	}
 	for i := 0; i < 10; i++ {
-		c.put(fmt.Sprint("j", i), "a", "b", store.AvailabilityStamp{Seq: 1}, []byte(strings.Repeat("y", 30)))
+		c.put(fmt.Sprint("j", i), "a", "b", market.AvailabilityStamp{Seq: 1}, []byte(strings.Repeat("y", 30)))
 		if c.bytes > 100 {
 			t.Fatalf("cache holds %d bytes, budget 100", c.bytes)
 		}
 	}
-	c.put("k", "a", "b", store.AvailabilityStamp{}, []byte(strings.Repeat("z", 101)))
+	c.put("k", "a", "b", market.AvailabilityStamp{}, []byte(strings.Repeat("z", 101)))
 	if c.entries[availabilityKey("k", "a", "b")] != nil {
 		t.Fatal("an entry larger than the whole budget was stored")
 	}

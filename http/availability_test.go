@@ -14,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"instainstru/market"
+	"instainstru/store"
 	"instainstru/store/storetest"
 )
 
@@ -41,7 +42,7 @@ func (p *schedPublisher) events() []market.Event {
 }
 
 func withSchedPublisher(p *schedPublisher) testOption {
-	return func(_ *Config, d *Deps) { d.DB = d.DB.WithPublisher(p) }
+	return func(_ *Config, d *Deps) { d.DB = d.DB.(*store.DB).WithPublisher(p) }
 }
 
 // schedCounter reads a counter's current value.

@@ -33,7 +33,40 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	for alias, rules := range ruleAliases() {
+		v.RegisterAlias(alias, rules)
+	}
 	return v
+}
+
+// ruleAliases are the validate rules whose numbers are market's limits.
+// A struct tag cannot name a constant, so tags name these aliases; the
+// validator expands them, and so does the OpenAPI schema (withRules), so a
+// limit changes in one place (market/limits.go).
+func ruleAliases() map[string]string {
+	return map[string]string{
+		"note_len":     fmt.Sprintf("max=%d", market.MaxNoteLen),
+		"area_len":     fmt.Sprintf("max=%d", market.MaxAreaLen),
+		"areas_count":  fmt.Sprintf("max=%d", market.MaxAreas),
+		"bio_len":      fmt.Sprintf("max=%d", market.MaxBioLen),
+		"years_exp":    fmt.Sprintf("min=0,max=%d", market.MaxYearsExperience),
+		"tz_len":       fmt.Sprintf("max=%d", market.MaxTimezoneLen),
+		"notice_hours": fmt.Sprintf("min=0,max=%d", market.MaxCancellationNoticeHours),
+		"email_len":    fmt.Sprintf("max=%d", market.MaxEmailLen),
+		"name_len":     fmt.Sprintf("max=%d", market.MaxFullNameLen),
+	}
+}
+
+// expandRuleAliases replaces each alias in a validate tag by its rules.
+func expandRuleAliases(rules string) string {
+	aliases := ruleAliases()
+	parts := strings.Split(rules, ",")
+	for i, r := range parts {
+		if x, ok := aliases[r]; ok {
+			parts[i] = x
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // bind decodes the JSON body into dst strictly and validates it.
@@ -100,7 +133,7 @@ func (s *Server) validate(v any) error {
 
 func validationMessage(fe validator.FieldError) string {
 	isString := fe.Kind() == reflect.String
-	switch fe.Tag() {
+	switch fe.ActualTag() { // an alias (ruleAliases) reports the rule that failed
 	case "required", "required_without", "required_with":
 		return "is required"
 	case "email":

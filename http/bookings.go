@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // Booking results counted by instainstru_bookings_total.
@@ -43,7 +42,7 @@ type bookingRequest struct {
 	Date                string `json:"date" validate:"required"`
 	StartTime           string `json:"start_time" validate:"required"`
 	DurationMinutes     int    `json:"duration_minutes" validate:"required"`
-	Note                string `json:"note" validate:"max=1000"`
+	Note                string `json:"note" validate:"note_len"`
 
 	// Where (SPEC §4.2): one of the instructor's areas (default: their
 	// first) and an optional meeting address, shown to the two parties only.
@@ -68,9 +67,9 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 		return err
 	}
 	key := c.Get(headerIdempotencyKey)
-	if len(key) > store.MaxIdempotencyKeyLen || !validText(key) {
+	if len(key) > market.MaxIdempotencyKeyLen || !validText(key) {
 		return market.ValidationError(map[string]string{headerIdempotencyKey: fmt.Sprintf(
-			"must be at most %d characters of text", store.MaxIdempotencyKeyLen)})
+			"must be at most %d characters of text", market.MaxIdempotencyKeyLen)})
 	}
 	var req bookingRequest
 	if err := s.decodeOnly(c, &req); err != nil {
@@ -94,7 +93,7 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return market.ValidationError(fields)
 	}
-	res, err := s.deps.DB.CreateBooking(c.UserContext(), store.NewBooking{
+	res, err := s.deps.DB.CreateBooking(c.UserContext(), market.NewBooking{
 		StudentID:           currentUser(c).ID,
 		InstructorID:        req.InstructorID,
 		InstructorServiceID: req.InstructorServiceID,
@@ -116,7 +115,8 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 		s.metrics.bookings.WithLabelValues(bookingCreated).Inc()
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/bookings/"+res.Booking.ID)
-	return c.Status(res.Status).JSON(res.Booking)
+	// A replay answers exactly like the first request: 201 and its body.
+	return c.Status(fiber.StatusCreated).JSON(res.Booking)
 }
 
 type bookingList struct {
@@ -137,8 +137,8 @@ func (s *Server) listBookings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, next, err := s.deps.DB.Bookings(c.UserContext(), currentUser(c), store.BookingQuery{
-		Scope: c.Query("scope", store.ScopeUpcoming), Limit: limit, Cursor: cursor,
+	items, next, err := s.deps.DB.Bookings(c.UserContext(), currentUser(c), market.BookingQuery{
+		Scope: c.Query("scope", market.ScopeUpcoming), Limit: limit, Cursor: cursor,
 	})
 	if err != nil {
 		return err
@@ -168,7 +168,7 @@ func (s *Server) getBooking(c *fiber.Ctx) error {
 }
 
 type cancelRequest struct {
-	Reason string `json:"reason" validate:"max=1000"`
+	Reason string `json:"reason" validate:"note_len"`
 }
 
 // cancelBooking is POST /bookings/{id}/cancel {"reason"?} (body optional) →

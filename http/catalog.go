@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // catalogRoutes are public reads of the seeded catalog.
@@ -43,7 +42,7 @@ func (s *Server) listServices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	svcs, err := s.deps.DB.Services(c.UserContext(), store.ServiceFilter{Category: cat, Query: q})
+	svcs, err := s.deps.DB.Services(c.UserContext(), market.ServiceFilter{Category: cat, Query: q})
 	if err != nil {
 		return err
 	}

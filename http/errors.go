@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // Codes that exist only at the HTTP layer (the domain never produces them).
@@ -99,7 +98,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	case errors.As(err, &me):
 	case errors.As(err, &fe):
 		me = fromFiberError(fe)
-	case dependencyDown(err):
+	case s.dependencyDown(err):
 		me = &market.Error{Code: market.EUNAVAILABLE, Message: "a backing service is unavailable, retry shortly"}
 	}
 	status := fiber.StatusInternalServerError
@@ -111,7 +110,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if body.Details == nil {
 		body.Details = map[string]any{}
 	}
-	if status >= 500 && !errors.Is(err, store.ErrOverloaded) { // shed writes are counted, not logged one by one
+	if status >= 500 && !errors.Is(err, market.ErrOverloaded) { // shed writes are counted, not logged one by one
 		// The real error (with a 503's cause) goes to the log only.
 		s.log.Error("request failed",
 			"request_id", body.RequestID, "method", c.Method(), "path", c.Path(), "status", status, "err", err)
@@ -143,7 +142,7 @@ func (s *Server) respondErrors(c *fiber.Ctx) error {
 // reached in time (a refused or broken connection, a timeout), which the
 // SPEC answers with 503 rather than 500. Drivers wrap the net error, so no
 // driver type is needed here.
-func dependencyDown(err error) bool {
+func (s *Server) dependencyDown(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || store.Unavailable(err)
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || (s.deps.DB != nil && s.deps.DB.Unavailable(err))
 }

@@ -90,6 +90,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	}
 	deps := Deps{
 		DB:       db,
+		Search:   store.NewSearcher(db),
 		Registry: prometheus.NewRegistry(),
 		Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -194,7 +195,7 @@ func (ts *testServer) signUpFull(role string) (access, refresh string, user mark
 		if err != nil {
 			ts.t.Fatal(err)
 		}
-		if _, err := ts.db.CreateUser(context.Background(), store.NewUser{
+		if _, err := ts.db.CreateUser(context.Background(), market.NewUser{
 			Email: email, PasswordHash: string(hash), FullName: name, Role: role,
 		}); err != nil {
 			ts.t.Fatalf("create admin: %v", err)

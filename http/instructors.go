@@ -13,7 +13,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // instructorRoutes: public browsing and the instructor's self-service.
@@ -108,7 +107,7 @@ func encodeInstructorCursor(in market.Instructor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeInstructorCursor(raw string) (*store.InstructorCursor, error) {
+func decodeInstructorCursor(raw string) (*market.InstructorCursor, error) {
 	bad := market.ValidationError(map[string]string{"cursor": "is not a cursor this server issued"})
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
@@ -121,7 +120,7 @@ func decodeInstructorCursor(raw string) (*store.InstructorCursor, error) {
 	if _, err := parseUUID(cur.ID); err != nil {
 		return nil, bad
 	}
-	return &store.InstructorCursor{FullName: cur.Name, ID: cur.ID}, nil
+	return &market.InstructorCursor{FullName: cur.Name, ID: cur.ID}, nil
 }
 
 func (s *Server) listInstructors(c *fiber.Ctx) error {
@@ -137,7 +136,7 @@ func (s *Server) listInstructors(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page := store.InstructorPage{ServiceID: serviceID, Query: q, Limit: limit}
+	page := market.InstructorPage{ServiceID: serviceID, Query: q, Limit: limit}
 	if raw := c.Query("cursor"); raw != "" {
 		if page.After, err = decodeInstructorCursor(raw); err != nil {
 			return err
@@ -182,13 +181,13 @@ func (s *Server) myProfile(c *fiber.Ctx) error {
 }
 
 type profileRequest struct {
-	Bio             string   `json:"bio" validate:"max=2000"`
-	YearsExperience int      `json:"years_experience" validate:"min=0,max=80"`
-	Areas           []string `json:"areas" validate:"max=30,dive,required,max=64"`
-	Timezone        string   `json:"timezone" validate:"max=64"`
+	Bio             string   `json:"bio" validate:"bio_len"`
+	YearsExperience int      `json:"years_experience" validate:"years_exp"`
+	Areas           []string `json:"areas" validate:"areas_count,dive,required,area_len"`
+	Timezone        string   `json:"timezone" validate:"tz_len"`
 
 	// Absent = the default (PUT replaces the profile).
-	CancellationNoticeHours *int `json:"cancellation_notice_hours" validate:"omitnil,min=0,max=336"`
+	CancellationNoticeHours *int `json:"cancellation_notice_hours" validate:"omitnil,notice_hours"`
 }
 
 // updateMyProfile replaces the profile (PUT: absent fields take their
@@ -232,7 +231,7 @@ func (s *Server) updateMyProfile(c *fiber.Ctx) error {
 	if req.CancellationNoticeHours != nil {
 		notice = *req.CancellationNoticeHours
 	}
-	in, err := s.deps.DB.UpdateInstructorProfile(c.UserContext(), currentUser(c).ID, store.ProfileUpdate{
+	in, err := s.deps.DB.UpdateInstructorProfile(c.UserContext(), currentUser(c).ID, market.ProfileUpdate{
 		Bio: req.Bio, YearsExperience: req.YearsExperience, Areas: req.Areas, Timezone: req.Timezone,
 		CancellationNoticeHours: notice,
 	})
@@ -268,14 +267,10 @@ func mergeValidation(fields map[string]string, err error) bool {
 	return true
 }
 
-// Lesson lengths: multiples of 15 minutes from 15 to 480.
-const maxDurationMinutes = 480
-
 func checkDurations(fields map[string]string, durations []int) {
 	for i, d := range durations {
-		if d < market.SlotMinutes || d > maxDurationMinutes || d%market.SlotMinutes != 0 {
-			fields[fmt.Sprintf("durations[%d]", i)] = fmt.Sprintf("must be a multiple of %d from %d to %d",
-				market.SlotMinutes, market.SlotMinutes, maxDurationMinutes)
+		if !market.ValidDuration(d) {
+			fields[fmt.Sprintf("durations[%d]", i)] = market.DurationRule()
 		}
 	}
 }
@@ -304,7 +299,7 @@ func (s *Server) addMyService(c *fiber.Ctx) error {
 		return market.ValidationError(fields)
 	}
 	slices.Sort(req.Durations)
-	svc, err := s.deps.DB.AddInstructorService(c.UserContext(), currentUser(c).ID, store.NewInstructorService{
+	svc, err := s.deps.DB.AddInstructorService(c.UserContext(), currentUser(c).ID, market.NewInstructorService{
 		ServiceID: id, HourlyRateCents: req.HourlyRateCents, Durations: req.Durations,
 	})
 	if err != nil {
@@ -339,7 +334,7 @@ func (s *Server) updateMyService(c *fiber.Ctx) error {
 		return market.ValidationError(fields)
 	}
 	slices.Sort(req.Durations)
-	svc, err := s.deps.DB.UpdateInstructorService(c.UserContext(), currentUser(c).ID, id, store.InstructorServiceChange{
+	svc, err := s.deps.DB.UpdateInstructorService(c.UserContext(), currentUser(c).ID, id, market.InstructorServiceChange{
 		HourlyRateCents: req.HourlyRateCents, Durations: req.Durations,
 	})
 	if err != nil {

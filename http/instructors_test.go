@@ -14,7 +14,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 func TestCatalogListsCategoriesAndFiltersServices(t *testing.T) {
@@ -240,14 +239,14 @@ func TestInstructorCursorPaginationVisitsEveryInstructorOnce(t *testing.T) {
 	want := map[string]bool{}
 	pianists := map[string]bool{}
 	for i := range 53 {
-		u, err := ts.db.CreateUser(ctx, store.NewUser{Email: fmt.Sprintf("i%d@example.com", i),
+		u, err := ts.db.CreateUser(ctx, market.NewUser{Email: fmt.Sprintf("i%d@example.com", i),
 			PasswordHash: string(hash), FullName: names[i%len(names)], Role: market.RoleInstructor})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want[u.ID] = true
 		if i%3 == 0 {
-			if _, err := ts.db.AddInstructorService(ctx, u.ID, store.NewInstructorService{
+			if _, err := ts.db.AddInstructorService(ctx, u.ID, market.NewInstructorService{
 				ServiceID: piano, HourlyRateCents: 5000, Durations: []int{60}}); err != nil {
 				t.Fatal(err)
 			}

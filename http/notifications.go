@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // notificationRoutes: the inbox and its settings (SPEC §4.2).
@@ -40,7 +39,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	default:
 		return market.ValidationError(map[string]string{"unread": "must be true or false"})
 	}
-	p, err := s.deps.DB.Notifications(c.UserContext(), currentUser(c).ID, store.NotificationQuery{
+	p, err := s.deps.DB.Notifications(c.UserContext(), currentUser(c).ID, market.NotificationQuery{
 		UnreadOnly: unread, Limit: limit, Cursor: cursor})
 	if err != nil {
 		return err

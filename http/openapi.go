@@ -59,7 +59,7 @@ func param(name string, p apiParam) apiParam { p.Name = name; return p }
 func apiOps() []apiOp {
 	pagingParams := []apiParam{
 		param("limit", apiParam{Description: "page size, 1..100 (default 20)",
-			Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}),
+			Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxPageLimit, "default": defaultPageLimit}}),
 		param("cursor", str("opaque next_cursor of the previous page")),
 	}
 
@@ -83,14 +83,15 @@ func apiOps() []apiOp {
 		"instructor_service_id": map[string]any{"type": "string", "format": "uuid"},
 		"date":                  dateSchema,
 		"start_time":            clockSchema,
-		"duration_minutes":      map[string]any{"type": "integer", "minimum": 15, "maximum": 480, "multipleOf": 15},
-		"note":                  map[string]any{"type": "string", "maxLength": 1000},
-		"area": map[string]any{"type": "string", "maxLength": 64,
+		"duration_minutes": map[string]any{"type": "integer", "minimum": market.MinDurationMinutes,
+			"maximum": market.MaxDurationMinutes, "multipleOf": market.SlotMinutes},
+		"note": map[string]any{"type": "string", "maxLength": market.MaxNoteLen},
+		"area": map[string]any{"type": "string", "maxLength": market.MaxAreaLen,
 			"description": "one of the instructor's areas (422 otherwise); default: the instructor's first area"},
 		"address": map[string]any{"type": "string", "maxLength": market.MaxAddressLen, "nullable": true,
 			"description": "meeting address or note; shown to the two parties (and admins) only; no control or bidi formatting characters"},
 	}, "instructor_id", "instructor_service_id", "date", "start_time", "duration_minutes")
-	cancelBody := object(map[string]any{"reason": map[string]any{"type": "string", "maxLength": 1000}})
+	cancelBody := object(map[string]any{"reason": map[string]any{"type": "string", "maxLength": market.MaxNoteLen}})
 	rescheduleBody := object(map[string]any{"date": dateSchema, "start_time": clockSchema}, "date", "start_time")
 	bookingList := object(map[string]any{"items": array(ref("Booking")), "next_cursor": nullableString()}, "items")
 	ticketResponse := object(map[string]any{
@@ -172,7 +173,7 @@ func apiOps() []apiOp {
 		{Method: "POST", Path: "/api/v1/bookings", Tag: "bookings", Summary: "Book a lesson instantly (409 slot_unavailable)",
 			Auth: market.PermBookingsCreate,
 			Headers: []apiParam{param("Idempotency-Key", apiParam{Description: "replays return the first result",
-				Schema: map[string]any{"type": "string", "maxLength": 128}})},
+				Schema: map[string]any{"type": "string", "maxLength": market.MaxIdempotencyKeyLen}})},
 			Request: bookingBody, Status: 201, Response: market.Booking{}},
 		{Method: "GET", Path: "/api/v1/bookings", Tag: "bookings", Summary: "My lessons",
 			Auth: market.PermBookingsRead,
@@ -526,7 +527,7 @@ func withRules(m map[string]any, t reflect.Type, rules string) map[string]any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	before, _, _ := strings.Cut(rules, ",dive")
+	before, _, _ := strings.Cut(expandRuleAliases(rules), ",dive")
 	for _, r := range strings.Split(before, ",") {
 		key, val, _ := strings.Cut(r, "=")
 		n, numErr := strconv.Atoi(val)

@@ -2,7 +2,6 @@ package http
 
 import (
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // withRoutePermissions sets each operation's Auth to the permission its
@@ -26,7 +25,7 @@ func adminAPIOps() []apiOp {
 	}
 	pagingParams := []apiParam{
 		param("limit", apiParam{Description: "page size, 1..100 (default 20)",
-			Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}),
+			Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxPageLimit, "default": defaultPageLimit}}),
 		param("cursor", str("opaque next_cursor of the previous page")),
 	}
 	uuidQuery := func(name, desc string) apiParam {
@@ -59,7 +58,7 @@ func adminAPIOps() []apiOp {
 	}
 	for _, a := range (&Server{}).analyticsEndpoints() {
 		ops = append(ops, apiOp{Method: "GET", Path: "/api/v1/admin/analytics/" + a.name, Tag: "analytics",
-			Summary: a.summary + " (dates in " + store.AnalyticsZone + ")", Query: rangeParams, Status: 200,
+			Summary: a.summary + " (dates in " + market.AnalyticsZone + ")", Query: rangeParams, Status: 200,
 			Response: a.doc})
 	}
 	return ops
@@ -76,30 +75,30 @@ type analyticsMeta struct {
 type (
 	bookingSeriesDoc struct {
 		analyticsMeta
-		Series []store.BookingDay `json:"series"`
+		Series []market.BookingDay `json:"series"`
 	}
 	lateCancellationSeriesDoc struct {
 		analyticsMeta
-		Series []store.LateCancellationDay `json:"series"`
+		Series []market.LateCancellationDay `json:"series"`
 	}
 	searchSeriesDoc struct {
 		analyticsMeta
-		Series []store.SearchDay `json:"series"`
+		Series []market.SearchDay `json:"series"`
 	}
 	conversionSeriesDoc struct {
 		analyticsMeta
-		Series []store.ConversionDay `json:"series"`
+		Series []market.ConversionDay `json:"series"`
 	}
 	rankedSeriesDoc struct {
 		analyticsMeta
-		Series []store.RankedCount `json:"series"`
+		Series []market.RankedCount `json:"series"`
 	}
 	utilisationSeriesDoc struct {
 		analyticsMeta
-		Series []store.UtilisationDay `json:"series"`
+		Series []market.UtilisationDay `json:"series"`
 	}
 	notificationSeriesDoc struct {
 		analyticsMeta
-		Series []store.NotificationDay `json:"series"`
+		Series []market.NotificationDay `json:"series"`
 	}
 )

@@ -20,7 +20,6 @@ import (
 
 	"instainstru/market"
 	"instainstru/realtime"
-	"instainstru/store"
 )
 
 // readyPingTimeout bounds each dependency ping, so a hung Postgres or Redis
@@ -63,8 +62,8 @@ func (s *Server) registerPoolCollectors() {
 		return
 	}
 	var cs []prometheus.Collector
-	if s.deps.DB != nil && s.deps.DB.Pool != nil {
-		cs = append(cs, store.NewPoolCollector(s.deps.DB.Pool), store.NewAdmissionCollector(s.deps.DB))
+	if s.deps.DB != nil {
+		cs = append(cs, s.deps.DB.Collectors()...)
 	}
 	if s.deps.Redis != nil {
 		cs = append(cs, realtime.NewRedisPoolCollector(s.deps.Redis))

@@ -12,7 +12,6 @@ import (
 
 	"instainstru/hub"
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // exportTimeout bounds one export: the stream runs after the handler
@@ -28,13 +27,13 @@ func (s *Server) privacyRoutes(r fiber.Router) {
 }
 
 // requestMeta is what store calls that audit or open sessions need to know
-// about the request (see store.RequestMeta).
+// about the request (see market.RequestMeta).
 func (s *Server) requestMeta(c *fiber.Ctx) context.Context {
-	m := store.RequestMeta{RequestID: requestID(c), IP: c.IP(), UserAgent: string(c.Request().Header.UserAgent())}
+	m := market.RequestMeta{RequestID: requestID(c), IP: c.IP(), UserAgent: string(c.Request().Header.UserAgent())}
 	if u := currentUser(c); u != nil {
 		m.ActorID = u.ID
 	}
-	return store.WithRequestMeta(c.UserContext(), m)
+	return market.WithRequestMeta(c.UserContext(), m)
 }
 
 // audit records an action outside any transaction. The action already
@@ -49,7 +48,7 @@ func (s *Server) audit(c *fiber.Ctx, action, targetID string, details map[string
 // one JSON attachment. The export is audited before the first byte goes.
 func (s *Server) exportMe(c *fiber.Ctx) error {
 	u := currentUser(c)
-	if err := s.deps.DB.Audit(s.requestMeta(c), store.AuditDataExported, u.ID, nil); err != nil {
+	if err := s.deps.DB.Audit(s.requestMeta(c), market.AuditDataExported, u.ID, nil); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -96,7 +95,7 @@ func (s *Server) deleteMe(c *fiber.Ctx) error {
 // user's topic (each hub closes that user's sockets with 4001 when it
 // arrives; the outbox relay republishes it if the fast path fails).
 func (s *Server) deleteAccount(c *fiber.Ctx, userID string) error {
-	if _, err := s.deps.DB.DeleteAccount(s.requestMeta(c), store.AccountDeletion{UserID: userID, Actor: currentUser(c)}); err != nil {
+	if _, err := s.deps.DB.DeleteAccount(s.requestMeta(c), market.AccountDeletion{UserID: userID, Actor: currentUser(c)}); err != nil {
 		return err
 	}
 	if s.deps.Hub != nil {
@@ -125,7 +124,7 @@ type auditResponse struct {
 // newest first; from/to are RFC 3339 instants ([from, to)).
 func (s *Server) listAudit(c *fiber.Ctx) error {
 	fields := map[string]string{}
-	q := store.AuditQuery{}
+	q := market.AuditQuery{}
 	if v := c.Query("user_id"); v != "" {
 		if _, err := uuid.Parse(v); err != nil || len(v) != 36 {
 			fields["user_id"] = "must be a user id"

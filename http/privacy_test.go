@@ -210,7 +210,7 @@ func TestAdminReadsTheAuditTrailWithoutSecrets(t *testing.T) {
 		actions = append(actions, it.Action)
 	}
 	// The student registered (no login); the admin's own login is not about them.
-	want := []string{store.AuditAccountDeleted, store.AuditRolesChanged, store.AuditLoginFailed}
+	want := []string{market.AuditAccountDeleted, market.AuditRolesChanged, market.AuditLoginFailed}
 	if fmt.Sprint(actions) != fmt.Sprint(want) {
 		t.Fatalf("actions newest first %v, want %v", actions, want)
 	}
@@ -270,7 +270,7 @@ func TestExportIsRateLimitedPerUserAndAudited(t *testing.T) {
 	// Another user has their own allowance.
 	other, _ := ts.signUp(market.RoleStudent)
 	ts.doJSON("GET", "/api/v1/me/export", other, nil, 200, nil)
-	entries, _, err := ts.db.AuditEntries(context.Background(), store.AuditQuery{UserID: u.ID, Action: store.AuditDataExported})
+	entries, _, err := ts.db.AuditEntries(context.Background(), market.AuditQuery{UserID: u.ID, Action: market.AuditDataExported})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 	}
 	var srv *Server
 	n, err := node.New(cfg.Config, NewRegistry(), func(p node.Parts) (node.Front, error) {
-		srv = New(cfg.HTTP, Deps{DB: p.DB, ReadDB: p.ReadDB, Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
+		srv = New(cfg.HTTP, Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
 		return srv, nil
 	})
 	if err != nil {
@@ -109,7 +109,7 @@ func (n *rtNode) registerEmail(role string) (token, id, email string) {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	u, err := n.node.DB.CreateUser(context.Background(), store.NewUser{Email: email, PasswordHash: string(hash),
+	u, err := n.node.DB.CreateUser(context.Background(), market.NewUser{Email: email, PasswordHash: string(hash),
 		FullName: "Realtime Tester", Role: role, EmailVerified: true})
 	if err != nil {
 		n.t.Fatalf("create %s: %v", role, err)

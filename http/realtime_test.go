@@ -17,7 +17,6 @@ import (
 
 	"instainstru/hub"
 	"instainstru/market"
-	"instainstru/store"
 	"instainstru/store/storetest"
 )
 
@@ -669,7 +668,7 @@ func TestDeletingAUserClosesTheirSocketsOnTheNode(t *testing.T) {
 	c.expect("welcome")
 
 	hash, _ := bcrypt.GenerateFromPassword([]byte("TestPassword123!"), bcrypt.MinCost)
-	if _, err := db.CreateUser(context.Background(), store.NewUser{Email: "root@example.com",
+	if _, err := db.CreateUser(context.Background(), market.NewUser{Email: "root@example.com",
 		PasswordHash: string(hash), FullName: "Admin", Role: market.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // Search defaults (SPEC §4.2).
@@ -28,8 +27,8 @@ const (
 
 // searchState is what the search routes share for the server's lifetime.
 type searchState struct {
-	searcher *store.Searcher
-	records  chan store.SearchRecord
+	searcher Searcher
+	records  chan market.SearchRecord
 
 	latency   *prometheus.HistogramVec // endpoint: search|suggest
 	searches  prometheus.Counter
@@ -44,8 +43,8 @@ type searchState struct {
 // node's search_history retention job.
 func (s *Server) searchRoutes(r fiber.Router) {
 	st := &searchState{
-		searcher: store.NewSearcher(s.deps.DB),
-		records:  make(chan store.SearchRecord, searchRecordQueue),
+		searcher: s.deps.Search,
+		records:  make(chan market.SearchRecord, searchRecordQueue),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "instainstru_search_duration_seconds",
 			Help: "Time to answer a search or suggest request, parsing and database included.",
@@ -209,7 +208,7 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 		if len(res.Items) == 0 {
 			st.zero.Inc()
 		}
-		rec := store.SearchRecord{Query: q, ResultCount: len(res.Items), At: start}
+		rec := market.SearchRecord{Query: q, ResultCount: len(res.Items), At: start}
 		if u != nil {
 			rec.UserID = u.ID
 		}
@@ -273,7 +272,7 @@ func (s *Server) handleSuggest(st *searchState) fiber.Handler {
 
 // searchHistoryView is GET /search/history.
 type searchHistoryView struct {
-	Items []store.SearchHistoryEntry `json:"items"`
+	Items []market.SearchHistoryEntry `json:"items"`
 }
 
 func (s *Server) listSearchHistory(c *fiber.Ctx) error {
@@ -308,7 +307,7 @@ func (s *Server) clearSearchHistory(c *fiber.Ctx) error {
 
 // record queues r for the recorder without ever blocking the answer: when
 // the queue is full the record is dropped and counted.
-func (st *searchState) record(r store.SearchRecord) {
+func (st *searchState) record(r market.SearchRecord) {
 	select {
 	case st.records <- r:
 	default:
@@ -318,8 +317,8 @@ func (st *searchState) record(r store.SearchRecord) {
 
 // recordLoop writes queued searches one by one, in the order they were
 // answered, until ctx ends; then it writes what is still queued, briefly.
-func (st *searchState) recordLoop(ctx context.Context, db *store.DB, keep int, log *slog.Logger) {
-	write := func(base context.Context, r store.SearchRecord) {
+func (st *searchState) recordLoop(ctx context.Context, db searchHistoryStore, keep int, log *slog.Logger) {
+	write := func(base context.Context, r market.SearchRecord) {
 		wctx, cancel := context.WithTimeout(base, searchRecordDeadline)
 		defer cancel()
 		if err := db.RecordSearch(wctx, r, keep); err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"instainstru/hub"
-	"instainstru/store"
 )
 
 // Config is what the http layer needs from the process configuration.
@@ -74,8 +73,9 @@ type Config struct {
 
 // Deps are the server's collaborators, built by cmd/.
 type Deps struct {
-	DB       *store.DB
-	ReadDB   *store.DB             // public availability reads (availability_cache.go); nil = DB
+	DB       Store                 // *store.DB: every read and write (stores.go)
+	ReadDB   availabilityReader    // public availability reads (availability_cache.go); nil = DB
+	Search   Searcher              // search and suggest (store.Searcher); required with DB
 	Redis    redis.UniversalClient // nil in single-node mode
 	Hub      *hub.Hub
 	Registry *prometheus.Registry

@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // userRoutes is the admin's user management: reading needs users:read,
@@ -55,7 +54,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 		}
 		after = string(b)
 	}
-	users, more, err := s.deps.DB.ListUsers(c.UserContext(), store.UserPage{Query: q, AfterEmail: after, Limit: limit})
+	users, more, err := s.deps.DB.ListUsers(c.UserContext(), market.UserPage{Query: q, AfterEmail: after, Limit: limit})
 	if err != nil {
 		return err
 	}

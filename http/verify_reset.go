@@ -7,14 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/hub"
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // The web page's views that receive a mailed token (SPEC §4.2: the token
@@ -51,7 +49,7 @@ type accountTokenRequest struct {
 }
 
 type passwordResetRequest struct {
-	Email string `json:"email" validate:"required,max=254,email"`
+	Email string `json:"email" validate:"required,email_len,email"`
 }
 
 type passwordResetConfirmRequest struct {
@@ -61,13 +59,13 @@ type passwordResetConfirmRequest struct {
 
 // newAccountToken makes a mailed token: the raw value goes into the link
 // (page + token), the store keeps only its SHA-256.
-func (s *Server) newAccountToken(page string, ttl time.Duration) (store.TokenIssue, error) {
+func (s *Server) newAccountToken(page string, ttl time.Duration) (market.TokenIssue, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return store.TokenIssue{}, fmt.Errorf("random account token: %w", err)
+		return market.TokenIssue{}, fmt.Errorf("random account token: %w", err)
 	}
 	raw := base64.RawURLEncoding.EncodeToString(b)
-	return store.TokenIssue{Hash: hashRefreshToken(raw), TTL: ttl, Path: page + url.QueryEscape(raw)}, nil
+	return market.TokenIssue{Hash: hashRefreshToken(raw), TTL: ttl, Path: page + url.QueryEscape(raw)}, nil
 }
 
 // tokenHash checks the shape of a presented token and returns its hash.
@@ -80,19 +78,6 @@ func tokenHash(raw string) ([]byte, error) {
 		return nil, market.ValidationError(map[string]string{"token": "must be the token from the email link (43 characters)"})
 	}
 	return hashRefreshToken(raw), nil
-}
-
-// passwordProblem says what is wrong with a new password ("" when it is
-// acceptable). Registration and reset share it. Length counts bytes:
-// bcrypt reads at most 72.
-func passwordProblem(pw string) string {
-	switch {
-	case len(pw) < minPasswordBytes || len(pw) > maxPasswordBytes:
-		return fmt.Sprintf("must be %d to %d bytes long", minPasswordBytes, maxPasswordBytes)
-	case !utf8.ValidString(pw):
-		return "must be valid UTF-8 text"
-	}
-	return ""
 }
 
 // verifyEmail is POST /auth/verify-email {"token"} → 204. The token is
@@ -171,7 +156,7 @@ func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
 		return err
 	}
 	fields := map[string]string{}
-	if msg := passwordProblem(req.Password); msg != "" {
+	if msg := market.PasswordProblem(req.Password); msg != "" {
 		fields["password"] = msg
 	}
 	hash, err := tokenHash(req.Token)

@@ -189,7 +189,7 @@ func TestAccountTokensAreRefusedWhenForgedReusedExpiredOrOfTheOtherKind(t *testi
 	_, u := ts.signUp(market.RoleStudent)
 	issue := func(purpose string) string {
 		raw, hash := rawToken(t)
-		ti := store.TokenIssue{Hash: hash, TTL: time.Hour, Path: "/#/x?token=" + raw}
+		ti := market.TokenIssue{Hash: hash, TTL: time.Hour, Path: "/#/x?token=" + raw}
 		var err error
 		if purpose == store.TokenPasswordReset {
 			err = ts.db.RequestPasswordReset(ctx, u.Email, ti)
@@ -331,7 +331,7 @@ func TestPasswordResetRequestAnswersAlikeForKnownAndUnknownAddresses(t *testing.
 		t.Fatalf("reset emails %d (want 4), live tokens %d (want 1)", resetEmails, tokens)
 	}
 	var asked int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, store.AuditPasswordResetAsk).Scan(&asked); err != nil || asked != 8 {
+	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, market.AuditPasswordResetAsk).Scan(&asked); err != nil || asked != 8 {
 		t.Fatalf("audited reset requests: %d (%v), want 8", asked, err)
 	}
 }
@@ -360,7 +360,7 @@ func TestPasswordResetRequestRefusesMalformedAddresses(t *testing.T) {
 		})
 	}
 	var n int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, store.AuditPasswordResetAsk).Scan(&n); err != nil || n != 0 {
+	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, market.AuditPasswordResetAsk).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("refused requests were recorded: %d (%v)", n, err)
 	}
 }
@@ -430,7 +430,7 @@ func TestPasswordResetEndsEverySessionOnEveryNode(t *testing.T) {
 	if err := db.Pool.QueryRow(context.Background(), `SELECT
 		(SELECT count(*) FROM audit_log WHERE action = $2 AND target_user_id = $1),
 		(SELECT count(*) FROM events WHERE topic = 'user:' || $1::text AND type = $3)`,
-		userID, store.AuditPasswordChanged, market.EventSessionEnded).Scan(&changed, &events); err != nil {
+		userID, market.AuditPasswordChanged, market.EventSessionEnded).Scan(&changed, &events); err != nil {
 		t.Fatal(err)
 	}
 	if changed != 1 || events != 1 {

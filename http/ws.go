@@ -128,14 +128,17 @@ func (m *memoryTickets) take(_ context.Context, id string) (wsTicket, bool, erro
 func (s *Server) issueTicket(c *fiber.Ctx) error {
 	u := currentUser(c)
 	b := make([]byte, 24)
-	rand.Read(b) //nolint:errcheck // crypto/rand does not fail on Linux
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("ticket id: %w", err)
+	}
 	id := base64.RawURLEncoding.EncodeToString(b)
 	exp := tokenExpiry(c)
 	if exp.IsZero() {
 		exp = time.Now().Add(s.cfg.AccessTTL)
 	}
 	if err := s.tickets.put(c.UserContext(), id, wsTicket{UserID: u.ID, Expires: exp}); err != nil {
-		return fmt.Errorf("store ticket: %w", &market.Error{Code: market.EUNAVAILABLE, Message: "ticket store unavailable"})
+		// The client sees the 503; the log (errorHandler) keeps the cause.
+		return fmt.Errorf("store ticket: %w: %w", &market.Error{Code: market.EUNAVAILABLE, Message: "ticket store unavailable"}, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"ticket": id, "expires_in": int(ticketTTL.Seconds())})
 }

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -259,7 +260,7 @@ func (c *Client) readEnd(err error) {
 	if err != nil {
 		code := int(websocket.CloseStatus(err))
 		switch {
-		case strings.Contains(err.Error(), "read limited"):
+		case errors.Is(err, websocket.ErrMessageTooBig):
 			code = StatusTooBig // the library already sent 1009
 		case code == -1:
 			code = statusAbnormal

@@ -31,16 +31,6 @@ const (
 	AuditVerificationResent = "auth.verification_resent"
 )
 
-// TokenIssue is a single-use token to store and mail. The caller made the
-// token; only its SHA-256 (Hash) is stored. Path is the web page's link that
-// carries the raw token (e.g. "/#/verify?token=…"): it is in the queued
-// email only until the email is sent (see MarkEmailSent).
-type TokenIssue struct {
-	Hash []byte
-	TTL  time.Duration
-	Path string
-}
-
 // errBadAccountToken is the one answer to every token that cannot be used
 // (unknown, forged, of another purpose, spent, expired, or of a deleted
 // account): a guesser learns nothing from the difference.
@@ -52,7 +42,7 @@ func errBadAccountToken() error {
 // RegisterUser creates a self-registered (unverified) account and, in the
 // same transaction, its verification token and email: a committed account
 // always has its email queued, a refused one (duplicate address) has none.
-func (db *DB) RegisterUser(ctx context.Context, nu NewUser, verify TokenIssue) (*market.User, error) {
+func (db *DB) RegisterUser(ctx context.Context, nu market.NewUser, verify market.TokenIssue) (*market.User, error) {
 	nu.EmailVerified = false
 	var id string
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
@@ -70,7 +60,7 @@ func (db *DB) RegisterUser(ctx context.Context, nu NewUser, verify TokenIssue) (
 
 // issueTokenTx replaces userID's tokens of purpose with t and queues the
 // email that carries it.
-func (db *DB) issueTokenTx(ctx context.Context, tx pgx.Tx, userID, purpose string, t TokenIssue) error {
+func (db *DB) issueTokenTx(ctx context.Context, tx pgx.Tx, userID, purpose string, t market.TokenIssue) error {
 	if len(t.Hash) != 32 || t.TTL <= 0 || t.Path == "" {
 		return fmt.Errorf("issue %s token: incomplete TokenIssue", purpose)
 	}
@@ -109,7 +99,7 @@ func validFor(d time.Duration) string {
 // ResendVerification issues a new verification token (the older link stops
 // working) and queues its email. ECONFLICT when the address is already
 // verified, ENOTFOUND when the account is gone.
-func (db *DB) ResendVerification(ctx context.Context, userID string, t TokenIssue) error {
+func (db *DB) ResendVerification(ctx context.Context, userID string, t market.TokenIssue) error {
 	return db.InTx(ctx, func(tx pgx.Tx) error {
 		var verified bool
 		// The row lock orders two resends, and a resend with a verification.
@@ -180,7 +170,7 @@ func (db *DB) VerifyEmail(ctx context.Context, hash []byte) (string, error) {
 // nothing, but is audited like a known one (without a target): both paths
 // do one lookup and one insert, so neither the answer nor its timing says
 // whether the account exists. Both return nil.
-func (db *DB) RequestPasswordReset(ctx context.Context, email string, t TokenIssue) error {
+func (db *DB) RequestPasswordReset(ctx context.Context, email string, t market.TokenIssue) error {
 	return db.InTx(ctx, func(tx pgx.Tx) error {
 		var userID string
 		err := tx.QueryRow(ctx, `SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL FOR UPDATE`,
@@ -189,21 +179,15 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email string, t TokenIss
 		case err == nil:
 		case code == market.ENOTFOUND:
 			// No address in the trail: it may not be anyone's.
-			return AuditTx(ctx, tx, AuditPasswordResetAsk, "", map[string]any{"account": "unknown"})
+			return AuditTx(ctx, tx, market.AuditPasswordResetAsk, "", map[string]any{"account": "unknown"})
 		default:
 			return fmt.Errorf("find account for reset: %w", err)
 		}
 		if err := db.issueTokenTx(ctx, tx, userID, TokenPasswordReset, t); err != nil {
 			return err
 		}
-		return AuditTx(ctx, tx, AuditPasswordResetAsk, userID, nil)
+		return AuditTx(ctx, tx, market.AuditPasswordResetAsk, userID, nil)
 	})
-}
-
-// PasswordReset is the result of ResetPassword: whose password changed.
-// Its session.ended event is published by the write path like every other.
-type PasswordReset struct {
-	UserID string
 }
 
 // ResetPassword spends a reset token and, in one transaction: sets the new
@@ -212,8 +196,8 @@ type PasswordReset struct {
 // user's other reset links, marks the address verified (the reset link
 // proved it), audits, and appends session.ended on the user's topic, which
 // makes every node close the user's sockets with 4001.
-func (db *DB) ResetPassword(ctx context.Context, hash []byte, passwordHash string) (PasswordReset, error) {
-	var res PasswordReset
+func (db *DB) ResetPassword(ctx context.Context, hash []byte, passwordHash string) (market.PasswordReset, error) {
+	var res market.PasswordReset
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		userID, err := spendTokenTx(ctx, tx, TokenPasswordReset, hash)
 		if err != nil {
@@ -231,7 +215,7 @@ func (db *DB) ResetPassword(ctx context.Context, hash []byte, passwordHash strin
 		if err := revokeUserRefreshTokens(ctx, tx, userID); err != nil {
 			return err
 		}
-		if err := AuditTx(ctx, tx, AuditPasswordChanged, userID, map[string]any{"via": "reset_link"}); err != nil {
+		if err := AuditTx(ctx, tx, market.AuditPasswordChanged, userID, map[string]any{"via": "reset_link"}); err != nil {
 			return err
 		}
 		_, err = appendEvents(ctx, tx, []market.NewEvent{{Topic: market.UserTopic(userID),

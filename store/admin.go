@@ -10,18 +10,9 @@ import (
 	"instainstru/market"
 )
 
-// UserPage selects live users ordered by email (unique), after the email
-// AfterEmail (keyset pagination), optionally filtered by Query, a
-// case-insensitive substring of email or name.
-type UserPage struct {
-	Query      string
-	AfterEmail string
-	Limit      int
-}
-
 // ListUsers returns up to p.Limit live users (roles and permissions filled)
 // and whether more follow.
-func (db *DB) ListUsers(ctx context.Context, p UserPage) ([]market.User, bool, error) {
+func (db *DB) ListUsers(ctx context.Context, p market.UserPage) ([]market.User, bool, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT `+userColumns+` FROM users u
 		WHERE u.deleted_at IS NULL
 		  AND u.email > $1
@@ -89,7 +80,7 @@ func (db *DB) SetUserRolesBy(ctx context.Context, actorID, userID string, roles 
 		if err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, actorID, AuditRolesChanged, userID, map[string]any{"roles": roles}); err != nil {
+		if err := audit(ctx, tx, actorID, market.AuditRolesChanged, userID, map[string]any{"roles": roles}); err != nil {
 			return err
 		}
 		if slices.Contains(roles, market.RoleInstructor) {
@@ -109,6 +100,6 @@ func (db *DB) SetUserRolesBy(ctx context.Context, actorID, userID string, roles 
 // the user themself (tools and tests; the admin route passes the admin as
 // actor). Returns ENOTFOUND if the user does not exist or is already deleted.
 func (db *DB) DeleteUser(ctx context.Context, userID string) error {
-	_, err := db.DeleteAccount(ctx, AccountDeletion{UserID: userID, Actor: &market.User{ID: userID}})
+	_, err := db.DeleteAccount(ctx, market.AccountDeletion{UserID: userID, Actor: &market.User{ID: userID}})
 	return err
 }

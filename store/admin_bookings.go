@@ -10,33 +10,9 @@ import (
 	"instainstru/market"
 )
 
-// AdminBookingFilter selects bookings for the admin console. Empty fields
-// do not filter. From/To are inclusive lesson dates (the instructor's local
-// date). Pages run latest lesson first.
-type AdminBookingFilter struct {
-	InstructorID string
-	StudentID    string
-	Query        string // substring of the student's or instructor's name or email
-	From, To     *time.Time
-	Status       string
-	Limit        int
-	Cursor       string
-}
-
-// AdminBooking is a booking with the names the console shows.
-type AdminBooking struct {
-	market.Booking
-	StudentName     string  `json:"student_name"`
-	StudentEmail    string  `json:"student_email"`
-	InstructorName  string  `json:"instructor_name"`
-	InstructorEmail string  `json:"instructor_email"`
-	ServiceName     string  `json:"service_name"`
-	CancelReason    *string `json:"cancel_reason"`
-}
-
 // AdminBookings returns a page of bookings matching f and the cursor of the
 // next page ("" at the end). Returns EVALIDATION for a bad status or cursor.
-func (db *DB) AdminBookings(ctx context.Context, f AdminBookingFilter) ([]AdminBooking, string, error) {
+func (db *DB) AdminBookings(ctx context.Context, f market.AdminBookingFilter) ([]market.AdminBooking, string, error) {
 	fields := map[string]string{}
 	switch f.Status {
 	case "", market.BookingConfirmed, market.BookingCancelled, market.BookingCompleted, market.BookingNoShow:
@@ -101,11 +77,11 @@ func (db *DB) AdminBookings(ctx context.Context, f AdminBookingFilter) ([]AdminB
 		return nil, "", fmt.Errorf("admin bookings: %w", translate(err))
 	}
 	z := zones{}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AdminBooking, error) {
-		var ab AdminBooking
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.AdminBooking, error) {
+		var ab market.AdminBooking
 		b, err := scanBooking(extraScan{r, []any{&ab.StudentEmail, &ab.InstructorEmail, &ab.CancelReason}}, z)
 		if err != nil {
-			return AdminBooking{}, err
+			return market.AdminBooking{}, err
 		}
 		ab.Booking = *b
 		ab.StudentName, ab.InstructorName, ab.ServiceName = b.Student.FullName, b.Instructor.FullName, b.ServiceName
@@ -131,26 +107,10 @@ type extraScan struct {
 
 func (e extraScan) Scan(dest ...any) error { return e.row.Scan(append(dest, e.extra...)...) }
 
-// AdminInstructor is an instructor's listing state and utilisation over a
-// date range.
-type AdminInstructor struct {
-	ID             string   `json:"id"`
-	FullName       string   `json:"full_name"`
-	Email          string   `json:"email"`
-	Active         bool     `json:"active"` // account not deactivated
-	Listed         bool     `json:"listed"` // active account, instructor role and ≥ 1 active service: shown in browse
-	ActiveServices int      `json:"active_services"`
-	Areas          []string `json:"areas"`
-	OpenHours      float64  `json:"open_hours"`
-	BookedHours    float64  `json:"booked_hours"`
-	Utilisation    *float64 `json:"utilisation"` // booked / open; null without open hours
-	Bookings       int      `json:"bookings"`
-}
-
 // AdminInstructors lists every instructor profile with listing state and,
 // for lesson dates in [from, to], open hours (availability windows) and
 // booked hours (confirmed or completed lessons), busiest first.
-func (db *DB) AdminInstructors(ctx context.Context, from, to time.Time) ([]AdminInstructor, error) {
+func (db *DB) AdminInstructors(ctx context.Context, from, to time.Time) ([]market.AdminInstructor, error) {
 	rows, err := db.Pool.Query(ctx, `
 		WITH open AS (
 			SELECT instructor_id, sum(extract(epoch FROM (end_time - start_time))) / 3600 AS h
@@ -173,7 +133,7 @@ func (db *DB) AdminInstructors(ctx context.Context, from, to time.Time) ([]Admin
 	if err != nil {
 		return nil, fmt.Errorf("admin instructors: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[AdminInstructor])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[market.AdminInstructor])
 	if err != nil {
 		return nil, fmt.Errorf("admin instructors: %w", err)
 	}

@@ -39,10 +39,6 @@ type AdmissionConfig struct {
 	MaxWait time.Duration
 }
 
-// ErrOverloaded marks a write refused by admission control. The error also
-// carries a market.Error (service_unavailable) for the client.
-var ErrOverloaded = errors.New("overloaded")
-
 // Shed reasons, the `reason` label of instainstru_write_shed_total.
 const (
 	shedTurnQueue = iota // too many writers already wait for the instructor
@@ -97,7 +93,7 @@ func (a *admission) refuse(reason int, waited time.Duration) error {
 	a.shed[reason].Add(1)
 	return fmt.Errorf("%w: %w (%s after %v)", &market.Error{Code: market.EUNAVAILABLE,
 		Message: "too busy to take this change now; retry shortly",
-		Details: map[string]any{"reason": shedNames[reason]}}, ErrOverloaded, shedNames[reason], waited.Round(time.Millisecond))
+		Details: map[string]any{"reason": shedNames[reason]}}, market.ErrOverloaded, shedNames[reason], waited.Round(time.Millisecond))
 }
 
 // observeHold folds one turn's hold time into the moving average (1/8

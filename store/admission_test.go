@@ -44,11 +44,11 @@ func TestWriteThatCannotStartWithinItsBudgetIsRefusedAndChangesNothing(t *testin
 			unblock := tc.block(t, w.db, in)
 			start := time.Now()
 			w.rec.take() // only the next write's events count
-			_, err := w.db.AddWindow(context.Background(), in, date, store.WindowInput{Start: "09:00", End: "10:00"}, time.Now)
+			_, err := w.db.AddWindow(context.Background(), in, date, market.WindowInput{Start: "09:00", End: "10:00"}, time.Now)
 			evs := w.rec.take()
 			took := time.Since(start)
 			unblock()
-			if !errors.Is(err, store.ErrOverloaded) || market.ErrorCode(err) != market.EUNAVAILABLE {
+			if !errors.Is(err, market.ErrOverloaded) || market.ErrorCode(err) != market.EUNAVAILABLE {
 				t.Fatalf("err = %v (code %s), want a service_unavailable ErrOverloaded", err, market.ErrorCode(err))
 			}
 			if took < budget || took > budget+400*time.Millisecond {
@@ -58,7 +58,7 @@ func TestWriteThatCannotStartWithinItsBudgetIsRefusedAndChangesNothing(t *testin
 				t.Fatal("a refused write left a window or an event behind")
 			}
 			// Unblocked, the same write goes through.
-			if _, err := w.db.AddWindow(context.Background(), in, date, store.WindowInput{Start: "09:00", End: "10:00"}, time.Now); err != nil {
+			if _, err := w.db.AddWindow(context.Background(), in, date, market.WindowInput{Start: "09:00", End: "10:00"}, time.Now); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -75,13 +75,13 @@ func TestWriteBehindAFullInstructorQueueIsRefusedAtOnce(t *testing.T) {
 	queued := make(chan error, 1)
 	date := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
 	go func() {
-		_, err := w.db.AddWindow(context.Background(), in, date, store.WindowInput{Start: "09:00", End: "10:00"}, time.Now)
+		_, err := w.db.AddWindow(context.Background(), in, date, market.WindowInput{Start: "09:00", End: "10:00"}, time.Now)
 		queued <- err
 	}()
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
-	_, err = w.db.AddWindow(context.Background(), in, date, store.WindowInput{Start: "11:00", End: "12:00"}, time.Now)
-	if !errors.Is(err, store.ErrOverloaded) || time.Since(start) > 100*time.Millisecond {
+	_, err = w.db.AddWindow(context.Background(), in, date, market.WindowInput{Start: "11:00", End: "12:00"}, time.Now)
+	if !errors.Is(err, market.ErrOverloaded) || time.Since(start) > 100*time.Millisecond {
 		release()
 		t.Fatalf("second writer behind a full queue: err %v after %v; want refused at once", err, time.Since(start))
 	}

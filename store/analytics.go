@@ -10,25 +10,6 @@ import (
 	"instainstru/market"
 )
 
-// AnalyticsZone is the zone whose calendar days the analytics series use.
-const AnalyticsZone = "America/New_York"
-
-// MaxAnalyticsDays bounds a range (inclusive days) so one request cannot
-// scan years of rows.
-const MaxAnalyticsDays = 366
-
-// ValidateAnalyticsRange checks an inclusive [from, to] range of dates:
-// EVALIDATION when from is after to or it spans more than a year.
-func ValidateAnalyticsRange(from, to time.Time) error {
-	if from.After(to) {
-		return market.ValidationError(map[string]string{"from": "must not be after to"})
-	}
-	if days := int(to.Sub(from).Hours()/24) + 1; days > MaxAnalyticsDays {
-		return market.ValidationError(map[string]string{"to": fmt.Sprintf("range is %d days; at most %d", days, MaxAnalyticsDays)})
-	}
-	return nil
-}
-
 // days lists each date of [$1, $2] with its bounds in AnalyticsZone as
 // instants [lo, hi). Per-day counts are index range scans between them, so
 // no row needs a time-zone conversion (the cost that dominated bucketing
@@ -52,27 +33,12 @@ func between(col string) string {
 		AND %[1]s < (($2::date + 1)::timestamp AT TIME ZONE 'America/New_York')`, col)
 }
 
-// BookingDay is one day of bookings created and cancelled.
-type BookingDay struct {
-	Date      string `json:"date"`
-	Created   int    `json:"created"`
-	Cancelled int    `json:"cancelled"`
-}
-
 // BookingSeries counts, per day of [from, to] (every day present), the
 // bookings created and the bookings cancelled that day.
-func (db *DB) BookingSeries(ctx context.Context, from, to time.Time) ([]BookingDay, error) {
-	return series[BookingDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
+func (db *DB) BookingSeries(ctx context.Context, from, to time.Time) ([]market.BookingDay, error) {
+	return series[market.BookingDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
 		perDay("bookings", "created_at", "")+`, `+perDay("bookings", "cancelled_at", "")+`
 		FROM (`+days+`) days ORDER BY day`, from, to)
-}
-
-// LateCancellationDay is one day's cancellations and how many of them came
-// within LateCancelWindow of the lesson's start.
-type LateCancellationDay struct {
-	Date      string `json:"date"`
-	Cancelled int    `json:"cancelled"`
-	Late      int    `json:"late"`
 }
 
 // LateCancelWindow: a cancellation this close to the lesson's start is late.
@@ -80,18 +46,11 @@ const LateCancelWindow = 24 * time.Hour
 
 // LateCancellationSeries counts cancellations per day of cancellation and
 // the late ones among them (less than LateCancelWindow before the start).
-func (db *DB) LateCancellationSeries(ctx context.Context, from, to time.Time) ([]LateCancellationDay, error) {
-	return series[LateCancellationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
+func (db *DB) LateCancellationSeries(ctx context.Context, from, to time.Time) ([]market.LateCancellationDay, error) {
+	return series[market.LateCancellationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+
 		perDay("bookings", "cancelled_at", "")+`, `+
 		perDay("bookings", "cancelled_at", "cancelled_at > lower(during) - $3::interval")+`
 		FROM (`+days+`) days ORDER BY day`, from, to, LateCancelWindow)
-}
-
-// SearchDay is one day of searches and those that found nothing.
-type SearchDay struct {
-	Date        string `json:"date"`
-	Searches    int    `json:"searches"`
-	ZeroResults int    `json:"zero_results"`
 }
 
 // tableExists reports whether a table is in the schema; the search log and
@@ -108,7 +67,7 @@ func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {
 // SearchSeries counts searches and zero-result searches per day from
 // search_log. available is false (and every day zero) when the search log
 // table does not exist.
-func (db *DB) SearchSeries(ctx context.Context, from, to time.Time) (out []SearchDay, available bool, err error) {
+func (db *DB) SearchSeries(ctx context.Context, from, to time.Time) (out []market.SearchDay, available bool, err error) {
 	if available, err = db.tableExists(ctx, "search_log"); err != nil {
 		return nil, false, err
 	}
@@ -116,27 +75,14 @@ func (db *DB) SearchSeries(ctx context.Context, from, to time.Time) (out []Searc
 	if available {
 		searches, zero = perDay("search_log", "searched_at", ""), perDay("search_log", "searched_at", "result_count = 0")
 	}
-	out, err = series[SearchDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+searches+`, `+zero+`
+	out, err = series[market.SearchDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+searches+`, `+zero+`
 		FROM (`+days+`) days ORDER BY day`, from, to)
 	return out, available, err
 }
 
-// ConversionDay is one day of instructor-page views, searches and bookings
-// created. The rates are per day, not per visitor: nothing personal is
-// recorded with a view or a search, so a booking cannot be traced back to
-// the view that led to it. Nil when the denominator is zero.
-type ConversionDay struct {
-	Date             string   `json:"date"`
-	Views            int      `json:"views"`
-	Searches         int      `json:"searches"`
-	Bookings         int      `json:"bookings"`
-	ViewConversion   *float64 `json:"view_conversion"`
-	SearchConversion *float64 `json:"search_conversion"`
-}
-
 // ConversionSeries joins per-day page views, searches (zero when there is
 // no search log) and bookings created.
-func (db *DB) ConversionSeries(ctx context.Context, from, to time.Time) ([]ConversionDay, error) {
+func (db *DB) ConversionSeries(ctx context.Context, from, to time.Time) ([]market.ConversionDay, error) {
 	hasSearch, err := db.tableExists(ctx, "search_log")
 	if err != nil {
 		return nil, err
@@ -145,23 +91,16 @@ func (db *DB) ConversionSeries(ctx context.Context, from, to time.Time) ([]Conve
 	if hasSearch {
 		searches = perDay("search_log", "searched_at", "")
 	}
-	return series[ConversionDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), v, s, b,
+	return series[market.ConversionDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), v, s, b,
 			CASE WHEN v > 0 THEN b::float8 / v END, CASE WHEN s > 0 THEN b::float8 / s END
 		FROM (SELECT day, `+perDay("instructor_page_views", "viewed_at", "")+` AS v, `+searches+` AS s, `+
 		perDay("bookings", "created_at", "")+` AS b FROM (`+days+`) days) c ORDER BY day`, from, to)
 }
 
-// RankedCount is one row of a top-N list.
-type RankedCount struct {
-	Name         string `json:"name"`
-	Bookings     int    `json:"bookings"`
-	RevenueCents int64  `json:"revenue_cents"`
-}
-
 // TopServices ranks catalog services by bookings created in the range
 // (cancelled ones excluded), at most limit rows.
-func (db *DB) TopServices(ctx context.Context, from, to time.Time, limit int) ([]RankedCount, error) {
-	return series[RankedCount](ctx, db, `WITH per AS (SELECT instructor_service_id AS o, count(*) AS n, sum(price_cents) AS rev
+func (db *DB) TopServices(ctx context.Context, from, to time.Time, limit int) ([]market.RankedCount, error) {
+	return series[market.RankedCount](ctx, db, `WITH per AS (SELECT instructor_service_id AS o, count(*) AS n, sum(price_cents) AS rev
 			FROM bookings WHERE status <> 'cancelled' AND `+between("created_at")+` GROUP BY 1)
 		SELECT s.name, sum(per.n)::int, sum(per.rev)::bigint
 		FROM per JOIN instructor_services isv ON isv.id = per.o JOIN services s ON s.id = isv.service_id
@@ -171,27 +110,18 @@ func (db *DB) TopServices(ctx context.Context, from, to time.Time, limit int) ([
 // TopAreas ranks areas by bookings created in the range (cancelled ones
 // excluded). A booking counts for each area its instructor serves:
 // bookings carry no area of their own.
-func (db *DB) TopAreas(ctx context.Context, from, to time.Time, limit int) ([]RankedCount, error) {
-	return series[RankedCount](ctx, db, `WITH per AS (SELECT instructor_id AS i, count(*) AS n, sum(price_cents) AS rev
+func (db *DB) TopAreas(ctx context.Context, from, to time.Time, limit int) ([]market.RankedCount, error) {
+	return series[market.RankedCount](ctx, db, `WITH per AS (SELECT instructor_id AS i, count(*) AS n, sum(price_cents) AS rev
 			FROM bookings WHERE status <> 'cancelled' AND `+between("created_at")+` GROUP BY 1)
 		SELECT a, sum(per.n)::int, sum(per.rev)::bigint
 		FROM per JOIN instructor_profiles p ON p.user_id = per.i, unnest(p.areas) AS a
 		GROUP BY a ORDER BY 2 DESC, 1 LIMIT $3`, from, to, limit)
 }
 
-// UtilisationDay is one lesson date's open hours (availability windows of
-// every instructor) and booked hours (confirmed or completed lessons).
-type UtilisationDay struct {
-	Date        string   `json:"date"`
-	OpenHours   float64  `json:"open_hours"`
-	BookedHours float64  `json:"booked_hours"`
-	Utilisation *float64 `json:"utilisation"`
-}
-
 // UtilisationSeries sums open and booked hours per lesson date (the
 // instructor's local date) over every instructor.
-func (db *DB) UtilisationSeries(ctx context.Context, from, to time.Time) ([]UtilisationDay, error) {
-	return series[UtilisationDay](ctx, db, `WITH days AS (`+days+`),
+func (db *DB) UtilisationSeries(ctx context.Context, from, to time.Time) ([]market.UtilisationDay, error) {
+	return series[market.UtilisationDay](ctx, db, `WITH days AS (`+days+`),
 		o AS (SELECT date AS day, sum(extract(epoch FROM (end_time - start_time))) / 3600 AS h
 			FROM availability_windows WHERE date BETWEEN $1 AND $2 GROUP BY 1),
 		b AS (SELECT date AS day, sum(duration_minutes) / 60.0 AS h
@@ -201,26 +131,11 @@ func (db *DB) UtilisationSeries(ctx context.Context, from, to time.Time) ([]Util
 		FROM days LEFT JOIN o USING (day) LEFT JOIN b USING (day) ORDER BY day`, from, to)
 }
 
-// NotificationDay is one day of in-app notifications created and jobs
-// (emails, reminders) that finished: sent, or failed for good.
-type NotificationDay struct {
-	Date    string `json:"date"`
-	Created int    `json:"created"`
-	Sent    int    `json:"sent"`
-	Failed  int    `json:"failed"`
-}
-
-// NotificationAvailability says which sources existed for NotificationSeries.
-type NotificationAvailability struct {
-	Notifications bool `json:"notifications"`
-	Jobs          bool `json:"jobs"`
-}
-
 // NotificationSeries counts notifications created (table notifications) and
 // River jobs finalized as completed (sent) or discarded (failed after its
 // retries) per day. Each source that does not exist counts zero.
-func (db *DB) NotificationSeries(ctx context.Context, from, to time.Time) ([]NotificationDay, NotificationAvailability, error) {
-	var av NotificationAvailability
+func (db *DB) NotificationSeries(ctx context.Context, from, to time.Time) ([]market.NotificationDay, market.NotificationAvailability, error) {
+	var av market.NotificationAvailability
 	var err error
 	if av.Notifications, err = db.tableExists(ctx, "notifications"); err != nil {
 		return nil, av, err
@@ -236,7 +151,7 @@ func (db *DB) NotificationSeries(ctx context.Context, from, to time.Time) ([]Not
 		sent = perDay("river_job", "finalized_at", "state = 'completed'")
 		failed = perDay("river_job", "finalized_at", "state = 'discarded'")
 	}
-	out, err := series[NotificationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+created+`, `+sent+`, `+failed+`
+	out, err := series[market.NotificationDay](ctx, db, `SELECT to_char(day, 'YYYY-MM-DD'), `+created+`, `+sent+`, `+failed+`
 		FROM (`+days+`) days ORDER BY day`, from, to)
 	return out, av, err
 }

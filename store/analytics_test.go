@@ -43,7 +43,7 @@ func (w *analyticsWorld) nyDay(t time.Time) string { return t.In(w.ny).Format(ti
 func seedAnalytics(t *testing.T) *analyticsWorld {
 	w := &analyticsWorld{schedWorld: newSchedWorld(t), windows: map[string]float64{}}
 	var err error
-	w.ny, err = time.LoadLocation(store.AnalyticsZone)
+	w.ny, err = time.LoadLocation(market.AnalyticsZone)
 	noErr(t, err)
 	w.from = time.Date(2027, 3, 12, 0, 0, 0, 0, time.UTC)
 	w.to = time.Date(2027, 3, 16, 0, 0, 0, 0, time.UTC)
@@ -185,21 +185,21 @@ func TestAnalyticsSeriesEqualTheSeededRows(t *testing.T) {
 			views[w.nyDay(v)]++
 		}
 	}
-	var wantBookings []store.BookingDay
-	var wantLate []store.LateCancellationDay
-	var wantConv []store.ConversionDay
-	var wantUtil []store.UtilisationDay
+	var wantBookings []market.BookingDay
+	var wantLate []market.LateCancellationDay
+	var wantConv []market.ConversionDay
+	var wantUtil []market.UtilisationDay
 	total := 0
 	for _, d := range w.dates() {
-		wantBookings = append(wantBookings, store.BookingDay{Date: d, Created: created[d], Cancelled: cancelled[d]})
-		wantLate = append(wantLate, store.LateCancellationDay{Date: d, Cancelled: cancelled[d], Late: late[d]})
-		c := store.ConversionDay{Date: d, Views: views[d], Bookings: created[d]}
+		wantBookings = append(wantBookings, market.BookingDay{Date: d, Created: created[d], Cancelled: cancelled[d]})
+		wantLate = append(wantLate, market.LateCancellationDay{Date: d, Cancelled: cancelled[d], Late: late[d]})
+		c := market.ConversionDay{Date: d, Views: views[d], Bookings: created[d]}
 		if views[d] > 0 {
 			r := float64(created[d]) / float64(views[d])
 			c.ViewConversion = &r
 		}
 		wantConv = append(wantConv, c)
-		u := store.UtilisationDay{Date: d, OpenHours: w.windows[d], BookedHours: booked[d]}
+		u := market.UtilisationDay{Date: d, OpenHours: w.windows[d], BookedHours: booked[d]}
 		if w.windows[d] > 0 {
 			r := booked[d] / w.windows[d]
 			u.Utilisation = &r
@@ -210,10 +210,10 @@ func TestAnalyticsSeriesEqualTheSeededRows(t *testing.T) {
 	if total < 10 || len(late) == 0 {
 		t.Fatalf("scenario too thin: %d created+cancelled in range, late days %v", total, late)
 	}
-	ranked := func(m map[string]rank) []store.RankedCount {
-		var out []store.RankedCount
+	ranked := func(m map[string]rank) []market.RankedCount {
+		var out []market.RankedCount
 		for name, r := range m {
-			out = append(out, store.RankedCount{Name: name, Bookings: r.n, RevenueCents: r.rev})
+			out = append(out, market.RankedCount{Name: name, Bookings: r.n, RevenueCents: r.rev})
 		}
 		sort.Slice(out, func(i, j int) bool {
 			if out[i].Bookings != out[j].Bookings {
@@ -267,8 +267,8 @@ func TestSearchAndNotificationSeriesUseTheirTablesOnlyWhenTheyExist(t *testing.T
 	noErr(t, err)
 	n, av, err := w.db.NotificationSeries(ctx, from, to)
 	noErr(t, err)
-	if ok || av.Notifications || av.Jobs || len(s) != 3 || s[1] != (store.SearchDay{Date: "2027-03-02"}) ||
-		len(n) != 3 || n[2] != (store.NotificationDay{Date: "2027-03-03"}) {
+	if ok || av.Notifications || av.Jobs || len(s) != 3 || s[1] != (market.SearchDay{Date: "2027-03-02"}) ||
+		len(n) != 3 || n[2] != (market.NotificationDay{Date: "2027-03-03"}) {
 		t.Fatalf("without tables: %v %+v %+v %+v", ok, s, av, n)
 	}
 
@@ -290,13 +290,13 @@ func TestSearchAndNotificationSeriesUseTheirTablesOnlyWhenTheyExist(t *testing.T
 	}
 	s, ok, err = w.db.SearchSeries(ctx, from, to)
 	noErr(t, err)
-	wantS := []store.SearchDay{{"2027-03-01", 1, 1}, {"2027-03-02", 2, 1}, {"2027-03-03", 1, 0}}
+	wantS := []market.SearchDay{{Date: "2027-03-01", Searches: 1, ZeroResults: 1}, {Date: "2027-03-02", Searches: 2, ZeroResults: 1}, {Date: "2027-03-03", Searches: 1, ZeroResults: 0}}
 	if !ok || !reflect.DeepEqual(s, wantS) {
 		t.Errorf("searches %v %+v, want %+v", ok, s, wantS)
 	}
 	n, av, err = w.db.NotificationSeries(ctx, from, to)
 	noErr(t, err)
-	wantN := []store.NotificationDay{{"2027-03-01", 2, 1, 1}, {"2027-03-02", 0, 0, 0}, {"2027-03-03", 0, 1, 0}}
+	wantN := []market.NotificationDay{{Date: "2027-03-01", Created: 2, Sent: 1, Failed: 1}, {Date: "2027-03-02", Created: 0, Sent: 0, Failed: 0}, {Date: "2027-03-03", Created: 0, Sent: 1, Failed: 0}}
 	if !av.Notifications || !av.Jobs || !reflect.DeepEqual(n, wantN) {
 		t.Errorf("notifications %+v %+v, want %+v", av, n, wantN)
 	}
@@ -321,7 +321,7 @@ func TestAnalyticsRangeIsBounded(t *testing.T) {
 		{"backwards", "2027-01-02", "2027-01-01", false},
 	}
 	for _, tt := range tests {
-		err := store.ValidateAnalyticsRange(d(tt.from), d(tt.to))
+		err := market.ValidateAnalyticsRange(d(tt.from), d(tt.to))
 		if (err == nil) != tt.ok || (err != nil && market.ErrorCode(err) != market.EVALIDATION) {
 			t.Errorf("%s: %v", tt.name, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 func TestProfileAreasMustBeNeighbourhoodsOfTheSearchTable(t *testing.T) {
@@ -15,7 +14,7 @@ func TestProfileAreasMustBeNeighbourhoodsOfTheSearchTable(t *testing.T) {
 	ctx := context.Background()
 	in, _ := w.instructor(market.DefaultTimezone)
 	update := func(areas ...string) (*market.Instructor, error) {
-		return w.db.UpdateInstructorProfile(ctx, in, store.ProfileUpdate{
+		return w.db.UpdateInstructorProfile(ctx, in, market.ProfileUpdate{
 			Bio: "b", Areas: areas, Timezone: market.DefaultTimezone, CancellationNoticeHours: 24})
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"instainstru/market"
 	"net/netip"
 	"strings"
 	"time"
@@ -12,58 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// Audit actions. Names are dotted lower-case words (the table checks it).
-const (
-	AuditLoginSucceeded   = "auth.login"
-	AuditLoginFailed      = "auth.login_failed"
-	AuditRefreshReuse     = "auth.refresh_reuse"
-	AuditLogout           = "auth.logout"
-	AuditRolesChanged     = "user.roles_changed"
-	AuditAccountDeleted   = "user.deleted"
-	AuditDataExported     = "user.exported"
-	AuditAdminCancelled   = "booking.admin_cancelled"
-	AuditPasswordChanged  = "auth.password_changed" // for the password change/reset flows
-	AuditPasswordResetAsk = "auth.password_reset_requested"
-)
-
-// RequestMeta is who does something and from where: the authenticated
-// actor (empty when anonymous), the request's id, the client IP and user
-// agent. The http layer puts it on the context of requests whose store calls
-// write audit rows or sessions inside their own transaction, so no store
-// signature needs extra arguments. Missing meta only leaves those columns
-// empty.
-type RequestMeta struct {
-	ActorID   string
-	RequestID string
-	IP        string
-	UserAgent string
-}
-
-type requestMetaKey struct{}
-
-// WithRequestMeta returns ctx carrying m.
-func WithRequestMeta(ctx context.Context, m RequestMeta) context.Context {
-	return context.WithValue(ctx, requestMetaKey{}, m)
-}
-
-func requestMetaFrom(ctx context.Context) RequestMeta {
-	m, _ := ctx.Value(requestMetaKey{}).(RequestMeta)
-	return m
-}
-
-// AuditEntry is one row of the trail. Details must hold no secrets
-// (passwords, tokens, hashes) and no email addresses.
-type AuditEntry struct {
-	ID        int64          `json:"id"`
-	At        time.Time      `json:"at"`
-	ActorID   string         `json:"actor_user_id,omitempty"`
-	TargetID  string         `json:"target_user_id,omitempty"`
-	Action    string         `json:"action"`
-	RequestID string         `json:"request_id,omitempty"`
-	IP        string         `json:"ip,omitempty"`
-	Details   map[string]any `json:"details"`
-}
 
 // execer is what both a pool and a transaction offer for statements.
 type execer interface {
@@ -83,7 +32,7 @@ func AuditTx(ctx context.Context, tx pgx.Tx, action, targetID string, details ma
 }
 
 func insertAudit(ctx context.Context, q execer, action, targetID string, details map[string]any) error {
-	m := requestMetaFrom(ctx)
+	m := market.RequestMetaFrom(ctx)
 	if details == nil {
 		details = map[string]any{}
 	}
@@ -116,20 +65,9 @@ func nullText(s string) *string {
 	return &s
 }
 
-// AuditQuery filters the trail for admins. Zero fields do not filter.
-// Pages run newest first; AfterID is the last id of the previous page.
-type AuditQuery struct {
-	UserID  string // actor or target
-	Action  string
-	From    time.Time
-	To      time.Time
-	AfterID int64
-	Limit   int
-}
-
 // AuditEntries returns up to q.Limit entries, newest first, and whether more
 // follow.
-func (db *DB) AuditEntries(ctx context.Context, q AuditQuery) ([]AuditEntry, bool, error) {
+func (db *DB) AuditEntries(ctx context.Context, q market.AuditQuery) ([]market.AuditEntry, bool, error) {
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 50
 	}
@@ -156,8 +94,8 @@ func (db *DB) AuditEntries(ctx context.Context, q AuditQuery) ([]AuditEntry, boo
 	if err != nil {
 		return nil, false, fmt.Errorf("read audit: %w", translate(err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.AuditEntry, error) {
+		var e market.AuditEntry
 		err := r.Scan(&e.ID, &e.At, &e.ActorID, &e.TargetID, &e.Action, &e.RequestID, &e.IP, &e.Details)
 		e.At = e.At.UTC()
 		return e, err
@@ -176,7 +114,7 @@ func (db *DB) AuditEntries(ctx context.Context, q AuditQuery) ([]AuditEntry, boo
 // export, cut to the column's 256 bytes on a rune boundary.
 func sessionUserAgent(ctx context.Context) string {
 	// Headers are bytes: Postgres text refuses NUL and invalid UTF-8.
-	ua := strings.ReplaceAll(strings.ToValidUTF8(requestMetaFrom(ctx).UserAgent, ""), "\x00", "")
+	ua := strings.ReplaceAll(strings.ToValidUTF8(market.RequestMetaFrom(ctx).UserAgent, ""), "\x00", "")
 	if len(ua) <= 256 {
 		return ua
 	}

@@ -61,7 +61,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, e
 				WHERE family_id = $1 AND revoked_at IS NULL`, familyID); err != nil {
 				return fmt.Errorf("revoke family: %w", err)
 			}
-			if err := AuditTx(ctx, tx, AuditRefreshReuse, userID, map[string]any{"family_id": familyID}); err != nil {
+			if err := AuditTx(ctx, tx, market.AuditRefreshReuse, userID, map[string]any{"family_id": familyID}); err != nil {
 				return err
 			}
 			return nil // commit the revocation, then refuse below

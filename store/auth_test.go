@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"instainstru/market"
-	"instainstru/store"
 	"instainstru/store/storetest"
 )
 
@@ -17,7 +16,7 @@ func TestRefreshTokenRotationReuseAndUserDeletion(t *testing.T) {
 	t.Parallel()
 	db := storetest.NewDB(t)
 	ctx := context.Background()
-	u, err := db.CreateUser(ctx, store.NewUser{Email: "r@example.com", PasswordHash: "x", FullName: "R", Role: market.RoleStudent})
+	u, err := db.CreateUser(ctx, market.NewUser{Email: "r@example.com", PasswordHash: "x", FullName: "R", Role: market.RoleStudent})
 	if err != nil {
 		t.Fatal(err)
 	}

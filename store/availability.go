@@ -13,11 +13,6 @@ import (
 	"instainstru/market"
 )
 
-// MaxRangeDays is the longest date range (inclusive) that one availability
-// read or bulk write may cover, so no request scans or rewrites an
-// unbounded stretch of the calendar.
-const MaxRangeDays = 90
-
 // Availability rules, as implemented here:
 //
 //   - Every write locks the instructor's schedule (the instructor_profiles row,
@@ -293,28 +288,6 @@ func availabilityChangedEvent(ctx context.Context, tx pgx.Tx, instructorID strin
 	}, nil
 }
 
-// parseRange parses an inclusive [from, to] date range of at most MaxRangeDays.
-func parseRange(from, to string, fromField, toField string) (time.Time, time.Time, error) {
-	f, err := market.ParseDate(from)
-	if err != nil {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{fromField: "must be a date YYYY-MM-DD"})
-	}
-	t, err := market.ParseDate(to)
-	if err != nil {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: "must be a date YYYY-MM-DD"})
-	}
-	if t.Before(f) {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: "must not be before " + fromField})
-	}
-	if fields := map[string]string{}; beyondHorizon(t, toField, fields) {
-		return time.Time{}, time.Time{}, market.ValidationError(fields)
-	}
-	if daysBetween(f, t)+1 > MaxRangeDays {
-		return time.Time{}, time.Time{}, market.ValidationError(map[string]string{toField: fmt.Sprintf("range must cover at most %d days", MaxRangeDays)})
-	}
-	return f, t, nil
-}
-
 // Availability returns, for each date in [from, to] (at most MaxRangeDays),
 // the instructor's windows and open intervals, their timezone, and the
 // current seq of their availability topic. It reads in one REPEATABLE READ
@@ -341,22 +314,10 @@ func (db *DB) Availability(ctx context.Context, instructorID, from, to string) (
 	return a, nil
 }
 
-// WindowInput is one window of a write request, in the instructor's local time.
-type WindowInput struct {
-	Start string
-	End   string
-}
-
-// DayInput is the complete set of windows wanted on one date.
-type DayInput struct {
-	Date    string
-	Windows []WindowInput
-}
-
 // parseSpans validates the windows of one day: HH:MM, 15-minute aligned,
 // end after start, no two overlapping. Field names in the returned details
 // are prefixed with prefix. The result is sorted by start.
-func parseSpans(ws []WindowInput, prefix string, fields map[string]string) []span {
+func parseSpans(ws []market.WindowInput, prefix string, fields map[string]string) []span {
 	type indexed struct {
 		s span
 		i int
@@ -508,7 +469,7 @@ func pastDateError(field string) error {
 
 // AddWindow adds one window. Returns EVALIDATION for a malformed, misaligned,
 // empty, past or overlapping window and ENOTFOUND for an unknown instructor.
-func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w WindowInput, now func() time.Time) (*market.Window, error) {
+func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w market.WindowInput, now func() time.Time) (*market.Window, error) {
 	d, err := market.ParseDate(date)
 	fields := map[string]string{}
 	if err != nil {
@@ -516,7 +477,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 	} else {
 		beyondHorizon(d, "date", fields)
 	}
-	spans := parseSpans([]WindowInput{w}, "", fields)
+	spans := parseSpans([]market.WindowInput{w}, "", fields)
 	if len(fields) > 0 {
 		return nil, market.ValidationError(fields)
 	}
@@ -594,7 +555,7 @@ func parseMonday(s, field string) (time.Time, error) {
 // current windows exactly (else EVALIDATION), and absent past days are left
 // as they are. Returns the week in the GET availability shape
 // (its seq includes this change).
-func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, days []DayInput, now func() time.Time) (*market.Availability, error) {
+func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, days []market.DayInput, now func() time.Time) (*market.Availability, error) {
 	ws, err := parseMonday(weekStart, "week_start")
 	if err != nil {
 		return nil, err

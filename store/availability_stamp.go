@@ -7,22 +7,11 @@ import (
 	"instainstru/market"
 )
 
-// AvailabilityStamp names one state of an instructor's public availability:
-// every committed change to their windows or bookings bumps the
-// availability topic's seq in the same transaction (that is what lets a
-// client resume from a snapshot's seq), and the timezone and the
-// instructor's existence are the only other inputs of the GET shape. So two
-// reads with the same stamp return the same days for the same range.
-type AvailabilityStamp struct {
-	Timezone string
-	Seq      int64
-}
-
 // AvailabilityStamp reads the instructor's current stamp in one statement
 // (one snapshot, no transaction): ENOTFOUND when the instructor is unknown,
 // deleted or no longer holds the instructor role, exactly like Availability.
-func (db *DB) AvailabilityStamp(ctx context.Context, instructorID string) (AvailabilityStamp, error) {
-	var st AvailabilityStamp
+func (db *DB) AvailabilityStamp(ctx context.Context, instructorID string) (market.AvailabilityStamp, error) {
+	var st market.AvailabilityStamp
 	err := db.Pool.QueryRow(ctx, `SELECT p.timezone, COALESCE((SELECT seq FROM topic_seqs WHERE topic = $2), 0)
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE p.user_id = $1 AND `+instructorFilter,
@@ -34,11 +23,4 @@ func (db *DB) AvailabilityStamp(ctx context.Context, instructorID string) (Avail
 		return st, fmt.Errorf("read availability stamp: %w", translate(err))
 	}
 	return st, nil
-}
-
-// CheckAvailabilityRange validates from/to exactly as Availability does, so
-// a cache in front of it answers bad input with the same error.
-func CheckAvailabilityRange(from, to string) error {
-	_, _, err := parseRange(from, to, "from", "to")
-	return err
 }

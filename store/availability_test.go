@@ -43,7 +43,7 @@ func newSchedWorld(t testing.TB) *schedWorld {
 func (w *schedWorld) user(role string) string {
 	w.t.Helper()
 	n := w.n.Add(1)
-	u, err := w.db.CreateUser(context.Background(), store.NewUser{
+	u, err := w.db.CreateUser(context.Background(), market.NewUser{
 		Email: fmt.Sprintf("%s%d@example.com", role, n), PasswordHash: w.hash, FullName: fmt.Sprintf("%s %d", role, n), Role: role})
 	noErr(w.t, err)
 	return u.ID
@@ -86,7 +86,7 @@ func (w *schedWorld) seq(instructor string) int64 {
 
 func (w *schedWorld) addWindow(instructor, date, start, end string, now func() time.Time) {
 	w.t.Helper()
-	_, err := w.db.AddWindow(context.Background(), instructor, date, store.WindowInput{Start: start, End: end}, now)
+	_, err := w.db.AddWindow(context.Background(), instructor, date, market.WindowInput{Start: start, End: end}, now)
 	noErr(w.t, err)
 }
 
@@ -163,7 +163,7 @@ func TestAvailabilityReturnsOpenTimeWithoutBookingsAndTheCurrentSeq(t *testing.T
 	student := w.user(market.RoleStudent)
 	w.addWindow(in, monday, "09:00", "12:00", fixedNow)
 	w.addWindow(in, monday, "14:00", "16:00", fixedNow)
-	_, err := w.db.CreateBooking(context.Background(), store.NewBooking{StudentID: student, InstructorID: in,
+	_, err := w.db.CreateBooking(context.Background(), market.NewBooking{StudentID: student, InstructorID: in,
 		InstructorServiceID: offer, Date: monday, StartTime: "10:00", DurationMinutes: 60, Now: fixedNow})
 	noErr(t, err)
 
@@ -237,7 +237,7 @@ func TestAddWindowRejectsInvalidWindowsAndWritesNothing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w.rec.take() // only the next write's events count
-			_, err := w.db.AddWindow(context.Background(), in, tc.date, store.WindowInput{Start: tc.start, End: tc.end}, fixedNow)
+			_, err := w.db.AddWindow(context.Background(), in, tc.date, market.WindowInput{Start: tc.start, End: tc.end}, fixedNow)
 			evs := w.rec.take()
 			wantCode(t, err, market.EVALIDATION)
 			var me *market.Error
@@ -263,7 +263,7 @@ func TestAddWindowRejectsInvalidWindowsAndWritesNothing(t *testing.T) {
 		}
 	})
 	t.Run("unknown instructor", func(t *testing.T) {
-		_, err := w.db.AddWindow(context.Background(), w.user(market.RoleStudent), monday, store.WindowInput{Start: "09:00", End: "10:00"}, fixedNow)
+		_, err := w.db.AddWindow(context.Background(), w.user(market.RoleStudent), monday, market.WindowInput{Start: "09:00", End: "10:00"}, fixedNow)
 		wantCode(t, err, market.ENOTFOUND)
 	})
 }
@@ -282,7 +282,7 @@ func TestAddWindowAppendsOneEventWithTheDaysOpenTime(t *testing.T) {
 	w := newSchedWorld(t)
 	in, _ := w.instructor(market.DefaultTimezone)
 	w.rec.take() // only the next write's events count
-	win, err := w.db.AddWindow(context.Background(), in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+	win, err := w.db.AddWindow(context.Background(), in, monday, market.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
 	evs := w.rec.take()
 	noErr(t, err)
 	if win.ID == "" || win.Date != monday || win.Start != "09:00" || win.End != "12:00" {
@@ -308,9 +308,9 @@ func TestDeleteWindowKeepsBookingsAndOnlyTouchesOwnFutureWindows(t *testing.T) {
 	in, offer := w.instructor(market.DefaultTimezone)
 	other, _ := w.instructor(market.DefaultTimezone)
 	student := w.user(market.RoleStudent)
-	win, err := w.db.AddWindow(context.Background(), in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+	win, err := w.db.AddWindow(context.Background(), in, monday, market.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
 	noErr(t, err)
-	_, err = w.db.CreateBooking(context.Background(), store.NewBooking{StudentID: student, InstructorID: in,
+	_, err = w.db.CreateBooking(context.Background(), market.NewBooking{StudentID: student, InstructorID: in,
 		InstructorServiceID: offer, Date: monday, StartTime: "10:00", DurationMinutes: 60, Now: fixedNow})
 	noErr(t, err)
 
@@ -341,12 +341,12 @@ func TestDeleteWindowKeepsBookingsAndOnlyTouchesOwnFutureWindows(t *testing.T) {
 	}
 }
 
-func week(days ...store.DayInput) []store.DayInput { return days }
+func week(days ...market.DayInput) []market.DayInput { return days }
 
-func dayIn(date string, pairs ...string) store.DayInput {
-	d := store.DayInput{Date: date}
+func dayIn(date string, pairs ...string) market.DayInput {
+	d := market.DayInput{Date: date}
 	for i := 0; i < len(pairs); i += 2 {
-		d.Windows = append(d.Windows, store.WindowInput{Start: pairs[i], End: pairs[i+1]})
+		d.Windows = append(d.Windows, market.WindowInput{Start: pairs[i], End: pairs[i+1]})
 	}
 	return d
 }
@@ -367,7 +367,7 @@ func TestReplaceWeekIsAllOrNothing(t *testing.T) {
 	bad := []struct {
 		name      string
 		weekStart string
-		days      []store.DayInput
+		days      []market.DayInput
 		field     string
 	}{
 		{"one misaligned window among good ones", monday, week(dayIn(monday, "08:00", "10:00"), dayIn(tuesday, "09:00", "09:50")), "days[1].windows[0].end"},
@@ -580,23 +580,23 @@ func TestEveryCommittedScheduleChangeAddsExactlyOneToSeq(t *testing.T) {
 	}{
 		{"add window", func() ([]market.Event, error) {
 			w.rec.take() // only the next write's events count
-			_, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
+			_, err := w.db.AddWindow(ctx, in, monday, market.WindowInput{Start: "09:00", End: "12:00"}, fixedNow)
 			evs := w.rec.take()
 			return evs, err
 		}, true},
 		{"failed overlapping add", func() ([]market.Event, error) {
 			w.rec.take() // only the next write's events count
-			_, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: "10:00", End: "11:00"}, fixedNow)
+			_, err := w.db.AddWindow(ctx, in, monday, market.WindowInput{Start: "10:00", End: "11:00"}, fixedNow)
 			evs := w.rec.take()
 			return evs, err
 		}, false},
 		{"booking", func() ([]market.Event, error) {
-			_, err := w.db.CreateBooking(ctx, store.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
+			_, err := w.db.CreateBooking(ctx, market.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
 				Date: monday, StartTime: "09:00", DurationMinutes: 60, Now: fixedNow})
 			return w.rec.take(), err
 		}, true},
 		{"failed booking", func() ([]market.Event, error) {
-			_, err := w.db.CreateBooking(ctx, store.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
+			_, err := w.db.CreateBooking(ctx, market.NewBooking{StudentID: student, InstructorID: in, InstructorServiceID: offer,
 				Date: monday, StartTime: "09:30", DurationMinutes: 60, Now: fixedNow})
 			return w.rec.take(), err
 		}, false},
@@ -644,7 +644,7 @@ func TestAvailabilitySeqAlwaysMatchesTheDataReturned(t *testing.T) {
 		defer close(done)
 		for i := range adds {
 			s := market.Clock(8*60 + i*15)
-			if _, err := w.db.AddWindow(ctx, in, monday, store.WindowInput{Start: s.String(), End: (s + 15).String()}, fixedNow); err != nil {
+			if _, err := w.db.AddWindow(ctx, in, monday, market.WindowInput{Start: s.String(), End: (s + 15).String()}, fixedNow); err != nil {
 				errs <- err
 				return
 			}

@@ -27,39 +27,6 @@ import (
 //   - Only participants (the student, the instructor) and admins see a
 //     booking; anyone else gets ENOTFOUND, so ids reveal nothing.
 
-// CreatedStatus is the HTTP status stored with an idempotent booking
-// response (201 Created), so replays answer exactly like the first request.
-const CreatedStatus = 201
-
-// maxNoteLen matches bookings.note and bookings.cancel_reason.
-const maxNoteLen = 1000
-
-// NewBooking is a booking request. Date and StartTime are in the
-// instructor's timezone. Now is the clock (nil: the wall clock).
-type NewBooking struct {
-	StudentID           string
-	InstructorID        string
-	InstructorServiceID string
-	Date                string
-	StartTime           string
-	DurationMinutes     int
-	Note                string
-	Area                string  // one of the instructor's areas; "" = their first
-	Address             *string // optional meeting address or note (parties only)
-	IdempotencyKey      string  // optional
-	Now                 func() time.Time
-}
-
-// BookingResult is the outcome of CreateBooking.
-type BookingResult struct {
-	Booking *market.Booking
-	// Replay is true when an earlier request with the same Idempotency-Key
-	// already succeeded: Booking is its stored answer and nothing was written.
-	Replay bool
-	// Status is the HTTP status to answer with (CreatedStatus).
-	Status int
-}
-
 // placement is a validated local date+time and its DST-correct instants.
 type placement struct {
 	date     time.Time
@@ -311,18 +278,18 @@ func bookingEvents(ctx context.Context, tx pgx.Tx, b *market.Booking, typeForIns
 // less than market.MinNotice ahead, inactive or foreign offer, duration not
 // offered), ESLOTUNAVAIL when the time is not open, EIDEMPOTENCY when the key
 // was used for a different request. A replay writes nothing.
-func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult, error) {
+func (db *DB) CreateBooking(ctx context.Context, nb market.NewBooking) (*market.BookingResult, error) {
 	fields := map[string]string{}
 	date, start := parseSlot(nb.Date, nb.StartTime, fields)
-	if nb.DurationMinutes <= 0 || nb.DurationMinutes%market.SlotMinutes != 0 || nb.DurationMinutes > 8*60 {
-		fields["duration_minutes"] = "must be a positive multiple of 15 minutes, at most 480"
+	if !market.ValidDuration(nb.DurationMinutes) {
+		fields["duration_minutes"] = market.DurationRule()
 	}
-	if len(nb.Note) > maxNoteLen {
-		fields["note"] = fmt.Sprintf("must be at most %d characters", maxNoteLen)
+	if len(nb.Note) > market.MaxNoteLen {
+		fields["note"] = fmt.Sprintf("must be at most %d characters", market.MaxNoteLen)
 	}
 	nb.Area, nb.Address = checkLocation(fields, nb.Area, nb.Address)
-	if len(nb.IdempotencyKey) > MaxIdempotencyKeyLen {
-		fields["idempotency_key"] = fmt.Sprintf("must be at most %d characters", MaxIdempotencyKeyLen)
+	if len(nb.IdempotencyKey) > market.MaxIdempotencyKeyLen {
+		fields["idempotency_key"] = fmt.Sprintf("must be at most %d characters", market.MaxIdempotencyKeyLen)
 	}
 	if nb.StudentID == nb.InstructorID {
 		fields["instructor_id"] = "you cannot book a lesson with yourself"
@@ -332,7 +299,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 	}
 	hash := requestHash("POST /bookings", nb.InstructorID, nb.InstructorServiceID, nb.Date, nb.StartTime,
 		strconv.Itoa(nb.DurationMinutes), nb.Note, nb.Area, addressKey(nb.Address))
-	var res *BookingResult
+	var res *market.BookingResult
 	err := db.inScheduleTx(ctx, nb.InstructorID, func(tx pgx.Tx) error {
 		res = nil
 		if nb.IdempotencyKey != "" {
@@ -345,7 +312,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 				if err := json.Unmarshal(stored.Body, &b); err != nil {
 					return fmt.Errorf("decode stored response: %w", err)
 				}
-				res = &BookingResult{Booking: &b, Replay: true, Status: stored.Status}
+				res = &market.BookingResult{Booking: &b, Replay: true}
 				return nil
 			}
 		}
@@ -386,7 +353,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 			if err != nil {
 				return fmt.Errorf("encode booking: %w", err)
 			}
-			if err := saveIdempotentResponse(ctx, tx, nb.StudentID, nb.IdempotencyKey, CreatedStatus, body); err != nil {
+			if err := saveIdempotentResponse(ctx, tx, nb.StudentID, nb.IdempotencyKey, body); err != nil {
 				return err
 			}
 		}
@@ -397,7 +364,7 @@ func (db *DB) CreateBooking(ctx context.Context, nb NewBooking) (*BookingResult,
 		if err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date}, notes...); err != nil {
 			return err
 		}
-		res = &BookingResult{Booking: b, Status: CreatedStatus}
+		res = &market.BookingResult{Booking: b}
 		return nil
 	})
 	if err != nil {
@@ -472,8 +439,8 @@ func lockBooking(ctx context.Context, tx pgx.Tx, actor *market.User, id string, 
 // started. Its events: booking.cancelled to both participants,
 // availability.changed for its day.
 func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason string, now func() time.Time) (*market.Booking, error) {
-	if len(reason) > maxNoteLen {
-		return nil, market.ValidationError(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", maxNoteLen)})
+	if len(reason) > market.MaxNoteLen {
+		return nil, market.ValidationError(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", market.MaxNoteLen)})
 	}
 	var b *market.Booking
 	err := db.inBookingTx(ctx, id, func(tx pgx.Tx) error {
@@ -506,7 +473,7 @@ func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User
 		return nil, fmt.Errorf("cancel booking: %w", err)
 	}
 	if actor.ID != cur.StudentID && actor.ID != cur.InstructorID {
-		if err := AuditTx(ctx, tx, AuditAdminCancelled, cur.StudentID, map[string]any{
+		if err := AuditTx(ctx, tx, market.AuditAdminCancelled, cur.StudentID, map[string]any{
 			"booking_id": id, "instructor_id": cur.InstructorID}); err != nil {
 			return nil, err
 		}
@@ -584,20 +551,6 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 	return b, moved, nil
 }
 
-// Booking list scopes ("My Lessons").
-const (
-	ScopeUpcoming = "upcoming" // confirmed lessons that have not ended, soonest first
-	ScopePast     = "past"     // everything else (ended, cancelled, …), latest first
-)
-
-// BookingQuery selects a page of "My Lessons".
-type BookingQuery struct {
-	Scope  string // ScopeUpcoming (default) or ScopePast
-	Limit  int    // 1..100, default 20
-	Cursor string // opaque, from the previous page
-	Now    func() time.Time
-}
-
 func encodeCursor(b *market.Booking) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(b.StartsAt.UTC().Format(time.RFC3339Nano) + "|" + b.ID))
 }
@@ -631,12 +584,12 @@ func parseUUID(s string) (pgtype.UUID, error) {
 // Bookings lists the actor's lessons: a student's own bookings, an
 // instructor's bookings with them, or every booking for an admin. It
 // returns the page and the cursor of the next one ("" at the end).
-func (db *DB) Bookings(ctx context.Context, actor *market.User, q BookingQuery) ([]market.Booking, string, error) {
+func (db *DB) Bookings(ctx context.Context, actor *market.User, q market.BookingQuery) ([]market.Booking, string, error) {
 	fields := map[string]string{}
 	if q.Scope == "" {
-		q.Scope = ScopeUpcoming
+		q.Scope = market.ScopeUpcoming
 	}
-	if q.Scope != ScopeUpcoming && q.Scope != ScopePast {
+	if q.Scope != market.ScopeUpcoming && q.Scope != market.ScopePast {
 		fields["scope"] = "must be upcoming or past"
 	}
 	if q.Limit == 0 {
@@ -670,7 +623,7 @@ func (db *DB) Bookings(ctx context.Context, actor *market.User, q BookingQuery) 
 	}
 	upcoming := `b.status = 'confirmed' AND upper(b.during) > $2`
 	var sql string
-	if q.Scope == ScopeUpcoming {
+	if q.Scope == market.ScopeUpcoming {
 		sql = bookingSelect + ` WHERE ` + who + ` AND ` + upcoming + `
 			AND ($3::timestamptz IS NULL OR (lower(b.during), b.id) > ($3, $4::uuid))
 			ORDER BY lower(b.during), b.id LIMIT $5`

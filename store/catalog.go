@@ -21,16 +21,8 @@ func (db *DB) Categories(ctx context.Context) ([]market.Category, error) {
 	})
 }
 
-// ServiceFilter narrows Services; empty fields match everything. Category
-// matches a category id or slug; Query is a case-insensitive substring of
-// the name or description.
-type ServiceFilter struct {
-	Category string
-	Query    string
-}
-
 // Services lists catalog services matching f, by name.
-func (db *DB) Services(ctx context.Context, f ServiceFilter) ([]market.Service, error) {
+func (db *DB) Services(ctx context.Context, f market.ServiceFilter) ([]market.Service, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT s.id, s.category_id, s.slug, s.name, s.description
 		FROM services s JOIN categories c ON c.id = s.category_id

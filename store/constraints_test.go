@@ -18,7 +18,7 @@ func fixture(t *testing.T, db *store.DB, students int) (instructor, offer string
 	t.Helper()
 	ctx := context.Background()
 	hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
-	in, err := db.CreateUser(ctx, store.NewUser{Email: "i@example.com", PasswordHash: string(hash), FullName: "I", Role: market.RoleInstructor})
+	in, err := db.CreateUser(ctx, market.NewUser{Email: "i@example.com", PasswordHash: string(hash), FullName: "I", Role: market.RoleInstructor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func fixture(t *testing.T, db *store.DB, students int) (instructor, offer string
 	must(t, db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
 		VALUES ($1,$2,6000,'{30,60}') RETURNING id`, in.ID, svc).Scan(&offer))
 	for i := 0; i < students; i++ {
-		u, err := db.CreateUser(ctx, store.NewUser{Email: "s" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com",
+		u, err := db.CreateUser(ctx, market.NewUser{Email: "s" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com",
 			PasswordHash: string(hash), FullName: "S", Role: market.RoleStudent})
 		if err != nil {
 			t.Fatal(err)
@@ -91,7 +91,7 @@ func TestStudentCannotHoldTwoOverlappingConfirmedBookings(t *testing.T) {
 	in, offer, students := fixture(t, db, 1)
 	// A second instructor with their own offer.
 	hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
-	in2, err := db.CreateUser(ctx, store.NewUser{Email: "i2@example.com", PasswordHash: string(hash), FullName: "I2", Role: market.RoleInstructor})
+	in2, err := db.CreateUser(ctx, market.NewUser{Email: "i2@example.com", PasswordHash: string(hash), FullName: "I2", Role: market.RoleInstructor})
 	must(t, err)
 	var offer2 string
 	must(t, db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)

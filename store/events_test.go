@@ -56,7 +56,7 @@ func TestUnpublishedMarkPublishedAndEventRetention(t *testing.T) {
 	// go; the unpublished event stays; topic seq does not restart.
 	_, err = db.Pool.Exec(ctx, `UPDATE events SET created_at = created_at - interval '2 days'`)
 	must(t, err)
-	u, err := db.CreateUser(ctx, store.NewUser{Email: "k@example.com", PasswordHash: "x", FullName: "K", Role: market.RoleStudent})
+	u, err := db.CreateUser(ctx, market.NewUser{Email: "k@example.com", PasswordHash: "x", FullName: "K", Role: market.RoleStudent})
 	must(t, err)
 	_, err = db.Pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
 		VALUES ($1, 'old', '\x00', now() - interval '2 days'), ($1, 'new', '\x00', now())`, u.ID)

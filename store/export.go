@@ -71,7 +71,7 @@ var exportSections = []exportSection{
 		FROM refresh_tokens t WHERE t.user_id = $1
 		GROUP BY t.family_id ORDER BY min(t.created_at)`},
 	{Name: "booking_requests", Tables: []string{"idempotency_keys"}, SQL: `
-		SELECT jsonb_build_object('idempotency_key', k.key, 'created_at', k.created_at, 'response_status', k.response_status)
+		SELECT jsonb_build_object('idempotency_key', k.key, 'created_at', k.created_at)
 		FROM idempotency_keys k WHERE k.user_id = $1 ORDER BY k.created_at`},
 	{Name: "search_history", Tables: []string{"search_history"}, SQL: `
 		SELECT jsonb_build_object('id', h.id, 'query', h.query, 'searched_at', h.searched_at, 'result_count', h.result_count)

@@ -1,21 +1,23 @@
 package store
 
 import (
-	"fmt"
 	"time"
 
 	"instainstru/market"
 )
 
-// beyondHorizon records in fields that d (named field) lies past the
-// planning horizon, and reports whether it did. The horizon is taken from
-// the wall clock: it is a sanity bound, not a business rule that tests
+// The horizon and range rules live in market; the store applies them with
+// the wall clock: they are sanity bounds, not business rules that tests
 // move in time.
+
+// beyondHorizon records in fields that d (named field) lies past the
+// planning horizon, and reports whether it did.
 func beyondHorizon(d time.Time, field string, fields map[string]string) bool {
-	if !market.BeyondHorizon(d, time.Now()) {
-		return false
-	}
-	fields[field] = fmt.Sprintf("must be at most %d years ahead (on or before %s)",
-		market.HorizonYears, dateString(market.Horizon(time.Now())))
-	return true
+	return market.CheckHorizon(d, field, time.Now(), fields)
+}
+
+// parseRange parses an inclusive [from, to] date range of at most
+// market.MaxRangeDays (market.ParseDateRange).
+func parseRange(from, to string, fromField, toField string) (time.Time, time.Time, error) {
+	return market.ParseDateRange(from, to, fromField, toField, time.Now())
 }

@@ -11,13 +11,11 @@ import (
 	"instainstru/market"
 )
 
-// MaxIdempotencyKeyLen is the longest Idempotency-Key accepted (the column width).
-const MaxIdempotencyKeyLen = 128
-
-// storedResponse is the first successful answer given for an idempotency key.
+// storedResponse is the first successful answer given for an idempotency
+// key. How it is sent (the HTTP status) is the http layer's business: the
+// store keeps only what was created.
 type storedResponse struct {
-	Status int
-	Body   []byte
+	Body []byte
 }
 
 // requestHash fingerprints a request so that reusing a key for a different
@@ -46,10 +44,9 @@ func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, userID, key string, has
 		return nil, nil
 	}
 	var stored []byte
-	var status *int
 	var body []byte
-	err = tx.QueryRow(ctx, `SELECT request_hash, response_status, response_body FROM idempotency_keys
-		WHERE user_id = $1 AND key = $2`, userID, key).Scan(&stored, &status, &body)
+	err = tx.QueryRow(ctx, `SELECT request_hash, response_body FROM idempotency_keys
+		WHERE user_id = $1 AND key = $2`, userID, key).Scan(&stored, &body)
 	if err != nil {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}
@@ -58,20 +55,20 @@ func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, userID, key string, has
 			Message: "this Idempotency-Key was already used for a different request",
 			Details: map[string]any{"idempotency_key": "reused with a different request"}}
 	}
-	if status == nil || body == nil {
+	if body == nil {
 		// Only possible if a writer stored the key without its response in a
 		// committed transaction, which CreateBooking never does.
 		return nil, market.Errorf(market.ECONFLICT, "a request with this Idempotency-Key is still in progress")
 	}
-	return &storedResponse{Status: *status, Body: body}, nil
+	return &storedResponse{Body: body}, nil
 }
 
 // saveIdempotentResponse stores the response of a claimed key in the same
 // transaction as the change it describes, so a key never outlives a rolled
 // back request and never lacks its answer after a committed one.
-func saveIdempotentResponse(ctx context.Context, tx pgx.Tx, userID, key string, status int, body []byte) error {
-	_, err := tx.Exec(ctx, `UPDATE idempotency_keys SET response_status = $3, response_body = $4
-		WHERE user_id = $1 AND key = $2`, userID, key, status, body)
+func saveIdempotentResponse(ctx context.Context, tx pgx.Tx, userID, key string, body []byte) error {
+	_, err := tx.Exec(ctx, `UPDATE idempotency_keys SET response_body = $3
+		WHERE user_id = $1 AND key = $2`, userID, key, body)
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", err)
 	}

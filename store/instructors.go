@@ -9,22 +9,6 @@ import (
 	"instainstru/market"
 )
 
-// InstructorCursor is the keyset position of a page: the last (full_name,
-// id) returned.
-type InstructorCursor struct {
-	FullName string
-	ID       string
-}
-
-// InstructorPage selects public instructors: live users holding the
-// instructor role, ordered by (full_name, id).
-type InstructorPage struct {
-	ServiceID string // only those actively offering this catalog service
-	Query     string // case-insensitive substring of name, bio or an offered service's name
-	After     *InstructorCursor
-	Limit     int
-}
-
 // instructorFilter is the WHERE clause shared by list and detail: a public
 // instructor is a live user with the instructor role and a profile.
 const instructorFilter = `u.deleted_at IS NULL
@@ -32,7 +16,7 @@ const instructorFilter = `u.deleted_at IS NULL
 
 // ListInstructors returns up to p.Limit instructors with their active
 // services, and whether more follow.
-func (db *DB) ListInstructors(ctx context.Context, p InstructorPage) ([]market.Instructor, bool, error) {
+func (db *DB) ListInstructors(ctx context.Context, p market.InstructorPage) ([]market.Instructor, bool, error) {
 	var serviceID, afterName, afterID *string
 	if p.ServiceID != "" {
 		serviceID = &p.ServiceID
@@ -146,24 +130,12 @@ func instructorServiceDest(s *market.InstructorService) []any {
 	return []any{&s.ID, &s.ServiceID, &s.Name, &s.HourlyRateCents, &s.Durations, &s.Active}
 }
 
-// ProfileUpdate is the instructor-editable part of the profile. Callers
-// validate it (timezone loadable, areas trimmed…); the store checks the
-// areas against search_areas (resolveAreas).
-type ProfileUpdate struct {
-	Bio             string
-	YearsExperience int
-	Areas           []string
-	Timezone        string
-	// CancellationNoticeHours: 0..market.MaxCancellationNoticeHours.
-	CancellationNoticeHours int
-}
-
 // UpdateInstructorProfile replaces the profile of instructorID under the
 // schedule lock that bookings and availability writes take. Changing the
 // timezone while confirmed lessons lie ahead is ECONFLICT: their local dates
 // and times were fixed in the old zone, and moving them silently would
 // change either the wall-clock time or the instant the student booked.
-func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, p ProfileUpdate) (*market.Instructor, error) {
+func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, p market.ProfileUpdate) (*market.Instructor, error) {
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		loc, err := lockSchedule(ctx, tx, instructorID)
 		if err != nil {
@@ -200,17 +172,9 @@ func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, 
 	return db.InstructorByID(ctx, instructorID, true)
 }
 
-// NewInstructorService is an offer to add; Durations are validated by the
-// caller (multiples of 15 in 15..480).
-type NewInstructorService struct {
-	ServiceID       string
-	HourlyRateCents int
-	Durations       []int
-}
-
 // AddInstructorService offers a catalog service. EVALIDATION if the catalog
 // service does not exist; ECONFLICT if it is already actively offered.
-func (db *DB) AddInstructorService(ctx context.Context, instructorID string, n NewInstructorService) (*market.InstructorService, error) {
+func (db *DB) AddInstructorService(ctx context.Context, instructorID string, n market.NewInstructorService) (*market.InstructorService, error) {
 	var s market.InstructorService
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		var exists bool
@@ -241,16 +205,10 @@ func (db *DB) AddInstructorService(ctx context.Context, instructorID string, n N
 	return &s, nil
 }
 
-// InstructorServiceChange holds the fields a PATCH may change (nil = keep).
-type InstructorServiceChange struct {
-	HourlyRateCents *int
-	Durations       []int
-}
-
 // UpdateInstructorService changes an active offer of instructorID. Existing
 // bookings keep the price they were booked at. ENOTFOUND if the offer is
 // not theirs or was removed.
-func (db *DB) UpdateInstructorService(ctx context.Context, instructorID, id string, ch InstructorServiceChange) (*market.InstructorService, error) {
+func (db *DB) UpdateInstructorService(ctx context.Context, instructorID, id string, ch market.InstructorServiceChange) (*market.InstructorService, error) {
 	var s market.InstructorService
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `

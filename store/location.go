@@ -13,9 +13,6 @@ import (
 	"instainstru/market"
 )
 
-// maxAreaLen matches instructor_profiles.areas and bookings.area.
-const maxAreaLen = 64
-
 // checkLocation validates and normalises a booking's area and address,
 // adding reasons to fields. The area is trimmed (its membership in the
 // instructor's areas is checked under the schedule lock); the address is
@@ -23,8 +20,8 @@ const maxAreaLen = 64
 func checkLocation(fields map[string]string, area string, address *string) (string, *string) {
 	area = strings.TrimSpace(area)
 	switch {
-	case utf8.RuneCountInString(area) > maxAreaLen:
-		fields["area"] = fmt.Sprintf("must be at most %d characters", maxAreaLen)
+	case utf8.RuneCountInString(area) > market.MaxAreaLen:
+		fields["area"] = fmt.Sprintf("must be at most %d characters", market.MaxAreaLen)
 	case badText(area):
 		fields["area"] = "must not contain control or bidirectional formatting characters"
 	}

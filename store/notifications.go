@@ -299,23 +299,9 @@ func (db *DB) RemindLesson(ctx context.Context, r jobs.Reminder) (written bool, 
 	return written, err
 }
 
-// NotificationQuery selects a page of a user's inbox, newest first.
-type NotificationQuery struct {
-	UnreadOnly bool
-	Limit      int    // 1..100, default 20
-	Cursor     string // opaque, from the previous page
-}
-
-// NotificationPage is a page of the inbox and the user's unread count.
-type NotificationPage struct {
-	Items      []market.Notification
-	Unread     int
-	NextCursor string // "" on the last page
-}
-
 // Notifications lists userID's notifications. Returns EVALIDATION for a bad
 // limit or cursor.
-func (db *DB) Notifications(ctx context.Context, userID string, q NotificationQuery) (*NotificationPage, error) {
+func (db *DB) Notifications(ctx context.Context, userID string, q market.NotificationQuery) (*market.NotificationPage, error) {
 	fields := map[string]string{}
 	if q.Limit == 0 {
 		q.Limit = 20
@@ -360,7 +346,7 @@ func (db *DB) Notifications(ctx context.Context, userID string, q NotificationQu
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", translate(err))
 	}
-	p := &NotificationPage{Items: items}
+	p := &market.NotificationPage{Items: items}
 	if err := br.QueryRow().Scan(&p.Unread); err != nil {
 		return nil, fmt.Errorf("count unread: %w", err)
 	}

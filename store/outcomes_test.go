@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"instainstru/market"
-	"instainstru/store"
 )
 
 // lessonAt books a 60-minute lesson on monday at start (under fixedNow)
@@ -84,7 +83,7 @@ func TestCompleteLessonsMarksEndedConfirmedLessonsInBoundedBatchesWithEvents(t *
 		t.Fatalf("open after completion %+v", d.Open)
 	}
 	// Completion appears in the student's history.
-	list, _, err := w.db.Bookings(context.Background(), w.actor(ended[0].StudentID), store.BookingQuery{Scope: store.ScopePast, Now: at(now)})
+	list, _, err := w.db.Bookings(context.Background(), w.actor(ended[0].StudentID), market.BookingQuery{Scope: market.ScopePast, Now: at(now)})
 	noErr(t, err)
 	if len(list) != 1 || list[0].Status != market.BookingCompleted {
 		t.Fatalf("past lessons %+v", list)

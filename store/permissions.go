@@ -71,7 +71,7 @@ func guardLockout(ctx context.Context, tx pgx.Tx, field string, change func() er
 // (seed, migration, tests) unless the request carries an actor; a target
 // that is not a user (a role) goes into the details.
 func audit(ctx context.Context, tx pgx.Tx, actorID, action, target string, details map[string]any) error {
-	m := requestMetaFrom(ctx)
+	m := market.RequestMetaFrom(ctx)
 	if actorID != "" {
 		m.ActorID = actorID
 	}
@@ -82,19 +82,13 @@ func audit(ctx context.Context, tx pgx.Tx, actorID, action, target string, detai
 		details["target"] = target
 		target = ""
 	}
-	return insertAudit(WithRequestMeta(ctx, m), tx, action, target, details)
-}
-
-// Grants is the access model: every permission and each role's grants.
-type Grants struct {
-	Roles       map[string][]string
-	Permissions []market.Permission
+	return insertAudit(market.WithRequestMeta(ctx, m), tx, action, target, details)
 }
 
 // Grants reads every role (with its sorted permissions, possibly none) and
 // every permission.
-func (db *DB) Grants(ctx context.Context) (*Grants, error) {
-	g := &Grants{Roles: map[string][]string{}}
+func (db *DB) Grants(ctx context.Context) (*market.Grants, error) {
+	g := &market.Grants{Roles: map[string][]string{}}
 	rows, err := db.Pool.Query(ctx, `SELECT r.name, COALESCE(array_agg(rp.permission ORDER BY rp.permission)
 			FILTER (WHERE rp.permission IS NOT NULL), '{}')
 		FROM roles r LEFT JOIN role_permissions rp ON rp.role = r.name GROUP BY r.name`)

@@ -44,19 +44,6 @@ var accountScrubbers = []struct {
 		password_hash = '', deleted_at = now() WHERE id = $1`},
 }
 
-// AccountDeletion asks to delete UserID's account on behalf of Actor (the
-// user themself or an admin). Now is the clock (nil: the wall clock).
-type AccountDeletion struct {
-	UserID string
-	Actor  *market.User
-	Now    func() time.Time
-}
-
-// DeletionResult is what a deletion committed.
-type DeletionResult struct {
-	CancelledBookings []string // ids of the future lessons cancelled
-}
-
 // DeleteAccount deletes an account in one transaction — the one path shared
 // by self-service and admin deletion: every future confirmed lesson is
 // cancelled through the normal cancel logic (booking.cancelled to both
@@ -71,10 +58,10 @@ type DeletionResult struct {
 // Locks: the schedules of every instructor involved (sorted), then the user
 // row. A booking for this student committed meanwhile is refused by the
 // bookings_live_student trigger once this commits.
-func (db *DB) DeleteAccount(ctx context.Context, d AccountDeletion) (*DeletionResult, error) {
-	var res *DeletionResult
+func (db *DB) DeleteAccount(ctx context.Context, d market.AccountDeletion) (*market.DeletionResult, error) {
+	var res *market.DeletionResult
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		res = &DeletionResult{}
+		res = &market.DeletionResult{}
 		return db.deleteAccountTx(ctx, tx, d, res)
 	})
 	if err != nil {
@@ -83,7 +70,7 @@ func (db *DB) DeleteAccount(ctx context.Context, d AccountDeletion) (*DeletionRe
 	return res, nil
 }
 
-func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion, res *DeletionResult) error {
+func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d market.AccountDeletion, res *market.DeletionResult) error {
 	now := nowFunc(d.Now)
 	// The access-model lock comes first (role changes take it before the
 	// user row too): deleting the last admin is refused below.
@@ -189,7 +176,7 @@ func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d AccountDeletion,
 	if d.Actor.ID != d.UserID {
 		by = "admin"
 	}
-	if err := AuditTx(ctx, tx, AuditAccountDeleted, d.UserID, map[string]any{
+	if err := AuditTx(ctx, tx, market.AuditAccountDeleted, d.UserID, map[string]any{
 		"by": by, "cancelled_bookings": len(res.CancelledBookings)}); err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func items(t *testing.T, doc map[string]json.RawMessage, key string) []map[strin
 }
 
 func withUA(ua string) context.Context {
-	return store.WithRequestMeta(context.Background(), store.RequestMeta{UserAgent: ua, IP: "203.0.113.7", RequestID: "req-1"})
+	return market.WithRequestMeta(context.Background(), market.RequestMeta{UserAgent: ua, IP: "203.0.113.7", RequestID: "req-1"})
 }
 
 func newHash(t *testing.T) []byte {
@@ -109,7 +109,7 @@ func TestExportHoldsEveryPersonalRowOfBothParties(t *testing.T) {
 	_, err := w.db.CreateBooking(ctx, nb)
 	noErr(t, err)
 	noErr(t, w.db.CreateRefreshToken(withUA("Firefox/140"), student, newHash(t), time.Now().Add(time.Hour)))
-	noErr(t, w.db.Audit(withUA("x"), store.AuditLoginSucceeded, student, nil))
+	noErr(t, w.db.Audit(withUA("x"), market.AuditLoginSucceeded, student, nil))
 
 	doc, raw := exportOf(t, w.db, student)
 	var account map[string]any
@@ -131,7 +131,7 @@ func TestExportHoldsEveryPersonalRowOfBothParties(t *testing.T) {
 	if k := items(t, doc, "booking_requests"); len(k) != 1 || k[0]["idempotency_key"] != "key-1" {
 		t.Fatalf("booking_requests %v", k)
 	}
-	if l := items(t, doc, "security_log"); len(l) != 1 || l[0]["action"] != store.AuditLoginSucceeded || l[0]["ip"] != "203.0.113.7" {
+	if l := items(t, doc, "security_log"); len(l) != 1 || l[0]["action"] != market.AuditLoginSucceeded || l[0]["ip"] != "203.0.113.7" {
 		t.Fatalf("security_log %v", l)
 	}
 	if strings.Contains(raw, "token_hash") || strings.Contains(raw, "password") {
@@ -183,7 +183,7 @@ func TestDeleteAccountCancelsFutureLessonsScrubsAndFreesTheEmail(t *testing.T) {
 	// Tuesday 00:00 in New York: Monday's lesson is past, Tuesday's ahead.
 	now := func() time.Time { return time.Date(2027, 1, 12, 5, 0, 0, 0, time.UTC) }
 	w.rec.take() // only the next write's events count
-	res, err := w.db.DeleteAccount(ctx, store.AccountDeletion{UserID: student, Actor: w.actor(student), Now: now})
+	res, err := w.db.DeleteAccount(ctx, market.AccountDeletion{UserID: student, Actor: w.actor(student), Now: now})
 	published := w.rec.take()
 	noErr(t, err)
 	if !slices.Equal(res.CancelledBookings, []string{fb.Booking.ID}) {
@@ -230,11 +230,11 @@ func TestDeleteAccountCancelsFutureLessonsScrubsAndFreesTheEmail(t *testing.T) {
 	}
 	_, _, err = w.db.UserByEmail(ctx, email)
 	wantCode(t, err, market.ENOTFOUND)
-	_, err = w.db.DeleteAccount(ctx, store.AccountDeletion{UserID: student, Actor: w.actor(in), Now: now})
+	_, err = w.db.DeleteAccount(ctx, market.AccountDeletion{UserID: student, Actor: w.actor(in), Now: now})
 	wantCode(t, err, market.ENOTFOUND)
 
 	// The email registers again, as a new account.
-	again, err := w.db.CreateUser(ctx, store.NewUser{Email: email, PasswordHash: w.hash, FullName: "Back Again", Role: market.RoleStudent})
+	again, err := w.db.CreateUser(ctx, market.NewUser{Email: email, PasswordHash: w.hash, FullName: "Back Again", Role: market.RoleStudent})
 	noErr(t, err)
 	if again.ID == student {
 		t.Fatal("re-registration reused the deleted id")
@@ -261,7 +261,7 @@ func TestDeleteInstructorClosesTheirFutureTimeAndCancelsStudentsLessons(t *testi
 	fb, err := w.db.CreateBooking(ctx, book(student, in, offer, tuesday, "10:00"))
 	noErr(t, err)
 	w.rec.take() // only the next write's events count
-	res, err := w.db.DeleteAccount(ctx, store.AccountDeletion{UserID: in, Actor: w.actor(in), Now: fixedNow})
+	res, err := w.db.DeleteAccount(ctx, market.AccountDeletion{UserID: in, Actor: w.actor(in), Now: fixedNow})
 	published := w.rec.take()
 	noErr(t, err)
 	if !slices.Equal(res.CancelledBookings, []string{fb.Booking.ID}) {
@@ -303,7 +303,7 @@ func TestAuditLogIsAppendOnlyExceptForRetention(t *testing.T) {
 	w := newSchedWorld(t)
 	ctx := context.Background()
 	u := w.user(market.RoleStudent)
-	noErr(t, w.db.Audit(withUA("x"), store.AuditLoginFailed, u, map[string]any{"reason": "wrong_password"}))
+	noErr(t, w.db.Audit(withUA("x"), market.AuditLoginFailed, u, map[string]any{"reason": "wrong_password"}))
 	for _, sql := range []string{
 		`UPDATE audit_log SET action = 'auth.login'`,
 		`DELETE FROM audit_log`,
@@ -313,7 +313,7 @@ func TestAuditLogIsAppendOnlyExceptForRetention(t *testing.T) {
 			t.Errorf("%s: %v, want refused", sql, err)
 		}
 	}
-	entries, _, err := w.db.AuditEntries(ctx, store.AuditQuery{UserID: u})
+	entries, _, err := w.db.AuditEntries(ctx, market.AuditQuery{UserID: u})
 	noErr(t, err)
 	if len(entries) != 1 || entries[0].IP != "203.0.113.7" || entries[0].RequestID != "req-1" || entries[0].Details["reason"] != "wrong_password" {
 		t.Fatalf("entries %+v", entries)

@@ -123,13 +123,6 @@ func (db *DB) LoadSearchVocab(ctx context.Context) (market.SearchVocab, error) {
 	return v, br.Close()
 }
 
-// SearchResult is a parsed query and its ranked instructors.
-type SearchResult struct {
-	Query  string
-	Parsed market.SearchQuery
-	Items  []market.SearchHit
-}
-
 // Ranking weights of the score's parts. Only the parts the query asks for
 // count, and the score is divided by their total, so it stays in 0..1.
 const (
@@ -143,12 +136,12 @@ const (
 // Search parses q and returns up to limit instructors, best first. now is
 // the clock next_open is computed from. A query that names nothing the
 // search understands, and whose words appear in no profile, finds nothing.
-func (s *Searcher) Search(ctx context.Context, q string, limit int, now time.Time) (*SearchResult, error) {
+func (s *Searcher) Search(ctx context.Context, q string, limit int, now time.Time) (*market.SearchResult, error) {
 	ix, err := s.Index(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res := &SearchResult{Query: q, Parsed: ix.Parse(q), Items: []market.SearchHit{}}
+	res := &market.SearchResult{Query: q, Parsed: ix.Parse(q), Items: []market.SearchHit{}}
 	pq := &res.Parsed
 	if pq.Empty() {
 		return res, nil

@@ -11,29 +11,12 @@ import (
 	"instainstru/market"
 )
 
-// SearchRecord is one search as recorded after the answer went out.
-type SearchRecord struct {
-	UserID      string // "" for an anonymous search: only the anonymous log gets a row
-	Query       string
-	ResultCount int
-	ServiceIDs  []string // services the query matched, for the anonymous log
-	At          time.Time
-}
-
-// SearchHistoryEntry is one of a user's recent searches.
-type SearchHistoryEntry struct {
-	ID          string    `json:"id"`
-	Query       string    `json:"query"`
-	SearchedAt  time.Time `json:"searched_at"`
-	ResultCount int       `json:"result_count"`
-}
-
 // RecordSearch writes r to the anonymous search log and, for a signed-in
 // user, to their history, in one transaction: a query with the same
 // normalized form as an earlier one updates that row (it moves to the top,
 // never a second row), and the user keeps at most keep entries (the oldest
 // go). A user deleted meanwhile is not an error: nothing is kept for them.
-func (db *DB) RecordSearch(ctx context.Context, r SearchRecord, keep int) error {
+func (db *DB) RecordSearch(ctx context.Context, r market.SearchRecord, keep int) error {
 	if r.At.IsZero() {
 		r.At = time.Now()
 	}
@@ -74,14 +57,14 @@ func (db *DB) RecordSearch(ctx context.Context, r SearchRecord, keep int) error 
 }
 
 // SearchHistory lists userID's recent searches, newest first.
-func (db *DB) SearchHistory(ctx context.Context, userID string, limit int) ([]SearchHistoryEntry, error) {
+func (db *DB) SearchHistory(ctx context.Context, userID string, limit int) ([]market.SearchHistoryEntry, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, query, searched_at, result_count FROM search_history
 		WHERE user_id = $1 ORDER BY searched_at DESC, id DESC LIMIT $2`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search history: %w", translate(err))
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SearchHistoryEntry, error) {
-		var e SearchHistoryEntry
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.SearchHistoryEntry, error) {
+		var e market.SearchHistoryEntry
 		err := r.Scan(&e.ID, &e.Query, &e.SearchedAt, &e.ResultCount)
 		return e, err
 	})
@@ -89,7 +72,7 @@ func (db *DB) SearchHistory(ctx context.Context, userID string, limit int) ([]Se
 		return nil, fmt.Errorf("search history: %w", translate(err))
 	}
 	if list == nil {
-		list = []SearchHistoryEntry{}
+		list = []market.SearchHistoryEntry{}
 	}
 	return list, nil
 }

@@ -256,7 +256,7 @@ func TestSearchHistoryCollapsesRepeatsAndStaysPrivate(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	rec := func(user, q string, n int, at time.Time) {
 		t.Helper()
-		if err := db.RecordSearch(ctx, store.SearchRecord{UserID: user, Query: q, ResultCount: n, At: at}, 3); err != nil {
+		if err := db.RecordSearch(ctx, market.SearchRecord{UserID: user, Query: q, ResultCount: n, At: at}, 3); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -314,7 +314,7 @@ func TestPruneSearchHistoryDropsEntriesOlderThanRetention(t *testing.T) {
 	john := ids["john.smith@example.com"]
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	for i, age := range []time.Duration{200 * 24 * time.Hour, 181 * 24 * time.Hour, 179 * 24 * time.Hour, time.Hour} {
-		if err := db.RecordSearch(ctx, store.SearchRecord{UserID: john, Query: fmt.Sprintf("q%d", i), At: now.Add(-age)}, 100); err != nil {
+		if err := db.RecordSearch(ctx, market.SearchRecord{UserID: john, Query: fmt.Sprintf("q%d", i), At: now.Add(-age)}, 100); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -333,7 +333,7 @@ func TestSuggestCompletesServicesAreasNamesAndRecentSearches(t *testing.T) {
 	db, s, ids := seededSearch(t)
 	ctx := context.Background()
 	john := ids["john.smith@example.com"]
-	if err := db.RecordSearch(ctx, store.SearchRecord{UserID: john, Query: "piano in harlem", ResultCount: 1, At: time.Now()}, 100); err != nil {
+	if err := db.RecordSearch(ctx, market.SearchRecord{UserID: john, Query: "piano in harlem", ResultCount: 1, At: time.Now()}, 100); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Suggest(ctx, john, "pia", 8)

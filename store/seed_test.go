@@ -336,7 +336,7 @@ func TestSeedResetDeletesSeededDataAndReseeds(t *testing.T) {
 
 	bookSeededLesson(t, db, loc)
 	seedMust(t, seedExec(db, `INSERT INTO categories (slug, name) VALUES ('made-up', 'Made up')`))
-	outsider, err := db.CreateUser(ctx, store.NewUser{Email: "someone@elsewhere.org", PasswordHash: hash, FullName: "Outsider", Role: market.RoleStudent})
+	outsider, err := db.CreateUser(ctx, market.NewUser{Email: "someone@elsewhere.org", PasswordHash: hash, FullName: "Outsider", Role: market.RoleStudent})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,20 +10,9 @@ import (
 	"instainstru/market"
 )
 
-// NewUser is what CreateUser needs; PasswordHash is already bcrypt-hashed.
-type NewUser struct {
-	Email        string
-	PasswordHash string
-	FullName     string
-	Role         string
-	// EmailVerified marks the address as proven at creation (seeded demo
-	// accounts, staff created by an admin); self-registration leaves it false.
-	EmailVerified bool
-}
-
 // CreateUser inserts a user with one role; instructors also get an empty
 // profile (default timezone). Returns ECONFLICT if the email is taken.
-func (db *DB) CreateUser(ctx context.Context, nu NewUser) (*market.User, error) {
+func (db *DB) CreateUser(ctx context.Context, nu market.NewUser) (*market.User, error) {
 	var id string
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -37,7 +26,7 @@ func (db *DB) CreateUser(ctx context.Context, nu NewUser) (*market.User, error) 
 }
 
 // CreateUserTx is CreateUser inside a caller's transaction; it returns the id.
-func CreateUserTx(ctx context.Context, tx pgx.Tx, nu NewUser) (string, error) {
+func CreateUserTx(ctx context.Context, tx pgx.Tx, nu market.NewUser) (string, error) {
 	var id string
 	err := tx.QueryRow(ctx, `INSERT INTO users (email, password_hash, full_name, email_verified_at)
 		VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END) RETURNING id`,

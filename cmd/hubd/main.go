@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	}, apphttp.NewRegistry(), func(p node.Parts) (node.Front, error) {
-		srv = apphttp.New(httpCfg, apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
+		srv = apphttp.New(httpCfg, apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
 		return srv, nil
 	})
 	if err != nil {

@@ -52,7 +52,7 @@ type Config struct {
 // Parts are what the node built that its front end uses.
 type Parts struct {
 	DB       *store.DB             // publishes what its writes commit through this node
-	ReadDB   *store.DB             // public availability reads (Config.ReadDB; nil = DB)
+	ReadDB   *store.DB             // public availability reads (Config.ReadDB, or DB)
 	Redis    redis.UniversalClient // nil in single-node mode
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
@@ -156,7 +156,11 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	go func() { defer n.wg.Done(); pub.Run(ctx) }()
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 
-	if n.Front, err = front(Parts{DB: n.DB, ReadDB: cfg.ReadDB, Redis: n.Redis, Hub: n.Hub, Registry: reg, Logger: log}); err != nil {
+	readDB := cfg.ReadDB
+	if readDB == nil { // never a nil *store.DB inside the front end's interface
+		readDB = n.DB
+	}
+	if n.Front, err = front(Parts{DB: n.DB, ReadDB: readDB, Redis: n.Redis, Hub: n.Hub, Registry: reg, Logger: log}); err != nil {
 		n.stop(context.Background())
 		return nil, err
 	}

@@ -1,0 +1,24 @@
+package http
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestHTTPDoesNotImportTheDatabase keeps the layering: handlers see the
+// store through the interfaces of stores.go, so neither the store package
+// nor a database or job-queue driver is among http's dependencies.
+func TestHTTPDoesNotImportTheDatabase(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/jackc/", "github.com/riverqueue/", "instainstru/store"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("http depends on %s", dep)
+			}
+		}
+	}
+}

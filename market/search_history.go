@@ -1,0 +1,27 @@
+package market
+
+import "time"
+
+// SearchResult is a parsed query and its ranked instructors.
+type SearchResult struct {
+	Query  string
+	Parsed SearchQuery
+	Items  []SearchHit
+}
+
+// SearchRecord is one search as recorded after the answer went out.
+type SearchRecord struct {
+	UserID      string // "" for an anonymous search: only the anonymous log gets a row
+	Query       string
+	ResultCount int
+	ServiceIDs  []string // services the query matched, for the anonymous log
+	At          time.Time
+}
+
+// SearchHistoryEntry is one of a user's recent searches.
+type SearchHistoryEntry struct {
+	ID          string    `json:"id"`
+	Query       string    `json:"query"`
+	SearchedAt  time.Time `json:"searched_at"`
+	ResultCount int       `json:"result_count"`
+}
