@@ -192,6 +192,19 @@ for s in $SCENARIOS; do
 done
 
 log "writing $MD"
+prev="$WORK/previous.md"
+[ -f "$MD" ] && cp "$MD" "$prev"
 "$WORK/loadtest" markdown -o "$MD" -load "$LOAD" -elapsed "$((SECONDS - START))s" "${results[@]}"
+# Keep the previous run's machine and target tables beside the new ones, so
+# a change shows as before/after in one file (only the latest previous run:
+# its own "previous" section is not carried again).
+if [ -s "$prev" ]; then
+	{
+		printf '\n## Previous run (kept for comparison)\n\n'
+		printf 'The run this file described before the one above: its machine and its target table.\n'
+		awk '/^## Previous run/ {exit} /^## Machine and run/ {on=1} /^## / && !/^## Machine and run/ && !/^## SPEC/ {on=0} on' "$prev" |
+			sed 's/^## /### /'
+	} >>"$MD"
+fi
 echo "bench: done in $((SECONDS - START))s; reports in $OUT" >&2
 exit "$status"
