@@ -18,8 +18,8 @@ import (
 // Booking and cancellation in few round trips. Every statement of a
 // schedule write runs while the instructor's schedule lock is held, so each
 // round trip under it is time no other writer of that instructor can use.
-// A new booking therefore talks to Postgres four times inside its
-// transaction, not fourteen:
+// A new booking therefore takes five round trips (BEGIN and COMMIT
+// included), not fourteen:
 //
 //  1. one batch that claims the idempotency key, takes the schedule lock,
 //     and then (same batch, so after the lock is granted: each statement of
