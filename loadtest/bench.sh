@@ -4,9 +4,11 @@
 #
 # It builds cmd/hubd and the load generator, creates a fresh database with a
 # unique name on the local Postgres (dropped at the end; no other database is
-# touched), migrates and seeds it, starts two nodes on free ports sharing it
+# touched), migrates and seeds it, starts two nodes on ports the kernel picks
+# (HTTP_ADDR=127.0.0.1:0; each node logs its address) sharing it
 # and Redis (127.0.0.1:6379, unique key prefix; a private redis-server when
-# none answers), then runs idle-conns, booking-storm and fanout.
+# none answers), then runs idle-conns, booking-steady, booking-storm, changes
+# and fanout.
 #
 # Environment (all optional):
 #   PGHOST PGPORT PGUSER   local Postgres (default 127.0.0.1 5432 postgres)
@@ -14,7 +16,7 @@
 #   BENCH_OUT              keep each scenario's JSON/HTML/text report and the node logs here
 #   BENCH_MD               file to write (default BENCHMARKS.md at the repo root)
 #   BENCH_IDLE_CONNS       idle connections on one node (default 18000)
-#   BENCH_SCENARIOS        subset to run, e.g. "booking-storm fanout"
+#   BENCH_SCENARIOS        subset to run, e.g. "booking-steady booking-storm changes fanout"
 #   BENCH_ARGS             extra flags for every loadtest run (e.g. "-duration 10s")
 # Exit status: 0 when every scenario ran with zero loss, duplication and
 # errors (missed latency targets are recorded in BENCHMARKS.md, not fatal);
@@ -28,7 +30,7 @@ export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postg
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}
 MD=${BENCH_MD:-$ROOT/BENCHMARKS.md}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-18000}
-SCENARIOS=${BENCH_SCENARIOS:-idle-conns booking-storm fanout}
+SCENARIOS=${BENCH_SCENARIOS:-idle-conns booking-steady booking-storm changes fanout}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/instainstru-bench.XXXXXX")
@@ -77,20 +79,42 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a TCP port nothing listens on (nor was handed out here).
-used_ports=" "
-free_port() {
-	local p
-	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 30000))
-		case "$used_ports" in *" $p "*) continue ;; esac
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			used_ports="$used_ports$p "
-			echo "$p"
+# Ports: every listener here is opened on port 0, so the kernel hands out
+# a port that is free at that moment and nobody can take it between "found
+# free" and "bound" (a probe of a random port could race another process
+# and, worse, leave the generator talking to a stranger's server). Each
+# server then says which port it got, and the port is checked to belong to
+# the process we started.
+
+# owned_by PID PORT: true when PID (or a thread of it) listens on 127.0.0.1:PORT.
+owned_by() {
+	local pid=$1 port=$2 inode
+	for inode in $(awk -v p="$(printf '%04X' "$port")" 'NR > 1 && $4 == "0A" && $2 ~ ":"p"$" {print $10}' /proc/net/tcp); do
+		if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "socket:\[$inode\]"; then
 			return 0
 		fi
 	done
-	echo "bench: no free port found" >&2
+	return 1
+}
+
+# node_addr LOG PID: waits for the hub node PID to log the address it
+# serves on (HTTP_ADDR=127.0.0.1:0) and prints it.
+node_addr() {
+	local log=$1 pid=$2 addr
+	for _ in $(seq 300); do
+		addr=$(grep -m1 '"msg":"serving"' "$log" 2>/dev/null | sed -n 's/.*"addr":"\([^"]*\)".*/\1/p')
+		if [ -n "$addr" ]; then
+			if ! owned_by "$pid" "${addr##*:}"; then
+				echo "bench: $addr is not held by node $pid" >&2
+				return 1
+			fi
+			echo "$addr"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || { echo "bench: node $pid exited; see $log" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "bench: node $pid did not report its address; see $log" >&2
 	return 1
 }
 
@@ -105,12 +129,13 @@ db_created=1
 DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB?sslmode=disable"
 
 if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
-	port=$(free_port)
-	log "no Redis at $REDIS_URL: starting a private redis-server on $port"
-	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >"$WORK/redis.log" 2>&1 &
+	log "no Redis at $REDIS_URL: starting a private redis-server on a free port"
+	# redis-server cannot listen on port 0 for TCP: a Unix socket is ours alone.
+	sock="$WORK/redis.sock"
+	redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --save '' --appendonly no --loglevel warning >"$WORK/redis.log" 2>&1 &
 	redis_pid=$!
-	REDIS_URL="redis://127.0.0.1:$port/0"
-	for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.1; done
+	REDIS_URL="unix://$sock?db=0"
+	for _ in $(seq 50); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
 # Sockets are files: give the nodes (children of this shell) the hard limit.
@@ -126,15 +151,15 @@ log "migrate and seed"
 env "${node_env[@]}" "$WORK/hubd" migrate
 env "${node_env[@]}" "$WORK/hubd" seed >/dev/null
 
-PORT_A=$(free_port)
-PORT_B=$(free_port)
-NODE_A=http://127.0.0.1:$PORT_A
-NODE_B=http://127.0.0.1:$PORT_B
+env "${node_env[@]}" HTTP_ADDR=127.0.0.1:0 NODE_ID=bench-a "$WORK/hubd" serve >"$WORK/node-a.log" 2>&1 &
+pids+=($!)
+ADDR_A=$(node_addr "$WORK/node-a.log" "$!")
+env "${node_env[@]}" HTTP_ADDR=127.0.0.1:0 NODE_ID=bench-b "$WORK/hubd" serve >"$WORK/node-b.log" 2>&1 &
+pids+=($!)
+ADDR_B=$(node_addr "$WORK/node-b.log" "$!")
+NODE_A=http://$ADDR_A
+NODE_B=http://$ADDR_B
 log "nodes $NODE_A (bench-a) and $NODE_B (bench-b)"
-env "${node_env[@]}" HTTP_ADDR="127.0.0.1:$PORT_A" NODE_ID=bench-a "$WORK/hubd" serve >"$WORK/node-a.log" 2>&1 &
-pids+=($!)
-env "${node_env[@]}" HTTP_ADDR="127.0.0.1:$PORT_B" NODE_ID=bench-b "$WORK/hubd" serve >"$WORK/node-b.log" 2>&1 &
-pids+=($!)
 
 results=()
 run_scenario() {
@@ -159,12 +184,27 @@ for s in $SCENARIOS; do
 	# Idle first, on a node that has served nothing yet, so RSS growth is the connections'.
 	idle-conns) run_scenario idle-conns -urls "$NODE_A" -conns "$IDLE_CONNS" -procs 2 ;;
 	booking-storm) run_scenario booking-storm -urls "$NODE_A,$NODE_B" ;;
+	booking-steady) run_scenario booking-steady -urls "$NODE_A,$NODE_B" ;;
+	changes) run_scenario changes -urls "$NODE_A,$NODE_B" ;;
 	fanout) run_scenario fanout -urls "$NODE_A,$NODE_B" ;;
 	*) echo "bench: unknown scenario $s" >&2; status=1 ;;
 	esac
 done
 
 log "writing $MD"
+prev="$WORK/previous.md"
+[ -f "$MD" ] && cp "$MD" "$prev"
 "$WORK/loadtest" markdown -o "$MD" -load "$LOAD" -elapsed "$((SECONDS - START))s" "${results[@]}"
+# Keep the previous run's machine and target tables beside the new ones, so
+# a change shows as before/after in one file (only the latest previous run:
+# its own "previous" section is not carried again).
+if [ -s "$prev" ]; then
+	{
+		printf '\n## Previous run (kept for comparison)\n\n'
+		printf 'The run this file described before the one above: its machine and its target table.\n'
+		awk '/^## Previous run/ {exit} /^## Machine and run/ {on=1} /^## / && !/^## Machine and run/ && !/^## SPEC/ {on=0} on' "$prev" |
+			sed 's/^## /### /'
+	} >>"$MD"
+fi
 echo "bench: done in $((SECONDS - START))s; reports in $OUT" >&2
 exit "$status"

@@ -344,10 +344,29 @@ func targetsFor(res *Result) []TargetResult {
 		t = append(t,
 			TargetResult{Name: "booking POSTs/s sent", Value: fmt.Sprintf("%.1f", rate),
 				Limit: fmt.Sprintf("≥ %.0f", 0.97*res.Bookings.TargetRate), Pass: rate >= 0.97*res.Bookings.TargetRate},
+			durTarget("POST /bookings p99", L[hBookingPost], 0.99, 50*time.Millisecond),
+			durTarget("GET availability p99", L[hGetAvailability], 0.99, 5*time.Millisecond),
+			zero)
+	case "booking-steady":
+		rate := res.Bookings.AchievedRate
+		t = append(t,
+			TargetResult{Name: "booking POSTs/s sent", Value: fmt.Sprintf("%.1f", rate),
+				Limit: fmt.Sprintf("≥ %.0f", 0.97*res.Bookings.TargetRate), Pass: rate >= 0.97*res.Bookings.TargetRate},
 			durTarget("POST /bookings p99", L[hBookingPost], 0.99, 15*time.Millisecond),
 			durTarget("GET availability p99", L[hGetAvailability], 0.99, 5*time.Millisecond),
 			durTarget("push commit→receipt cross-node p50", L[hPushCrossAll], 0.50, 2*time.Millisecond),
 			durTarget("push commit→receipt cross-node p99", L[hPushCrossAll], 0.99, 10*time.Millisecond),
+			zero)
+	case "changes":
+		// Every created booking and every cancellation commits one
+		// availability change (its availability.changed event).
+		secs := res.Config.Duration.Seconds()
+		perSec := float64(res.Bookings.Created+res.Bookings.Cancelled) / secs
+		t = append(t,
+			TargetResult{Name: "committed availability changes/s", Value: fmt.Sprintf("%.0f", perSec),
+				Limit: "≥ 1000", Pass: perSec >= 1000},
+			durTarget("availability push p99, same node", L[hPushAvailSame], 0.99, 50*time.Millisecond),
+			durTarget("availability push p99, cross-node", L[hPushAvailCross], 0.99, 50*time.Millisecond),
 			zero)
 	case "fanout":
 		t = append(t,

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -301,71 +300,9 @@ func (db *DB) CreateBooking(ctx context.Context, nb market.NewBooking) (*market.
 		strconv.Itoa(nb.DurationMinutes), nb.Note, nb.Area, addressKey(nb.Address))
 	var res *market.BookingResult
 	err := db.inScheduleTx(ctx, nb.InstructorID, func(tx pgx.Tx) error {
-		res = nil
-		if nb.IdempotencyKey != "" {
-			stored, err := claimIdempotencyKey(ctx, tx, nb.StudentID, nb.IdempotencyKey, hash)
-			if err != nil {
-				return err
-			}
-			if stored != nil {
-				var b market.Booking
-				if err := json.Unmarshal(stored.Body, &b); err != nil {
-					return fmt.Errorf("decode stored response: %w", err)
-				}
-				res = &market.BookingResult{Booking: &b, Replay: true}
-				return nil
-			}
-		}
-		loc, err := lockSchedule(ctx, tx, nb.InstructorID)
-		if err != nil {
-			if market.ErrorCode(err) == market.ENOTFOUND {
-				return market.ValidationError(map[string]string{"instructor_id": "no such instructor"})
-			}
-			return err
-		}
-		if err := lockInstructorRole(ctx, tx, nb.InstructorID); err != nil {
-			return err
-		}
-		p, err := place(date, start, nb.DurationMinutes, loc, nowFunc(nb.Now))
-		if err != nil {
-			return err
-		}
-		o, err := checkSlot(ctx, tx, nb.InstructorID, nb.StudentID, "", nb.InstructorServiceID, nb.DurationMinutes, p, loc)
-		if err != nil {
-			return err
-		}
-		area, err := bookingArea(ctx, tx, nb.InstructorID, nb.Area)
-		if err != nil {
-			return err
-		}
-		b, err := scanBooking(tx.QueryRow(ctx, `WITH b AS (INSERT INTO bookings (student_id, instructor_id,
-			instructor_service_id, date, start_time, end_time, duration_minutes, price_cents, note, during, area, address)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, tstzrange($10, $11, '[)'), $12, $13) RETURNING *)
-			SELECT `+bookingColumns+` FROM b`+bookingJoins,
-			nb.StudentID, nb.InstructorID, nb.InstructorServiceID, p.date, pgClock(p.start), pgClock(p.end),
-			nb.DurationMinutes, o.svc.PriceCents(nb.DurationMinutes), nb.Note, p.startsAt, p.endsAt,
-			area, nb.Address), zones{})
-		if err != nil {
-			return fmt.Errorf("insert booking: %w", err)
-		}
-		if nb.IdempotencyKey != "" {
-			body, err := json.Marshal(b)
-			if err != nil {
-				return fmt.Errorf("encode booking: %w", err)
-			}
-			if err := saveIdempotentResponse(ctx, tx, nb.StudentID, nb.IdempotencyKey, body); err != nil {
-				return err
-			}
-		}
-		notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingCreated, nb.StudentID, b, nowFunc(nb.Now))
-		if err != nil {
-			return err
-		}
-		if err := bookingEvents(ctx, tx, b, market.EventBookingCreated, market.EventBookingConfirmed, loc, []time.Time{p.date}, notes...); err != nil {
-			return err
-		}
-		res = &market.BookingResult{Booking: b}
-		return nil
+		var err error
+		res, err = db.createBookingTx(ctx, tx, nb, date, start, hash)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -449,45 +386,6 @@ func (db *DB) CancelBooking(ctx context.Context, actor *market.User, id, reason 
 		return err
 	})
 	if err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// cancelBookingTx is CancelBooking inside tx (account deletion cancels
-// many lessons in its own transaction). An admin cancelling someone else's
-// lesson is written to the audit trail in the same transaction.
-func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User, id, reason string, now time.Time) (*market.Booking, error) {
-	cur, loc, err := lockBooking(ctx, tx, actor, id, now)
-	if err != nil {
-		return nil, err
-	}
-	// A student's cancellation inside the instructor's notice is allowed
-	// but marked late, so the instructor is told (booking.cancelled
-	// carries late:true).
-	if _, err := tx.Exec(ctx, `UPDATE bookings b SET status = 'cancelled', cancelled_at = now(),
-		cancelled_by = $2, cancel_reason = $3, updated_at = now(),
-		late = ($4 AND lower(b.during) - make_interval(hours => p.cancellation_notice_hours) < $5)
-		FROM instructor_profiles p WHERE b.id = $1 AND p.user_id = b.instructor_id`,
-		id, actor.ID, reason, actor.ID == cur.StudentID, now); err != nil {
-		return nil, fmt.Errorf("cancel booking: %w", err)
-	}
-	if actor.ID != cur.StudentID && actor.ID != cur.InstructorID {
-		if err := AuditTx(ctx, tx, market.AuditAdminCancelled, cur.StudentID, map[string]any{
-			"booking_id": id, "instructor_id": cur.InstructorID}); err != nil {
-			return nil, err
-		}
-	}
-	b, err := bookingByID(ctx, tx, id, false)
-	if err != nil {
-		return nil, err
-	}
-	d, _ := market.ParseDate(cur.Date)
-	notes, err := db.notifyBooking(ctx, tx, market.NotifyBookingCancelled, actor.ID, b, now)
-	if err != nil {
-		return nil, err
-	}
-	if err := bookingEvents(ctx, tx, b, market.EventBookingCancelled, market.EventBookingCancelled, loc, []time.Time{d}, notes...); err != nil {
 		return nil, err
 	}
 	return b, nil

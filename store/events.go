@@ -37,6 +37,30 @@ var errNoOutbox = errors.New("store: events appended outside inTx")
 // topic. Topics are locked in sorted order so two transactions touching the
 // same topics cannot deadlock.
 func appendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]market.Event, error) {
+	// One round trip for all events: a batch runs its statements in order.
+	batch := &pgx.Batch{}
+	q, err := queueEvents(tx, batch, evs)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("append events: %w", err)
+	}
+	return q.done(), nil
+}
+
+// queuedEvents are events queued in a caller's batch (queueEvents); done
+// hands them to the transaction's publisher once the batch succeeded.
+type queuedEvents struct {
+	otx *outboxTx
+	out []market.Event
+}
+
+// queueEvents is appendEvents as statements queued at the end of b, so a
+// write sends its rows and its events in one round trip (the same rules
+// hold: queue them last; the topic_seqs row locks are held until commit).
+// After b's results are closed without error, call done.
+func queueEvents(tx pgx.Tx, b *pgx.Batch, evs []market.NewEvent) (*queuedEvents, error) {
 	otx, ok := tx.(*outboxTx)
 	if !ok {
 		return nil, errNoOutbox
@@ -46,39 +70,39 @@ func appendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]mark
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return evs[idx[a]].Topic < evs[idx[b]].Topic })
-	out := make([]market.Event, len(evs))
-	// One round trip for all events: a batch runs its statements in order.
-	batch := &pgx.Batch{}
+	q := &queuedEvents{otx: otx, out: make([]market.Event, len(evs))}
 	for _, i := range idx {
 		ne := evs[i]
 		data, err := json.Marshal(ne.Data)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", ne.Type, err)
 		}
-		out[i] = market.Event{Topic: ne.Topic, Type: ne.Type, Data: data}
-		batch.Queue(`
+		ev := &q.out[i]
+		*ev = market.Event{Topic: ne.Topic, Type: ne.Type, Data: data}
+		b.Queue(appendEventSQL, ne.Topic, ne.Type, data).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&ev.ID, &ev.Seq, &ev.TS); err != nil {
+				return fmt.Errorf("append event %s: %w", ev.Type, err)
+			}
+			return nil
+		})
+	}
+	return q, nil
+}
+
+// done records the queued events for publishing after commit.
+func (q *queuedEvents) done() []market.Event {
+	q.otx.events = append(q.otx.events, q.out...)
+	return q.out
+}
+
+const appendEventSQL = `
 			WITH s AS (
 				INSERT INTO topic_seqs (topic, seq) VALUES ($1, 1)
 				ON CONFLICT (topic) DO UPDATE SET seq = topic_seqs.seq + 1
 				RETURNING seq)
 			INSERT INTO events (topic, seq, type, payload)
 			SELECT $1, s.seq, $2, $3 FROM s
-			RETURNING id, seq, created_at`, ne.Topic, ne.Type, data)
-	}
-	br := tx.SendBatch(ctx, batch)
-	for _, i := range idx {
-		ev := &out[i]
-		if err := br.QueryRow().Scan(&ev.ID, &ev.Seq, &ev.TS); err != nil {
-			br.Close()
-			return nil, fmt.Errorf("append event %s: %w", ev.Type, err)
-		}
-	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("append events: %w", err)
-	}
-	otx.events = append(otx.events, out...)
-	return out, nil
-}
+			RETURNING id, seq, created_at`
 
 // TopicSeq returns the current seq of topic (0 when nothing was published).
 func (db *DB) TopicSeq(ctx context.Context, topic string) (int64, error) {

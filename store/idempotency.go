@@ -2,11 +2,8 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"instainstru/market"
 )
@@ -29,27 +26,28 @@ func requestHash(parts ...string) []byte {
 	return h.Sum(nil)
 }
 
-// claimIdempotencyKey inserts the key row first thing in the transaction.
+// The key row is inserted first in the transaction (claimIdempotencyKeySQL).
 // When another transaction holds the same key uncommitted, the insert waits
-// for it; once it committed, this returns its stored response (a replay), or
-// EIDEMPOTENCY when the request differs. If it rolled back, the key is free
-// and this transaction claims it. nil, nil means "claimed: go ahead".
-func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, userID, key string, hash []byte) (*storedResponse, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-		ON CONFLICT (user_id, key) DO NOTHING`, userID, key, hash)
-	if err != nil {
-		return nil, fmt.Errorf("claim idempotency key: %w", err)
-	}
-	if tag.RowsAffected() == 1 {
-		return nil, nil
-	}
-	var stored []byte
-	var body []byte
-	err = tx.QueryRow(ctx, `SELECT request_hash, response_body FROM idempotency_keys
-		WHERE user_id = $1 AND key = $2`, userID, key).Scan(&stored, &body)
-	if err != nil {
-		return nil, fmt.Errorf("read idempotency key: %w", err)
-	}
+// for it; once it committed, the read that follows (readIdempotencyKeySQL)
+// finds its stored response (a replay), or EIDEMPOTENCY when the request
+// differs (storedAnswer). If it rolled back, the key is free and this
+// transaction claims it. The response is stored (saveIdempotentResponseSQL)
+// in the same transaction as the change it describes, so a key never
+// outlives a rolled back request and never lacks its answer after a
+// committed one.
+const (
+	claimIdempotencyKeySQL = `INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, key) DO NOTHING`
+	readIdempotencyKeySQL = `SELECT request_hash, response_body FROM idempotency_keys
+		WHERE user_id = $1 AND key = $2`
+	saveIdempotentResponseSQL = `UPDATE idempotency_keys SET response_body = $3
+		WHERE user_id = $1 AND key = $2`
+)
+
+// storedAnswer is what a key that another transaction committed with
+// request hash stored (and body) answers a request hashing to hash: its
+// stored response, or EIDEMPOTENCY when the requests differ.
+func storedAnswer(stored, hash []byte, body []byte) (*storedResponse, error) {
 	if !bytes.Equal(stored, hash) {
 		return nil, &market.Error{Code: market.EIDEMPOTENCY,
 			Message: "this Idempotency-Key was already used for a different request",
@@ -61,16 +59,4 @@ func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, userID, key string, has
 		return nil, market.Errorf(market.ECONFLICT, "a request with this Idempotency-Key is still in progress")
 	}
 	return &storedResponse{Body: body}, nil
-}
-
-// saveIdempotentResponse stores the response of a claimed key in the same
-// transaction as the change it describes, so a key never outlives a rolled
-// back request and never lacks its answer after a committed one.
-func saveIdempotentResponse(ctx context.Context, tx pgx.Tx, userID, key string, body []byte) error {
-	_, err := tx.Exec(ctx, `UPDATE idempotency_keys SET response_body = $3
-		WHERE user_id = $1 AND key = $2`, userID, key, body)
-	if err != nil {
-		return fmt.Errorf("store idempotent response: %w", err)
-	}
-	return nil
 }

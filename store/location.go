@@ -63,15 +63,12 @@ func addressKey(a *string) string {
 	return *a
 }
 
-// bookingArea returns the area a booking with instructorID takes place in:
-// the requested one spelled as the instructor lists it (case-insensitive
-// match), or the instructor's first area when none was requested. An
-// instructor who lists no area gets "" (and a requested area is refused).
-func bookingArea(ctx context.Context, tx pgx.Tx, instructorID, requested string) (string, error) {
-	var areas []string
-	if err := tx.QueryRow(ctx, `SELECT areas FROM instructor_profiles WHERE user_id = $1`, instructorID).Scan(&areas); err != nil {
-		return "", fmt.Errorf("read areas: %w", err)
-	}
+// pickArea returns the area a booking takes place in, given the
+// instructor's areas: the requested one spelled as the instructor lists it
+// (case-insensitive match), or the instructor's first area when none was
+// requested. An instructor who lists no area gets "" (and a requested area
+// is refused).
+func pickArea(areas []string, requested string) (string, error) {
 	if requested == "" {
 		if len(areas) == 0 {
 			return "", nil

@@ -86,15 +86,27 @@ func (db *DB) notifyBooking(ctx context.Context, tx pgx.Tx, kind, actorID string
 	if err != nil {
 		return nil, err
 	}
+	ws, reminders := bookingNotes(kind, actorID, b, f, now)
+	evs, js, err := writeNotifications(ctx, tx, ws)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.jobs.InsertTx(ctx, tx, append(js, reminders...)...); err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+// bookingNotes are the notifications of a booking change (kind is
+// booking.created, booking.cancelled or booking.rescheduled) made by
+// actorID, and, for a new or moved lesson, its reminder jobs.
+func bookingNotes(kind, actorID string, b *market.Booking, f lessonFacts, now time.Time) ([]noteWrite, []jobs.Job) {
 	var ws []noteWrite
 	for _, r := range bookingRecipients(kind, actorID, b, f) {
 		lt := market.LessonText{Other: r.other, Service: f.service, Start: b.StartsAt, End: b.EndsAt, Area: f.area}
 		ws = append(ws, newNoteWrite(r.userID, r.kind, &b.ID, "", lt, r.settings.Email))
 	}
-	evs, js, err := writeNotifications(ctx, tx, ws)
-	if err != nil {
-		return nil, err
-	}
+	var js []jobs.Job
 	if kind != market.NotifyBookingCancelled {
 		for _, r := range []struct {
 			user string
@@ -103,10 +115,7 @@ func (db *DB) notifyBooking(ctx context.Context, tx pgx.Tx, kind, actorID string
 			js = append(js, reminderJobs(b, r.user, r.s, now)...)
 		}
 	}
-	if err := db.jobs.InsertTx(ctx, tx, js...); err != nil {
-		return nil, err
-	}
-	return evs, nil
+	return ws, js
 }
 
 // reminderJobs are the reminders of user for b due after now.
@@ -176,39 +185,53 @@ const insertEmailSQL = `INSERT INTO emails (user_id, template, data, dedupe_key)
 // email jobs to insert.
 func writeNotifications(ctx context.Context, tx pgx.Tx, ws []noteWrite) ([]market.NewEvent, []jobs.Job, error) {
 	b := &pgx.Batch{}
-	for _, w := range ws {
-		n := w.n
-		b.Queue(`INSERT INTO notifications (id, user_id, kind, title, body, booking_id, dedupe_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`, n.ID, n.UserID, n.Kind, n.Title, n.Body, n.BookingID, w.dedupe)
-		if w.email {
-			e := notificationEmail(n)
-			b.Queue(insertEmailSQL, e.UserID, e.Template, e.Data, e.Key)
-		}
-	}
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	evs := make([]market.NewEvent, 0, len(ws))
-	var js []jobs.Job
-	for _, w := range ws {
-		if err := br.QueryRow().Scan(&w.n.CreatedAt); err != nil {
-			return nil, nil, fmt.Errorf("insert notification: %w", err)
-		}
-		w.n.CreatedAt = w.n.CreatedAt.UTC()
-		evs = append(evs, market.NewEvent{Topic: market.UserTopic(w.n.UserID), Type: market.EventNotificationCreated, Data: w.n})
-		if w.email {
-			var id string
-			switch err := br.QueryRow().Scan(&id); {
-			case err == nil:
-				js = append(js, jobs.Job{Args: jobs.Email{EmailID: id}})
-			case market.ErrorCode(translate(err)) != market.ENOTFOUND: // not found: queued before
-				return nil, nil, fmt.Errorf("queue email: %w", err)
-			}
-		}
-	}
-	if err := br.Close(); err != nil {
+	evs, js := queueNotifications(b, ws, nil)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, fmt.Errorf("insert notifications: %w", err)
 	}
-	return evs, js, nil
+	return evs, *js, nil
+}
+
+// queueNotifications queues the inserts of ws (and their emails) in b and
+// returns their notification.created events, built before b is sent so
+// that they can be queued in the same batch. createdAt stamps the rows
+// (nil: the database's clock, read back into each notification as b's
+// results are read, so its events must then be built after that). The
+// email jobs fill in as b's results are read: an email already queued
+// under the same key gets none.
+func queueNotifications(b *pgx.Batch, ws []noteWrite, createdAt *time.Time) ([]market.NewEvent, *[]jobs.Job) {
+	evs := make([]market.NewEvent, 0, len(ws))
+	js := &[]jobs.Job{}
+	for _, w := range ws {
+		n := w.n
+		if createdAt != nil {
+			n.CreatedAt = createdAt.UTC()
+		}
+		b.Queue(`INSERT INTO notifications (id, user_id, kind, title, body, booking_id, dedupe_key, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, clock_timestamp())) RETURNING created_at`,
+			n.ID, n.UserID, n.Kind, n.Title, n.Body, n.BookingID, w.dedupe, createdAt).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&n.CreatedAt); err != nil {
+				return fmt.Errorf("insert notification: %w", err)
+			}
+			n.CreatedAt = n.CreatedAt.UTC()
+			return nil
+		})
+		evs = append(evs, market.NewEvent{Topic: market.UserTopic(n.UserID), Type: market.EventNotificationCreated, Data: n})
+		if w.email {
+			e := notificationEmail(n)
+			b.Queue(insertEmailSQL, e.UserID, e.Template, e.Data, e.Key).QueryRow(func(row pgx.Row) error {
+				var id string
+				switch err := row.Scan(&id); {
+				case err == nil:
+					*js = append(*js, jobs.Job{Args: jobs.Email{EmailID: id}})
+				case market.ErrorCode(translate(err)) != market.ENOTFOUND: // not found: queued before
+					return fmt.Errorf("queue email: %w", err)
+				}
+				return nil
+			})
+		}
+	}
+	return evs, js
 }
 
 // insertEmail writes the emails row of e and returns its job (none when
