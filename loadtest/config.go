@@ -139,7 +139,7 @@ var presets = []Preset{
 	},
 	{
 		Name:  "idle-conns",
-		About: "N idle connections (one subscription each) held open; server RSS per connection from process_resident_memory_bytes before/after (SPEC §7 ≤ 20 KiB)",
+		About: "N idle connections (one subscription each) held open; server RSS per connection from process_resident_memory_bytes before/after (SPEC §7 ≤ 12 KiB)",
 		Apply: func(c *Config) {
 			c.Duration = 10 * time.Second
 			c.Watchers = 18000

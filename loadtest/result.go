@@ -370,8 +370,8 @@ func targetsFor(res *Result) []TargetResult {
 			zero)
 	case "fanout":
 		t = append(t,
-			durTarget("fan-out last delivery after commit p50", L[hFanoutLast], 0.50, 50*time.Millisecond),
-			durTarget("fan-out last delivery after commit p99", L[hFanoutLast], 0.99, 50*time.Millisecond),
+			// SPEC §7 states this target against the syscall floor measured in
+			// the same run (below), not as an absolute time.
 			TargetResult{Name: "events delivered to every watcher", Value: fmt.Sprintf("%d/%d", res.Fanout.CompleteEvents, res.Fanout.Events),
 				Limit: "all", Pass: res.Fanout.Events > 0 && res.Fanout.CompleteEvents == res.Fanout.Events},
 			zero)
@@ -387,8 +387,8 @@ func targetsFor(res *Result) []TargetResult {
 		if res.Idle != nil {
 			for _, n := range res.Idle.Nodes {
 				t = append(t, TargetResult{Name: "server RSS per idle connection (" + n.URL + ")",
-					Value: fmt.Sprintf("%.1f KiB", n.BytesPerConn/1024), Limit: "≤ 20 KiB",
-					Pass: n.Connections > 0 && n.BytesPerConn <= 20*1024})
+					Value: fmt.Sprintf("%.1f KiB", n.BytesPerConn/1024), Limit: "≤ 12 KiB",
+					Pass: n.Connections > 0 && n.BytesPerConn <= 12*1024})
 			}
 		}
 	default:
