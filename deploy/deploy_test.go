@@ -90,7 +90,8 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	realtime.NewMetrics(reg)
 	notify.NewMetrics(reg, nil)
 	// Describe does not touch the pool or the client, so nil is fine here.
-	reg.MustRegister(store.NewPoolCollector(nil), realtime.NewRedisPoolCollector(nil), store.NewAdmissionCollector(nil))
+	reg.MustRegister((*store.DB)(nil).Collectors()...)
+	reg.MustRegister(realtime.NewRedisPoolCollector(nil))
 	apphttp.New(apphttp.Config{Env: "test", JWTSecret: []byte("deploy-test-secret-0123456789abcdef")}, apphttp.Deps{Registry: reg})
 
 	ch := make(chan *prometheus.Desc)

@@ -11,6 +11,7 @@ import (
 
 	"instainstru/cmd/hubd/node"
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 // pastLesson books, through the store with a clock in the past, a
@@ -291,7 +292,7 @@ func TestAreasListsNeighbourhoodsWithBoroughs(t *testing.T) {
 	// One source: the list is the search table, and every area on it is
 	// one a profile may name.
 	var rows int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM search_areas`).Scan(&rows); err != nil || rows != len(out.Items) {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT count(*) FROM search_areas`).Scan(&rows); err != nil || rows != len(out.Items) {
 		t.Fatalf("%d areas listed, %d in search_areas (%v)", len(out.Items), rows, err)
 	}
 	tok, _ := ts.signUp(market.RoleInstructor)
@@ -323,7 +324,7 @@ func TestNoPersonalDetailReachesAnonymousOrThirdPartyClients(t *testing.T) {
 	}
 	stok, sid := n.register(market.RoleStudent)
 	const studentName = "Zoë Privacy-Student"
-	if _, err := ts.db.Pool.Exec(context.Background(), `UPDATE users SET full_name=$2 WHERE id=$1`, sid, studentName); err != nil {
+	if _, err := storetest.Pool(ts.db).Exec(context.Background(), `UPDATE users SET full_name=$2 WHERE id=$1`, sid, studentName); err != nil {
 		t.Fatal(err)
 	}
 	third, _ := n.register(market.RoleStudent)

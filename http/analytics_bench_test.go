@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 // seedAnalyticsVolume writes a year of marketplace activity straight in SQL:
@@ -58,7 +59,7 @@ func seedAnalyticsVolume(tb testing.TB, ts *testServer) {
 			FROM generate_series(1, 100000) g`,
 		`VACUUM ANALYZE`,
 	} {
-		if _, err := ts.db.Pool.Exec(ctx, sql); err != nil {
+		if _, err := storetest.Pool(ts.db).Exec(ctx, sql); err != nil {
 			tb.Fatalf("seed: %v\n%s", err, sql)
 		}
 	}

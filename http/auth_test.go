@@ -105,7 +105,7 @@ func TestRegisterRefusesBadInputWith422AndWritesNothing(t *testing.T) {
 		})
 	}
 	var n int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 0 {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("users written on failure: %d (%v)", n, err)
 	}
 	// 72 bytes exactly is accepted.
@@ -137,7 +137,7 @@ func TestLoginRefreshRotationReuseAndLogout(t *testing.T) {
 	}
 	// Only the hash is stored.
 	var stored int
-	if err := ts.db.Pool.QueryRow(context.Background(),
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(),
 		`SELECT count(*) FROM refresh_tokens WHERE token_hash = $1 OR encode(token_hash, 'escape') = $2`,
 		hashRefreshToken(login.RefreshToken), login.RefreshToken).Scan(&stored); err != nil || stored != 1 {
 		t.Fatalf("stored rows matching the hash: %d (%v)", stored, err)

@@ -301,7 +301,7 @@ func TestCachedAvailabilityIsNeverStaleOnceAChangeHasCommitted(t *testing.T) {
 			}
 		}},
 		{"instructor role revoked (no event)", func() {
-			if _, err := db.Pool.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1 AND role = 'instructor'`, id); err != nil {
+			if _, err := storetest.Pool(db).Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1 AND role = 'instructor'`, id); err != nil {
 				t.Fatal(err)
 			}
 		}},

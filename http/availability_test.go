@@ -64,13 +64,13 @@ func newSchedInstructor(ts *testServer) (string, market.User, string) {
 	ctx := context.Background()
 	slug := "svc-" + storetest.RandomSuffix()
 	var cat, svc, offer string
-	if err := ts.db.Pool.QueryRow(ctx, `INSERT INTO categories (slug, name) VALUES ($1, $1) RETURNING id`, slug).Scan(&cat); err != nil {
+	if err := storetest.Pool(ts.db).QueryRow(ctx, `INSERT INTO categories (slug, name) VALUES ($1, $1) RETURNING id`, slug).Scan(&cat); err != nil {
 		ts.t.Fatal(err)
 	}
-	if err := ts.db.Pool.QueryRow(ctx, `INSERT INTO services (category_id, slug, name) VALUES ($1, $2, $2) RETURNING id`, cat, slug).Scan(&svc); err != nil {
+	if err := storetest.Pool(ts.db).QueryRow(ctx, `INSERT INTO services (category_id, slug, name) VALUES ($1, $2, $2) RETURNING id`, cat, slug).Scan(&svc); err != nil {
 		ts.t.Fatal(err)
 	}
-	if err := ts.db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
+	if err := storetest.Pool(ts.db).QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
 		VALUES ($1, $2, 6000, '{30,60}') RETURNING id`, u.ID, svc).Scan(&offer); err != nil {
 		ts.t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestProtectedRoutesNeedATokenAndThePermission(t *testing.T) {
 	// the wrong role for routes every role may use.
 	var roleless market.User
 	tokens[""], roleless = ts.signUp(market.RoleStudent)
-	if _, err := ts.db.Pool.Exec(context.Background(), `DELETE FROM user_roles WHERE user_id=$1`, roleless.ID); err != nil {
+	if _, err := storetest.Pool(ts.db).Exec(context.Background(), `DELETE FROM user_roles WHERE user_id=$1`, roleless.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range schedProtectedRoutes(schedWeek()) {
@@ -302,7 +302,7 @@ func TestProtectedRoutesNeedATokenAndThePermission(t *testing.T) {
 	}
 	// Nothing was written by refused requests.
 	var n int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM availability_windows) + (SELECT count(*) FROM bookings) + (SELECT count(*) FROM events)`).Scan(&n); err != nil || n != 0 {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT (SELECT count(*) FROM availability_windows) + (SELECT count(*) FROM bookings) + (SELECT count(*) FROM events)`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d rows written by refused requests (%v)", n, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 // hostileStrings are stored verbatim or refused with 422 — never a 500.
@@ -109,7 +110,7 @@ func TestBodiesThatAreNotValidJSONOrHaveWrongTypesAre400(t *testing.T) {
 		t.Fatalf("victim roles changed: %v %v", u, err)
 	}
 	var rate, users int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT hourly_rate_cents, (SELECT count(*) FROM users)
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT hourly_rate_cents, (SELECT count(*) FROM users)
 		FROM instructor_services WHERE id = $1`, offered).Scan(&rate, &users); err != nil || rate != 5000 || users != 3 {
 		t.Fatalf("state changed: rate %d users %d (%v)", rate, users, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 // burstClient is an HTTP client that may hold many connections at once.
@@ -76,7 +77,7 @@ func schedBookingBody(instructor, offer string, date time.Time, start string, mi
 func countRows(ts *testServer, sql string, args ...any) int {
 	ts.t.Helper()
 	var n int
-	if err := ts.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
 		ts.t.Fatal(err)
 	}
 	return n
@@ -272,7 +273,7 @@ func TestBookingRejectionsOverHTTPWriteNothing(t *testing.T) {
 	ts.doJSON("POST", "/api/v1/instructors/me/availability", tok,
 		map[string]string{"date": schedDate(mon), "start": "09:00", "end": "12:00"}, 201, nil)
 	var retired string
-	if err := ts.db.Pool.QueryRow(context.Background(), `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations, is_active)
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations, is_active)
 		SELECT instructor_id, service_id, 5000, '{60}', false FROM instructor_services WHERE id=$1 RETURNING id`, offer).Scan(&retired); err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestInstructorWhoseRoleWasRevokedIsNotBookable(t *testing.T) {
 	if st := book("09:00"); st != 201 {
 		t.Fatalf("booking before the revocation: %d", st)
 	}
-	if _, err := db.Pool.Exec(context.Background(),
+	if _, err := storetest.Pool(db).Exec(context.Background(),
 		`DELETE FROM user_roles WHERE user_id = $1 AND role = 'instructor'`, instructor); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestInstructorWhoseRoleWasRevokedIsNotBookable(t *testing.T) {
 		t.Fatalf("booking after revocation: %d %+v, want 404 not_found", st, e)
 	}
 	var count int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM bookings WHERE instructor_id = $1`,
+	if err := storetest.Pool(db).QueryRow(context.Background(), `SELECT count(*) FROM bookings WHERE instructor_id = $1`,
 		instructor).Scan(&count); err != nil || count != 1 {
 		t.Fatalf("bookings of the revoked instructor: %d (%v), want only the one made before", count, err)
 	}
@@ -78,7 +78,7 @@ func TestDatesBeyondTheHorizonAre422NotStoredOr500(t *testing.T) {
 	}
 	// A window the old code let in (year 9999): a booking inside it must be
 	// refused by the horizon, before any instant near year 10000 is computed.
-	if _, err := db.Pool.Exec(context.Background(), `INSERT INTO availability_windows
+	if _, err := storetest.Pool(db).Exec(context.Background(), `INSERT INTO availability_windows
 		(instructor_id, date, start_time, end_time) VALUES ($1, '9999-12-31', '22:00', '24:00')`, instructor); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestDatesBeyondTheHorizonAre422NotStoredOr500(t *testing.T) {
 		})
 	}
 	var far9999 int
-	if err := db.Pool.QueryRow(context.Background(),
+	if err := storetest.Pool(db).QueryRow(context.Background(),
 		`SELECT count(*) FROM availability_windows WHERE date > now() + interval '3 years' AND date <> '9999-12-31'`).Scan(&far9999); err != nil || far9999 != 0 {
 		t.Fatalf("windows stored past the horizon: %d (%v)", far9999, err)
 	}

@@ -53,7 +53,7 @@ func TestWebSocketUpgradeChecksTheLiveUserAndTheRealtimePermission(t *testing.T)
 	t.Run("a ticket issued before the user was deleted is refused", func(t *testing.T) {
 		token, uid := n.register(market.RoleStudent)
 		ticket := issueTicketFor(t, n, token)
-		if _, err := db.Pool.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1`, uid); err != nil {
+		if _, err := storetest.Pool(db).Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1`, uid); err != nil {
 			t.Fatal(err)
 		}
 		if st := upgradeStatus(t, n.ws+"?ticket="+ticket, nil); st != nethttp.StatusUnauthorized {
@@ -63,7 +63,7 @@ func TestWebSocketUpgradeChecksTheLiveUserAndTheRealtimePermission(t *testing.T)
 	t.Run("a ticket whose user lost realtime:subscribe is refused", func(t *testing.T) {
 		token, uid := n.register(market.RoleStudent)
 		ticket := issueTicketFor(t, n, token)
-		if _, err := db.Pool.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1`, uid); err != nil {
+		if _, err := storetest.Pool(db).Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1`, uid); err != nil {
 			t.Fatal(err)
 		}
 		if st := upgradeStatus(t, n.ws+"?ticket="+ticket, nil); st != nethttp.StatusForbidden {
@@ -72,7 +72,7 @@ func TestWebSocketUpgradeChecksTheLiveUserAndTheRealtimePermission(t *testing.T)
 	})
 	t.Run("a bearer token without realtime:subscribe is refused like a ticket", func(t *testing.T) {
 		token, uid := n.register(market.RoleStudent)
-		if _, err := db.Pool.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1`, uid); err != nil {
+		if _, err := storetest.Pool(db).Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1`, uid); err != nil {
 			t.Fatal(err)
 		}
 		if st := upgradeStatus(t, n.ws, bearer(token)); st != nethttp.StatusForbidden {

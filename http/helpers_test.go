@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
@@ -208,7 +207,7 @@ func (ts *testServer) signUpFull(role string) (access, refresh string, user mark
 	}
 	// Most tests book: their accounts have opened the verification link
 	// (signUpUnverified makes one that has not).
-	if _, err := ts.db.Pool.Exec(context.Background(), `UPDATE users SET email_verified_at = now() WHERE id = $1`, tr.User.ID); err != nil {
+	if _, err := storetest.Pool(ts.db).Exec(context.Background(), `UPDATE users SET email_verified_at = now() WHERE id = $1`, tr.User.ID); err != nil {
 		ts.t.Fatalf("verify signed-up user: %v", err)
 	}
 	u, err := ts.db.UserByID(context.Background(), tr.User.ID)
@@ -300,7 +299,7 @@ func (ts *testServer) newCatalogService(name string) string {
 	ts.t.Helper()
 	suffix := storetest.RandomSuffix()
 	var id string
-	err := ts.db.Pool.QueryRow(context.Background(), `
+	err := storetest.Pool(ts.db).QueryRow(context.Background(), `
 		WITH c AS (INSERT INTO categories (slug, name) VALUES ($1, $2) RETURNING id)
 		INSERT INTO services (category_id, slug, name, description)
 		SELECT c.id, $3, $4::text, 'lessons of ' || $4::text FROM c RETURNING id`,
@@ -359,11 +358,11 @@ func assertProtected(t *testing.T, ts *testServer, routes []protectedRoute) {
 	}
 }
 
-// unreachableDB is a store on the server pool points at, where nothing
-// answers: every query fails to connect.
-func unreachableDB(t testing.TB, pool interface{ Config() *pgxpool.Config }) *store.DB {
+// unreachableDB is a store on url, where nothing answers: every query
+// fails to connect.
+func unreachableDB(t testing.TB, url string) *store.DB {
 	t.Helper()
-	db, err := store.New(context.Background(), pool.Config().ConnString())
+	db, err := store.New(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 func TestCatalogListsCategoriesAndFiltersServices(t *testing.T) {
@@ -200,7 +201,7 @@ func TestTimezoneCannotChangeUnderUpcomingBookings(t *testing.T) {
 	_, student := ts.signUp(market.RoleStudent)
 	offer := ts.offerService(tok, ts.newCatalogService("Piano"), 6000, 60)
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
-	_, err := ts.db.Pool.Exec(context.Background(), `INSERT INTO bookings
+	_, err := storetest.Pool(ts.db).Exec(context.Background(), `INSERT INTO bookings
 		(student_id, instructor_id, instructor_service_id, date, start_time, end_time, duration_minutes, price_cents, during)
 		VALUES ($1, $2, $3, $4, $5, $6, 60, 6000, tstzrange($7, $8, '[)'))`,
 		student.ID, inst.ID, offer, start.Format(time.DateOnly), start.Format("15:04"), start.Add(time.Hour).Format("15:04"),

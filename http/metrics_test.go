@@ -160,7 +160,7 @@ func TestScrapeAfterTrafficShowsTheOperatorsSeries(t *testing.T) {
 	})
 
 	t.Run("postgres pool gauges describe the real pool", func(t *testing.T) {
-		if v, want := opsValue(t, mfs, "instainstru_pg_pool_max_conns", nil), float64(db.Pool.Config().MaxConns); v != want {
+		if v, want := opsValue(t, mfs, "instainstru_pg_pool_max_conns", nil), float64(storetest.Pool(db).Config().MaxConns); v != want {
 			t.Fatalf("max conns %v, want %v", v, want)
 		}
 		if v := opsValue(t, mfs, "instainstru_pg_pool_total_conns", nil); v < 1 {
@@ -300,7 +300,7 @@ func TestScrapeAfterABookingAndAWebSocketDeliveryShowsBusinessAndRealtimeSeries(
 	studTok, _ := a.register(market.RoleStudent)
 	slug := "svc-" + storetest.RandomSuffix()
 	var offer string
-	if err := db.Pool.QueryRow(context.Background(), `
+	if err := storetest.Pool(db).QueryRow(context.Background(), `
 		WITH c AS (INSERT INTO categories (slug, name) VALUES ($1, $1) RETURNING id),
 		     s AS (INSERT INTO services (category_id, slug, name) SELECT c.id, $1, $1 FROM c RETURNING id)
 		INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)

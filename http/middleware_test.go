@@ -2,7 +2,6 @@ package http
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"instainstru/market"
 )
@@ -164,12 +162,8 @@ func TestUnreachableDatabaseIs503NotA500(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	pool, err := pgxpool.New(context.Background(), "postgres://postgres@"+addr+"/x?sslmode=disable&connect_timeout=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	ts := newTestServer(t, func(_ *Config, d *Deps) { d.DB = unreachableDB(t, pool) })
+	url := "postgres://postgres@" + addr + "/x?sslmode=disable&connect_timeout=2"
+	ts := newTestServer(t, func(_ *Config, d *Deps) { d.DB = unreachableDB(t, url) })
 	resp, body := ts.do("GET", "/api/v1/categories", "", nil)
 	if resp.StatusCode != 503 || decodeAPIError(t, body).Error.Code != market.EUNAVAILABLE {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
@@ -242,12 +241,8 @@ func TestMetricsEndpointIsOpenWithoutAKey(t *testing.T) {
 
 func TestHealthIsUpEvenWhenDependenciesAreDown(t *testing.T) {
 	t.Parallel()
-	pool, err := pgxpool.New(context.Background(), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/none?sslmode=disable", opsClosedPort(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	_, base := startOpsServer(t, Config{NodeID: "node-h"}, Deps{DB: unreachableDB(t, pool), Registry: NewRegistry()})
+	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/none?sslmode=disable", opsClosedPort(t))
+	_, base := startOpsServer(t, Config{NodeID: "node-h"}, Deps{DB: unreachableDB(t, url), Registry: NewRegistry()})
 	status, hdr, body := opsGet(t, base+"/health", nil)
 	if status != 200 {
 		t.Fatalf("status %d, want 200: %s", status, body)
@@ -264,11 +259,7 @@ func TestHealthIsUpEvenWhenDependenciesAreDown(t *testing.T) {
 func TestReadyReportsEachDependency(t *testing.T) {
 	t.Parallel()
 	db := storetest.NewDB(t)
-	downPool, err := pgxpool.New(context.Background(), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/none?sslmode=disable&connect_timeout=1", opsClosedPort(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(downPool.Close)
+	downURL := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/none?sslmode=disable&connect_timeout=1", opsClosedPort(t))
 
 	tests := []struct {
 		name        string
@@ -305,7 +296,7 @@ func TestReadyReportsEachDependency(t *testing.T) {
 			wantUp:      map[string]float64{"postgres": 1, "redis": 0},
 		},
 		{
-			name: "postgres on a closed port → 503 naming postgres", db: unreachableDB(t, downPool), redis: newOpsRedis,
+			name: "postgres on a closed port → 503 naming postgres", db: unreachableDB(t, downURL), redis: newOpsRedis,
 			wantStatus:  503,
 			wantDetails: map[string]string{"postgres": "unreachable", "redis": "ok"},
 			wantUp:      map[string]float64{"postgres": 0, "redis": 1},

@@ -24,7 +24,7 @@ func TestTerminatedPostgresBackendsGive503NotA500(t *testing.T) {
 	date := futureDate(4)
 	token, instructor, _ := n.bookableInstructor(db, date)
 
-	cfg := db.Pool.Config().ConnConfig
+	cfg := storetest.Pool(db).Config().ConnConfig
 	killer, err := pgx.ConnectConfig(context.Background(), cfg.Copy())
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestLostDatabaseConnectionAnswers503WithRetryAfter(t *testing.T) {
 	db := storetest.NewDB(t)
 	n := startNode(t, db, "", "", "solo")
 	token, _ := n.register(market.RoleStudent)
-	db.Pool.Close() // every later query fails to get a connection
+	db.Close() // every later query fails to get a connection
 	req, _ := nethttp.NewRequest("GET", n.base+"/api/v1/auth/me", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := nethttp.DefaultClient.Do(req)

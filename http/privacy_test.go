@@ -77,7 +77,7 @@ func TestDeletedAccountIsGoneOnEveryNodeAndItsLessonsAreReleased(t *testing.T) {
 	// and one ahead, booked through the API.
 	past := time.Now().In(ny).AddDate(0, 0, -7).Format(time.DateOnly)
 	var pastID string
-	if err := db.Pool.QueryRow(context.Background(), `INSERT INTO bookings (student_id, instructor_id, instructor_service_id,
+	if err := storetest.Pool(db).QueryRow(context.Background(), `INSERT INTO bookings (student_id, instructor_id, instructor_service_id,
 		date, start_time, end_time, duration_minutes, price_cents, note, during)
 		VALUES ($1, $2, $3, $4::date, '09:00', '10:00', 60, 8000, 'please call 555-0100',
 		tstzrange(($4::date + time '09:00') AT TIME ZONE 'America/New_York', ($4::date + time '10:00') AT TIME ZONE 'America/New_York', '[)'))

@@ -19,6 +19,7 @@ import (
 	"instainstru/cmd/hubd/node"
 	"instainstru/market"
 	"instainstru/store"
+	"instainstru/store/storetest"
 )
 
 // NodeConfig is a node's configuration and its front end's.
@@ -393,7 +394,7 @@ func (n *rtNode) bookableInstructor(db *store.DB, date string) (token, id, offer
 	token, id = n.register(market.RoleInstructor)
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	var svc string
-	err := db.Pool.QueryRow(context.Background(), `
+	err := storetest.Pool(db).QueryRow(context.Background(), `
 		WITH c AS (INSERT INTO categories (slug, name) VALUES ($1, 'Music') RETURNING id)
 		INSERT INTO services (category_id, slug, name) SELECT c.id, $2, 'Piano' FROM c RETURNING id`,
 		"c"+suffix, "s"+suffix).Scan(&svc)

@@ -170,7 +170,7 @@ func TestResumeFromPrunedHistoryAnswersReset(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		n.commit(availEvent(topic, i))
 	}
-	if _, err := db.Pool.Exec(context.Background(), `DELETE FROM events WHERE topic=$1 AND seq < 3`, topic); err != nil {
+	if _, err := storetest.Pool(db).Exec(context.Background(), `DELETE FROM events WHERE topic=$1 AND seq < 3`, topic); err != nil {
 		t.Fatal(err)
 	}
 	c := dialWS(t, n.ws, nil)

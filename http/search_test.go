@@ -14,6 +14,7 @@ import (
 
 	"instainstru/market"
 	"instainstru/store"
+	"instainstru/store/storetest"
 )
 
 // seeded fills ts's database with the demo data.
@@ -220,10 +221,10 @@ func TestSearchHistoryIsRecordedCollapsedPrivateAndDeletable(t *testing.T) {
 	ctx := context.Background()
 	deadline := time.Now().Add(5 * time.Second)
 	for logged < 5 && time.Now().Before(deadline) {
-		if err := ts.db.Pool.QueryRow(ctx, `SELECT count(DISTINCT user_id) FROM search_history`).Scan(&users); err != nil {
+		if err := storetest.Pool(ts.db).QueryRow(ctx, `SELECT count(DISTINCT user_id) FROM search_history`).Scan(&users); err != nil {
 			t.Fatal(err)
 		}
-		if err := ts.db.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE result_count = 0) FROM search_log`).Scan(&logged, &zero); err != nil {
+		if err := storetest.Pool(ts.db).QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE result_count = 0) FROM search_log`).Scan(&logged, &zero); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -10,6 +10,7 @@ import (
 
 	"instainstru/market"
 	"instainstru/store"
+	"instainstru/store/storetest"
 )
 
 // upkeepNode runs the cluster's periodic jobs (JOB_WORKERS>0) once an hour:
@@ -52,25 +53,25 @@ func TestUpkeepRunsAsPeriodicJobsOnceAcrossTheCluster(t *testing.T) {
 	_, in, offer := newSchedInstructor(ts)
 	_, su := ts.signUp(market.RoleStudent)
 	past := ts.pastLesson(in.ID, offer, su.ID)
-	if _, err := ts.db.Pool.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, read_at) VALUES
+	if _, err := storetest.Pool(ts.db).Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, read_at) VALUES
 		($1, 'booking.created', 'old', 'b', now() - interval '91 days'),
 		($1, 'booking.created', 'recent', 'b', now() - interval '1 day')`, su.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.db.Pool.Exec(ctx, `INSERT INTO search_history (user_id, query, normalized, searched_at, result_count) VALUES
+	if _, err := storetest.Pool(ts.db).Exec(ctx, `INSERT INTO search_history (user_id, query, normalized, searched_at, result_count) VALUES
 		($1, 'old', 'old', now() - interval '181 days', 1), ($1, 'recent', 'recent', now(), 1)`, su.ID); err != nil {
 		t.Fatal(err)
 	}
 	count := func(sql string, args ...any) int {
 		var n int
-		if err := ts.db.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		if err := storetest.Pool(ts.db).QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
 	status := func() string {
 		var s string
-		if err := ts.db.Pool.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1`, past.ID).Scan(&s); err != nil {
+		if err := storetest.Pool(ts.db).QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1`, past.ID).Scan(&s); err != nil {
 			t.Fatal(err)
 		}
 		return s

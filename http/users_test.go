@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 func TestAdminListsUsersInPages(t *testing.T) {
@@ -94,7 +95,7 @@ func TestAdminChangesRolesAndSoftDeletesUsers(t *testing.T) {
 		t.Fatalf("deleted user listed: %+v", list)
 	}
 	var revoked int
-	if err := ts.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL`,
+	if err := storetest.Pool(ts.db).QueryRow(t.Context(), `SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL`,
 		student.ID).Scan(&revoked); err != nil || revoked != 0 {
 		t.Fatalf("live refresh tokens after delete: %d (%v)", revoked, err)
 	}

@@ -70,7 +70,7 @@ type accountState struct {
 func readAccountState(t testing.TB, db *store.DB, userID string) accountState {
 	t.Helper()
 	var s accountState
-	err := db.Pool.QueryRow(context.Background(), `SELECT password_hash, COALESCE(email_verified_at::text, ''), token_version,
+	err := storetest.Pool(db).QueryRow(context.Background(), `SELECT password_hash, COALESCE(email_verified_at::text, ''), token_version,
 		(SELECT count(*) FROM audit_log WHERE target_user_id = u.id),
 		(SELECT count(*) FROM account_tokens WHERE user_id = u.id AND used_at IS NOT NULL),
 		(SELECT count(*) FROM account_tokens WHERE user_id = u.id)
@@ -110,7 +110,7 @@ func TestNewAccountIsMailedAVerificationLinkAndBooksOnlyAfterOpeningIt(t *testin
 		t.Fatalf("unverified booking: %d %+v", st, refused)
 	}
 	var bookings int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM bookings WHERE student_id = $1`, reg.User.ID).Scan(&bookings); err != nil || bookings != 0 {
+	if err := storetest.Pool(db).QueryRow(context.Background(), `SELECT count(*) FROM bookings WHERE student_id = $1`, reg.User.ID).Scan(&bookings); err != nil || bookings != 0 {
 		t.Fatalf("refused booking wrote %d rows (%v)", bookings, err)
 	}
 
@@ -127,7 +127,7 @@ func TestNewAccountIsMailedAVerificationLinkAndBooksOnlyAfterOpeningIt(t *testin
 	// Only the hash is stored; the sent email no longer holds the link.
 	sum := sha256.Sum256([]byte(token))
 	var hashed, rawAnywhere int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT
+	if err := storetest.Pool(db).QueryRow(context.Background(), `SELECT
 		(SELECT count(*) FROM account_tokens WHERE token_hash = $1 AND purpose = 'verify_email'),
 		(SELECT count(*) FROM account_tokens t WHERE t::text LIKE '%' || $2 || '%')
 		+ (SELECT count(*) FROM emails e WHERE e.sent_at IS NOT NULL AND e.data::text LIKE '%' || $2 || '%')`, sum[:], token).Scan(&hashed, &rawAnywhere); err != nil {
@@ -160,12 +160,12 @@ func TestResendReplacesTheVerificationLink(t *testing.T) {
 	ts := newTestServer(t)
 	tok, u, _ := ts.signUpUnverified(market.RoleStudent)
 	var first []byte
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT token_hash FROM account_tokens WHERE user_id = $1`, u.ID).Scan(&first); err != nil {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT token_hash FROM account_tokens WHERE user_id = $1`, u.ID).Scan(&first); err != nil {
 		t.Fatal(err)
 	}
 	ts.doJSON("POST", "/api/v1/auth/verify-email/resend", tok, nil, 202, nil)
 	var hashes [][]byte
-	rows, _ := ts.db.Pool.Query(context.Background(), `SELECT token_hash FROM account_tokens WHERE user_id = $1 AND purpose = 'verify_email'`, u.ID)
+	rows, _ := storetest.Pool(ts.db).Query(context.Background(), `SELECT token_hash FROM account_tokens WHERE user_id = $1 AND purpose = 'verify_email'`, u.ID)
 	for rows.Next() {
 		var h []byte
 		if err := rows.Scan(&h); err != nil {
@@ -177,7 +177,7 @@ func TestResendReplacesTheVerificationLink(t *testing.T) {
 		t.Fatalf("after resend: %d tokens, first still there: %v", len(hashes), len(hashes) == 1 && string(hashes[0]) == string(first))
 	}
 	var emails int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM emails WHERE user_id = $1 AND template = 'account.verify'`, u.ID).Scan(&emails); err != nil || emails != 2 {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT count(*) FROM emails WHERE user_id = $1 AND template = 'account.verify'`, u.ID).Scan(&emails); err != nil || emails != 2 {
 		t.Fatalf("verification emails queued: %d (%v), want 2", emails, err)
 	}
 }
@@ -196,7 +196,7 @@ func TestAccountTokensAreRefusedWhenForgedReusedExpiredOrOfTheOtherKind(t *testi
 		} else {
 			err = ts.db.ResendVerification(ctx, u.ID, ti)
 			if market.ErrorCode(err) == market.ECONFLICT { // signUp verified the account: undo, then issue
-				if _, err := ts.db.Pool.Exec(ctx, `UPDATE users SET email_verified_at = NULL WHERE id = $1`, u.ID); err != nil {
+				if _, err := storetest.Pool(ts.db).Exec(ctx, `UPDATE users SET email_verified_at = NULL WHERE id = $1`, u.ID); err != nil {
 					t.Fatal(err)
 				}
 				err = ts.db.ResendVerification(ctx, u.ID, ti)
@@ -224,7 +224,7 @@ func TestAccountTokensAreRefusedWhenForgedReusedExpiredOrOfTheOtherKind(t *testi
 		{"reset token used to verify", "/api/v1/auth/verify-email", func() any { return map[string]any{"token": issue(store.TokenPasswordReset)} }, 422, "token"},
 		{"expired reset token", "/api/v1/auth/password-reset/confirm", func() any {
 			raw := issue(store.TokenPasswordReset)
-			if _, err := ts.db.Pool.Exec(ctx, `UPDATE account_tokens SET created_at = now() - interval '2 hours',
+			if _, err := storetest.Pool(ts.db).Exec(ctx, `UPDATE account_tokens SET created_at = now() - interval '2 hours',
 				expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'password_reset'`, u.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +232,7 @@ func TestAccountTokensAreRefusedWhenForgedReusedExpiredOrOfTheOtherKind(t *testi
 		}, 422, "token"},
 		{"expired verify token", "/api/v1/auth/verify-email", func() any {
 			raw := issue(store.TokenVerifyEmail)
-			if _, err := ts.db.Pool.Exec(ctx, `UPDATE account_tokens SET created_at = now() - interval '3 days',
+			if _, err := storetest.Pool(ts.db).Exec(ctx, `UPDATE account_tokens SET created_at = now() - interval '3 days',
 				expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'verify_email'`, u.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -320,7 +320,7 @@ func TestPasswordResetRequestAnswersAlikeForKnownAndUnknownAddresses(t *testing.
 		t.Fatalf("timing tells them apart: known %v, unknown %v", mk, mu)
 	}
 	var resetEmails, tokens int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT
 		(SELECT count(*) FROM emails WHERE template = 'account.password_reset'),
 		(SELECT count(*) FROM account_tokens WHERE purpose = 'password_reset')`).Scan(&resetEmails, &tokens); err != nil {
 		t.Fatal(err)
@@ -331,7 +331,7 @@ func TestPasswordResetRequestAnswersAlikeForKnownAndUnknownAddresses(t *testing.
 		t.Fatalf("reset emails %d (want 4), live tokens %d (want 1)", resetEmails, tokens)
 	}
 	var asked int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, market.AuditPasswordResetAsk).Scan(&asked); err != nil || asked != 8 {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, market.AuditPasswordResetAsk).Scan(&asked); err != nil || asked != 8 {
 		t.Fatalf("audited reset requests: %d (%v), want 8", asked, err)
 	}
 }
@@ -360,7 +360,7 @@ func TestPasswordResetRequestRefusesMalformedAddresses(t *testing.T) {
 		})
 	}
 	var n int
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, market.AuditPasswordResetAsk).Scan(&n); err != nil || n != 0 {
+	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1`, market.AuditPasswordResetAsk).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("refused requests were recorded: %d (%v)", n, err)
 	}
 }
@@ -427,7 +427,7 @@ func TestPasswordResetEndsEverySessionOnEveryNode(t *testing.T) {
 		t.Fatalf("a token issued after the reset: %d", st)
 	}
 	var changed, events int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT
+	if err := storetest.Pool(db).QueryRow(context.Background(), `SELECT
 		(SELECT count(*) FROM audit_log WHERE action = $2 AND target_user_id = $1),
 		(SELECT count(*) FROM events WHERE topic = 'user:' || $1::text AND type = $3)`,
 		userID, market.AuditPasswordChanged, market.EventSessionEnded).Scan(&changed, &events); err != nil {

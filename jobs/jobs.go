@@ -32,7 +32,7 @@ const (
 // seconds after the n-th failure) the last try is about 11 hours after the first.
 const EmailMaxAttempts = 12
 
-// Email asks a worker to send the queued email row EmailID (store.QueueEmailTx).
+// Email asks a worker to send the queued email row EmailID (queued by store in the transaction that caused it).
 type Email struct {
 	EmailID string `json:"email_id"`
 }

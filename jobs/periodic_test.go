@@ -27,7 +27,7 @@ func TestPeriodicTaskRunsOncePerPeriodAcrossALeaderChange(t *testing.T) {
 		Reminder: func(context.Context, jobs.Reminder, jobs.Attempt) error { return nil },
 	}
 	start := func(periodic ...jobs.Periodic) *jobs.Runner {
-		r, err := jobs.NewRunner(db.Pool, none, jobs.RunnerConfig{
+		r, err := jobs.NewRunner(storetest.Pool(db), none, jobs.RunnerConfig{
 			Workers: 1, Queues: []string{}, PollInterval: 100 * time.Millisecond, Periodic: periodic,
 		})
 		if err != nil {
@@ -61,7 +61,7 @@ func TestPeriodicTaskRunsOncePerPeriodAcrossALeaderChange(t *testing.T) {
 		t.Fatalf("shared task ran %d times in one period, want 1", n)
 	}
 	var jobsOfShared int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'periodic' AND args->>'task' = 'shared'`).Scan(&jobsOfShared); err != nil {
+	if err := storetest.Pool(db).QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'periodic' AND args->>'task' = 'shared'`).Scan(&jobsOfShared); err != nil {
 		t.Fatal(err)
 	}
 	if jobsOfShared != 1 {
@@ -89,7 +89,7 @@ func TestPeriodicTasksAreValidated(t *testing.T) {
 		{"declared twice", []jobs.Periodic{{Task: "x", Every: time.Minute, Run: run}, {Task: "x", Every: time.Hour, Run: run}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := jobs.NewRunner(db.Pool, none, jobs.RunnerConfig{Periodic: tc.tasks}); err == nil {
+			if _, err := jobs.NewRunner(storetest.Pool(db), none, jobs.RunnerConfig{Periodic: tc.tasks}); err == nil {
 				t.Fatal("accepted")
 			}
 		})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"instainstru/jobs"
@@ -18,9 +17,14 @@ type Metrics struct {
 	reminderLag prometheus.Histogram
 }
 
+// QueueReader reads the job queue's depth (store.DB does).
+type QueueReader interface {
+	JobQueueStats(ctx context.Context) (jobs.Stats, error)
+}
+
 // NewMetrics registers the series on reg; the queue gauges are read from
-// river_job in pool at scrape time (none when pool is nil).
-func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
+// queue at scrape time (none when queue is nil).
+func NewMetrics(reg prometheus.Registerer, queue QueueReader) *Metrics {
 	m := &Metrics{
 		created: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "instainstru_notifications_created_total",
@@ -46,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) *Metrics {
 	for _, r := range []string{"sent", "retried", "discarded", "duplicate_skipped"} {
 		m.emails.WithLabelValues(r)
 	}
-	reg.MustRegister(m.created, m.emails, m.reminders, m.reminderLag, &queueCollector{pool: pool})
+	reg.MustRegister(m.created, m.emails, m.reminders, m.reminderLag, &queueCollector{queue: queue})
 	return m
 }
 
@@ -58,17 +62,17 @@ var (
 )
 
 // queueCollector reads the queue's depth when scraped.
-type queueCollector struct{ pool *pgxpool.Pool }
+type queueCollector struct{ queue QueueReader }
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pendingDesc; ch <- oldestDesc }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.pool == nil {
+	if c.queue == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	st, err := jobs.QueueStats(ctx, c.pool)
+	st, err := c.queue.JobQueueStats(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(pendingDesc, err)
 		return

@@ -103,7 +103,7 @@ func New(db *store.DB, m *Metrics, cfg Config, log *slog.Logger) (*Service, erro
 	if s.sender != nil {
 		queues = append(queues, jobs.QueueEmail)
 	}
-	s.runner, err = jobs.NewRunner(db.Pool, jobs.Handlers{Email: s.sendEmail, Reminder: s.remind}, jobs.RunnerConfig{
+	s.runner, err = db.NewJobRunner(jobs.Handlers{Email: s.sendEmail, Reminder: s.remind}, jobs.RunnerConfig{
 		Workers: cfg.Workers, Queues: queues, Backoff: cfg.Backoff, RescueAfter: rescue,
 		PollInterval: cfg.PollInterval, Logger: log, Periodic: cfg.Periodic,
 	})

@@ -45,9 +45,9 @@ func errBadAccountToken() error {
 func (db *DB) RegisterUser(ctx context.Context, nu market.NewUser, verify market.TokenIssue) (*market.User, error) {
 	nu.EmailVerified = false
 	var id string
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		var err error
-		if id, err = CreateUserTx(ctx, tx, nu); err != nil {
+		if id, err = createUserTx(ctx, tx, nu); err != nil {
 			return err
 		}
 		return db.issueTokenTx(ctx, tx, id, TokenVerifyEmail, verify)
@@ -79,7 +79,7 @@ func (db *DB) issueTokenTx(ctx context.Context, tx pgx.Tx, userID, purpose strin
 		template = TemplatePasswordReset
 	}
 	minutes := int(t.TTL.Round(time.Minute) / time.Minute)
-	return db.QueueEmailTx(ctx, tx, NewEmail{UserID: userID, Template: template,
+	return db.queueEmailTx(ctx, tx, NewEmail{UserID: userID, Template: template,
 		Data: map[string]any{"path": t.Path, "secret": true, "valid_minutes": minutes, "valid_text": validFor(t.TTL)},
 		Key:  purpose + ":" + tokenID})
 }
@@ -100,7 +100,7 @@ func validFor(d time.Duration) string {
 // working) and queues its email. ECONFLICT when the address is already
 // verified, ENOTFOUND when the account is gone.
 func (db *DB) ResendVerification(ctx context.Context, userID string, t market.TokenIssue) error {
-	return db.InTx(ctx, func(tx pgx.Tx) error {
+	return db.transact(ctx, func(tx pgx.Tx) error {
 		var verified bool
 		// The row lock orders two resends, and a resend with a verification.
 		err := tx.QueryRow(ctx, `SELECT email_verified_at IS NOT NULL FROM users
@@ -114,7 +114,7 @@ func (db *DB) ResendVerification(ctx context.Context, userID string, t market.To
 		if err := db.issueTokenTx(ctx, tx, userID, TokenVerifyEmail, t); err != nil {
 			return err
 		}
-		return AuditTx(ctx, tx, AuditVerificationResent, userID, nil)
+		return auditTx(ctx, tx, AuditVerificationResent, userID, nil)
 	})
 }
 
@@ -151,7 +151,7 @@ func spendTokenTx(ctx context.Context, tx pgx.Tx, purpose string, hash []byte) (
 // verified. It returns the owner's id.
 func (db *DB) VerifyEmail(ctx context.Context, hash []byte) (string, error) {
 	var userID string
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		var err error
 		if userID, err = spendTokenTx(ctx, tx, TokenVerifyEmail, hash); err != nil {
 			return err
@@ -160,7 +160,7 @@ func (db *DB) VerifyEmail(ctx context.Context, hash []byte) (string, error) {
 			WHERE id = $1`, userID); err != nil {
 			return fmt.Errorf("mark email verified: %w", err)
 		}
-		return AuditTx(ctx, tx, AuditEmailVerified, userID, nil)
+		return auditTx(ctx, tx, AuditEmailVerified, userID, nil)
 	})
 	return userID, err
 }
@@ -171,7 +171,7 @@ func (db *DB) VerifyEmail(ctx context.Context, hash []byte) (string, error) {
 // do one lookup and one insert, so neither the answer nor its timing says
 // whether the account exists. Both return nil.
 func (db *DB) RequestPasswordReset(ctx context.Context, email string, t market.TokenIssue) error {
-	return db.InTx(ctx, func(tx pgx.Tx) error {
+	return db.transact(ctx, func(tx pgx.Tx) error {
 		var userID string
 		err := tx.QueryRow(ctx, `SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL FOR UPDATE`,
 			strings.ToLower(strings.TrimSpace(email))).Scan(&userID)
@@ -179,14 +179,14 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email string, t market.T
 		case err == nil:
 		case code == market.ENOTFOUND:
 			// No address in the trail: it may not be anyone's.
-			return AuditTx(ctx, tx, market.AuditPasswordResetAsk, "", map[string]any{"account": "unknown"})
+			return auditTx(ctx, tx, market.AuditPasswordResetAsk, "", map[string]any{"account": "unknown"})
 		default:
 			return fmt.Errorf("find account for reset: %w", err)
 		}
 		if err := db.issueTokenTx(ctx, tx, userID, TokenPasswordReset, t); err != nil {
 			return err
 		}
-		return AuditTx(ctx, tx, market.AuditPasswordResetAsk, userID, nil)
+		return auditTx(ctx, tx, market.AuditPasswordResetAsk, userID, nil)
 	})
 }
 
@@ -198,7 +198,7 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email string, t market.T
 // makes every node close the user's sockets with 4001.
 func (db *DB) ResetPassword(ctx context.Context, hash []byte, passwordHash string) (market.PasswordReset, error) {
 	var res market.PasswordReset
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		userID, err := spendTokenTx(ctx, tx, TokenPasswordReset, hash)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (db *DB) ResetPassword(ctx context.Context, hash []byte, passwordHash strin
 		if err := revokeUserRefreshTokens(ctx, tx, userID); err != nil {
 			return err
 		}
-		if err := AuditTx(ctx, tx, market.AuditPasswordChanged, userID, map[string]any{"via": "reset_link"}); err != nil {
+		if err := auditTx(ctx, tx, market.AuditPasswordChanged, userID, map[string]any{"via": "reset_link"}); err != nil {
 			return err
 		}
 		_, err = appendEvents(ctx, tx, []market.NewEvent{{Topic: market.UserTopic(userID),

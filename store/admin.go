@@ -13,7 +13,7 @@ import (
 // ListUsers returns up to p.Limit live users (roles and permissions filled)
 // and whether more follow.
 func (db *DB) ListUsers(ctx context.Context, p market.UserPage) ([]market.User, bool, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+userColumns+` FROM users u
+	rows, err := db.pool.Query(ctx, `SELECT `+userColumns+` FROM users u
 		WHERE u.deleted_at IS NULL
 		  AND u.email > $1
 		  AND ($2 = '' OR u.email ILIKE '%' || $3 || '%' ESCAPE '\' OR u.full_name ILIKE '%' || $3 || '%' ESCAPE '\')
@@ -50,7 +50,7 @@ func (db *DB) SetUserRoles(ctx context.Context, userID string, roles []string) (
 // for unknown or deleted users and EVALIDATION for unknown roles or when no
 // live user would be left holding users:manage or roles:manage.
 func (db *DB) SetUserRolesBy(ctx context.Context, actorID, userID string, roles []string) (*market.User, error) {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		if err := lockRBAC(ctx, tx); err != nil {
 			return err
 		}

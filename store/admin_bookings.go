@@ -50,7 +50,7 @@ func (db *DB) AdminBookings(ctx context.Context, f market.AdminBookingFilter) ([
 		l := "%" + escapeLike(*q) + "%"
 		like = &l
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
+	rows, err := db.pool.Query(ctx, `SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
 			b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during),
 			b.created_at, b.cancelled_at, p.timezone,
 			su.full_name, iu.full_name, s.name, b.area, b.address, b.late,
@@ -111,7 +111,7 @@ func (e extraScan) Scan(dest ...any) error { return e.row.Scan(append(dest, e.ex
 // for lesson dates in [from, to], open hours (availability windows) and
 // booked hours (confirmed or completed lessons), busiest first.
 func (db *DB) AdminInstructors(ctx context.Context, from, to time.Time) ([]market.AdminInstructor, error) {
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		WITH open AS (
 			SELECT instructor_id, sum(extract(epoch FROM (end_time - start_time))) / 3600 AS h
 			FROM availability_windows WHERE date BETWEEN $1 AND $2 GROUP BY instructor_id),

@@ -78,8 +78,8 @@ func (db *DB) admissionConfig() AdmissionConfig {
 	}
 	if c.PoolQueue <= 0 {
 		c.PoolQueue = 256
-		if db.Pool != nil {
-			c.PoolQueue = 8 * int(db.Pool.Config().MaxConns)
+		if db.pool != nil {
+			c.PoolQueue = 8 * int(db.pool.Config().MaxConns)
 		}
 	}
 	if c.MaxWait <= 0 {
@@ -134,12 +134,12 @@ func (db *DB) admittedScheduleTx(ctx context.Context, instructorID string, fn fu
 	held := time.Now()
 	defer func() { release(); a.observeHold(time.Since(held)) }()
 
-	if db.Pool.Stat().IdleConns() == 0 && a.poolWaiters.Load() >= int64(cfg.PoolQueue) {
+	if db.pool.Stat().IdleConns() == 0 && a.poolWaiters.Load() >= int64(cfg.PoolQueue) {
 		return a.refuse(shedPoolQueue, time.Since(start))
 	}
 	a.poolWaiters.Add(1)
 	actx, cancel := context.WithDeadline(ctx, deadline)
-	conn, err := db.Pool.Acquire(actx)
+	conn, err := db.pool.Acquire(actx)
 	cancel()
 	a.poolWaiters.Add(-1)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"instainstru/market"
 	"instainstru/store"
+	"instainstru/store/storetest"
 )
 
 func TestWriteThatCannotStartWithinItsBudgetIsRefusedAndChangesNothing(t *testing.T) {
@@ -23,8 +24,8 @@ func TestWriteThatCannotStartWithinItsBudgetIsRefusedAndChangesNothing(t *testin
 		}},
 		{"every pool connection busy", func(t *testing.T, db *store.DB, _ string) func() {
 			var release []func()
-			for range int(db.Pool.Config().MaxConns) {
-				c, err := db.Pool.Acquire(context.Background())
+			for range int(storetest.Pool(db).Config().MaxConns) {
+				c, err := storetest.Pool(db).Acquire(context.Background())
 				noErr(t, err)
 				release = append(release, c.Release)
 			}

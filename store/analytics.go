@@ -58,7 +58,7 @@ func (db *DB) LateCancellationSeries(ctx context.Context, from, to time.Time) ([
 // without them.
 func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {
 	var ok bool
-	if err := db.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
 		return false, fmt.Errorf("check table %s: %w", name, err)
 	}
 	return ok, nil
@@ -159,7 +159,7 @@ func (db *DB) NotificationSeries(ctx context.Context, from, to time.Time) ([]mar
 // series runs an aggregate query and collects its rows, in column order,
 // into T.
 func series[T any](ctx context.Context, db *DB, sql string, args ...any) ([]T, error) {
-	rows, err := db.Pool.Query(ctx, sql, args...)
+	rows, err := db.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
@@ -173,7 +173,7 @@ func series[T any](ctx context.Context, db *DB, sql string, args ...any) ([]T, e
 // RecordInstructorView counts one view of an instructor's page (the
 // instructor and the time, nothing about the viewer).
 func (db *DB) RecordInstructorView(ctx context.Context, instructorID string) error {
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO instructor_page_views (instructor_id) VALUES ($1)`, instructorID); err != nil {
+	if _, err := db.pool.Exec(ctx, `INSERT INTO instructor_page_views (instructor_id) VALUES ($1)`, instructorID); err != nil {
 		return fmt.Errorf("record view: %w", translate(err))
 	}
 	return nil

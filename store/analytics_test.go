@@ -11,6 +11,7 @@ import (
 
 	"instainstru/market"
 	"instainstru/store"
+	"instainstru/store/storetest"
 )
 
 // analyticsWorld is a seeded scenario whose expected series are computed in
@@ -50,8 +51,8 @@ func seedAnalytics(t *testing.T) *analyticsWorld {
 	ctx := context.Background()
 
 	var cat, guitar string
-	noErr(t, w.db.Pool.QueryRow(ctx, `SELECT category_id FROM services WHERE id = $1`, w.service).Scan(&cat))
-	noErr(t, w.db.Pool.QueryRow(ctx, `INSERT INTO services (category_id, slug, name) VALUES ($1, 'guitar', 'Guitar') RETURNING id`, cat).Scan(&guitar))
+	noErr(t, storetest.Pool(w.db).QueryRow(ctx, `SELECT category_id FROM services WHERE id = $1`, w.service).Scan(&cat))
+	noErr(t, storetest.Pool(w.db).QueryRow(ctx, `INSERT INTO services (category_id, slug, name) VALUES ($1, 'guitar', 'Guitar') RETURNING id`, cat).Scan(&guitar))
 	type inst struct {
 		id     string
 		offers map[string]string // service name → offer id
@@ -61,16 +62,16 @@ func seedAnalytics(t *testing.T) *analyticsWorld {
 	for i, areas := range [][]string{{"Astoria"}, {"Williamsburg", "Astoria"}} {
 		id, piano := w.instructor(market.DefaultTimezone)
 		var g string
-		noErr(t, w.db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
+		noErr(t, storetest.Pool(w.db).QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
 			VALUES ($1, $2, 9000, '{60}') RETURNING id`, id, guitar).Scan(&g))
-		_, err := w.db.Pool.Exec(ctx, `UPDATE instructor_profiles SET areas = $2 WHERE user_id = $1`, id, areas)
+		_, err := storetest.Pool(w.db).Exec(ctx, `UPDATE instructor_profiles SET areas = $2 WHERE user_id = $1`, id, areas)
 		noErr(t, err)
 		insts = append(insts, inst{id: id, offers: map[string]string{"Piano": piano, "Guitar": g}, areas: areas})
 		// One window a day, 09:00 to 09:00 + 4+i hours, on every date of the range and a day either side.
 		for d := w.from.AddDate(0, 0, -1); !d.After(w.to.AddDate(0, 0, 1)); d = d.AddDate(0, 0, 1) {
 			date := d.Format(time.DateOnly)
 			end := fmt.Sprintf("%02d:00", 13+i)
-			_, err := w.db.Pool.Exec(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
+			_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
 				VALUES ($1, $2, '09:00', $3)`, id, date, end)
 			noErr(t, err)
 			w.windows[date] += float64(4 + i)
@@ -113,7 +114,7 @@ func seedAnalytics(t *testing.T) *analyticsWorld {
 			status = "cancelled"
 		}
 		local := starts.In(w.ny)
-		_, err := w.db.Pool.Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
+		_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
 				start_time, end_time, duration_minutes, price_cents, status, during, created_at, cancelled_at)
 			VALUES ($1, $2, $3, $4, $5, $6, 60, $7, $8, tstzrange($9, $10, '[)'), $11, $12)`,
 			students[i%2], in.id, in.offers[svc], local.Format(time.DateOnly), local.Format("15:04"),
@@ -124,7 +125,7 @@ func seedAnalytics(t *testing.T) *analyticsWorld {
 	for range 40 {
 		v := instant()
 		noErr(t, w.db.RecordInstructorView(ctx, insts[rng.IntN(2)].id))
-		_, err := w.db.Pool.Exec(ctx, `UPDATE instructor_page_views SET viewed_at = $1
+		_, err := storetest.Pool(w.db).Exec(ctx, `UPDATE instructor_page_views SET viewed_at = $1
 			WHERE id = (SELECT max(id) FROM instructor_page_views)`, v)
 		noErr(t, err)
 		w.views = append(w.views, v)
@@ -259,7 +260,7 @@ func TestSearchAndNotificationSeriesUseTheirTablesOnlyWhenTheyExist(t *testing.T
 	// This test's own database: drop what later migrations created, to see
 	// the series without them.
 	for _, tbl := range []string{"search_log", "notifications", "river_job"} {
-		_, err := w.db.Pool.Exec(ctx, "DROP TABLE IF EXISTS "+tbl+" CASCADE")
+		_, err := storetest.Pool(w.db).Exec(ctx, "DROP TABLE IF EXISTS "+tbl+" CASCADE")
 		noErr(t, err)
 	}
 
@@ -285,7 +286,7 @@ func TestSearchAndNotificationSeriesUseTheirTablesOnlyWhenTheyExist(t *testing.T
 		`INSERT INTO river_job (state, finalized_at) VALUES ('completed', '2027-03-01 12:00Z'),
 			('discarded', '2027-03-01 12:00Z'), ('completed', '2027-03-03 12:00Z'), ('retryable', NULL)`,
 	} {
-		_, err := w.db.Pool.Exec(ctx, sql)
+		_, err := storetest.Pool(w.db).Exec(ctx, sql)
 		noErr(t, err)
 	}
 	s, ok, err = w.db.SearchSeries(ctx, from, to)

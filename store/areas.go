@@ -22,7 +22,7 @@ const boroughOrder = `ARRAY['Manhattan', 'Brooklyn', 'Queens', 'Bronx', 'Staten 
 // Areas lists every neighbourhood an instructor may serve, grouped by
 // borough (in boroughOrder), by name within one.
 func (db *DB) Areas(ctx context.Context) ([]market.Area, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT name, borough FROM search_areas
+	rows, err := db.pool.Query(ctx, `SELECT name, borough FROM search_areas
 		ORDER BY array_position(`+boroughOrder+`, borough::text), name`)
 	if err != nil {
 		return nil, fmt.Errorf("list areas: %w", err)

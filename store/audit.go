@@ -22,12 +22,12 @@ type execer interface {
 // Audit appends an entry outside any transaction (login, logout, export):
 // actor, request id and IP come from ctx's RequestMeta.
 func (db *DB) Audit(ctx context.Context, action, targetID string, details map[string]any) error {
-	return insertAudit(ctx, db.Pool, action, targetID, details)
+	return insertAudit(ctx, db.pool, action, targetID, details)
 }
 
-// AuditTx appends an entry in tx, so it commits or rolls back with the
+// auditTx appends an entry in tx, so it commits or rolls back with the
 // change it records.
-func AuditTx(ctx context.Context, tx pgx.Tx, action, targetID string, details map[string]any) error {
+func auditTx(ctx context.Context, tx pgx.Tx, action, targetID string, details map[string]any) error {
 	return insertAudit(ctx, tx, action, targetID, details)
 }
 
@@ -82,7 +82,7 @@ func (db *DB) AuditEntries(ctx context.Context, q market.AuditQuery) ([]market.A
 	if q.AfterID > 0 {
 		after = &q.AfterID
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT id, at, COALESCE(actor_user_id::text, ''), COALESCE(target_user_id::text, ''),
+	rows, err := db.pool.Query(ctx, `SELECT id, at, COALESCE(actor_user_id::text, ''), COALESCE(target_user_id::text, ''),
 			action, COALESCE(request_id, ''), COALESCE(host(ip), ''), details
 		FROM audit_log
 		WHERE ($1::uuid IS NULL OR actor_user_id = $1 OR target_user_id = $1)

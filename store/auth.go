@@ -20,7 +20,7 @@ func errRefreshRejected() error {
 // CreateRefreshToken stores the hash of a new refresh token that starts a
 // family (a login or registration). Only the hash is ever stored.
 func (db *DB) CreateRefreshToken(ctx context.Context, userID string, hash []byte, expiresAt time.Time) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, user_agent)
+	_, err := db.pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, user_agent)
 		VALUES ($1, gen_random_uuid(), $2, $3, $4)`, userID, hash, expiresAt, sessionUserAgent(ctx))
 	if err != nil {
 		return fmt.Errorf("insert refresh token: %w", translate(err))
@@ -38,7 +38,7 @@ func (db *DB) CreateRefreshToken(ctx context.Context, userID string, hash []byte
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, expiresAt time.Time) (string, error) {
 	var userID string
 	reused := false
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		var familyID string
 		var spent, expired, userLive bool
 		err := tx.QueryRow(ctx, `
@@ -61,7 +61,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, e
 				WHERE family_id = $1 AND revoked_at IS NULL`, familyID); err != nil {
 				return fmt.Errorf("revoke family: %w", err)
 			}
-			if err := AuditTx(ctx, tx, market.AuditRefreshReuse, userID, map[string]any{"family_id": familyID}); err != nil {
+			if err := auditTx(ctx, tx, market.AuditRefreshReuse, userID, map[string]any{"family_id": familyID}); err != nil {
 				return err
 			}
 			return nil // commit the revocation, then refuse below
@@ -92,7 +92,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, e
 // unknown hash is not an error: logging out twice is fine.
 func (db *DB) RevokeRefreshFamily(ctx context.Context, hash []byte) (string, error) {
 	var owner string
-	err := db.Pool.QueryRow(ctx, `WITH r AS (UPDATE refresh_tokens SET revoked_at = now()
+	err := db.pool.QueryRow(ctx, `WITH r AS (UPDATE refresh_tokens SET revoked_at = now()
 		WHERE revoked_at IS NULL
 		  AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
 		RETURNING user_id)

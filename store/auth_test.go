@@ -39,7 +39,7 @@ func TestRefreshTokenRotationReuseAndUserDeletion(t *testing.T) {
 		t.Fatalf("b after replay: %v", err)
 	}
 	var live int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL`).Scan(&live); err != nil || live != 1 {
+	if err := storetest.Pool(db).QueryRow(ctx, `SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL`).Scan(&live); err != nil || live != 1 {
 		t.Fatalf("live tokens %d (%v), want only the other family", live, err)
 	}
 	// Deleting the user revokes the rest.

@@ -299,7 +299,7 @@ func (db *DB) Availability(ctx context.Context, instructorID, from, to string) (
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", translate(err))
 	}

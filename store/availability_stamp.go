@@ -12,7 +12,7 @@ import (
 // deleted or no longer holds the instructor role, exactly like Availability.
 func (db *DB) AvailabilityStamp(ctx context.Context, instructorID string) (market.AvailabilityStamp, error) {
 	var st market.AvailabilityStamp
-	err := db.Pool.QueryRow(ctx, `SELECT p.timezone, COALESCE((SELECT seq FROM topic_seqs WHERE topic = $2), 0)
+	err := db.pool.QueryRow(ctx, `SELECT p.timezone, COALESCE((SELECT seq FROM topic_seqs WHERE topic = $2), 0)
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE p.user_id = $1 AND `+instructorFilter,
 		instructorID, market.AvailabilityTopic(instructorID)).Scan(&st.Timezone, &st.Seq)

@@ -35,8 +35,8 @@ func newSchedWorld(t testing.TB) *schedWorld {
 	noErr(t, err)
 	w.hash = string(hash)
 	var cat string
-	noErr(t, db.Pool.QueryRow(context.Background(), `INSERT INTO categories (slug, name) VALUES ('music','Music') RETURNING id`).Scan(&cat))
-	noErr(t, db.Pool.QueryRow(context.Background(), `INSERT INTO services (category_id, slug, name) VALUES ($1,'piano','Piano') RETURNING id`, cat).Scan(&w.service))
+	noErr(t, storetest.Pool(db).QueryRow(context.Background(), `INSERT INTO categories (slug, name) VALUES ('music','Music') RETURNING id`).Scan(&cat))
+	noErr(t, storetest.Pool(db).QueryRow(context.Background(), `INSERT INTO services (category_id, slug, name) VALUES ($1,'piano','Piano') RETURNING id`, cat).Scan(&w.service))
 	return w
 }
 
@@ -62,10 +62,10 @@ func (w *schedWorld) instructor(tz string) (string, string) {
 	w.t.Helper()
 	id := w.user(market.RoleInstructor)
 	ctx := context.Background()
-	_, err := w.db.Pool.Exec(ctx, `UPDATE instructor_profiles SET timezone=$2 WHERE user_id=$1`, id, tz)
+	_, err := storetest.Pool(w.db).Exec(ctx, `UPDATE instructor_profiles SET timezone=$2 WHERE user_id=$1`, id, tz)
 	noErr(w.t, err)
 	var offer string
-	noErr(w.t, w.db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
+	noErr(w.t, storetest.Pool(w.db).QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
 		VALUES ($1,$2,6000,'{30,60}') RETURNING id`, id, w.service).Scan(&offer))
 	return id, offer
 }
@@ -73,7 +73,7 @@ func (w *schedWorld) instructor(tz string) (string, string) {
 func (w *schedWorld) count(sql string, args ...any) int {
 	w.t.Helper()
 	var n int
-	noErr(w.t, w.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	noErr(w.t, storetest.Pool(w.db).QueryRow(context.Background(), sql, args...).Scan(&n))
 	return n
 }
 

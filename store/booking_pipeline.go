@@ -393,7 +393,7 @@ func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User
 		return nil, err
 	}
 	if actor.ID != cur.StudentID && actor.ID != cur.InstructorID {
-		if err := AuditTx(ctx, tx, market.AuditAdminCancelled, cur.StudentID, map[string]any{
+		if err := auditTx(ctx, tx, market.AuditAdminCancelled, cur.StudentID, map[string]any{
 			"booking_id": id, "instructor_id": cur.InstructorID}); err != nil {
 			return nil, err
 		}

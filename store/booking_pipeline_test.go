@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 // The booking and cancel paths build their answer and the day's open time
@@ -44,12 +45,12 @@ func TestBookingWritesAnswerAndAnnounceWhatTheDatabaseReadsBack(t *testing.T) {
 				r, err := w.db.CreateBooking(ctx, book(w.user(market.RoleStudent), in, offer, tc.date, s))
 				noErr(t, err)
 				if i == 0 && tc.completeOne {
-					_, err := w.db.Pool.Exec(ctx, `UPDATE bookings SET status='completed', outcome_at=now() WHERE id=$1`, r.Booking.ID)
+					_, err := storetest.Pool(w.db).Exec(ctx, `UPDATE bookings SET status='completed', outcome_at=now() WHERE id=$1`, r.Booking.ID)
 					noErr(t, err)
 				}
 			}
 			if tc.lateNotice > 0 {
-				_, err := w.db.Pool.Exec(ctx, `UPDATE instructor_profiles SET cancellation_notice_hours=$2 WHERE user_id=$1`, in, tc.lateNotice)
+				_, err := storetest.Pool(w.db).Exec(ctx, `UPDATE instructor_profiles SET cancellation_notice_hours=$2 WHERE user_id=$1`, in, tc.lateNotice)
 				noErr(t, err)
 			}
 			nb := book(student, in, offer, tc.date, tc.start)
@@ -111,7 +112,7 @@ func checkAnnounced(t *testing.T, w *schedWorld, instructor, date string, evs []
 		var n market.Notification
 		noErr(t, json.Unmarshal(e.Data, &n))
 		var created time.Time
-		noErr(t, w.db.Pool.QueryRow(context.Background(), `SELECT created_at FROM notifications WHERE id=$1`, n.ID).Scan(&created))
+		noErr(t, storetest.Pool(w.db).QueryRow(context.Background(), `SELECT created_at FROM notifications WHERE id=$1`, n.ID).Scan(&created))
 		if !created.Equal(n.CreatedAt) {
 			t.Fatalf("notification %s announced created_at %s, row has %s", n.ID, n.CreatedAt, created)
 		}

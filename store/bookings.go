@@ -325,7 +325,7 @@ func mayChange(actor *market.User, b *market.Booking) bool {
 // Booking returns one booking to a participant or admin; ENOTFOUND for
 // anyone else (existence is not revealed).
 func (db *DB) Booking(ctx context.Context, actor *market.User, id string) (*market.Booking, error) {
-	b, err := bookingByID(ctx, db.Pool, id, false)
+	b, err := bookingByID(ctx, db.pool, id, false)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -530,7 +530,7 @@ func (db *DB) Bookings(ctx context.Context, actor *market.User, q market.Booking
 			AND ($3::timestamptz IS NULL OR (lower(b.during), b.id) < ($3, $4::uuid))
 			ORDER BY lower(b.during) DESC, b.id DESC LIMIT $5`
 	}
-	rows, err := db.Pool.Query(ctx, sql, actor.ID, nowFunc(q.Now), afterT, afterID, q.Limit+1)
+	rows, err := db.pool.Query(ctx, sql, actor.ID, nowFunc(q.Now), afterT, afterID, q.Limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list bookings: %w", translate(err))
 	}

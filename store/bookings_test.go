@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 // book is a 60-minute booking request on monday at start, under fixedNow.
@@ -91,7 +92,7 @@ func TestCreateBookingRejectsBadRequestsAndWritesNothing(t *testing.T) {
 	other, otherOffer := w.instructor(market.DefaultTimezone)
 	student := w.user(market.RoleStudent)
 	var retired string
-	noErr(t, w.db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations, is_active)
+	noErr(t, storetest.Pool(w.db).QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations, is_active)
 		VALUES ($1,$2,5000,'{60}',false) RETURNING id`, in, w.service).Scan(&retired))
 	w.addWindow(in, monday, "09:00", "12:00", fixedNow)
 	w.addWindow(in, "2027-01-04", "08:00", "12:00", fixedNow) // today at fixedNow (08:00 local)
@@ -323,7 +324,7 @@ func TestBookingsAcrossDaylightSavingChanges(t *testing.T) {
 	w.addWindow(in, fallBack, "00:00", "04:00", october)
 	w.addWindow(in, springForward, "00:00", "05:00", october)
 	during := func(id string) (lower, upper time.Time) {
-		noErr(t, w.db.Pool.QueryRow(ctx, `SELECT lower(during), upper(during) FROM bookings WHERE id=$1`, id).Scan(&lower, &upper))
+		noErr(t, storetest.Pool(w.db).QueryRow(ctx, `SELECT lower(during), upper(during) FROM bookings WHERE id=$1`, id).Scan(&lower, &upper))
 		return
 	}
 	at := func(date, start string, minutes int) market.NewBooking {
@@ -417,7 +418,7 @@ func TestCancelFreesTheSlot(t *testing.T) {
 		t.Fatalf("open after cancel %+v, seq %d", d, w.seq(in))
 	}
 	var by, reason string
-	noErr(t, w.db.Pool.QueryRow(ctx, `SELECT cancelled_by, cancel_reason FROM bookings WHERE id=$1`, id).Scan(&by, &reason))
+	noErr(t, storetest.Pool(w.db).QueryRow(ctx, `SELECT cancelled_by, cancel_reason FROM bookings WHERE id=$1`, id).Scan(&by, &reason))
 	if by != s1 || reason != "sick" {
 		t.Fatalf("cancelled by %s for %q", by, reason)
 	}

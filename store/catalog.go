@@ -10,7 +10,7 @@ import (
 
 // Categories lists all categories in display order.
 func (db *DB) Categories(ctx context.Context) ([]market.Category, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, slug, name, description FROM categories ORDER BY sort_order, name`)
+	rows, err := db.pool.Query(ctx, `SELECT id, slug, name, description FROM categories ORDER BY sort_order, name`)
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +23,7 @@ func (db *DB) Categories(ctx context.Context) ([]market.Category, error) {
 
 // Services lists catalog services matching f, by name.
 func (db *DB) Services(ctx context.Context, f market.ServiceFilter) ([]market.Service, error) {
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT s.id, s.category_id, s.slug, s.name, s.description
 		FROM services s JOIN categories c ON c.id = s.category_id
 		WHERE ($1 = '' OR c.id::text = $1 OR c.slug = $1)

@@ -23,9 +23,9 @@ func fixture(t *testing.T, db *store.DB, students int) (instructor, offer string
 		t.Fatal(err)
 	}
 	var cat, svc string
-	must(t, db.Pool.QueryRow(ctx, `INSERT INTO categories (slug, name) VALUES ('music','Music') RETURNING id`).Scan(&cat))
-	must(t, db.Pool.QueryRow(ctx, `INSERT INTO services (category_id, slug, name) VALUES ($1,'piano','Piano') RETURNING id`, cat).Scan(&svc))
-	must(t, db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
+	must(t, storetest.Pool(db).QueryRow(ctx, `INSERT INTO categories (slug, name) VALUES ('music','Music') RETURNING id`).Scan(&cat))
+	must(t, storetest.Pool(db).QueryRow(ctx, `INSERT INTO services (category_id, slug, name) VALUES ($1,'piano','Piano') RETURNING id`, cat).Scan(&svc))
+	must(t, storetest.Pool(db).QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
 		VALUES ($1,$2,6000,'{30,60}') RETURNING id`, in.ID, svc).Scan(&offer))
 	for i := 0; i < students; i++ {
 		u, err := db.CreateUser(ctx, market.NewUser{Email: "s" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com",
@@ -48,7 +48,7 @@ func must(t *testing.T, err error) {
 // insertBooking writes a booking row directly, bypassing Go checks, so that
 // only the database constraints decide.
 func insertBooking(ctx context.Context, db *store.DB, student, instructor, offer, during string) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
+	_, err := storetest.Pool(db).Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
 		start_time, end_time, duration_minutes, price_cents, during)
 		VALUES ($1,$2,$3,'2030-01-07','09:00','10:00',60,6000,$4::tstzrange)`, student, instructor, offer, during)
 	return err
@@ -94,7 +94,7 @@ func TestStudentCannotHoldTwoOverlappingConfirmedBookings(t *testing.T) {
 	in2, err := db.CreateUser(ctx, market.NewUser{Email: "i2@example.com", PasswordHash: string(hash), FullName: "I2", Role: market.RoleInstructor})
 	must(t, err)
 	var offer2 string
-	must(t, db.Pool.QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
+	must(t, storetest.Pool(db).QueryRow(ctx, `INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
 		SELECT $1, service_id, 5000, '{60}' FROM instructor_services WHERE id=$2 RETURNING id`, in2.ID, offer).Scan(&offer2))
 	must(t, insertBooking(ctx, db, students[0], in, offer, "[2030-01-07 09:00-05,2030-01-07 10:00-05)"))
 	err = insertBooking(ctx, db, students[0], in2.ID, offer2, "[2030-01-07 09:45-05,2030-01-07 10:45-05)")
@@ -104,7 +104,7 @@ func TestStudentCannotHoldTwoOverlappingConfirmedBookings(t *testing.T) {
 	// Adjacent is fine: ranges are half-open.
 	must(t, insertBooking(ctx, db, students[0], in2.ID, offer2, "[2030-01-07 10:00-05,2030-01-07 11:00-05)"))
 	// A cancelled booking frees the time.
-	_, err = db.Pool.Exec(ctx, `UPDATE bookings SET status='cancelled' WHERE instructor_id=$1`, in)
+	_, err = storetest.Pool(db).Exec(ctx, `UPDATE bookings SET status='cancelled' WHERE instructor_id=$1`, in)
 	must(t, err)
 	must(t, insertBooking(ctx, db, students[0], in2.ID, offer2, "[2030-01-07 08:00-05,2030-01-07 09:00-05)"))
 	must(t, insertBooking(ctx, db, students[0], in, offer, "[2030-01-07 09:00-05,2030-01-07 10:00-05)"))
@@ -131,7 +131,7 @@ func TestSchemaRejectsBadRows(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := db.Pool.Exec(ctx, tc.sql, tc.args...); err == nil {
+			if _, err := storetest.Pool(db).Exec(ctx, tc.sql, tc.args...); err == nil {
 				t.Fatal("row accepted, want a constraint violation")
 			}
 		})
@@ -143,7 +143,7 @@ func TestSchemaRejectsBadRows(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := db.Pool.Exec(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
+			if _, err := storetest.Pool(db).Exec(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
 				VALUES ($1,'2030-01-08','09:00','12:00')`, in); err == nil {
 				wins.Add(1)
 			}

@@ -31,7 +31,7 @@ type DB struct {
 }
 
 type shared struct {
-	Pool *pgxpool.Pool
+	pool *pgxpool.Pool
 
 	schedules scheduleQueue  // per-instructor turn for schedule writers on this node
 	admission admission      // bounded, deadline-aware waits on the write path (admission.go)
@@ -61,7 +61,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := db.Pool.Ping(pctx); err != nil {
+	if err := db.pool.Ping(pctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
@@ -90,17 +90,17 @@ func New(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{shared: &shared{Pool: pool, jobs: ins}}, nil
+	return &DB{shared: &shared{pool: pool, jobs: ins}}, nil
 }
 
 // Close closes the pool.
-func (db *DB) Close() { db.Pool.Close() }
+func (db *DB) Close() { db.pool.Close() }
 
 // Ping checks the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 
 func (db *DB) migrator() (*goose.Provider, func() error, error) {
-	sqlDB := stdlib.OpenDBFromPool(db.Pool)
+	sqlDB := stdlib.OpenDBFromPool(db.pool)
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
 	if err != nil {
 		sqlDB.Close()
@@ -120,7 +120,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate up: %w", err)
 	}
 	// River's own tables, from its own migrator, in the same command.
-	return jobs.Migrate(ctx, db.Pool)
+	return jobs.Migrate(ctx, db.pool)
 }
 
 // MigrateDown rolls back every migration. Callers refuse it in production.
@@ -130,7 +130,7 @@ func (db *DB) MigrateDown(ctx context.Context) error {
 		return err
 	}
 	defer closeFn()
-	if err := jobs.MigrateDown(ctx, db.Pool); err != nil {
+	if err := jobs.MigrateDown(ctx, db.pool); err != nil {
 		return err
 	}
 	if _, err := p.DownTo(ctx, 0); err != nil {
@@ -139,7 +139,7 @@ func (db *DB) MigrateDown(ctx context.Context) error {
 	return nil
 }
 
-// InTx runs fn in a transaction, committing if it returns nil. Constraint
+// transact runs fn in a transaction, committing if it returns nil. Constraint
 // violations are translated into domain errors (see translate).
 //
 // A connection that turns out dead at BEGIN (Postgres restarted, backend
@@ -147,11 +147,11 @@ func (db *DB) MigrateDown(ctx context.Context) error {
 // yet. A failure after BEGIN is never retried here, since fn may have side
 // effects outside the transaction; it is a 503 (translate). Either way the
 // pool drops its other connections, which died with the same server.
-func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return db.inTx(ctx, db.Pool, fn)
+func (db *DB) transact(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return db.inTx(ctx, db.pool, fn)
 }
 
-// inTx is InTx on the pool or on one connection already acquired (the
+// inTx is transact on the pool or on one connection already acquired (the
 // schedule writers' admitted connection, schedule_lock.go).
 func (db *DB) inTx(ctx context.Context, b interface {
 	Begin(context.Context) (pgx.Tx, error)
@@ -190,7 +190,7 @@ type outboxTx struct {
 // so the next requests get fresh connections instead of one dead one each.
 func (db *DB) lost(err error) error {
 	if Unavailable(err) {
-		db.Pool.Reset()
+		db.pool.Reset()
 	}
 	return translate(err)
 }
@@ -243,7 +243,7 @@ func slotMessage(constraint string) string {
 	return "that time is no longer available"
 }
 
-// Translate is translate for callers that run SQL outside InTx (tests, tools).
+// Translate is translate for callers that run SQL outside a transaction (tests, tools).
 func Translate(err error) error { return translate(err) }
 
 // IsConflict reports whether err is a booking overlap (slot_unavailable).

@@ -27,7 +27,7 @@ type OutgoingEmail struct {
 func (db *DB) ClaimEmail(ctx context.Context, id string) (*OutgoingEmail, error) {
 	var e OutgoingEmail
 	var data []byte
-	err := db.Pool.QueryRow(ctx, `UPDATE emails e SET attempts = attempts + CASE WHEN e.sent_at IS NULL THEN 1 ELSE 0 END
+	err := db.pool.QueryRow(ctx, `UPDATE emails e SET attempts = attempts + CASE WHEN e.sent_at IS NULL THEN 1 ELSE 0 END
 		FROM users u WHERE e.id = $1 AND u.id = e.user_id
 		RETURNING e.id, e.user_id, u.email, u.full_name, e.template, e.data, COALESCE(e.message_id, ''), e.sent_at`, id).Scan(
 		&e.ID, &e.UserID, &e.To, &e.ToName, &e.Template, &data, &e.MessageID, &e.SentAt)
@@ -48,7 +48,7 @@ func (db *DB) ClaimEmail(ctx context.Context, id string) (*OutgoingEmail, error)
 func (db *DB) MarkEmailSent(ctx context.Context, id, messageID string) (bool, error) {
 	// A secret link (reset, verification) leaves the row once it is sent:
 	// the database keeps only the token's hash.
-	tag, err := db.Pool.Exec(ctx, `UPDATE emails SET sent_at = now(), message_id = $2, last_error = NULL,
+	tag, err := db.pool.Exec(ctx, `UPDATE emails SET sent_at = now(), message_id = $2, last_error = NULL,
 			data = CASE WHEN data ? 'secret' THEN data - 'path' ELSE data END
 		WHERE id = $1 AND sent_at IS NULL`, id, messageID)
 	if err != nil {
@@ -63,7 +63,7 @@ func (db *DB) MarkEmailFailed(ctx context.Context, id string, cause error, final
 	if len(msg) > 1000 {
 		msg = msg[:1000]
 	}
-	_, err := db.Pool.Exec(ctx, `UPDATE emails SET last_error = $2,
+	_, err := db.pool.Exec(ctx, `UPDATE emails SET last_error = $2,
 		failed_at = CASE WHEN $3 THEN now() ELSE failed_at END,
 		data = CASE WHEN $3 AND data ? 'secret' THEN data - 'path' ELSE data END
 		WHERE id = $1 AND sent_at IS NULL`, id, msg, final)

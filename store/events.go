@@ -18,7 +18,7 @@ import (
 // tests of delivery).
 func (db *DB) CommitEvents(ctx context.Context, evs []market.NewEvent) ([]market.Event, error) {
 	var out []market.Event
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = appendEvents(ctx, tx, evs)
 		return err
@@ -107,7 +107,7 @@ const appendEventSQL = `
 // TopicSeq returns the current seq of topic (0 when nothing was published).
 func (db *DB) TopicSeq(ctx context.Context, topic string) (int64, error) {
 	var seq int64
-	err := db.Pool.QueryRow(ctx, `SELECT COALESCE((SELECT seq FROM topic_seqs WHERE topic=$1), 0)`, topic).Scan(&seq)
+	err := db.pool.QueryRow(ctx, `SELECT COALESCE((SELECT seq FROM topic_seqs WHERE topic=$1), 0)`, topic).Scan(&seq)
 	return seq, err
 }
 
@@ -116,7 +116,7 @@ func (db *DB) TopicSeq(ctx context.Context, topic string) (int64, error) {
 // after with OldestSeq to decide on reset. Retention is enforced by the
 // events retention job (RetentionEvents).
 func (db *DB) EventsAfter(ctx context.Context, topic string, after int64, limit int) ([]market.Event, error) {
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT id, topic, seq, type, payload, created_at FROM events
 		WHERE topic=$1 AND seq > $2 ORDER BY seq LIMIT $3`, topic, after, limit)
 	if err != nil {
@@ -128,14 +128,14 @@ func (db *DB) EventsAfter(ctx context.Context, topic string, after int64, limit 
 // OldestSeq returns the smallest retained seq of topic, or 0 if none.
 func (db *DB) OldestSeq(ctx context.Context, topic string) (int64, error) {
 	var seq int64
-	err := db.Pool.QueryRow(ctx, `SELECT COALESCE(min(seq), 0) FROM events WHERE topic=$1`, topic).Scan(&seq)
+	err := db.pool.QueryRow(ctx, `SELECT COALESCE(min(seq), 0) FROM events WHERE topic=$1`, topic).Scan(&seq)
 	return seq, err
 }
 
 // Unpublished returns events committed but not marked published that are
 // older than minAge (the fast path had its chance), oldest first.
 func (db *DB) Unpublished(ctx context.Context, minAge time.Duration, limit int) ([]market.Event, error) {
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT id, topic, seq, type, payload, created_at FROM events
 		WHERE published_at IS NULL AND created_at < clock_timestamp() - make_interval(secs => $1)
 		ORDER BY id LIMIT $2`, minAge.Seconds(), limit)
@@ -148,7 +148,7 @@ func (db *DB) Unpublished(ctx context.Context, minAge time.Duration, limit int) 
 // OutboxLag returns the age of the oldest unpublished event (0 if none).
 func (db *DB) OutboxLag(ctx context.Context) (time.Duration, error) {
 	var secs float64
-	err := db.Pool.QueryRow(ctx, `
+	err := db.pool.QueryRow(ctx, `
 		SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)
 		FROM events WHERE published_at IS NULL`).Scan(&secs)
 	return time.Duration(secs * float64(time.Second)), err
@@ -159,7 +159,7 @@ func (db *DB) MarkPublished(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := db.Pool.Exec(ctx, `UPDATE events SET published_at = clock_timestamp()
+	_, err := db.pool.Exec(ctx, `UPDATE events SET published_at = clock_timestamp()
 		WHERE id = ANY($1) AND published_at IS NULL`, ids)
 	return err
 }
@@ -168,7 +168,7 @@ func (db *DB) MarkPublished(ctx context.Context, ids []int64) error {
 // relay active across nodes. The returned release func must be called; ok
 // is false when another node holds it.
 func (db *DB) TryRelayLock(ctx context.Context) (release func(), ok bool, err error) {
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return nil, false, err
 	}

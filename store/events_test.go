@@ -54,11 +54,11 @@ func TestUnpublishedMarkPublishedAndEventRetention(t *testing.T) {
 	}
 	// Age everything, then prune: published events and old idempotency keys
 	// go; the unpublished event stays; topic seq does not restart.
-	_, err = db.Pool.Exec(ctx, `UPDATE events SET created_at = created_at - interval '2 days'`)
+	_, err = storetest.Pool(db).Exec(ctx, `UPDATE events SET created_at = created_at - interval '2 days'`)
 	must(t, err)
 	u, err := db.CreateUser(ctx, market.NewUser{Email: "k@example.com", PasswordHash: "x", FullName: "K", Role: market.RoleStudent})
 	must(t, err)
-	_, err = db.Pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
+	_, err = storetest.Pool(db).Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
 		VALUES ($1, 'old', '\x00', now() - interval '2 days'), ($1, 'new', '\x00', now())`, u.ID)
 	must(t, err)
 	cutoff := time.Now().Add(-24 * time.Hour)
@@ -73,7 +73,7 @@ func TestUnpublishedMarkPublishedAndEventRetention(t *testing.T) {
 		t.Fatalf("pruned %d idempotency keys, want the 1 old one", n)
 	}
 	var keys []string
-	rows, _ := db.Pool.Query(ctx, `SELECT key FROM idempotency_keys`)
+	rows, _ := storetest.Pool(db).Query(ctx, `SELECT key FROM idempotency_keys`)
 	keys, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	must(t, err)
 	if len(keys) != 1 || keys[0] != "new" {
@@ -92,7 +92,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	ctx := context.Background()
 	must(t, db.MigrateDown(ctx))
 	var tables int
-	must(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables
+	must(t, storetest.Pool(db).QueryRow(ctx, `SELECT count(*) FROM information_schema.tables
 		WHERE table_schema = 'public' AND table_name <> 'goose_db_version'`).Scan(&tables))
 	if tables != 0 {
 		t.Fatalf("%d tables left after migrate down", tables)

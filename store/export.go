@@ -105,7 +105,7 @@ const ExportFormat = "instainstru-export/1"
 // one consistent snapshot. Returns ENOTFOUND for an unknown or deleted user
 // before anything is written.
 func (db *DB) ExportUser(ctx context.Context, userID string, now time.Time, w io.Writer) error {
-	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("begin export: %w", translate(err))
 	}

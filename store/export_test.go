@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"instainstru/market"
 )
@@ -21,7 +23,7 @@ func AppendEventsForTest(ctx context.Context, db *DB, n int) ([]market.Event, er
 // AppendOutsideInTxForTest appends an event in a transaction inTx did not
 // start: the outbox must refuse it (it would never be published).
 func AppendOutsideInTxForTest(ctx context.Context, db *DB) error {
-	tx, err := db.Pool.Begin(ctx)
+	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -34,3 +36,16 @@ func AppendOutsideInTxForTest(ctx context.Context, db *DB) error {
 }
 
 var _ pgx.Tx = (*outboxTx)(nil)
+
+// QueueEmailThenFailForTest queues e in a transaction that then fails.
+func QueueEmailThenFailForTest(ctx context.Context, db *DB, e NewEmail) error {
+	return db.transact(ctx, func(tx pgx.Tx) error {
+		if err := db.queueEmailTx(ctx, tx, e); err != nil {
+			return err
+		}
+		return market.Errorf(market.ECONFLICT, "rolled back on purpose")
+	})
+}
+
+// NewPoolCollectorForTest is newPoolCollector on a pool the test owns.
+func NewPoolCollectorForTest(pool *pgxpool.Pool) prometheus.Collector { return newPoolCollector(pool) }

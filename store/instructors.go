@@ -24,7 +24,7 @@ func (db *DB) ListInstructors(ctx context.Context, p market.InstructorPage) ([]m
 	if p.After != nil {
 		afterName, afterID = &p.After.FullName, &p.After.ID
 	}
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas, p.cancellation_notice_hours
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE `+instructorFilter+`
@@ -58,7 +58,7 @@ func (db *DB) ListInstructors(ctx context.Context, p market.InstructorPage) ([]m
 // active ones, unless withInactive (the instructor's own view). ENOTFOUND
 // for anyone who is not a live instructor.
 func (db *DB) InstructorByID(ctx context.Context, id string, withInactive bool) (*market.Instructor, error) {
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas, p.cancellation_notice_hours
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE p.user_id = $1 AND `+instructorFilter, id)
@@ -100,7 +100,7 @@ func (db *DB) fillServices(ctx context.Context, list []market.Instructor, withIn
 		ids[i] = in.ID
 		at[in.ID] = i
 	}
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT s.instructor_id, `+instructorServiceColumns+`
 		FROM instructor_services s JOIN services sv ON sv.id = s.service_id
 		WHERE s.instructor_id = ANY($1::uuid[]) AND (s.is_active OR $2)
@@ -136,7 +136,7 @@ func instructorServiceDest(s *market.InstructorService) []any {
 // and times were fixed in the old zone, and moving them silently would
 // change either the wall-clock time or the instant the student booked.
 func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, p market.ProfileUpdate) (*market.Instructor, error) {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		loc, err := lockSchedule(ctx, tx, instructorID)
 		if err != nil {
 			return err
@@ -176,7 +176,7 @@ func (db *DB) UpdateInstructorProfile(ctx context.Context, instructorID string, 
 // service does not exist; ECONFLICT if it is already actively offered.
 func (db *DB) AddInstructorService(ctx context.Context, instructorID string, n market.NewInstructorService) (*market.InstructorService, error) {
 	var s market.InstructorService
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM services WHERE id = $1)`, n.ServiceID).Scan(&exists); err != nil {
 			return fmt.Errorf("check service: %w", err)
@@ -210,7 +210,7 @@ func (db *DB) AddInstructorService(ctx context.Context, instructorID string, n m
 // not theirs or was removed.
 func (db *DB) UpdateInstructorService(ctx context.Context, instructorID, id string, ch market.InstructorServiceChange) (*market.InstructorService, error) {
 	var s market.InstructorService
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `
 			WITH s AS (
 				UPDATE instructor_services
@@ -233,7 +233,7 @@ func (db *DB) UpdateInstructorService(ctx context.Context, instructorID, id stri
 // no longer listed or bookable, while bookings that reference it keep it.
 // ENOTFOUND if it is not an active offer of instructorID.
 func (db *DB) DeactivateInstructorService(ctx context.Context, instructorID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE instructor_services SET is_active = false, updated_at = now()
+	tag, err := db.pool.Exec(ctx, `UPDATE instructor_services SET is_active = false, updated_at = now()
 		WHERE id = $1 AND instructor_id = $2 AND is_active`, id, instructorID)
 	if err != nil {
 		return fmt.Errorf("deactivate instructor service: %w", translate(err))

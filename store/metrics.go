@@ -17,10 +17,10 @@ type poolCollector struct {
 	wait     *prometheus.Desc
 }
 
-// NewPoolCollector returns a collector of pool's connection counts and of
+// newPoolCollector returns a collector of pool's connection counts and of
 // the time callers spent waiting for a connection. Register it once per
 // pool; a second registration of the same names is rejected by the registry.
-func NewPoolCollector(pool *pgxpool.Pool) prometheus.Collector {
+func newPoolCollector(pool *pgxpool.Pool) prometheus.Collector {
 	return &poolCollector{
 		pool: pool,
 		acquired: prometheus.NewDesc("instainstru_pg_pool_acquired_conns",

@@ -29,7 +29,7 @@ func TestPoolCollectorReportsConnectionsAndWaitsOfAnExhaustedPool(t *testing.T) 
 	}
 	defer pool.Close()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(store.NewPoolCollector(pool))
+	reg.MustRegister(store.NewPoolCollectorForTest(pool))
 
 	first, err := pool.Acquire(ctx)
 	if err != nil {

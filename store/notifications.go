@@ -24,7 +24,7 @@ import (
 //   - Reminders are written when they fire (RemindLesson), after checking
 //     that the lesson is still confirmed and still at the start it had when
 //     they were scheduled.
-//   - Email goes through the emails table (QueueEmailTx): the job carries
+//   - Email goes through the emails table (queueEmailTx): the job carries
 //     the row id, and the row records the SMTP message id once sent.
 
 // lessonFacts are what notification texts say about a booking and what its
@@ -251,11 +251,11 @@ func insertEmail(ctx context.Context, tx pgx.Tx, e NewEmail) ([]jobs.Job, error)
 	return []jobs.Job{{Args: jobs.Email{EmailID: id}}}, nil
 }
 
-// QueueEmailTx queues e in tx: it is sent (by any node's workers) once tx
+// queueEmailTx queues e in tx: it is sent (by any node's workers) once tx
 // commits, and never if it rolls back. This is the path for every
 // transactional email (notifications, password reset, verification); the
 // template must exist in the mail package.
-func (db *DB) QueueEmailTx(ctx context.Context, tx pgx.Tx, e NewEmail) error {
+func (db *DB) queueEmailTx(ctx context.Context, tx pgx.Tx, e NewEmail) error {
 	js, err := insertEmail(ctx, tx, e)
 	if err != nil {
 		return err
@@ -263,9 +263,9 @@ func (db *DB) QueueEmailTx(ctx context.Context, tx pgx.Tx, e NewEmail) error {
 	return db.jobs.InsertTx(ctx, tx, js...)
 }
 
-// QueueEmail is QueueEmailTx in a transaction of its own.
+// QueueEmail is queueEmailTx in a transaction of its own.
 func (db *DB) QueueEmail(ctx context.Context, e NewEmail) error {
-	return db.InTx(ctx, func(tx pgx.Tx) error { return db.QueueEmailTx(ctx, tx, e) })
+	return db.transact(ctx, func(tx pgx.Tx) error { return db.queueEmailTx(ctx, tx, e) })
 }
 
 // RemindLesson writes the reminder of r if it is still due: the lesson is
@@ -273,7 +273,7 @@ func (db *DB) QueueEmail(ctx context.Context, e NewEmail) error {
 // r.Hours ahead, and says whether it did: nothing is written when nothing
 // is due or the reminder was written before (a retried job is a no-op).
 func (db *DB) RemindLesson(ctx context.Context, r jobs.Reminder) (written bool, err error) {
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.transact(ctx, func(tx pgx.Tx) error {
 		written = false
 		// The row lock orders this check with a concurrent cancel or move.
 		b, err := bookingByID(ctx, tx, r.BookingID, true)
@@ -353,7 +353,7 @@ func (db *DB) Notifications(ctx context.Context, userID string, q market.Notific
 		AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
 		ORDER BY created_at DESC, id DESC LIMIT $5`, userID, q.UnreadOnly, afterT, afterID, q.Limit+1)
 	b.Queue(`SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID)
-	br := db.Pool.SendBatch(ctx, b)
+	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	rows, _ := br.Query() // an error surfaces from CollectRows
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.Notification, error) {
@@ -399,7 +399,7 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID string, ids []st
 			valid = append(valid, id)
 		}
 	}
-	return db.InTx(ctx, func(tx pgx.Tx) error {
+	return db.transact(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE notifications SET read_at = now()
 			WHERE user_id = $1 AND read_at IS NULL AND ($2 OR id = ANY($3::uuid[])) RETURNING id`, userID, all, valid)
 		if err != nil {
@@ -422,7 +422,7 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID string, ids []st
 // NotificationSettings returns userID's settings (the defaults until saved).
 func (db *DB) NotificationSettings(ctx context.Context, userID string) (market.NotificationSettings, error) {
 	s := market.DefaultNotificationSettings()
-	err := db.Pool.QueryRow(ctx, `SELECT email, reminders, reminder_hours FROM notification_settings WHERE user_id = $1`,
+	err := db.pool.QueryRow(ctx, `SELECT email, reminders, reminder_hours FROM notification_settings WHERE user_id = $1`,
 		userID).Scan(&s.Email, &s.Reminders, &s.ReminderHours)
 	if err != nil && market.ErrorCode(translate(err)) != market.ENOTFOUND {
 		return s, fmt.Errorf("read notification settings: %w", err)
@@ -440,7 +440,7 @@ func (db *DB) SaveNotificationSettings(ctx context.Context, userID string, s mar
 		s.ReminderHours = []int{}
 	}
 	slices.SortFunc(s.ReminderHours, func(a, b int) int { return b - a })
-	_, err := db.Pool.Exec(ctx, `INSERT INTO notification_settings (user_id, email, reminders, reminder_hours)
+	_, err := db.pool.Exec(ctx, `INSERT INTO notification_settings (user_id, email, reminders, reminder_hours)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE
 		SET email = $2, reminders = $3, reminder_hours = $4, updated_at = now()`, userID, s.Email, s.Reminders, s.ReminderHours)
 	if err != nil {

@@ -30,7 +30,7 @@ func (db *DB) CompleteLessons(ctx context.Context, now time.Time, limit int) ([]
 		return nil, fmt.Errorf("complete lessons: limit %d must be positive", limit)
 	}
 	var done []market.Booking
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		done = nil
 		rows, err := tx.Query(ctx, `
 			WITH due AS (
@@ -81,7 +81,7 @@ func (db *DB) CompleteLessons(ctx context.Context, now time.Time, limit int) ([]
 // returns the booking; its event is booking.no_show to both parties.
 func (db *DB) MarkNoShow(ctx context.Context, actor *market.User, id string, now func() time.Time) (*market.Booking, error) {
 	var b *market.Booking
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		cur, err := bookingByID(ctx, tx, id, true)
 		if err != nil {
 			return err

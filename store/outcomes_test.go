@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"instainstru/market"
+	"instainstru/store/storetest"
 )
 
 // lessonAt books a 60-minute lesson on monday at start (under fixedNow)
@@ -73,7 +74,7 @@ func TestCompleteLessonsMarksEndedConfirmedLessonsInBoundedBatchesWithEvents(t *
 	for id, want := range map[string]string{cancelled.ID: market.BookingCancelled, later.ID: market.BookingConfirmed,
 		ended[0].ID: market.BookingCompleted} {
 		var st string
-		noErr(t, w.db.Pool.QueryRow(context.Background(), `SELECT status FROM bookings WHERE id=$1`, id).Scan(&st))
+		noErr(t, storetest.Pool(w.db).QueryRow(context.Background(), `SELECT status FROM bookings WHERE id=$1`, id).Scan(&st))
 		if st != want {
 			t.Errorf("booking %s is %s, want %s", id, st, want)
 		}
@@ -181,13 +182,13 @@ func TestCompletionRacingANoShowReportEndsAsNoShowWithOrderedEvents(t *testing.T
 		noErr(t, noShowErr)
 		noErr(t, completeErr)
 		var status string
-		noErr(t, w.db.Pool.QueryRow(context.Background(), `SELECT status FROM bookings WHERE id=$1`, b.ID).Scan(&status))
+		noErr(t, storetest.Pool(w.db).QueryRow(context.Background(), `SELECT status FROM bookings WHERE id=$1`, b.ID).Scan(&status))
 		if status != market.BookingNoShow {
 			t.Fatalf("lesson %s ended %s, want no_show", b.ID, status)
 		}
 		// The student's topic tells the same story: at most one completed,
 		// then exactly one no_show, last.
-		rows, err := w.db.Pool.Query(context.Background(), `SELECT type FROM events WHERE topic=$1 AND payload->>'id'=$2
+		rows, err := storetest.Pool(w.db).Query(context.Background(), `SELECT type FROM events WHERE topic=$1 AND payload->>'id'=$2
 			AND type IN ('booking.completed','booking.no_show') ORDER BY seq`, market.UserTopic(b.StudentID), b.ID)
 		noErr(t, err)
 		var types []string
@@ -216,7 +217,7 @@ func TestStudentCancellationInsideTheNoticeIsLateAndRescheduleIsRefused(t *testi
 	in, offer := w.instructor(market.DefaultTimezone)
 	w.addWindow(in, monday, "08:00", "18:00", fixedNow)
 	w.addWindow(in, tuesday, "08:00", "18:00", fixedNow)
-	_, err := w.db.Pool.Exec(context.Background(), `UPDATE instructor_profiles SET cancellation_notice_hours=48 WHERE user_id=$1`, in)
+	_, err := storetest.Pool(w.db).Exec(context.Background(), `UPDATE instructor_profiles SET cancellation_notice_hours=48 WHERE user_id=$1`, in)
 	noErr(t, err)
 	student := w.user(market.RoleStudent)
 	b := w.lessonAt(student, in, offer, "09:00")
@@ -277,7 +278,7 @@ func TestBookingLocationAreaDefaultsAndAddressRules(t *testing.T) {
 	t.Parallel()
 	w := newSchedWorld(t)
 	in, offer := w.instructor(market.DefaultTimezone)
-	_, err := w.db.Pool.Exec(context.Background(), `UPDATE instructor_profiles SET areas='{Astoria,"Long Island City"}' WHERE user_id=$1`, in)
+	_, err := storetest.Pool(w.db).Exec(context.Background(), `UPDATE instructor_profiles SET areas='{Astoria,"Long Island City"}' WHERE user_id=$1`, in)
 	noErr(t, err)
 	w.addWindow(in, monday, "08:00", "18:00", fixedNow)
 	student := w.user(market.RoleStudent)
@@ -322,7 +323,7 @@ func TestBookingLocationAreaDefaultsAndAddressRules(t *testing.T) {
 		t.Fatalf("%d bookings, want 2", n)
 	}
 	// The database refuses what the Go checks refuse.
-	_, err = w.db.Pool.Exec(context.Background(), `UPDATE bookings SET address = E'x\u202Ey' WHERE id=$1`, r.Booking.ID)
+	_, err = storetest.Pool(w.db).Exec(context.Background(), `UPDATE bookings SET address = E'x\u202Ey' WHERE id=$1`, r.Booking.ID)
 	if err == nil || !strings.Contains(err.Error(), "bookings_address_text") {
 		t.Fatalf("bidi address stored: %v", err)
 	}

@@ -89,7 +89,7 @@ func audit(ctx context.Context, tx pgx.Tx, actorID, action, target string, detai
 // every permission.
 func (db *DB) Grants(ctx context.Context) (*market.Grants, error) {
 	g := &market.Grants{Roles: map[string][]string{}}
-	rows, err := db.Pool.Query(ctx, `SELECT r.name, COALESCE(array_agg(rp.permission ORDER BY rp.permission)
+	rows, err := db.pool.Query(ctx, `SELECT r.name, COALESCE(array_agg(rp.permission ORDER BY rp.permission)
 			FILTER (WHERE rp.permission IS NOT NULL), '{}')
 		FROM roles r LEFT JOIN role_permissions rp ON rp.role = r.name GROUP BY r.name`)
 	if err != nil {
@@ -103,7 +103,7 @@ func (db *DB) Grants(ctx context.Context) (*market.Grants, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("read grants: %w", err)
 	}
-	rows, err = db.Pool.Query(ctx, `SELECT name, description FROM permissions ORDER BY name`)
+	rows, err = db.pool.Query(ctx, `SELECT name, description FROM permissions ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("read permissions: %w", err)
 	}
@@ -124,7 +124,7 @@ func (db *DB) SetRolePermissions(ctx context.Context, actorID, role string, perm
 	perms = slices.Clone(perms)
 	sort.Strings(perms)
 	perms = slices.Compact(perms)
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		if err := lockRBAC(ctx, tx); err != nil {
 			return err
 		}

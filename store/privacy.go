@@ -60,7 +60,7 @@ var accountScrubbers = []struct {
 // bookings_live_student trigger once this commits.
 func (db *DB) DeleteAccount(ctx context.Context, d market.AccountDeletion) (*market.DeletionResult, error) {
 	var res *market.DeletionResult
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		res = &market.DeletionResult{}
 		return db.deleteAccountTx(ctx, tx, d, res)
 	})
@@ -176,7 +176,7 @@ func (db *DB) deleteAccountTx(ctx context.Context, tx pgx.Tx, d market.AccountDe
 	if d.Actor.ID != d.UserID {
 		by = "admin"
 	}
-	if err := AuditTx(ctx, tx, market.AuditAccountDeleted, d.UserID, map[string]any{
+	if err := auditTx(ctx, tx, market.AuditAccountDeleted, d.UserID, map[string]any{
 		"by": by, "cancelled_bookings": len(res.CancelledBookings)}); err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func futureInstructors(ctx context.Context, tx pgx.Tx, futureSQL, userID string,
 // password again), or ENOTFOUND.
 func (db *DB) PasswordHash(ctx context.Context, userID string) (string, error) {
 	var hash string
-	err := db.Pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&hash)
+	err := db.pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&hash)
 	if err != nil {
 		return "", translate(err)
 	}

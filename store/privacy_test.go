@@ -15,6 +15,7 @@ import (
 
 	"instainstru/market"
 	"instainstru/store"
+	"instainstru/store/storetest"
 )
 
 // notPersonal lists tables that reference users but are deliberately not
@@ -27,7 +28,7 @@ var notPersonal = map[string]string{
 func TestExportCoversEveryTableThatReferencesUsers(t *testing.T) {
 	t.Parallel()
 	w := newSchedWorld(t)
-	rows, err := w.db.Pool.Query(context.Background(), `
+	rows, err := storetest.Pool(w.db).Query(context.Background(), `
 		SELECT DISTINCT c.table_name::text FROM information_schema.columns c
 		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
 		WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
@@ -58,7 +59,7 @@ func TestExportCoversEveryTableThatReferencesUsers(t *testing.T) {
 	}
 	for _, table := range append(exported, "users") {
 		var exists bool
-		noErr(t, w.db.Pool.QueryRow(context.Background(), `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists))
+		noErr(t, storetest.Pool(w.db).QueryRow(context.Background(), `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists))
 		if !exists {
 			t.Errorf("export section names table %s, which does not exist", table)
 		}
@@ -241,7 +242,7 @@ func TestDeleteAccountCancelsFutureLessonsScrubsAndFreesTheEmail(t *testing.T) {
 	}
 	// The database refuses a new lesson for the deleted account, whatever
 	// the Go code above it checks.
-	_, err = w.db.Pool.Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
+	_, err = storetest.Pool(w.db).Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
 		start_time, end_time, duration_minutes, price_cents, during)
 		VALUES ($1, $2, $3, '2027-01-12', '10:00', '11:00', 60, 6000,
 		tstzrange('2027-01-12 15:00+00', '2027-01-12 16:00+00', '[)'))`, student, in, offer)
@@ -309,7 +310,7 @@ func TestAuditLogIsAppendOnlyExceptForRetention(t *testing.T) {
 		`DELETE FROM audit_log`,
 		`TRUNCATE audit_log`,
 	} {
-		if _, err := w.db.Pool.Exec(ctx, sql); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if _, err := storetest.Pool(w.db).Exec(ctx, sql); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v, want refused", sql, err)
 		}
 	}
@@ -356,7 +357,7 @@ func TestRetentionRemovesExactlyWhatEachPeriodSays(t *testing.T) {
 		if tk.used {
 			used = &now
 		}
-		_, err := w.db.Pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, revoked_at, used_at)
+		_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, revoked_at, used_at)
 			VALUES ($1, gen_random_uuid(), $2, $3, $4, $5)`, u, newHash(t), tk.expires, revoked, used)
 		noErr(t, err)
 		if !tk.gone {
@@ -365,7 +366,7 @@ func TestRetentionRemovesExactlyWhatEachPeriodSays(t *testing.T) {
 	}
 	// Audit entries, kept 365 days.
 	for _, age := range []time.Duration{400 * day, 366 * day, 364 * day} {
-		_, err := w.db.Pool.Exec(ctx, `INSERT INTO audit_log (at, target_user_id, action) VALUES ($1, $2, 'auth.login')`, now.Add(-age), u)
+		_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO audit_log (at, target_user_id, action) VALUES ($1, $2, 'auth.login')`, now.Add(-age), u)
 		noErr(t, err)
 	}
 	// Lesson notes, kept 182 days after the lesson ended: Monday's lesson
@@ -389,7 +390,7 @@ func TestRetentionRemovesExactlyWhatEachPeriodSays(t *testing.T) {
 			at := now.Add(-readAgo)
 			readAt = &at
 		}
-		_, err := w.db.Pool.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, created_at, read_at)
+		_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, created_at, read_at)
 			VALUES ($1, 'booking.created', $2, 'b', $3, $4)`, u, fmt.Sprint("n", i), now.Add(-200*day), readAt)
 		noErr(t, err)
 	}
@@ -407,13 +408,13 @@ func TestRetentionRemovesExactlyWhatEachPeriodSays(t *testing.T) {
 			at := now.Add(-e.failedAgo)
 			failed = &at
 		}
-		_, err := w.db.Pool.Exec(ctx, `INSERT INTO emails (user_id, template, dedupe_key, created_at, sent_at, message_id, failed_at)
+		_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO emails (user_id, template, dedupe_key, created_at, sent_at, message_id, failed_at)
 			VALUES ($1, 'booking_confirmed', $2, $3, $4, $5, $6)`, u, fmt.Sprint("e", i), now.Add(-200*day), sent, msgID, failed)
 		noErr(t, err)
 	}
 	// Search history, kept 180 days after the query was last searched.
 	for i, ago := range []time.Duration{181 * day, 179 * day} {
-		_, err := w.db.Pool.Exec(ctx, `INSERT INTO search_history (user_id, query, normalized, searched_at, result_count)
+		_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO search_history (user_id, query, normalized, searched_at, result_count)
 			VALUES ($1, $2, $2, $3, 1)`, u, fmt.Sprint("q", i), now.Add(-ago))
 		noErr(t, err)
 	}

@@ -73,7 +73,7 @@ func (db *DB) Prune(ctx context.Context, kind string, cutoff time.Time, batch in
 	var total int64
 	for {
 		var n int64
-		err := db.InTx(ctx, func(tx pgx.Tx) error {
+		err := db.transact(ctx, func(tx pgx.Tx) error {
 			if kind == RetentionAudit {
 				// The append-only trigger lets this transaction, and only it, delete.
 				if _, err := tx.Exec(ctx, `SET LOCAL instainstru.audit_prune = 'on'`); err != nil {

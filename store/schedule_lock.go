@@ -81,9 +81,9 @@ func (db *DB) scheduleWrite(ctx context.Context, instructorID string, fn func(tx
 // skips the turn; the transaction then reports it.
 func (db *DB) inBookingTx(ctx context.Context, bookingID string, fn func(tx pgx.Tx) error) error {
 	var instructorID string
-	err := db.Pool.QueryRow(ctx, `SELECT instructor_id FROM bookings WHERE id = $1`, bookingID).Scan(&instructorID)
+	err := db.pool.QueryRow(ctx, `SELECT instructor_id FROM bookings WHERE id = $1`, bookingID).Scan(&instructorID)
 	if err != nil {
-		return db.InTx(ctx, fn)
+		return db.transact(ctx, fn)
 	}
 	return db.inScheduleTx(ctx, instructorID, fn)
 }

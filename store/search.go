@@ -86,7 +86,7 @@ func (db *DB) LoadSearchVocab(ctx context.Context) (market.SearchVocab, error) {
 	b.Queue(`SELECT name, borough, aliases FROM search_areas ORDER BY name`)
 	b.Queue(`SELECT u.id, u.full_name FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE ` + instructorFilter)
-	br := db.Pool.SendBatch(ctx, b)
+	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	var id, slug, name, cat string
 	rows, _ := br.Query()
@@ -250,7 +250,7 @@ func (db *DB) searchCandidates(ctx context.Context, pq *market.SearchQuery, limi
 		pq.MaxPriceCents > 0 || pq.DurationMinutes > 0
 	requireText := !structured
 	namesOnly := len(names) > 0 && len(svcIDs) == 0
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		WITH want_area AS (
 			SELECT search_fold(t.name) AS name, t.weight FROM unnest($3::text[], $4::float8[]) AS t(name, weight)
 		), offers AS (
@@ -419,7 +419,7 @@ func (db *DB) readSchedules(ctx context.Context, ids []string, from, to time.Tim
 	b.Queue(`SELECT b.instructor_id, b.date, b.start_time, lower(b.during), upper(b.during), p.timezone
 		FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id
 		WHERE b.instructor_id = ANY ($1::uuid[]) AND b.status = 'confirmed' AND b.date BETWEEN $2 AND $3`, ids, from, to)
-	br := db.Pool.SendBatch(ctx, b)
+	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	out := map[string]map[string]*dayState{}
 	get := func(id, d string) *dayState {
@@ -482,7 +482,7 @@ func (s *Searcher) Suggest(ctx context.Context, userID, prefix string, limit int
 	if userID != "" {
 		norm := market.NormalizeQuery(prefix)
 		if norm != "" {
-			rows, err := s.db.Pool.Query(ctx, `SELECT query FROM search_history
+			rows, err := s.db.pool.Query(ctx, `SELECT query FROM search_history
 				WHERE user_id = $1 AND normalized LIKE $2 || '%' ESCAPE '\'
 				ORDER BY searched_at DESC LIMIT 3`, userID, escapeLike(norm))
 			if err != nil {

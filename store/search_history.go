@@ -23,7 +23,7 @@ func (db *DB) RecordSearch(ctx context.Context, r market.SearchRecord, keep int)
 	if r.ServiceIDs == nil {
 		r.ServiceIDs = []string{}
 	}
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO search_log (searched_at, result_count, service_ids) VALUES ($1, $2, $3)`,
 			r.At, r.ResultCount, r.ServiceIDs); err != nil {
 			return fmt.Errorf("search log: %w", err)
@@ -58,7 +58,7 @@ func (db *DB) RecordSearch(ctx context.Context, r market.SearchRecord, keep int)
 
 // SearchHistory lists userID's recent searches, newest first.
 func (db *DB) SearchHistory(ctx context.Context, userID string, limit int) ([]market.SearchHistoryEntry, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, query, searched_at, result_count FROM search_history
+	rows, err := db.pool.Query(ctx, `SELECT id, query, searched_at, result_count FROM search_history
 		WHERE user_id = $1 ORDER BY searched_at DESC, id DESC LIMIT $2`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search history: %w", translate(err))
@@ -80,7 +80,7 @@ func (db *DB) SearchHistory(ctx context.Context, userID string, limit int) ([]ma
 // DeleteSearchHistory deletes one of userID's entries; ENOTFOUND when there
 // is no such entry of theirs (another user's entry is not theirs).
 func (db *DB) DeleteSearchHistory(ctx context.Context, userID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM search_history WHERE id = $1 AND user_id = $2`, id, userID)
+	tag, err := db.pool.Exec(ctx, `DELETE FROM search_history WHERE id = $1 AND user_id = $2`, id, userID)
 	if err != nil {
 		return fmt.Errorf("delete search history: %w", translate(err))
 	}
@@ -92,7 +92,7 @@ func (db *DB) DeleteSearchHistory(ctx context.Context, userID, id string) error 
 
 // ClearSearchHistory deletes all of userID's entries.
 func (db *DB) ClearSearchHistory(ctx context.Context, userID string) error {
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM search_history WHERE user_id = $1`, userID); err != nil {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM search_history WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("clear search history: %w", translate(err))
 	}
 	return nil

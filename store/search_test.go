@@ -31,7 +31,7 @@ func seededSearch(tb testing.TB) (*store.DB, *store.Searcher, map[string]string)
 	if _, err := db.Seed(context.Background(), store.SeedOptions{PasswordHash: string(h)}); err != nil {
 		tb.Fatalf("seed: %v", err)
 	}
-	rows, err := db.Pool.Query(context.Background(), `SELECT email, id::text FROM users`)
+	rows, err := storetest.Pool(db).Query(context.Background(), `SELECT email, id::text FROM users`)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -170,10 +170,10 @@ func TestSearchNextOpenIsTheEarliestFittingOpenStart(t *testing.T) {
 	// windows there and look from the Wednesday before.
 	sarah := ids["sarah.chen@example.com"]
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, ny) // Wednesday
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM availability_windows WHERE instructor_id = $1`, sarah); err != nil {
+	if _, err := storetest.Pool(db).Exec(ctx, `DELETE FROM availability_windows WHERE instructor_id = $1`, sarah); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time) VALUES
+	if _, err := storetest.Pool(db).Exec(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time) VALUES
 		($1, '2026-12-03', '18:00', '20:00'), ($1, '2026-12-05', '07:00', '07:30'), ($1, '2026-12-05', '09:15', '12:00'),
 		($1, '2026-12-06', '08:00', '09:00')`, sarah); err != nil {
 		t.Fatal(err)
@@ -207,11 +207,11 @@ func TestSearchNextOpenIsTheEarliestFittingOpenStart(t *testing.T) {
 	}
 	// A confirmed booking takes the time away.
 	var svc string
-	if err := db.Pool.QueryRow(ctx, `SELECT s.id FROM instructor_services s JOIN services sv ON sv.id = s.service_id
+	if err := storetest.Pool(db).QueryRow(ctx, `SELECT s.id FROM instructor_services s JOIN services sv ON sv.id = s.service_id
 		WHERE s.instructor_id = $1 AND sv.slug = 'piano'`, sarah).Scan(&svc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date, start_time,
+	if _, err := storetest.Pool(db).Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date, start_time,
 		end_time, duration_minutes, price_cents, during) VALUES ($1, $2, $3, '2026-12-03', '18:00', '19:30', 90, 100,
 		tstzrange('2026-12-03 18:00 America/New_York'::timestamptz, '2026-12-03 19:30 America/New_York'::timestamptz, '[)'))`,
 		ids["john.smith@example.com"], sarah, svc); err != nil {
@@ -299,7 +299,7 @@ func TestSearchHistoryCollapsesRepeatsAndStaysPrivate(t *testing.T) {
 	// Every search, signed in or not, is counted anonymously.
 	rec("", "anonymous", 0, t0)
 	var n, zero int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE result_count = 0) FROM search_log`).Scan(&n, &zero); err != nil {
+	if err := storetest.Pool(db).QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE result_count = 0) FROM search_log`).Scan(&n, &zero); err != nil {
 		t.Fatal(err)
 	}
 	if n != 7 || zero != 1 {

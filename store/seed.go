@@ -113,7 +113,7 @@ func (db *DB) Seed(ctx context.Context, opts SeedOptions) (SeedReport, error) {
 	}
 
 	var rep SeedReport
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		rep = SeedReport{Reset: opts.Reset}
 		if opts.Reset {
 			if err := resetSeed(ctx, tx); err != nil {
@@ -249,7 +249,7 @@ func ensureUserTx(ctx context.Context, tx pgx.Tx, a seedAccount, role, hash stri
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return "", false, fmt.Errorf("look up %s: %w", a.Email, err)
 	}
-	id, err = CreateUserTx(ctx, tx, market.NewUser{Email: a.Email, PasswordHash: hash, FullName: a.Name, Role: role, EmailVerified: true})
+	id, err = createUserTx(ctx, tx, market.NewUser{Email: a.Email, PasswordHash: hash, FullName: a.Name, Role: role, EmailVerified: true})
 	if err != nil {
 		return "", false, fmt.Errorf("create %s: %w", a.Email, err)
 	}

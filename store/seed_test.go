@@ -38,7 +38,7 @@ func seedNY(t *testing.T) *time.Location {
 func seedCount(t *testing.T, db *store.DB, sql string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	if err := storetest.Pool(db).QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
@@ -189,7 +189,7 @@ func TestSeedRerunLaterOnlyFillsNewDaysAndKeepsUserChanges(t *testing.T) {
 	seedMust(t, seedExec(db, `UPDATE instructor_services SET is_active = false WHERE instructor_id = $1
 		AND service_id = (SELECT id FROM services WHERE slug = 'music-theory')`, sarah.ID))
 	var cleared string
-	seedMust(t, db.Pool.QueryRow(ctx, `DELETE FROM availability_windows WHERE instructor_id = $1
+	seedMust(t, storetest.Pool(db).QueryRow(ctx, `DELETE FROM availability_windows WHERE instructor_id = $1
 		AND date = (SELECT max(date) FROM availability_windows WHERE instructor_id = $1) RETURNING date::text`, sarah.ID).Scan(&cleared))
 	other, _ := bcrypt.GenerateFromPassword([]byte("another-password"), bcrypt.MinCost)
 	seedMust(t, seedExec(db, `UPDATE users SET password_hash = $1 WHERE email = 'john.smith@example.com'`, string(other)))
@@ -257,7 +257,7 @@ func TestSeedWindowsAreAlignedAndInsideTheNextFourWeeks(t *testing.T) {
 // a real week (mornings, evenings and weekends all present).
 func checkWindows(t *testing.T, db *store.DB, now time.Time, rep store.SeedReport) {
 	t.Helper()
-	rows, err := db.Pool.Query(context.Background(), `SELECT w.instructor_id::text, p.timezone, w.date::text,
+	rows, err := storetest.Pool(db).Query(context.Background(), `SELECT w.instructor_id::text, p.timezone, w.date::text,
 			(extract(epoch FROM w.start_time) / 60)::int, (extract(epoch FROM w.end_time) / 60)::int
 		FROM availability_windows w JOIN instructor_profiles p ON p.user_id = w.instructor_id
 		ORDER BY 1, 3, 4`)
@@ -341,7 +341,7 @@ func TestSeedResetDeletesSeededDataAndReseeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	var oldSarah string
-	seedMust(t, db.Pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'sarah.chen@example.com'`).Scan(&oldSarah))
+	seedMust(t, storetest.Pool(db).QueryRow(ctx, `SELECT id FROM users WHERE email = 'sarah.chen@example.com'`).Scan(&oldSarah))
 
 	opts.Reset = true
 	opts.Env = "development"
@@ -465,18 +465,18 @@ func bookSeededLesson(t *testing.T, db *store.DB, loc *time.Location) string {
 	ctx := context.Background()
 	var sarah, john, offer, date string
 	var start int
-	seedMust(t, db.Pool.QueryRow(ctx, `SELECT u.id, o.id, w.date::text, (extract(epoch FROM w.start_time) / 60)::int
+	seedMust(t, storetest.Pool(db).QueryRow(ctx, `SELECT u.id, o.id, w.date::text, (extract(epoch FROM w.start_time) / 60)::int
 		FROM users u JOIN instructor_services o ON o.instructor_id = u.id
 		JOIN availability_windows w ON w.instructor_id = u.id
 		WHERE u.email = 'sarah.chen@example.com' AND w.end_time - w.start_time >= interval '1 hour'
 		ORDER BY w.date, w.start_time, o.id LIMIT 1`).Scan(&sarah, &offer, &date, &start))
-	seedMust(t, db.Pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'john.smith@example.com'`).Scan(&john))
+	seedMust(t, storetest.Pool(db).QueryRow(ctx, `SELECT id FROM users WHERE email = 'john.smith@example.com'`).Scan(&john))
 	day, err := market.ParseDate(date)
 	seedMust(t, err)
 	from, err := market.LocalInstant(day, market.Clock(start), loc)
 	seedMust(t, err)
 	var id string
-	seedMust(t, db.Pool.QueryRow(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
+	seedMust(t, storetest.Pool(db).QueryRow(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
 		start_time, end_time, duration_minutes, price_cents, during)
 		VALUES ($1, $2, $3, $4::date, $5::time, $6::time, 60, 9500, tstzrange($7, $8, '[)')) RETURNING id`,
 		john, sarah, offer, date, market.Clock(start).String(), market.Clock(start+60).String(), from, from.Add(time.Hour)).Scan(&id))
@@ -484,7 +484,7 @@ func bookSeededLesson(t *testing.T, db *store.DB, loc *time.Location) string {
 }
 
 func seedExec(db *store.DB, sql string, args ...any) error {
-	_, err := db.Pool.Exec(context.Background(), sql, args...)
+	_, err := storetest.Pool(db).Exec(context.Background(), sql, args...)
 	return err
 }
 

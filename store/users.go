@@ -14,9 +14,9 @@ import (
 // profile (default timezone). Returns ECONFLICT if the email is taken.
 func (db *DB) CreateUser(ctx context.Context, nu market.NewUser) (*market.User, error) {
 	var id string
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.transact(ctx, func(tx pgx.Tx) error {
 		var err error
-		id, err = CreateUserTx(ctx, tx, nu)
+		id, err = createUserTx(ctx, tx, nu)
 		return err
 	})
 	if err != nil {
@@ -25,8 +25,8 @@ func (db *DB) CreateUser(ctx context.Context, nu market.NewUser) (*market.User, 
 	return db.UserByID(ctx, id)
 }
 
-// CreateUserTx is CreateUser inside a caller's transaction; it returns the id.
-func CreateUserTx(ctx context.Context, tx pgx.Tx, nu market.NewUser) (string, error) {
+// createUserTx is CreateUser inside a caller's transaction; it returns the id.
+func createUserTx(ctx context.Context, tx pgx.Tx, nu market.NewUser) (string, error) {
 	var id string
 	err := tx.QueryRow(ctx, `INSERT INTO users (email, password_hash, full_name, email_verified_at)
 		VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END) RETURNING id`,
@@ -63,14 +63,14 @@ func scanUser(row pgx.Row, extra ...any) (*market.User, error) {
 
 // UserByID returns a live (not deleted) user with roles and permissions, or ENOTFOUND.
 func (db *DB) UserByID(ctx context.Context, id string) (*market.User, error) {
-	return scanUser(db.Pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u
+	return scanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u
 		WHERE u.id = $1 AND u.deleted_at IS NULL`, id))
 }
 
 // UserByEmail returns a live user and the password hash, or ENOTFOUND.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*market.User, string, error) {
 	var hash string
-	u, err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u
+	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u
 		WHERE u.email = $1 AND u.deleted_at IS NULL`, strings.ToLower(strings.TrimSpace(email))), &hash)
 	return u, hash, err
 }

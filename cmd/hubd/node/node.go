@@ -131,7 +131,7 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
 		Delay: cfg.RelayDelay}
 
-	nm := notify.NewMetrics(reg, cfg.DB.Pool)
+	nm := notify.NewMetrics(reg, cfg.DB)
 	// Every write publishes what it committed (store.DB.WithPublisher),
 	// counted by kind on the way.
 	events := notify.Counting(pub, nm)
