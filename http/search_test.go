@@ -13,18 +13,18 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
-	"instainstru/store"
+	"instainstru/seed"
 	"instainstru/store/storetest"
 )
 
 // seeded fills ts's database with the demo data.
 func (ts *testServer) seeded() {
 	ts.t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(store.SeedPassword), bcrypt.MinCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(seed.Password), bcrypt.MinCost)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	if _, err := ts.db.Seed(context.Background(), store.SeedOptions{PasswordHash: string(h)}); err != nil {
+	if _, err := seed.Run(context.Background(), ts.db, seed.Options{PasswordHash: string(h)}); err != nil {
 		ts.t.Fatalf("seed: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
+	"instainstru/seed"
 	"instainstru/store"
 	"instainstru/store/storetest"
 )
@@ -24,11 +25,11 @@ import (
 func seededSearch(tb testing.TB) (*store.DB, *store.Searcher, map[string]string) {
 	tb.Helper()
 	db := storetest.NewDB(tb)
-	h, err := bcrypt.GenerateFromPassword([]byte(store.SeedPassword), bcrypt.MinCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(seed.Password), bcrypt.MinCost)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := db.Seed(context.Background(), store.SeedOptions{PasswordHash: string(h)}); err != nil {
+	if _, err := seed.Run(context.Background(), db, seed.Options{PasswordHash: string(h)}); err != nil {
 		tb.Fatalf("seed: %v", err)
 	}
 	rows, err := storetest.Pool(db).Query(context.Background(), `SELECT email, id::text FROM users`)

@@ -23,6 +23,7 @@ import (
 	"instainstru/cmd/hubd/node"
 	apphttp "instainstru/http"
 	"instainstru/notify"
+	"instainstru/seed"
 	"instainstru/store"
 )
 
@@ -54,7 +55,7 @@ func run(args []string) error {
 	case "migrate":
 		return migrate(ctx, cfg, args)
 	case "seed":
-		return seed(ctx, cfg, args)
+		return seedDemo(ctx, cfg, args)
 	case "-h", "--help", "help":
 		fmt.Println("usage: hubd [serve | migrate [up|down] | seed [--reset]]")
 		return nil
@@ -98,7 +99,7 @@ func migrate(ctx context.Context, cfg config, args []string) error {
 	return fmt.Errorf("migrate: unknown direction %q (want up or down)", dir)
 }
 
-func seed(ctx context.Context, cfg config, args []string) error {
+func seedDemo(ctx context.Context, cfg config, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	reset := fs.Bool("reset", false, "delete demo data first (refused in production)")
 	allowProd := fs.Bool("allow-production", false, "seed demo accounts (known password) into a production database")
@@ -116,7 +117,7 @@ func seed(ctx context.Context, cfg config, args []string) error {
 		return err
 	}
 	defer db.Close()
-	rep, err := db.Seed(ctx, store.SeedOptions{Reset: *reset, Env: cfg.Env})
+	rep, err := seed.Run(ctx, db, seed.Options{Reset: *reset, Env: cfg.Env})
 	if err != nil {
 		return err
 	}

@@ -54,8 +54,8 @@ func TestDestructiveCommandsRefuseProduction(t *testing.T) {
 		run  func() error
 	}{
 		{"migrate down", func() error { return migrate(context.Background(), cfg, []string{"down"}) }},
-		{"seed --reset", func() error { return seed(context.Background(), cfg, []string{"--reset"}) }},
-		{"seed of demo accounts", func() error { return seed(context.Background(), cfg, nil) }},
+		{"seed --reset", func() error { return seedDemo(context.Background(), cfg, []string{"--reset"}) }},
+		{"seed of demo accounts", func() error { return seedDemo(context.Background(), cfg, nil) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,13 +1,13 @@
-package store
+package seed
 
-// The demo data that Seed writes. It is plain Go literals so that a rerun
+// The demo data that Run writes. It is plain Go literals so that a rerun
 // always produces the same catalog and accounts, and a reviewer can read it.
 
-// SeedPassword is the password of every seeded account (SPEC §8).
-const SeedPassword = "TestPassword123!"
+// Password is the password of every seeded account (SPEC §8).
+const Password = "TestPassword123!"
 
-// SeedEmailDomain marks seeded accounts; Reset deletes users under it.
-const SeedEmailDomain = "@example.com"
+// EmailDomain marks seeded accounts; Reset deletes users under it.
+const EmailDomain = "@example.com"
 
 // seedCategory is one catalog category; each service is "Name|description"
 // and its slug is derived from the name (see slugify).

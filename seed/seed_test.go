@@ -1,4 +1,4 @@
-package store_test
+package seed_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
+	"instainstru/seed"
 	"instainstru/store"
 	"instainstru/store/storetest"
 )
@@ -19,7 +20,7 @@ import (
 // seedHash is a MinCost hash of the seed password, so tests stay fast.
 func seedHash(t *testing.T) string {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(store.SeedPassword), bcrypt.MinCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(seed.Password), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,9 +45,9 @@ func seedCount(t *testing.T, db *store.DB, sql string, args ...any) int {
 	return n
 }
 
-func seedRun(t *testing.T, db *store.DB, opts store.SeedOptions) store.SeedReport {
+func seedRun(t *testing.T, db *store.DB, opts seed.Options) seed.Report {
 	t.Helper()
-	rep, err := db.Seed(context.Background(), opts)
+	rep, err := seed.Run(context.Background(), db, opts)
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
@@ -68,7 +69,7 @@ func TestSeedWritesCatalogInstructorsAndSpecAccounts(t *testing.T) {
 	db := storetest.NewDB(t)
 	ctx := context.Background()
 	now := time.Date(2030, 3, 4, 10, 7, 31, 0, seedNY(t))
-	rep := seedRun(t, db, store.SeedOptions{Now: now, PasswordHash: seedHash(t)})
+	rep := seedRun(t, db, seed.Options{Now: now, PasswordHash: seedHash(t)})
 
 	if rep.Categories < 10 || rep.Services < 200 || rep.Instructors < 30 || rep.Students < 2 || rep.Admins != 1 || rep.Windows == 0 {
 		t.Fatalf("report too small: %+v", rep)
@@ -124,7 +125,7 @@ func TestSeedWritesCatalogInstructorsAndSpecAccounts(t *testing.T) {
 			if u.FullName != tc.name || !slices.Equal(u.Roles, []string{tc.role}) {
 				t.Errorf("got %q roles %v, want %q [%s]", u.FullName, u.Roles, tc.name, tc.role)
 			}
-			if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(store.SeedPassword)); err != nil {
+			if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(seed.Password)); err != nil {
 				t.Errorf("password does not verify: %v", err)
 			}
 			for _, s := range tc.services {
@@ -139,7 +140,7 @@ func TestSeedWritesCatalogInstructorsAndSpecAccounts(t *testing.T) {
 		})
 	}
 	out := rep.String()
-	for _, want := range []string{"sarah.chen@example.com", "john.smith@example.com", "admin@example.com", store.SeedPassword,
+	for _, want := range []string{"sarah.chen@example.com", "john.smith@example.com", "admin@example.com", seed.Password,
 		fmt.Sprintf("%d services", rep.Services)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report text lacks %q:\n%s", want, out)
@@ -150,7 +151,7 @@ func TestSeedWritesCatalogInstructorsAndSpecAccounts(t *testing.T) {
 func TestSeedTwiceChangesNothingAndLeavesBookingsAlone(t *testing.T) {
 	db := storetest.NewDB(t)
 	loc := seedNY(t)
-	opts := store.SeedOptions{Now: time.Date(2030, 3, 4, 10, 7, 31, 0, loc), PasswordHash: seedHash(t)}
+	opts := seed.Options{Now: time.Date(2030, 3, 4, 10, 7, 31, 0, loc), PasswordHash: seedHash(t)}
 	first := seedRun(t, db, opts)
 	bookingID := bookSeededLesson(t, db, loc)
 	before := seedTableCounts(t, db)
@@ -178,7 +179,7 @@ func TestSeedRerunLaterOnlyFillsNewDaysAndKeepsUserChanges(t *testing.T) {
 	loc := seedNY(t)
 	hash := seedHash(t)
 	now := time.Date(2030, 3, 4, 10, 7, 31, 0, loc)
-	seedRun(t, db, store.SeedOptions{Now: now, PasswordHash: hash})
+	seedRun(t, db, seed.Options{Now: now, PasswordHash: hash})
 
 	// Sarah edits her bio, removes an offer and clears a day; John changes his password.
 	sarah, _, err := db.UserByEmail(ctx, "sarah.chen@example.com")
@@ -195,7 +196,7 @@ func TestSeedRerunLaterOnlyFillsNewDaysAndKeepsUserChanges(t *testing.T) {
 	seedMust(t, seedExec(db, `UPDATE users SET password_hash = $1 WHERE email = 'john.smith@example.com'`, string(other)))
 	windowsBefore := seedCount(t, db, `SELECT count(*) FROM availability_windows`)
 
-	rep := seedRun(t, db, store.SeedOptions{Now: now.AddDate(0, 0, 7), PasswordHash: hash})
+	rep := seedRun(t, db, seed.Options{Now: now.AddDate(0, 0, 7), PasswordHash: hash})
 
 	if rep.WindowsCreated == 0 {
 		t.Error("a week later the rerun added no windows for the new days")
@@ -204,7 +205,7 @@ func TestSeedRerunLaterOnlyFillsNewDaysAndKeepsUserChanges(t *testing.T) {
 		t.Errorf("windows = %d, want %d + %d created", got, windowsBefore, rep.WindowsCreated)
 	}
 	// Days that already had windows were not touched; only days past the old horizon (or cleared) got new ones.
-	oldLast := now.AddDate(0, 0, store.SeedHorizonDays-1).Format(time.DateOnly)
+	oldLast := now.AddDate(0, 0, seed.HorizonDays-1).Format(time.DateOnly)
 	if n := seedCount(t, db, `SELECT count(*) FROM (SELECT instructor_id, date FROM availability_windows
 		WHERE date <= $1::date AND date <> $2::date GROUP BY 1, 2 HAVING max(created_at) > min(created_at)) d`, oldLast, cleared); n != 0 {
 		t.Errorf("%d old days got extra windows", n)
@@ -241,7 +242,7 @@ func TestSeedWindowsAreAlignedAndInsideTheNextFourWeeks(t *testing.T) {
 			t.Parallel()
 			db := storetest.NewDB(t)
 			lower := time.Now()
-			rep := seedRun(t, db, store.SeedOptions{Now: tc.now, PasswordHash: seedHash(t)})
+			rep := seedRun(t, db, seed.Options{Now: tc.now, PasswordHash: seedHash(t)})
 			now := tc.now
 			if now.IsZero() {
 				now = lower
@@ -255,7 +256,7 @@ func TestSeedWindowsAreAlignedAndInsideTheNextFourWeeks(t *testing.T) {
 // than now, ends within four calendar weeks of now in the instructor's zone,
 // does not overlap its day's other windows, and that the schedules look like
 // a real week (mornings, evenings and weekends all present).
-func checkWindows(t *testing.T, db *store.DB, now time.Time, rep store.SeedReport) {
+func checkWindows(t *testing.T, db *store.DB, now time.Time, rep seed.Report) {
 	t.Helper()
 	rows, err := storetest.Pool(db).Query(context.Background(), `SELECT w.instructor_id::text, p.timezone, w.date::text,
 			(extract(epoch FROM w.start_time) / 60)::int, (extract(epoch FROM w.end_time) / 60)::int
@@ -330,7 +331,7 @@ func TestSeedResetDeletesSeededDataAndReseeds(t *testing.T) {
 	ctx := context.Background()
 	loc := seedNY(t)
 	hash := seedHash(t)
-	opts := store.SeedOptions{Now: time.Date(2030, 3, 4, 10, 7, 31, 0, loc), PasswordHash: hash}
+	opts := seed.Options{Now: time.Date(2030, 3, 4, 10, 7, 31, 0, loc), PasswordHash: hash}
 	fresh := seedRun(t, db, opts)
 	freshCounts := seedTableCounts(t, db)
 
@@ -377,7 +378,7 @@ func TestSeedResetDeletesSeededDataAndReseeds(t *testing.T) {
 func TestSeedAnnouncesNewWindowsInTheOutbox(t *testing.T) {
 	db := storetest.NewDB(t)
 	ctx := context.Background()
-	opts := store.SeedOptions{Now: time.Date(2030, 3, 4, 10, 7, 31, 0, seedNY(t)), PasswordHash: seedHash(t)}
+	opts := seed.Options{Now: time.Date(2030, 3, 4, 10, 7, 31, 0, seedNY(t)), PasswordHash: seedHash(t)}
 	rep := seedRun(t, db, opts)
 	sarah, _, err := db.UserByEmail(ctx, "sarah.chen@example.com")
 	if err != nil {
@@ -421,7 +422,7 @@ func TestSeedResetIsRefusedInProduction(t *testing.T) {
 		t.Run(fmt.Sprintf("env=%q reset=%v", tc.env, tc.reset), func(t *testing.T) {
 			t.Parallel()
 			db := storetest.NewDB(t)
-			_, err := db.Seed(context.Background(), store.SeedOptions{Reset: tc.reset, Env: tc.env,
+			_, err := seed.Run(context.Background(), db, seed.Options{Reset: tc.reset, Env: tc.env,
 				Now: time.Date(2030, 3, 4, 10, 0, 0, 0, seedNY(t)), PasswordHash: seedHash(t)})
 			if got := market.ErrorCode(err); got != tc.wantError {
 				t.Fatalf("error %v (code %q), want code %q", err, got, tc.wantError)
@@ -442,7 +443,7 @@ func TestSeedResetIsRefusedInProduction(t *testing.T) {
 
 func TestSeedHashesWithDefaultCostWhenNoHashIsGiven(t *testing.T) {
 	db := storetest.NewDB(t)
-	seedRun(t, db, store.SeedOptions{})
+	seedRun(t, db, seed.Options{})
 	_, hash, err := db.UserByEmail(context.Background(), "emma.johnson@example.com")
 	if err != nil {
 		t.Fatal(err)
@@ -450,7 +451,7 @@ func TestSeedHashesWithDefaultCostWhenNoHashIsGiven(t *testing.T) {
 	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost != bcrypt.DefaultCost {
 		t.Errorf("cost %d (%v), want %d", cost, err, bcrypt.DefaultCost)
 	}
-	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(store.SeedPassword)); err != nil {
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(seed.Password)); err != nil {
 		t.Errorf("password does not verify: %v", err)
 	}
 	// One hash is shared by every account: bcrypt ran once, not per user.
