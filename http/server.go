@@ -117,8 +117,12 @@ func New(cfg Config, deps Deps) *Server {
 		s.log.Warn("TRUSTED_PROXIES entries ignored: not an IP or CIDR", "entries", badProxies)
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "instainstru-hub",
-		BodyLimit:             cfg.BodyLimit,
+		AppName:   "instainstru-hub",
+		BodyLimit: cfg.BodyLimit,
+		// Request line + headers: room for a 10 KB query string, so an
+		// over-long search is the handler's clear 422, not a connection the
+		// server drops mid-request (which clients see as a reset).
+		ReadBufferSize:        16 << 10,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
