@@ -66,6 +66,7 @@ var teamMetrics = []string{
 	"instainstru_jobs_pending",
 	"instainstru_jobs_oldest_pending_seconds",
 	"instainstru_write_shed_total",
+	"instainstru_retention_removed_total",
 }
 
 // teamHistograms may be queried through their _bucket, _count and _sum series.
@@ -91,6 +92,7 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	notify.NewMetrics(reg, nil)
 	// Describe does not touch the pool or the client, so nil is fine here.
 	reg.MustRegister((*store.DB)(nil).Collectors()...)
+	store.NewRetention(nil, store.RetentionConfig{}, reg, nil)
 	reg.MustRegister(realtime.NewRedisPoolCollector(nil))
 	apphttp.New(apphttp.Config{Env: "test", JWTSecret: []byte("deploy-test-secret-0123456789abcdef")}, apphttp.Deps{Registry: reg})
 
