@@ -241,6 +241,11 @@ func availabilityIn(ctx context.Context, tx pgx.Tx, instructorID string, loc *ti
 	if err != nil {
 		return nil, err
 	}
+	return availabilityOf(instructorID, loc, seq, days, from, to), nil
+}
+
+// availabilityOf is the GET availability shape of [from, to] from days read.
+func availabilityOf(instructorID string, loc *time.Location, seq int64, days map[string]*dayState, from, to time.Time) *market.Availability {
 	out := &market.Availability{InstructorID: instructorID, Timezone: loc.String(), Seq: seq, Days: []market.Day{}}
 	for d := from; !d.After(to); d = addDays(d, 1) {
 		day := market.Day{Date: dateString(d), Windows: []market.Window{}, Open: []market.Interval{}}
@@ -252,7 +257,7 @@ func availabilityIn(ctx context.Context, tx pgx.Tx, instructorID string, loc *ti
 		}
 		out.Days = append(out.Days, day)
 	}
-	return out, nil
+	return out
 }
 
 // openDays returns the open intervals of dates (sorted) as of tx.
@@ -261,6 +266,11 @@ func openDays(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Loc
 	if err != nil {
 		return nil, err
 	}
+	return openDaysOf(days, dates), nil
+}
+
+// openDaysOf is the open time of dates (sorted, once each) from days read.
+func openDaysOf(days map[string]*dayState, dates []time.Time) []market.OpenDay {
 	sorted := slices.Clone(dates)
 	slices.SortFunc(sorted, func(a, b time.Time) int { return a.Compare(b) })
 	sorted = slices.CompactFunc(sorted, func(a, b time.Time) bool { return a.Equal(b) })
@@ -272,7 +282,7 @@ func openDays(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Loc
 		}
 		out = append(out, od)
 	}
-	return out, nil
+	return out
 }
 
 // availabilityChangedEvent is the one event a schedule write appends for the
@@ -444,10 +454,33 @@ func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[tim
 // finishAndRead is finishScheduleWrite for the bulk edits, which answer
 // with the schedule of [from, to] as it now stands.
 func finishAndRead(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time, from, to time.Time) (*market.Availability, error) {
-	if err := finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+	inRange := len(changed) > 0
+	for _, d := range changed {
+		inRange = inRange && !d.Before(from) && !d.After(to)
+	}
+	if !inRange {
+		if err := finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+			return nil, err
+		}
+		return availabilityIn(ctx, tx, instructorID, loc, from, to)
+	}
+	// The changed days lie in the answered range: one read gives both the
+	// event and the answer (the schedule lock keeps them true), and the
+	// answer's seq is the event's, since the topic's row stays locked by
+	// this transaction until commit.
+	days, _, _, err := readSchedule(ctx, tx, instructorID, loc, from, to, nil, false)
+	if err != nil {
 		return nil, err
 	}
-	return availabilityIn(ctx, tx, instructorID, loc, from, to)
+	evs, err := appendEvents(ctx, tx, []market.NewEvent{{
+		Topic: market.AvailabilityTopic(instructorID),
+		Type:  market.EventAvailabilityChanged,
+		Data:  market.AvailabilityChanged{InstructorID: instructorID, Days: openDaysOf(days, changed)},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return availabilityOf(instructorID, loc, evs[0].Seq, days, from, to), nil
 }
 
 // finishScheduleWrite appends the availability.changed event for changed

@@ -43,3 +43,32 @@ func TestWindowWriteEventsEqualTheDayAsReadAfterCommit(t *testing.T) {
 		t.Fatalf("a refused window appended %+v", evs)
 	}
 }
+
+// The week edits answer from the same read that builds their event: the
+// answer must equal a fresh read of the week, its seq the event's (the
+// topic's seq after commit), and the event the changed day as read.
+func TestWeekEditAnswersTheWeekAsReadAfterCommitWithTheEventsSeq(t *testing.T) {
+	t.Parallel()
+	w := newSchedWorld(t)
+	ctx := context.Background()
+	in, offer := w.instructor(market.DefaultTimezone)
+	student := w.user(market.RoleStudent)
+	w.addWindow(in, monday, "09:00", "12:00", fixedNow)
+	_, err := w.db.CreateBooking(ctx, market.NewBooking{StudentID: student, InstructorID: in,
+		InstructorServiceID: offer, Date: monday, StartTime: "10:00", DurationMinutes: 60, Now: fixedNow})
+	noErr(t, err)
+	w.rec.take()
+	got, err := w.db.ReplaceWeek(ctx, in, monday, []market.DayInput{{Date: monday,
+		Windows: []market.WindowInput{{Start: "08:00", End: "11:00"}, {Start: "14:00", End: "16:00"}}}}, fixedNow)
+	noErr(t, err)
+	evs := w.rec.take()
+	read, err := w.db.Availability(ctx, in, got.Days[0].Date, got.Days[len(got.Days)-1].Date)
+	noErr(t, err)
+	if len(evs) != 1 || got.Seq != evs[0].Seq || got.Seq != w.seq(in) || !reflect.DeepEqual(got, read) {
+		t.Fatalf("answer %+v\nread %+v\nevents %+v (topic seq %d)", got, read, evs, w.seq(in))
+	}
+	want := intervals("08:00", "10:00", "14:00", "16:00")
+	if days := changedDays(t, evs); len(days) == 0 || days[0].Date != monday || !reflect.DeepEqual(days[0].Open, want) {
+		t.Fatalf("event days %+v, want %s open %+v", days, monday, want)
+	}
+}
