@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"instainstru/market"
@@ -240,6 +241,11 @@ func availabilityIn(ctx context.Context, tx pgx.Tx, instructorID string, loc *ti
 	if err != nil {
 		return nil, err
 	}
+	return availabilityOf(instructorID, loc, seq, days, from, to), nil
+}
+
+// availabilityOf is the GET availability shape of [from, to] from days read.
+func availabilityOf(instructorID string, loc *time.Location, seq int64, days map[string]*dayState, from, to time.Time) *market.Availability {
 	out := &market.Availability{InstructorID: instructorID, Timezone: loc.String(), Seq: seq, Days: []market.Day{}}
 	for d := from; !d.After(to); d = addDays(d, 1) {
 		day := market.Day{Date: dateString(d), Windows: []market.Window{}, Open: []market.Interval{}}
@@ -251,7 +257,7 @@ func availabilityIn(ctx context.Context, tx pgx.Tx, instructorID string, loc *ti
 		}
 		out.Days = append(out.Days, day)
 	}
-	return out, nil
+	return out
 }
 
 // openDays returns the open intervals of dates (sorted) as of tx.
@@ -260,6 +266,11 @@ func openDays(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Loc
 	if err != nil {
 		return nil, err
 	}
+	return openDaysOf(days, dates), nil
+}
+
+// openDaysOf is the open time of dates (sorted, once each) from days read.
+func openDaysOf(days map[string]*dayState, dates []time.Time) []market.OpenDay {
 	sorted := slices.Clone(dates)
 	slices.SortFunc(sorted, func(a, b time.Time) int { return a.Compare(b) })
 	sorted = slices.CompactFunc(sorted, func(a, b time.Time) bool { return a.Equal(b) })
@@ -271,7 +282,7 @@ func openDays(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Loc
 		}
 		out = append(out, od)
 	}
-	return out, nil
+	return out
 }
 
 // availabilityChangedEvent is the one event a schedule write appends for the
@@ -443,10 +454,33 @@ func writeDays(ctx context.Context, tx pgx.Tx, instructorID string, want map[tim
 // finishAndRead is finishScheduleWrite for the bulk edits, which answer
 // with the schedule of [from, to] as it now stands.
 func finishAndRead(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, changed []time.Time, from, to time.Time) (*market.Availability, error) {
-	if err := finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+	inRange := len(changed) > 0
+	for _, d := range changed {
+		inRange = inRange && !d.Before(from) && !d.After(to)
+	}
+	if !inRange {
+		if err := finishScheduleWrite(ctx, tx, instructorID, loc, changed); err != nil {
+			return nil, err
+		}
+		return availabilityIn(ctx, tx, instructorID, loc, from, to)
+	}
+	// The changed days lie in the answered range: one read gives both the
+	// event and the answer (the schedule lock keeps them true), and the
+	// answer's seq is the event's, since the topic's row stays locked by
+	// this transaction until commit.
+	days, _, _, err := readSchedule(ctx, tx, instructorID, loc, from, to, nil, false)
+	if err != nil {
 		return nil, err
 	}
-	return availabilityIn(ctx, tx, instructorID, loc, from, to)
+	evs, err := appendEvents(ctx, tx, []market.NewEvent{{
+		Topic: market.AvailabilityTopic(instructorID),
+		Type:  market.EventAvailabilityChanged,
+		Data:  market.AvailabilityChanged{InstructorID: instructorID, Days: openDaysOf(days, changed)},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return availabilityOf(instructorID, loc, evs[0].Seq, days, from, to), nil
 }
 
 // finishScheduleWrite appends the availability.changed event for changed
@@ -487,22 +521,51 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 		if d.Before(localToday(nowFunc(now), loc)) {
 			return pastDateError("date")
 		}
-		var overlap bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM availability_windows
+		// One batch reads the overlap and the day (the schedule lock is
+		// held, so nothing changes it until commit); one batch inserts the
+		// window and appends the event, whose open time is computed from
+		// the rows read plus the new window (no re-read).
+		var (
+			overlap bool
+			day     scheduleDay
+			b       = &pgx.Batch{}
+		)
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM availability_windows
 			WHERE instructor_id = $1 AND date = $2 AND start_time < $4 AND end_time > $3)`,
-			instructorID, d, pgClock(s[0]), pgClock(s[1])).Scan(&overlap); err != nil {
-			return fmt.Errorf("check overlap: %w", err)
+			instructorID, d, pgClock(s[0]), pgClock(s[1])).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&overlap); err != nil {
+				return fmt.Errorf("check overlap: %w", err)
+			}
+			return nil
+		})
+		day.queue(b, loc, `$2`, instructorID, d)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
 		}
 		if overlap {
 			return market.ValidationError(map[string]string{"start": "overlaps another window on the same day"})
 		}
+		spans := append(day.spans, s)
+		sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+		w := &pgx.Batch{}
 		var id string
-		if err := tx.QueryRow(ctx, `INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
-			VALUES ($1, $2, $3, $4) RETURNING id`, instructorID, d, pgClock(s[0]), pgClock(s[1])).Scan(&id); err != nil {
-			return fmt.Errorf("insert window: %w", err)
+		w.Queue(`INSERT INTO availability_windows (instructor_id, date, start_time, end_time)
+			VALUES ($1, $2, $3, $4) RETURNING id`, instructorID, d, pgClock(s[0]), pgClock(s[1])).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&id); err != nil {
+				return fmt.Errorf("insert window: %w", err)
+			}
+			return nil
+		})
+		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, openOf(spans, day.busy))})
+		if err != nil {
+			return err
 		}
+		if err := tx.SendBatch(ctx, w).Close(); err != nil {
+			return err
+		}
+		q.done()
 		out = &market.Window{ID: id, Date: dateString(d), Start: s[0].String(), End: s[1].String()}
-		return finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -515,22 +578,90 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 // not exist or belongs to someone else, EVALIDATION when it is in the past.
 func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, now func() time.Time) error {
 	return db.scheduleWrite(ctx, instructorID, func(tx pgx.Tx, loc *time.Location) error {
-		var d time.Time
-		err := tx.QueryRow(ctx, `SELECT date FROM availability_windows WHERE id = $1 AND instructor_id = $2`,
-			windowID, instructorID).Scan(&d)
-		if err != nil {
-			if market.ErrorCode(translate(err)) == market.ENOTFOUND {
-				return market.Errorf(market.ENOTFOUND, "window not found")
-			}
-			return fmt.Errorf("read window: %w", err)
+		// As AddWindow: one batch reads the window's date and its day, one
+		// deletes it and appends the event computed from those rows.
+		var (
+			d     time.Time
+			found bool
+			day   scheduleDay
+			b     = &pgx.Batch{}
+		)
+		b.Queue(`SELECT date FROM availability_windows WHERE id = $2 AND instructor_id = $1`,
+			instructorID, windowID).QueryRow(func(row pgx.Row) error {
+			return noRowOK(row.Scan(&d), &found, "read window")
+		})
+		day.queue(b, loc, `(SELECT date FROM availability_windows WHERE id = $2 AND instructor_id = $1)`, instructorID, windowID)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if !found {
+			return market.Errorf(market.ENOTFOUND, "window not found")
 		}
 		if d.Before(localToday(nowFunc(now), loc)) {
 			return market.Errorf(market.EVALIDATION, "window is in the past")
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM availability_windows WHERE id = $1`, windowID); err != nil {
+		spans := make([]span, 0, len(day.spans))
+		for i, sp := range day.spans {
+			if day.ids[i] != windowID {
+				spans = append(spans, sp)
+			}
+		}
+		w := &pgx.Batch{}
+		w.Queue(`DELETE FROM availability_windows WHERE id = $1`, windowID).Exec(func(pgconn.CommandTag) error { return nil })
+		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, openOf(spans, day.busy))})
+		if err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, w).Close(); err != nil {
 			return fmt.Errorf("delete window: %w", err)
 		}
-		return finishScheduleWrite(ctx, tx, instructorID, loc, []time.Time{d})
+		q.done()
+		return nil
+	})
+}
+
+// scheduleDay is one date's windows and time-taking bookings, read in a
+// caller's batch after the schedule lock (so they stay true until commit).
+type scheduleDay struct {
+	ids   []string
+	spans []span // windows, by start
+	busy  []span // non-cancelled bookings as wall spans (as readSchedule)
+}
+
+// queue reads the day that dateSQL names ($1 is the instructor, args the
+// parameters) into d.
+func (d *scheduleDay) queue(b *pgx.Batch, loc *time.Location, dateSQL string, args ...any) {
+	b.Queue(`SELECT id, start_time, end_time FROM availability_windows
+		WHERE instructor_id = $1 AND date = `+dateSQL+` ORDER BY start_time`, args...).Query(func(rows pgx.Rows) error {
+		var (
+			id   string
+			s, e pgtype.Time
+		)
+		_, err := pgx.ForEachRow(rows, []any{&id, &s, &e}, func() error {
+			d.ids, d.spans = append(d.ids, id), append(d.spans, span{clockOf(s), clockOf(e)})
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read windows: %w", err)
+		}
+		return nil
+	})
+	// Completed and no-show lessons keep their time taken (as readSchedule).
+	b.Queue(`SELECT date, start_time, lower(during), upper(during) FROM bookings
+		WHERE instructor_id = $1 AND status <> 'cancelled' AND date = `+dateSQL, args...).Query(func(rows pgx.Rows) error {
+		var (
+			date             time.Time
+			st               pgtype.Time
+			startsAt, endsAt time.Time
+		)
+		_, err := pgx.ForEachRow(rows, []any{&date, &st, &startsAt, &endsAt}, func() error {
+			d.busy = append(d.busy, busySpan(date, clockOf(st), startsAt, endsAt, loc))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read bookings: %w", err)
+		}
+		return nil
 	})
 }
 
