@@ -19,16 +19,7 @@ func (db *DB) AdminBookings(ctx context.Context, f market.AdminBookingFilter) ([
 	default:
 		fields["status"] = "must be confirmed, cancelled, completed or no_show"
 	}
-	var afterT *time.Time
-	var afterID *string
-	if f.Cursor != "" {
-		t, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			fields["cursor"] = "is not a cursor from a previous page"
-		} else {
-			afterT, afterID = &t, &id
-		}
-	}
+	afterT, afterID := pageCursor(f.Cursor, nil, fields)
 	if f.From != nil && f.To != nil && f.From.After(*f.To) {
 		fields["from"] = "must not be after to"
 	}

@@ -453,6 +453,30 @@ func encodeCursor(b *market.Booking) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(b.StartsAt.UTC().Format(time.RFC3339Nano) + "|" + b.ID))
 }
 
+// pageCursor validates a page's cursor (and limit, when limit is not nil:
+// 0 means 20, else 1..100) for the keyset queries, recording what is wrong
+// in fields. It returns the position after which the page starts (nil, nil
+// for the first page).
+func pageCursor(cursor string, limit *int, fields map[string]string) (*time.Time, *string) {
+	if limit != nil {
+		if *limit == 0 {
+			*limit = 20
+		}
+		if *limit < 1 || *limit > 100 {
+			fields["limit"] = "must be between 1 and 100"
+		}
+	}
+	if cursor == "" {
+		return nil, nil
+	}
+	t, id, err := decodeCursor(cursor)
+	if err != nil {
+		fields["cursor"] = "is not a cursor from a previous page"
+		return nil, nil
+	}
+	return &t, &id
+}
+
 func decodeCursor(s string) (time.Time, string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
@@ -490,24 +514,7 @@ func (db *DB) Bookings(ctx context.Context, actor *market.User, q market.Booking
 	if q.Scope != market.ScopeUpcoming && q.Scope != market.ScopePast {
 		fields["scope"] = "must be upcoming or past"
 	}
-	if q.Limit == 0 {
-		q.Limit = 20
-	}
-	if q.Limit < 1 || q.Limit > 100 {
-		fields["limit"] = "must be between 1 and 100"
-	}
-	var (
-		afterT  *time.Time
-		afterID *string
-	)
-	if q.Cursor != "" {
-		t, id, err := decodeCursor(q.Cursor)
-		if err != nil {
-			fields["cursor"] = "is not a cursor from a previous page"
-		} else {
-			afterT, afterID = &t, &id
-		}
-	}
+	afterT, afterID := pageCursor(q.Cursor, &q.Limit, fields)
 	if len(fields) > 0 {
 		return nil, "", market.ValidationError(fields)
 	}

@@ -326,24 +326,7 @@ func (db *DB) RemindLesson(ctx context.Context, r jobs.Reminder) (written bool, 
 // limit or cursor.
 func (db *DB) Notifications(ctx context.Context, userID string, q market.NotificationQuery) (*market.NotificationPage, error) {
 	fields := map[string]string{}
-	if q.Limit == 0 {
-		q.Limit = 20
-	}
-	if q.Limit < 1 || q.Limit > 100 {
-		fields["limit"] = "must be between 1 and 100"
-	}
-	var (
-		afterT  *time.Time
-		afterID *string
-	)
-	if q.Cursor != "" {
-		t, id, err := decodeCursor(q.Cursor)
-		if err != nil {
-			fields["cursor"] = "is not a cursor from a previous page"
-		} else {
-			afterT, afterID = &t, &id
-		}
-	}
+	afterT, afterID := pageCursor(q.Cursor, &q.Limit, fields)
 	if len(fields) > 0 {
 		return nil, market.ValidationError(fields)
 	}
