@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"instainstru/market"
 )
@@ -150,7 +151,7 @@ func (d *dayState) open() []market.Interval {
 // dates is non-nil), plus the instructor's timezone when loc is nil
 // (ENOTFOUND for an unknown instructor) and the availability topic's seq
 // when withSeq is set.
-func readSchedule(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, from, to time.Time, dates []time.Time, withSeq bool) (map[string]*dayState, *time.Location, int64, error) {
+func readSchedule(ctx context.Context, tx batchSender, instructorID string, loc *time.Location, from, to time.Time, dates []time.Time, withSeq bool) (map[string]*dayState, *time.Location, int64, error) {
 	filter, args := `date BETWEEN $2 AND $3`, []any{instructorID, from, to}
 	if dates != nil {
 		filter, args = `date = ANY($2)`, []any{instructorID, dates}
@@ -234,9 +235,49 @@ func readSchedule(ctx context.Context, tx pgx.Tx, instructorID string, loc *time
 	return days, loc, seq, nil
 }
 
+// batchSender is what the schedule reads need: a transaction, or
+// snapshotBatch for a read of its own.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// snapshotBatch sends a read batch as ONE round trip inside its own
+// REPEATABLE READ READ ONLY transaction: BEGIN and COMMIT ride in the batch
+// (one pipeline, one Sync), so every statement sees the same snapshot — the
+// seq and the days it describes agree — without the two extra round trips of
+// a separate BEGIN and COMMIT. A failed statement aborts the transaction and
+// the COMMIT then rolls it back; the error reaches the caller's reads.
+type snapshotBatch struct{ conn *pgxpool.Conn }
+
+func (s snapshotBatch) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	full := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+2)}
+	full.Queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	full.Queue("COMMIT")
+	br := s.conn.SendBatch(ctx, full)
+	if _, err := br.Exec(); err != nil {
+		br.Close() //nolint:errcheck // the BEGIN's error is the one to report
+		return failedBatch{err}
+	}
+	return br
+}
+
+// failedBatch answers every read of a batch that could not start.
+type failedBatch struct{ err error }
+
+func (f failedBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, f.err }
+func (f failedBatch) Query() (pgx.Rows, error)         { return nil, f.err }
+func (f failedBatch) QueryRow() pgx.Row                { return failedRow(f) }
+func (f failedBatch) Close() error                     { return f.err }
+func (f failedBatch) Tx() pgx.Tx                       { return nil }
+
+type failedRow struct{ err error }
+
+func (f failedRow) Scan(...any) error { return f.err }
+
 // availabilityIn builds the GET availability shape for [from, to] in tx;
 // a nil loc is read from the instructor's profile.
-func availabilityIn(ctx context.Context, tx pgx.Tx, instructorID string, loc *time.Location, from, to time.Time) (*market.Availability, error) {
+func availabilityIn(ctx context.Context, tx batchSender, instructorID string, loc *time.Location, from, to time.Time) (*market.Availability, error) {
 	days, loc, seq, err := readSchedule(ctx, tx, instructorID, loc, from, to, nil, true)
 	if err != nil {
 		return nil, err
@@ -310,17 +351,14 @@ func (db *DB) Availability(ctx context.Context, instructorID, from, to string) (
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", translate(err))
+		return nil, fmt.Errorf("acquire: %w", translate(err))
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // read-only
-	a, err := availabilityIn(ctx, tx, instructorID, nil, f, t)
+	defer conn.Release()
+	a, err := availabilityIn(ctx, snapshotBatch{conn}, instructorID, nil, f, t)
 	if err != nil {
 		return nil, translate(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit: %w", translate(err))
 	}
 	return a, nil
 }
