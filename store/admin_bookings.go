@@ -29,13 +29,7 @@ func (db *DB) AdminBookings(ctx context.Context, f market.AdminBookingFilter) ([
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
-	nilIfEmpty := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	q := nilIfEmpty(f.Query)
+	q := nullText(f.Query)
 	var like *string
 	if q != nil {
 		l := "%" + escapeLike(*q) + "%"
@@ -62,7 +56,7 @@ func (db *DB) AdminBookings(ctx context.Context, f market.AdminBookingFilter) ([
 		  AND ($7::timestamptz IS NULL OR (lower(b.during), b.id) < ($7, $8::uuid))
 		ORDER BY lower(b.during) DESC, b.id DESC
 		LIMIT $9`,
-		nilIfEmpty(f.InstructorID), nilIfEmpty(f.StudentID), like, f.From, f.To, nilIfEmpty(f.Status),
+		nullText(f.InstructorID), nullText(f.StudentID), like, f.From, f.To, nullText(f.Status),
 		afterT, afterID, f.Limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("admin bookings: %w", translate(err))

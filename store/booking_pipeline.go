@@ -133,9 +133,7 @@ func (db *DB) createBookingTx(ctx context.Context, tx pgx.Tx, nb market.NewBooki
 		LEFT JOIN notification_settings si ON si.user_id = iu.id
 		WHERE su.id = $1`, nb.StudentID, nb.InstructorID).QueryRow(func(row pgx.Row) error {
 		var found bool // a missing student is refused by the insert's trigger
-		return noRowOK(row.Scan(&studentName, &teacherName,
-			&f.student.Email, &f.student.Reminders, &f.student.ReminderHours,
-			&f.instructor.Email, &f.instructor.Reminders, &f.instructor.ReminderHours), &found, "read lesson facts")
+		return noRowOK(row.Scan(append([]any{&studentName, &teacherName}, f.settingsDest()...)...), &found, "read lesson facts")
 	})
 	queueSpans(b, &windows, "windows", `SELECT start_time, end_time FROM availability_windows
 		WHERE instructor_id = $1 AND date = $2 ORDER BY start_time`, nb.InstructorID, date)
@@ -338,8 +336,7 @@ func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User
 		LEFT JOIN notification_settings ss ON ss.user_id = b.student_id
 		LEFT JOIN notification_settings si ON si.user_id = b.instructor_id
 		WHERE b.id = $1`, id).QueryRow(func(row pgx.Row) error {
-		return noRowOK(row.Scan(&f.student.Email, &f.student.Reminders, &f.student.ReminderHours,
-			&f.instructor.Email, &f.instructor.Reminders, &f.instructor.ReminderHours), &settingsFound, "read lesson facts")
+		return noRowOK(row.Scan(f.settingsDest()...), &settingsFound, "read lesson facts")
 	})
 	queueSpans(b, &windows, "windows", `SELECT w.start_time, w.end_time FROM bookings b
 		JOIN availability_windows w ON w.instructor_id = b.instructor_id AND w.date = b.date

@@ -257,9 +257,9 @@ func loadInstructorTx(ctx context.Context, tx pgx.Tx, in DatasetInstructor, serv
 		return nil, fmt.Errorf("lock profile: %w", err)
 	}
 	rep.Instructors++
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadZone(tz)
 	if err != nil {
-		return nil, fmt.Errorf("timezone %q: %w", tz, err)
+		return nil, err
 	}
 	areas, err := resolveAreas(ctx, tx, in.Areas)
 	if err != nil {

@@ -34,7 +34,17 @@ type lessonFacts struct {
 	student, instructor                        market.NotificationSettings
 }
 
+// settingsColumns selects one party's settings from notification_settings
+// aliased %[1]s (defaults when the row is absent); both parties' come as
+// "ss" (student) then "si" (instructor), read by settingsDest.
 const settingsColumns = `COALESCE(%[1]s.email, true), COALESCE(%[1]s.reminders, true), COALESCE(%[1]s.reminder_hours, '{24,1}')`
+
+// settingsDest is where a row's student ("ss") and instructor ("si")
+// settingsColumns are scanned.
+func (f *lessonFacts) settingsDest() []any {
+	return []any{&f.student.Email, &f.student.Reminders, &f.student.ReminderHours,
+		&f.instructor.Email, &f.instructor.Reminders, &f.instructor.ReminderHours}
+}
 
 // readLessonFacts takes names, the service and the area from the booking
 // (read back with its joins) and both parties' settings in one round trip.
@@ -44,9 +54,7 @@ func readLessonFacts(ctx context.Context, q rowQuerier, b *market.Booking) (less
 	err := q.QueryRow(ctx, `SELECT `+fmt.Sprintf(settingsColumns, "ss")+`, `+fmt.Sprintf(settingsColumns, "si")+`
 		FROM (SELECT 1) one
 		LEFT JOIN notification_settings ss ON ss.user_id = $1
-		LEFT JOIN notification_settings si ON si.user_id = $2`, b.StudentID, b.InstructorID).Scan(
-		&f.student.Email, &f.student.Reminders, &f.student.ReminderHours,
-		&f.instructor.Email, &f.instructor.Reminders, &f.instructor.ReminderHours)
+		LEFT JOIN notification_settings si ON si.user_id = $2`, b.StudentID, b.InstructorID).Scan(f.settingsDest()...)
 	if err != nil {
 		return f, fmt.Errorf("read lesson facts: %w", err)
 	}
