@@ -115,3 +115,25 @@ func TestLoginFailuresLockTheAttackersIPNotTheOwner(t *testing.T) {
 		t.Fatalf("after 25 failures from many IPs: %d, want the per-account ceiling's 429", code)
 	}
 }
+
+// The audit trail records the same client address the rate limits key on:
+// behind the trusted load balancer, the forwarded client, not the balancer.
+func TestAuditRecordsTheForwardedClientAddress(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *Config, _ *Deps) {
+		c.TrustedProxies = []string{"0.0.0.0/32"} // app.Test's peer plays the load balancer
+	})
+	req := newReq(t, "POST", "/api/v1/auth/login", []byte(`{"email":"nobody@example.com","password":"wrong-password"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", "10.9.9.3, 203.0.113.7")
+	if resp, body := ts.send(req); resp.StatusCode != 401 {
+		t.Fatalf("login: %d %s", resp.StatusCode, body)
+	}
+	entries, _, err := ts.db.AuditEntries(t.Context(), market.AuditQuery{Action: market.AuditLoginFailed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].IP != "203.0.113.7" {
+		t.Fatalf("audit entries %+v, want one from 203.0.113.7", entries)
+	}
+}

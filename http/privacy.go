@@ -29,7 +29,7 @@ func (s *Server) privacyRoutes(r fiber.Router) {
 // requestMeta is what store calls that audit or open sessions need to know
 // about the request (see market.RequestMeta).
 func (s *Server) requestMeta(c *fiber.Ctx) context.Context {
-	m := market.RequestMeta{RequestID: requestID(c), IP: c.IP(), UserAgent: string(c.Request().Header.UserAgent())}
+	m := market.RequestMeta{RequestID: requestID(c), IP: s.clientIP(c), UserAgent: string(c.Request().Header.UserAgent())}
 	if u := currentUser(c); u != nil {
 		m.ActorID = u.ID
 	}
