@@ -88,11 +88,24 @@ func TestUpkeepRunsAsPeriodicJobsOnceAcrossTheCluster(t *testing.T) {
 
 	a := startNode(t, ts.db, "", "", "upkeep-a", upkeepNode(1))
 	b := startNode(t, ts.db, "", "", "upkeep-b", upkeepNode(1))
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: under the whole -race suite on two cores, leader election
+	// and the first runs once took over 20s.
+	deadline := time.Now().Add(60 * time.Second)
 	for status() != string(market.BookingCompleted) || count(`SELECT count(*) FROM river_job
 		WHERE kind = 'periodic' AND state <> 'completed'`) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("lesson %s, periodic jobs not all completed after 20s", status())
+			rows, err := storetest.Pool(ts.db).Query(ctx, `SELECT args->>'task', state, attempt, errors::text FROM river_job WHERE kind = 'periodic'`)
+			if err == nil {
+				for rows.Next() {
+					var task, state, errs string
+					var attempt int
+					if rows.Scan(&task, &state, &attempt, &errs) == nil {
+						t.Logf("job %s: %s, attempt %d, errors %s", task, state, attempt, errs)
+					}
+				}
+				rows.Close()
+			}
+			t.Fatalf("lesson %s, periodic jobs not all completed after 60s", status())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
