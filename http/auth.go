@@ -230,7 +230,7 @@ func (s *Server) issueTokens(c *fiber.Ctx, u *market.User) (tokenResponse, error
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if err := s.deps.DB.CreateRefreshToken(s.requestMeta(c), u.ID, hash, time.Now().Add(s.cfg.RefreshTTL)); err != nil {
+	if err := s.deps.DB.CreateRefreshToken(s.requestMeta(c), u.ID, u.TokenVersion, hash, time.Now().Add(s.cfg.RefreshTTL)); err != nil {
 		return tokenResponse{}, err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")

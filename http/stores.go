@@ -38,7 +38,7 @@ type accountStore interface {
 	RegisterUser(ctx context.Context, nu market.NewUser, verify market.TokenIssue) (*market.User, error)
 	UserByEmail(ctx context.Context, email string) (*market.User, string, error)
 	UserByID(ctx context.Context, id string) (*market.User, error)
-	CreateRefreshToken(ctx context.Context, userID string, hash []byte, expiresAt time.Time) error
+	CreateRefreshToken(ctx context.Context, userID string, tokenVersion int, hash []byte, expiresAt time.Time) error
 	RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, expiresAt time.Time) (string, error)
 	RevokeRefreshFamily(ctx context.Context, hash []byte) (string, error)
 	VerifyEmail(ctx context.Context, hash []byte) (string, error)

@@ -19,11 +19,23 @@ func errRefreshRejected() error {
 
 // CreateRefreshToken stores the hash of a new refresh token that starts a
 // family (a login or registration). Only the hash is ever stored.
-func (db *DB) CreateRefreshToken(ctx context.Context, userID string, hash []byte, expiresAt time.Time) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, user_agent)
-		VALUES ($1, gen_random_uuid(), $2, $3, $4)`, userID, hash, expiresAt, sessionUserAgent(ctx))
+//
+// tokenVersion is the user's token version the caller checked the password
+// against. The row is stored only while it is still current (and the user
+// not deleted), read FOR SHARE: a login that raced a password reset either
+// stores its token before the reset's revocation (which then revokes it)
+// or waits for the reset's commit and is refused (EUNAUTHORIZED), so no
+// refresh token outlives the reset.
+func (db *DB) CreateRefreshToken(ctx context.Context, userID string, tokenVersion int, hash []byte, expiresAt time.Time) error {
+	tag, err := db.pool.Exec(ctx, `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, user_agent)
+		SELECT id, gen_random_uuid(), $3, $4, $5 FROM users
+		WHERE id = $1 AND token_version = $2 AND deleted_at IS NULL
+		FOR SHARE`, userID, tokenVersion, hash, expiresAt, sessionUserAgent(ctx))
 	if err != nil {
 		return fmt.Errorf("insert refresh token: %w", translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return &market.Error{Code: market.EUNAUTHORIZED, Message: "the account's credentials changed; sign in again"}
 	}
 	return nil
 }

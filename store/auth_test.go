@@ -21,10 +21,10 @@ func TestRefreshTokenRotationReuseAndUserDeletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := time.Now().Add(time.Hour)
-	if err := db.CreateRefreshToken(ctx, u.ID, tokenHash("a"), exp); err != nil {
+	if err := db.CreateRefreshToken(ctx, u.ID, u.TokenVersion, tokenHash("a"), exp); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateRefreshToken(ctx, u.ID, tokenHash("other-family"), exp); err != nil {
+	if err := db.CreateRefreshToken(ctx, u.ID, u.TokenVersion, tokenHash("other-family"), exp); err != nil {
 		t.Fatal(err)
 	}
 	if id, err := db.RotateRefreshToken(ctx, tokenHash("a"), tokenHash("b"), exp); err != nil || id != u.ID {
@@ -58,5 +58,89 @@ func TestRefreshTokenRotationReuseAndUserDeletion(t *testing.T) {
 	// Unknown and expired tokens are refused without side effects.
 	if _, err := db.RotateRefreshToken(ctx, tokenHash("nope"), tokenHash("f"), exp); market.ErrorCode(err) != market.EUNAUTHORIZED {
 		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+// TestLoginRacingAPasswordResetLeavesNoLiveRefreshToken: a login checks the
+// password against token version v, then stores its refresh token. A reset
+// (version v+1, every refresh token revoked) that commits in between — or
+// that holds the user row while the login stores — must leave no live
+// token behind: the store refuses a token for a version that is no longer
+// current, waiting for the reset's commit to know.
+func TestLoginRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	pool := storetest.Pool(db)
+	u, err := db.CreateUser(ctx, market.NewUser{Email: "race@example.com", PasswordHash: "x", FullName: "R", Role: market.RoleStudent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	live := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL`, u.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const reset = `WITH v AS (UPDATE users SET token_version = token_version + 1 WHERE id = $1)
+		UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`
+
+	// The reset committed between the password check and the insert.
+	if _, err := pool.Exec(ctx, reset, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateRefreshToken(ctx, u.ID, u.TokenVersion, tokenHash("stale"), exp); market.ErrorCode(err) != market.EUNAUTHORIZED {
+		t.Fatalf("token for a superseded version: %v, want unauthorized", err)
+	}
+	if n := live(); n != 0 {
+		t.Fatalf("%d live refresh tokens after a refused login", n)
+	}
+
+	// The reset holds the user row, not yet committed, while the login stores.
+	v := u.TokenVersion + 1
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if _, err := tx.Exec(ctx, reset, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- db.CreateRefreshToken(ctx, u.ID, v, tokenHash("racing"), exp) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting := 0; waiting == 0; {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO refresh_tokens%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-got:
+			t.Fatalf("the login stored its token (%v) without waiting for the reset holding the user row", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the login's insert never waited for the reset")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; market.ErrorCode(err) != market.EUNAUTHORIZED {
+		t.Fatalf("login racing the reset: %v, want unauthorized", err)
+	}
+	if n := live(); n != 0 {
+		t.Fatalf("%d live refresh tokens after the reset", n)
+	}
+
+	// The current version still logs in.
+	if err := db.CreateRefreshToken(ctx, u.ID, v+1, tokenHash("fresh"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if n := live(); n != 1 {
+		t.Fatalf("%d live refresh tokens after a login at the current version, want 1", n)
 	}
 }

@@ -109,7 +109,7 @@ func TestExportHoldsEveryPersonalRowOfBothParties(t *testing.T) {
 	nb.Note, nb.IdempotencyKey = "bring sheet music", "key-1"
 	_, err := w.db.CreateBooking(ctx, nb)
 	noErr(t, err)
-	noErr(t, w.db.CreateRefreshToken(withUA("Firefox/140"), student, newHash(t), time.Now().Add(time.Hour)))
+	noErr(t, w.db.CreateRefreshToken(withUA("Firefox/140"), student, 0, newHash(t), time.Now().Add(time.Hour)))
 	noErr(t, w.db.Audit(withUA("x"), market.AuditLoginSucceeded, student, nil))
 
 	doc, raw := exportOf(t, w.db, student)
@@ -179,7 +179,7 @@ func TestDeleteAccountCancelsFutureLessonsScrubsAndFreesTheEmail(t *testing.T) {
 	future.Note = "gate code 1234"
 	fb, err := w.db.CreateBooking(ctx, future)
 	noErr(t, err)
-	noErr(t, w.db.CreateRefreshToken(ctx, student, newHash(t), time.Now().Add(time.Hour)))
+	noErr(t, w.db.CreateRefreshToken(ctx, student, 0, newHash(t), time.Now().Add(time.Hour)))
 
 	// Tuesday 00:00 in New York: Monday's lesson is past, Tuesday's ahead.
 	now := func() time.Time { return time.Date(2027, 1, 12, 5, 0, 0, 0, time.UTC) }
