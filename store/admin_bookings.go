@@ -61,10 +61,9 @@ func (db *DB) AdminBookings(ctx context.Context, f market.AdminBookingFilter) ([
 	if err != nil {
 		return nil, "", fmt.Errorf("admin bookings: %w", translate(err))
 	}
-	z := zones{}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.AdminBooking, error) {
 		var ab market.AdminBooking
-		b, err := scanBooking(extraScan{r, []any{&ab.StudentEmail, &ab.InstructorEmail, &ab.CancelReason}}, z)
+		b, err := scanBooking(extraScan{r, []any{&ab.StudentEmail, &ab.InstructorEmail, &ab.CancelReason}})
 		if err != nil {
 			return market.AdminBooking{}, err
 		}

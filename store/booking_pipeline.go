@@ -329,7 +329,7 @@ func (db *DB) cancelBookingTx(ctx context.Context, tx pgx.Tx, actor *market.User
 	})
 	b.Queue(bookingSelect+` WHERE b.id = $1 FOR UPDATE OF b`, id).QueryRow(func(row pgx.Row) error {
 		var err error
-		cur, err = scanBooking(row, zones{})
+		cur, err = scanBooking(row)
 		return noRowOK(err, &curFound, "read booking")
 	})
 	b.Queue(`SELECT `+settingsStudent+`, `+settingI+` FROM bookings b

@@ -186,23 +186,7 @@ const bookingJoins = ` JOIN instructor_profiles p ON p.user_id = b.instructor_id
 
 const bookingSelect = `SELECT ` + bookingColumns + ` FROM bookings b` + bookingJoins
 
-// zones memoises time.LoadLocation (about 25µs each) for one call that
-// scans many bookings.
-type zones map[string]*time.Location
-
-func (z zones) load(tz string) (*time.Location, error) {
-	if loc, ok := z[tz]; ok {
-		return loc, nil
-	}
-	loc, err := loadZone(tz)
-	if err != nil {
-		return nil, err
-	}
-	z[tz] = loc
-	return loc, nil
-}
-
-func scanBooking(row pgx.Row, z zones) (*market.Booking, error) {
+func scanBooking(row pgx.Row) (*market.Booking, error) {
 	var (
 		b           market.Booking
 		date        time.Time
@@ -217,7 +201,7 @@ func scanBooking(row pgx.Row, z zones) (*market.Booking, error) {
 		return nil, err
 	}
 	b.Student.ID, b.Instructor.ID = b.StudentID, b.InstructorID
-	loc, err := z.load(tz)
+	loc, err := loadZone(tz)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +228,7 @@ func bookingByID(ctx context.Context, q rowQuerier, id string, forUpdate bool) (
 	if forUpdate {
 		sql += ` FOR UPDATE OF b`
 	}
-	b, err := scanBooking(q.QueryRow(ctx, sql, id), zones{})
+	b, err := scanBooking(q.QueryRow(ctx, sql, id))
 	if err != nil {
 		if market.ErrorCode(translate(err)) == market.ENOTFOUND {
 			return nil, market.Errorf(market.ENOTFOUND, "booking not found")
@@ -541,9 +525,8 @@ func (db *DB) Bookings(ctx context.Context, actor *market.User, q market.Booking
 	if err != nil {
 		return nil, "", fmt.Errorf("list bookings: %w", translate(err))
 	}
-	z := zones{}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.Booking, error) {
-		b, err := scanBooking(r, z)
+		b, err := scanBooking(r)
 		if err != nil {
 			return market.Booking{}, err
 		}

@@ -44,9 +44,8 @@ func (db *DB) CompleteLessons(ctx context.Context, now time.Time, limit int) ([]
 		if err != nil {
 			return fmt.Errorf("complete lessons: %w", err)
 		}
-		z := zones{}
 		done, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.Booking, error) {
-			b, err := scanBooking(r, z)
+			b, err := scanBooking(r)
 			if err != nil {
 				return market.Booking{}, err
 			}

@@ -450,16 +450,11 @@ func (db *DB) readSchedules(ctx context.Context, ids []string, from, to time.Tim
 	}
 	var startsAt, endsAt time.Time
 	var tz string
-	zones := map[string]*time.Location{}
 	rows, _ = br.Query()
 	if _, err := pgx.ForEachRow(rows, []any{&id, &date, &start, &startsAt, &endsAt, &tz}, func() error {
-		loc := zones[tz]
-		if loc == nil {
-			var err error
-			if loc, err = loadZone(tz); err != nil {
-				return err
-			}
-			zones[tz] = loc
+		loc, err := loadZone(tz)
+		if err != nil {
+			return err
 		}
 		ds := get(id, dateString(date))
 		ds.busy = append(ds.busy, busySpan(date, clockOf(start), startsAt, endsAt, loc))
