@@ -28,6 +28,31 @@ type FloorStats struct {
 	LatencyRatio            float64 `json:"latency_ratio,omitempty"`
 	CPURatio                float64 `json:"cpu_ratio,omitempty"`
 	HubWatchers             int     `json:"hub_watchers,omitempty"`
+
+	// Filled in only by `loadtest floor -mode ...`, so the fanout
+	// scenario's JSON is unchanged. ProcessCPU is the whole process
+	// (RUSAGE_SELF) over each round less the reader thread's share: the
+	// writer plus any io-wq workers io_uring hands sends to (which the
+	// writer thread's own figure cannot see) plus the Go runtime, an upper
+	// bound on the writer side.
+	Mode                        string  `json:"mode,omitempty"`
+	ProcessCPUPerDeliveryMicros float64 `json:"process_cpu_per_delivery_us,omitempty"`
+	WriterSyscallsPerRound      float64 `json:"writer_syscalls_per_round,omitempty"`
+	Uring                       string  `json:"uring,omitempty"`        // ring size and setup flags
+	IOWQWorkers                 int     `json:"iowq_workers,omitempty"` // iou-wrk threads alive after the last round
+}
+
+// floorOptions pick the floor's writer. The zero value is the write(2)
+// floor that the fanout scenario compares the hub with.
+type floorOptions struct {
+	Mode         string // "" (write, classic output), "write", or "uring"
+	UringEntries int    // uring: submission ring size, the sends per io_uring_enter
+	UringFlags   string // uring: ring setup flags, see uringSetupFlags
+}
+
+// measureFloor is the write(2) floor (measureFloorMode has the rest).
+func measureFloor(n, rounds int) (*FloorStats, error) {
+	return measureFloorMode(n, rounds, floorOptions{})
 }
 
 // floorDefaultSockets fits two descriptors per pair under a 20,000
@@ -35,11 +60,23 @@ type FloorStats struct {
 const floorDefaultSockets = 9900
 
 func (f *FloorStats) lines() []string {
-	out := []string{fmt.Sprintf("floor        %d loopback sockets (one write(2) of %d B each, epoll reader, same process), %d rounds: last receiver p50 %s max %s; writer CPU %.2f µs and reader %.2f µs per delivery",
-		f.Sockets, f.FrameBytes, f.Rounds, fmtDur(time.Duration(f.LastP50Seconds*1e9)), fmtDur(time.Duration(f.LastMaxSeconds*1e9)),
+	how := fmt.Sprintf("one write(2) of %d B each", f.FrameBytes)
+	if f.Mode == "uring" {
+		how = fmt.Sprintf("one io_uring send of %d B each, %s", f.FrameBytes, f.Uring)
+	}
+	out := []string{fmt.Sprintf("floor        %d loopback sockets (%s, epoll reader, same process), %d rounds: last receiver p50 %s max %s; writer CPU %.2f µs and reader %.2f µs per delivery",
+		f.Sockets, how, f.Rounds, fmtDur(time.Duration(f.LastP50Seconds*1e9)), fmtDur(time.Duration(f.LastMaxSeconds*1e9)),
 		f.WriterCPUPerDeliveryMicros, f.ReaderCPUPerDeliveryMicros)}
 	if f.Note != "" {
 		out = append(out, "             "+f.Note)
+	}
+	if f.Mode != "" {
+		l := fmt.Sprintf("             process CPU %.2f µs per delivery (RUSAGE_SELF over each round less the reader thread); %.0f writer syscalls per round",
+			f.ProcessCPUPerDeliveryMicros, f.WriterSyscallsPerRound)
+		if f.Mode == "uring" {
+			l += fmt.Sprintf("; %d io-wq worker threads after the last round", f.IOWQWorkers)
+		}
+		out = append(out, l)
 	}
 	if f.HubLastP50Seconds > 0 {
 		cpu := "n/a (no /metrics: pass -monitoring-key)"
@@ -81,10 +118,18 @@ func floorMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	n := fs.Int("sockets", floorDefaultSockets, "loopback socket pairs (two open files each)")
 	rounds := fs.Int("rounds", 20, "fan-outs measured")
+	var opt floorOptions
+	fs.StringVar(&opt.Mode, "mode", "", "the writer: write (one write(2) per socket, the default) or uring (io_uring sends, batched); naming either adds a whole-process CPU line")
+	fs.IntVar(&opt.UringEntries, "uring-entries", 4096, "uring: submission ring size, the sends per io_uring_enter")
+	fs.StringVar(&opt.UringFlags, "uring-flags", "defer", "uring: ring setup flags: defer (SINGLE_ISSUER|DEFER_TASKRUN), coop (COOP_TASKRUN) or none")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	f, err := measureFloor(*n, *rounds)
+	if opt.Mode != "" && opt.Mode != "write" && opt.Mode != "uring" {
+		fmt.Fprintf(stderr, "loadtest: floor: -mode %q: want write or uring\n", opt.Mode)
+		return 2
+	}
+	f, err := measureFloorMode(*n, *rounds, opt)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 1

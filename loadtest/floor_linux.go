@@ -27,13 +27,14 @@ const floorFrameBytes = 180
 // for it): the CPU time of the calling thread only.
 const rusageThread = 1
 
-// measureFloor runs rounds fan-outs over n socket pairs. n is lowered (and
-// the result says so) when 2n sockets do not fit the open-files limit.
-func measureFloor(n, rounds int) (*FloorStats, error) {
+// measureFloorMode runs rounds fan-outs over n socket pairs with the writer
+// opt names. n is lowered (and the result says so) when 2n sockets do not
+// fit the open-files limit.
+func measureFloorMode(n, rounds int, opt floorOptions) (*FloorStats, error) {
 	if n <= 0 || rounds <= 0 {
 		return nil, errors.New("floor: need sockets and rounds > 0")
 	}
-	res := &FloorStats{Requested: n, FrameBytes: floorFrameBytes, Rounds: rounds}
+	res := &FloorStats{Requested: n, FrameBytes: floorFrameBytes, Rounds: rounds, Mode: opt.Mode}
 	limit, err := raiseFDLimit()
 	if err != nil {
 		return nil, fmt.Errorf("floor: open-files limit: %w", err)
@@ -61,16 +62,32 @@ func measureFloor(n, rounds int) (*FloorStats, error) {
 	go func() { errc <- p.read(rounds, done) }()
 
 	var lat []time.Duration
-	var writerCPU, readerCPU time.Duration
+	var writerCPU, readerCPU, restCPU time.Duration
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// The ring is made on this locked thread: with SINGLE_ISSUER only the
+	// thread that made it may submit.
+	var ring *floorRing
+	if opt.Mode == "uring" {
+		if ring, err = newFloorRing(opt.UringEntries, opt.UringFlags); err != nil {
+			return nil, err
+		}
+		defer ring.close()
+		res.Uring = ring.String()
+	}
 	for r := 0; r < rounds; r++ {
 		time.Sleep(20 * time.Millisecond) // let the reader park in epoll_wait, as a real reader would be
-		cpu0 := threadCPU()
+		cpu0, proc0 := threadCPU(), processCPU()
 		start := time.Now()
-		for _, fd := range p.writers {
-			if _, err := syscall.Write(fd, frame); err != nil {
-				return nil, fmt.Errorf("floor: write: %w", err)
+		if ring != nil {
+			if err := ring.sendAll(p.writers, frame); err != nil {
+				return nil, err
+			}
+		} else {
+			for _, fd := range p.writers {
+				if _, err := syscall.Write(fd, frame); err != nil {
+					return nil, fmt.Errorf("floor: write: %w", err)
+				}
 			}
 		}
 		writerCPU += threadCPU() - cpu0
@@ -78,6 +95,7 @@ func measureFloor(n, rounds int) (*FloorStats, error) {
 		case rd := <-done:
 			lat = append(lat, rd.last.Sub(start))
 			readerCPU += rd.cpu
+			restCPU += processCPU() - proc0 - rd.cpu
 		case err := <-errc:
 			return nil, err
 		case <-time.After(30 * time.Second):
@@ -90,6 +108,14 @@ func measureFloor(n, rounds int) (*FloorStats, error) {
 	deliveries := float64(n * rounds)
 	res.WriterCPUPerDeliveryMicros = float64(writerCPU.Microseconds()) / deliveries
 	res.ReaderCPUPerDeliveryMicros = float64(readerCPU.Microseconds()) / deliveries
+	if opt.Mode != "" {
+		res.ProcessCPUPerDeliveryMicros = float64(restCPU.Microseconds()) / deliveries
+		res.WriterSyscallsPerRound = float64(n)
+		if ring != nil {
+			res.WriterSyscallsPerRound = float64(ring.enters) / float64(rounds)
+			res.IOWQWorkers = iowqWorkers()
+		}
+	}
 	return res, nil
 }
 
@@ -202,6 +228,16 @@ func (p *floorPairs) close() {
 			syscall.Close(fd) //nolint:errcheck
 		}
 	}
+}
+
+// processCPU is the whole process's user+system CPU time, every thread's,
+// io_uring's io-wq workers included (they are threads of this process).
+func processCPU() time.Duration {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // threadCPU is the calling OS thread's user+system CPU time.

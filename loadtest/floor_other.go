@@ -4,7 +4,7 @@ package main
 
 import "errors"
 
-// measureFloor needs epoll; elsewhere the fanout scenario runs without it.
-func measureFloor(n, rounds int) (*FloorStats, error) {
+// measureFloorMode needs epoll; elsewhere the fanout scenario runs without it.
+func measureFloorMode(n, rounds int, opt floorOptions) (*FloorStats, error) {
 	return nil, errors.New("floor: the syscall floor is measured on Linux only")
 }

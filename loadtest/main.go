@@ -68,6 +68,7 @@ Examples:
   go run ./loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -json storm.json -html storm.html
   go run ./loadtest -scenario fanout -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -watchers 10000
   go run ./loadtest floor -sockets 9900    # the fan-out syscall floor alone (no server)
+  go run ./loadtest floor -mode uring      # the same floor with the sends batched through io_uring
   go run ./loadtest -scenario idle-conns -urls http://127.0.0.1:8081 -conns 18000 -procs 2 -monitoring-key "$MONITORING_API_KEY"
 `
 
