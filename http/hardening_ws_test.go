@@ -124,7 +124,7 @@ func TestSubscribeBurstCoversTheAllowedSubscriptions(t *testing.T) {
 		c.send(map[string]any{"type": "subscribe", "topic": market.AvailabilityTopic(uuid.NewString())})
 	}
 	for acks := 0; acks < 99; {
-		f := c.next(5 * time.Second)
+		f := c.next(frameWait)
 		switch f.Type {
 		case "ack":
 			acks++
@@ -157,7 +157,7 @@ func TestAvailabilityTopicsMustBeCanonicalLowerCaseUUIDs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c.t = t
 			sent := c.send(map[string]any{"type": "subscribe", "topic": tc.topic})
-			f := c.next(5 * time.Second)
+			f := c.next(frameWait)
 			got := f.Type
 			if f.Type == "error" {
 				got = f.Code

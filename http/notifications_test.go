@@ -90,7 +90,7 @@ func (w *notifyWorld) book(start string) market.Booking {
 func nextNotification(t testing.TB, c *rtClient) market.Notification {
 	t.Helper()
 	for {
-		f := c.next(5 * time.Second)
+		f := c.next(frameWait)
 		if f.Type == "event" && f.Event == market.EventNotificationCreated {
 			var n market.Notification
 			mustJSON(t, f.Data, &n)
@@ -351,7 +351,7 @@ func TestInboxListsMarksReadAndKeepsSettings(t *testing.T) {
 		t.Fatal("the instructor marked the student's notification read")
 	}
 	for {
-		f := w.instWS.next(5 * time.Second)
+		f := w.instWS.next(frameWait)
 		if f.Type == "event" && f.Event == store.EventNotificationsRead {
 			var d struct{ Unread int }
 			json.Unmarshal(f.Data, &d) //nolint:errcheck

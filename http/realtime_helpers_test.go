@@ -261,12 +261,17 @@ func (c *rtClient) next(d time.Duration) rtFrame {
 	return rtFrame{}
 }
 
+// frameWait is how long a test waits for a frame it expects. Generous:
+// only a failing test waits it out, and the whole -race suite on two
+// shared cores can stall a healthy node for seconds.
+const frameWait = 15 * time.Second
+
 // expect reads frames until one of type typ (failing on an error frame
 // unless that is what is expected).
 func (c *rtClient) expect(typ string) rtFrame {
 	c.t.Helper()
 	for {
-		f := c.next(5 * time.Second)
+		f := c.next(frameWait)
 		if f.Type == typ {
 			return f
 		}
@@ -287,7 +292,7 @@ func (c *rtClient) subscribe(topic string, since int64) ([]rtFrame, rtFrame) {
 	id := c.send(m)
 	var replay []rtFrame
 	for {
-		f := c.next(5 * time.Second)
+		f := c.next(frameWait)
 		switch {
 		case f.Type == "event" && f.Topic == topic:
 			replay = append(replay, f)

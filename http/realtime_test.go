@@ -388,7 +388,7 @@ func TestProtocolErrorsGetErrorFramesAndTheConnectionStaysOpen(t *testing.T) {
 			if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(tc.frame)); err != nil {
 				t.Fatal(err)
 			}
-			f := c.next(5 * time.Second)
+			f := c.next(frameWait)
 			if f.Type != "error" || f.Code != tc.code {
 				t.Fatalf("got %+v, want error %s", f, tc.code)
 			}
