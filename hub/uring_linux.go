@@ -157,6 +157,8 @@ type uring struct {
 	used    int     // slots holding a socket
 	stopped bool    // the loop has ended: no new slots; closed once used is 0
 	closed  bool
+	upd     uringFilesUpdate // update's argument
+	updFD   int32
 }
 
 // newUring sets up a ring and its sparse file table. ENOSYS/EPERM (no
@@ -240,12 +242,14 @@ func (r *uring) unmap() {
 	unix.Close(r.fd) //nolint:errcheck
 }
 
-// update points slot at fd (-1: empty).
+// update points slot at fd (-1: empty); the caller holds mu. The argument
+// and the fd it points to live in r (heap memory, which does not move),
+// not on a stack that could move before the call.
 func (r *uring) update(slot int32, fd int32) error {
-	u := uringFilesUpdate{offset: uint32(slot), fds: uint64(uintptr(unsafe.Pointer(&fd)))}
+	r.updFD = fd
+	r.upd = uringFilesUpdate{offset: uint32(slot), fds: uint64(uintptr(unsafe.Pointer(&r.updFD)))}
 	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterFilesUpdate,
-		uintptr(unsafe.Pointer(&u)), 1, 0, 0)
-	runtime.KeepAlive(&fd)
+		uintptr(unsafe.Pointer(&r.upd)), 1, 0, 0)
 	if errno != 0 {
 		return errno
 	}

@@ -114,7 +114,8 @@ func (w *writer) take(c *Client, buf []frame) (frames []frame, ok bool) {
 	}
 	if closed {
 		go c.finish()
-		return frames, false
+		clear(frames) // dropped: c is closing
+		return frames[:0], false
 	}
 	if !c.wire.mu.TryLock() {
 		// The library is writing (a close or pong): do not wait for it here.
