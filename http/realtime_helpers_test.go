@@ -40,6 +40,14 @@ type rtNode struct {
 
 type rtNodeOpt func(*NodeConfig)
 
+// forEachWriteMode runs scenario with the hub's writer loops writing with
+// write(2) and through io_uring (hub.Options.IOUring); mode, given last to
+// startNode, sets it.
+func forEachWriteMode(t *testing.T, scenario func(t *testing.T, mode rtNodeOpt)) {
+	t.Run("write", func(t *testing.T) { scenario(t, func(*NodeConfig) {}) })
+	t.Run("io_uring", func(t *testing.T) { scenario(t, func(c *NodeConfig) { c.Hub.IOUring = true }) })
+}
+
 // startNode starts a node over db; redisURL "" = in-process broker.
 func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...rtNodeOpt) *rtNode {
 	t.Helper()

@@ -250,10 +250,14 @@ func testRedisKilledAndRestartedDuringBookingStreamLosesNoEvents(t *testing.T, b
 }
 
 func TestClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving(t *testing.T) {
+	forEachWriteMode(t, testClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving)
+}
+
+func testClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving(t *testing.T, mode rtNodeOpt) {
 	db := storetest.NewDB(t)
 	n := startNode(t, db, "", "", "solo", func(c *NodeConfig) {
 		c.Hub = hub.Options{QueueBytes: 256 << 10, WriteTimeout: time.Second}
-	})
+	}, mode)
 	flood := market.AvailabilityTopic(uuid.NewString())
 	steady := market.AvailabilityTopic(uuid.NewString())
 
@@ -519,8 +523,12 @@ func testTicketAuthIsSingleUseAndWorksOnEveryNode(t *testing.T, bk rtBroker) {
 }
 
 func TestShutdownClosesSocketsWith1012(t *testing.T) {
+	forEachWriteMode(t, testShutdownClosesSocketsWith1012)
+}
+
+func testShutdownClosesSocketsWith1012(t *testing.T, mode rtNodeOpt) {
 	db := storetest.NewDB(t)
-	n := startNode(t, db, "", "", "solo")
+	n := startNode(t, db, "", "", "solo", mode)
 	c := dialWS(t, n.ws, nil)
 	c.expect("welcome")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -661,8 +669,12 @@ func testEventCommittedButNeverPublishedIsDeliveredByTheRelay(t *testing.T, bk r
 }
 
 func TestDeletingAUserClosesTheirSocketsOnTheNode(t *testing.T) {
+	forEachWriteMode(t, testDeletingAUserClosesTheirSocketsOnTheNode)
+}
+
+func testDeletingAUserClosesTheirSocketsOnTheNode(t *testing.T, mode rtNodeOpt) {
 	db := storetest.NewDB(t)
-	n := startNode(t, db, "", "", "solo")
+	n := startNode(t, db, "", "", "solo", mode)
 	token, uid := n.register(market.RoleStudent)
 	c := dialWS(t, n.ws, bearer(token))
 	c.expect("welcome")

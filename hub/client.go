@@ -97,18 +97,24 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, wire *Wire, id Iden
 	}
 	if wire.raw != nil {
 		c.w = h.nextWriter()
+		if c.w.ring != nil {
+			wire.attach(c.w.ring.r)
+		}
 	}
 	if c.frames == nil {
 		c.frames = h.NewFrameBudget()
 	}
 	c.frames.client.Store(c)
 	ws.SetReadLimit(h.opts.MaxFrameBytes)
+	// Before register: once registered, DisconnectUser or Shutdown may
+	// close c at once, and finish reads c.cancel.
+	c.ctx, c.cancel = context.WithCancel(ctx)
 	if !h.register(c) {
+		c.cancel()
 		ws.Close(StatusServiceRestart, "server restarting") //nolint:errcheck
 		return
 	}
 	h.metrics.connected(c.auth)
-	c.ctx, c.cancel = context.WithCancel(ctx)
 	if !id.Expires.IsZero() {
 		c.expiry = time.AfterFunc(time.Until(id.Expires), func() { c.closeWith(StatusTokenExpired, "token expired") })
 	}

@@ -49,6 +49,11 @@ type Options struct {
 	WriteTimeout      time.Duration // one socket write [10s]
 	ReplayLimit       int           // most events replayed on subscribe; more → reset [QueueFrames/2, at most QueueFrames-replayHeadroom]
 	Shards            int           // topic shards [2×GOMAXPROCS]
+	// IOUring sends the writer loops' batches through one io_uring per
+	// loop (Linux; see uring_linux.go) instead of a write(2) per
+	// connection. Where a ring cannot be set up the hub logs it once and
+	// writes as without it.
+	IOUring bool
 }
 
 // replayHeadroom is the room a replay leaves in the send queue for the
@@ -108,6 +113,15 @@ func New(ctx context.Context, opts Options, b Broker, hist History, m *Metrics, 
 	for i := range runtime.GOMAXPROCS(0) {
 		w := newWriter(i)
 		h.writers = append(h.writers, w)
+	}
+	if opts.IOUring {
+		if err := setupRings(h.writers); err != nil {
+			log.Warn("io_uring send path unavailable; writing with write(2)", "err", err)
+		} else {
+			log.Info("io_uring send path on", "rings", len(h.writers))
+		}
+	}
+	for _, w := range h.writers {
 		go w.run(ctx)
 	}
 	lim := defaultTopicLimits(opts.ReplayLimit)

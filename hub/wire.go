@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,14 @@ type Wire struct {
 	mu       sync.Mutex // held while a frame is being written
 	br       *bufio.Reader
 	bw       *bufio.Writer
+
+	// The io_uring send path (uring_linux.go): the socket's slot in its
+	// writer's ring, guarded by mu. ringed is set (under mu) before a slot
+	// is installed, so Close knows whether it may have one to clear.
+	ring   *uring // nil: no slot
+	slot   int32
+	closed bool // Close ran: no slot may be installed any more
+	ringed atomic.Bool
 }
 
 // NewWire wraps the hijacked socket of a WebSocket upgrade.
@@ -50,6 +59,19 @@ func (w *Wire) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.Conn.Write(p)
+}
+
+// Close closes the socket: coder/websocket's Close and CloseNow call it
+// (the Wire is the conn it hijacked). Where the socket has a slot in an
+// io_uring file table, the ring holds a reference to it that keeps the
+// connection open: the slot is cleared too, under mu, after the fd is
+// closed (which wakes a writer blocked holding mu), so never under a send.
+func (w *Wire) Close() error {
+	err := w.Conn.Close()
+	if w.ringed.Load() {
+		w.detach()
+	}
+	return err
 }
 
 // writeBlocking writes bufs whole within timeout; the caller holds mu.

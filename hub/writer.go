@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,9 @@ type writer struct {
 	// Owned by the loop.
 	frames  []frame
 	scratch *writeScratch
+	ring    *ringState // nil: every write is a write(2)/writev(2)
+
+	partials atomic.Int64 // short writes handed to a goroutine (for tests)
 }
 
 func newWriter(idx int) *writer {
@@ -63,12 +67,20 @@ func (w *writer) run(ctx context.Context) {
 			for _, c := range rest {
 				go c.writeLoop(nil)
 			}
+			if w.ring != nil {
+				w.ring.r.stop()
+			}
 			return
 		case <-w.wake:
 		}
 		w.mu.Lock()
 		batch, w.ready = w.ready, batch[:0]
 		w.mu.Unlock()
+		if w.ring != nil {
+			w.flushRing(batch)
+			clear(batch)
+			continue
+		}
 		for i, c := range batch {
 			w.flush(c)
 			batch[i] = nil
@@ -80,49 +92,81 @@ func (w *writer) run(ctx context.Context) {
 // output until the queue is empty, closed, or handed to a goroutine.
 func (w *writer) flush(c *Client) {
 	for {
-		var closed, more bool
-		w.frames, closed, more = c.q.drain(w.frames)
-		if !more {
+		var ok bool
+		if w.frames, ok = w.take(c, w.frames); !ok {
 			return
 		}
-		if closed {
-			go c.finish()
+		n, err := w.tryWrite(c, w.frames)
+		if !w.settle(c, w.frames, n, err) {
 			return
 		}
-		if !c.wire.mu.TryLock() {
-			// The library is writing (a close or pong): do not wait for it here.
-			go c.writeLoop(copyFrames(w.frames))
-			clear(w.frames)
-			return
-		}
-		s := w.scratch
-		s.bufs = s.bufs[:0]
-		total := 0
-		for _, f := range w.frames {
-			s.bufs = append(s.bufs, f.data)
-			total += len(f.data)
-		}
-		n, err := c.wire.raw.tryWrite(s)
-		clear(s.bufs)
-		switch {
-		case err != nil:
-			c.wire.mu.Unlock()
-			clear(w.frames)
-			c.closeWith(statusAbnormal, "")
-			c.ws.CloseNow() //nolint:errcheck
-			continue        // the next drain sees the queue closed
-		case n < total:
-			// The socket buffer is full: the rest, and the write lock (a
-			// frame may be half out), go to a goroutine that may wait.
-			rest := remaining(w.frames, n)
-			go c.finishPartial(rest, copyFrames(w.frames))
-			clear(w.frames)
-			return
-		}
-		c.wire.mu.Unlock()
-		c.h.metrics.delivered(w.frames, time.Now())
-		clear(w.frames)
 	}
+}
+
+// take drains c's queue into buf for one non-blocking write and takes c's
+// write lock. ok is false when there is nothing for the loop to write:
+// the queue is empty, closed (a goroutine closes c), or the library holds
+// the lock (a goroutine writes the frames, waiting for it).
+func (w *writer) take(c *Client, buf []frame) (frames []frame, ok bool) {
+	frames, closed, more := c.q.drain(buf)
+	if !more {
+		return frames, false
+	}
+	if closed {
+		go c.finish()
+		clear(frames) // dropped: c is closing
+		return frames[:0], false
+	}
+	if !c.wire.mu.TryLock() {
+		// The library is writing (a close or pong): do not wait for it here.
+		go c.writeLoop(copyFrames(frames))
+		clear(frames)
+		return frames[:0], false
+	}
+	return frames, true
+}
+
+// tryWrite makes one non-blocking write(2)/writev(2) of frames to c.
+func (w *writer) tryWrite(c *Client, frames []frame) (int, error) {
+	s := w.scratch
+	s.bufs = s.bufs[:0]
+	for _, f := range frames {
+		s.bufs = append(s.bufs, f.data)
+	}
+	n, err := c.wire.raw.tryWrite(s)
+	clear(s.bufs)
+	return n, err
+}
+
+// settle applies the outcome of one non-blocking write of frames to c (n
+// bytes went out, or err), whichever way it was made: the caller holds c's
+// write lock, and settle releases it or hands it on. It clears frames. true:
+// everything went out (or c is now closing): drain c again.
+func (w *writer) settle(c *Client, frames []frame, n int, err error) bool {
+	total := 0
+	for _, f := range frames {
+		total += len(f.data)
+	}
+	switch {
+	case err != nil:
+		c.wire.mu.Unlock()
+		clear(frames)
+		c.closeWith(statusAbnormal, "")
+		c.ws.CloseNow() //nolint:errcheck
+		return true     // the next drain sees the queue closed
+	case n < total:
+		// The socket buffer is full: the rest, and the write lock (a
+		// frame may be half out), go to a goroutine that may wait.
+		w.partials.Add(1)
+		rest := remaining(frames, n)
+		go c.finishPartial(rest, copyFrames(frames))
+		clear(frames)
+		return false
+	}
+	c.wire.mu.Unlock()
+	c.h.metrics.delivered(frames, time.Now())
+	clear(frames)
+	return true
 }
 
 // remaining is what is left of frames after n bytes went out.

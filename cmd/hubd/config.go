@@ -44,6 +44,7 @@ type config struct {
 	AccountTokenPerMin int           // RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN: verify + reset confirm per IP [30]
 	ResendPerHr        int           // RATE_LIMIT_VERIFY_RESEND_PER_HOUR, per user [5]
 	AllowUnverified    bool          // ALLOW_UNVERIFIED_BOOKING=true lets unverified accounts book (load tests)
+	HubIOUring         bool          // HUB_IO_URING=true: the hub's writer loops send through io_uring (Linux)
 	TrustedProxies     []string
 	// SearchRetention is how long search history is kept
 	// (SEARCH_HISTORY_RETENTION: 180d, 720h…).
@@ -117,6 +118,13 @@ func loadConfig() (config, error) {
 		c.AllowUnverified = true
 	default:
 		errs = append(errs, fmt.Errorf("ALLOW_UNVERIFIED_BOOKING=%q must be true or false", v))
+	}
+	switch v := os.Getenv("HUB_IO_URING"); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.HubIOUring = true
+	default:
+		errs = append(errs, fmt.Errorf("HUB_IO_URING=%q must be true or false", v))
 	}
 	c.JobWorkers = 40
 	if v := os.Getenv("JOB_WORKERS"); v != "" {

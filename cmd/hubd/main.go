@@ -22,6 +22,7 @@ import (
 
 	"instainstru/cmd/hubd/node"
 	apphttp "instainstru/http"
+	"instainstru/hub"
 	"instainstru/notify"
 	"instainstru/seed"
 	"instainstru/store"
@@ -179,6 +180,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		NodeID: cfg.NodeID, RedisPrefix: cfg.RedisPrefix,
 		DB: db, RealtimeDB: rtdb, ReadDB: readdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
+		Hub:    hub.Options{IOUring: cfg.HubIOUring},
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	}, apphttp.NewRegistry(), func(p node.Parts) (node.Front, error) {
 		srv = apphttp.New(httpCfg, apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})

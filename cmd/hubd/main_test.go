@@ -21,12 +21,13 @@ func TestConfigIsValidatedWithClearErrors(t *testing.T) {
 		{"bad duration", map[string]string{"EVENT_RETENTION": "forever"}, "EVENT_RETENTION"},
 		{"bad rate", map[string]string{"RATE_LIMIT_LOGIN_PER_MIN": "-3"}, "RATE_LIMIT_LOGIN_PER_MIN"},
 		{"unverified booking is true or false", map[string]string{"ALLOW_UNVERIFIED_BOOKING": "maybe"}, "ALLOW_UNVERIFIED_BOOKING"},
+		{"io_uring is true or false", map[string]string{"HUB_IO_URING": "yes"}, "HUB_IO_URING"},
 		{"bad reset link lifetime", map[string]string{"RESET_TOKEN_TTL": "soon"}, "RESET_TOKEN_TTL"},
 		{"one Redis or a cluster, not both", map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CLUSTER_ADDRS": "127.0.0.1:7000"}, "not both"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"APP_ENV", "JWT_SECRET", "MONITORING_API_KEY", "EVENT_RETENTION", "RATE_LIMIT_LOGIN_PER_MIN", "REDIS_URL", "REDIS_CLUSTER_ADDRS", "ALLOW_UNVERIFIED_BOOKING", "RESET_TOKEN_TTL"} {
+			for _, k := range []string{"APP_ENV", "JWT_SECRET", "MONITORING_API_KEY", "EVENT_RETENTION", "RATE_LIMIT_LOGIN_PER_MIN", "REDIS_URL", "REDIS_CLUSTER_ADDRS", "ALLOW_UNVERIFIED_BOOKING", "RESET_TOKEN_TTL", "HUB_IO_URING"} {
 				t.Setenv(k, tc.env[k])
 			}
 			cfg, err := loadConfig()
@@ -35,7 +36,7 @@ func TestConfigIsValidatedWithClearErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 				if !cfg.generatedSecret || len(cfg.JWTSecret) < 32 || cfg.HTTPAddr != ":8080" ||
-					cfg.AllowUnverified || cfg.VerifyTokenTTL != 48*time.Hour || cfg.ResetTokenTTL != 30*time.Minute {
+					cfg.AllowUnverified || cfg.HubIOUring || cfg.VerifyTokenTTL != 48*time.Hour || cfg.ResetTokenTTL != 30*time.Minute {
 					t.Fatalf("defaults: %+v", cfg)
 				}
 				return
@@ -104,5 +105,18 @@ func TestProductionRefusesKnownAndLowEntropySecrets(t *testing.T) {
 	t.Setenv("JWT_SECRET", strings.Repeat("a", 32))
 	if _, err := loadConfig(); err != nil {
 		t.Fatalf("development: %v", err)
+	}
+}
+
+func TestHubIOUringIsOptIn(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "false": false, "0": false, "true": true, "1": true} {
+		t.Setenv("HUB_IO_URING", v)
+		cfg, err := loadConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.HubIOUring != want {
+			t.Errorf("HUB_IO_URING=%q: io_uring %v, want %v", v, cfg.HubIOUring, want)
+		}
 	}
 }
