@@ -112,20 +112,8 @@ func loadConfig() (config, error) {
 	c.ResetPerEmailPerHr = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5, &errs)
 	c.AccountTokenPerMin = intEnv("RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN", 30, &errs)
 	c.ResendPerHr = intEnv("RATE_LIMIT_VERIFY_RESEND_PER_HOUR", 5, &errs)
-	switch v := os.Getenv("ALLOW_UNVERIFIED_BOOKING"); v {
-	case "", "false", "0":
-	case "true", "1":
-		c.AllowUnverified = true
-	default:
-		errs = append(errs, fmt.Errorf("ALLOW_UNVERIFIED_BOOKING=%q must be true or false", v))
-	}
-	switch v := os.Getenv("HUB_IO_URING"); v {
-	case "", "false", "0":
-	case "true", "1":
-		c.HubIOUring = true
-	default:
-		errs = append(errs, fmt.Errorf("HUB_IO_URING=%q must be true or false", v))
-	}
+	c.AllowUnverified = boolEnv("ALLOW_UNVERIFIED_BOOKING", &errs)
+	c.HubIOUring = boolEnv("HUB_IO_URING", &errs)
 	c.JobWorkers = 40
 	if v := os.Getenv("JOB_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -186,6 +174,19 @@ func durationEnv(k string, def time.Duration, errs *[]error) time.Duration {
 		return def
 	}
 	return d
+}
+
+// boolEnv is an off-by-default switch: true/1 or false/0/unset.
+func boolEnv(k string, errs *[]error) bool {
+	switch v := os.Getenv(k); v {
+	case "", "false", "0":
+		return false
+	case "true", "1":
+		return true
+	default:
+		*errs = append(*errs, fmt.Errorf("%s=%q must be true or false", k, v))
+		return false
+	}
 }
 
 func intEnv(k string, def int, errs *[]error) int {
