@@ -6,19 +6,20 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"instainstru/internal/uring"
 )
 
 // The io_uring send path (Options.IOUring): a writer loop puts one send per
 // ready connection in its ring and hands the kernel a ring-full per
 // io_uring_enter instead of making one write(2) each (loadtest floor -mode
 // uring measured ~21% less writer CPU per delivery). Raw syscalls against
-// the kernel ABI (include/uapi/linux/io_uring.h), as in
-// loadtest/floor_uring_linux.go; x/sys has the numbers but not the structs.
+// the kernel ABI (include/uapi/linux/io_uring.h) through internal/uring,
+// which loadtest/floor_uring_linux.go uses too.
 //
 // Descriptor lifetime. An SQE naming a raw fd number would be unsafe: the
 // socket may be closed by another goroutine and the number reused by a new
@@ -53,26 +54,7 @@ import (
 // io_uring_enter, no completion depends on task work of a particular
 // thread, and the loop needs no LockOSThread.
 
-// Kernel ABI constants.
 const (
-	ioringOpSendmsg = 9  // IORING_OP_SENDMSG
-	ioringOpSend    = 26 // IORING_OP_SEND
-
-	iosqeFixedFile = 1 << 0 // IOSQE_FIXED_FILE: sqe.fd is a slot of the file table
-
-	ioringSetupSubmitAll = 1 << 7 // a failed SQE does not stop the rest of the batch
-
-	ioringFeatSingleMmap = 1 << 0
-	ioringEnterGetevents = 1 << 0
-
-	ioringRegisterFilesUpdate = 6  // IORING_REGISTER_FILES_UPDATE
-	ioringRegisterFiles2      = 13 // IORING_REGISTER_FILES2
-	ioringRsrcRegisterSparse  = 1 << 0
-
-	ioringOffSQRing = 0
-	ioringOffCQRing = 0x8000000
-	ioringOffSQEs   = 0x10000000
-
 	// ringEntries is the most sends per io_uring_enter.
 	ringEntries = 256
 	// ringSlots is the size of a ring's file table (capped by RLIMIT_NOFILE,
@@ -80,75 +62,10 @@ const (
 	ringSlots = 65536
 )
 
-// uringParams is struct io_uring_params (120 bytes).
-type uringParams struct {
-	sqEntries, cqEntries, flags, sqThreadCPU, sqThreadIdle, features, wqFD uint32
-	resv                                                                   [3]uint32
-	sqOff                                                                  struct {
-		head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
-		userAddr                                                        uint64
-	}
-	cqOff struct {
-		head, tail, ringMask, ringEntries, overflow, cqes, flags, resv1 uint32
-		userAddr                                                        uint64
-	}
-}
-
-// uringSQE is struct io_uring_sqe (64 bytes), unions named for a send.
-type uringSQE struct {
-	opcode, flags uint8
-	ioprio        uint16
-	fd            int32 // here: the fixed-file slot
-	off           uint64
-	addr          uint64 // the buffer (SEND) or the msghdr (SENDMSG)
-	len           uint32
-	msgFlags      uint32
-	userData      uint64 // the op's index in the loop's batch
-	bufIndex      uint16
-	personality   uint16
-	spliceFDIn    int32
-	addr3, pad    uint64
-}
-
-// uringCQE is struct io_uring_cqe (16 bytes).
-type uringCQE struct {
-	userData uint64
-	res      int32 // bytes sent, or -errno
-	flags    uint32
-}
-
-// uringRsrcRegister is struct io_uring_rsrc_register (32 bytes).
-type uringRsrcRegister struct {
-	nr, flags uint32
-	resv2     uint64
-	data      uint64
-	tags      uint64
-}
-
-// uringFilesUpdate is struct io_uring_files_update (16 bytes).
-type uringFilesUpdate struct {
-	offset, resv uint32
-	fds          uint64 // *int32
-}
-
-// Checked once against the kernel's sizes.
-var _ = [1]struct{}{}[unsafe.Sizeof(uringParams{})-120]
-var _ = [1]struct{}{}[unsafe.Sizeof(uringSQE{})-64]
-var _ = [1]struct{}{}[unsafe.Sizeof(uringCQE{})-16]
-var _ = [1]struct{}{}[unsafe.Sizeof(uringRsrcRegister{})-32]
-var _ = [1]struct{}{}[unsafe.Sizeof(uringFilesUpdate{})-16]
-
-// uring is one writer loop's ring. The SQ/CQ are used only by that loop;
-// the file table (mu) by whoever attaches or closes a connection.
-type uring struct {
-	fd                   int
-	sqMap, cqMap, sqeMap []byte
-	sqHead, sqTail       *uint32
-	cqHead, cqTail       *uint32
-	sqMask, cqMask       uint32
-	sqes                 []uringSQE
-	cqes                 []uringCQE
-	entries              int
+// ring is one writer loop's io_uring. The SQ/CQ are used only by that
+// loop; the file table (mu) by whoever attaches or closes a connection.
+type ring struct {
+	*uring.Ring
 
 	mu      sync.Mutex
 	slots   int32   // table size
@@ -157,21 +74,13 @@ type uring struct {
 	used    int     // slots holding a socket
 	stopped bool    // the loop has ended: no new slots; closed once used is 0
 	closed  bool
-	upd     uringFilesUpdate // update's argument
-	updFD   int32
 }
 
-// newUring sets up a ring and its sparse file table. ENOSYS/EPERM (no
+// newRing sets up a ring and its sparse file table. ENOSYS/EPERM (no
 // io_uring, or kernel.io_uring_disabled) come back wrapped for errors.Is.
-func newUring() (*uring, error) {
-	p := uringParams{flags: ioringSetupSubmitAll}
-	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, ringEntries, uintptr(unsafe.Pointer(&p)), 0)
-	if errno != 0 {
-		return nil, fmt.Errorf("io_uring_setup: %w", errno)
-	}
-	r := &uring{fd: int(fd), entries: int(p.sqEntries)}
-	if err := r.mmap(&p); err != nil {
-		r.unmap()
+func newRing() (*ring, error) {
+	u, err := uring.New(ringEntries, uring.SetupSubmitAll)
+	if err != nil {
 		return nil, err
 	}
 	slots := uint64(ringSlots)
@@ -179,85 +88,15 @@ func newUring() (*uring, error) {
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur < slots {
 		slots = lim.Cur
 	}
-	reg := uringRsrcRegister{nr: uint32(slots), flags: ioringRsrcRegisterSparse}
-	if _, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterFiles2,
-		uintptr(unsafe.Pointer(&reg)), unsafe.Sizeof(reg), 0, 0); errno != 0 {
-		r.unmap()
-		return nil, fmt.Errorf("io_uring_register(FILES2, %d sparse): %w", slots, errno)
+	if err := u.RegisterSparseFiles(uint32(slots)); err != nil {
+		u.Close()
+		return nil, err
 	}
-	r.slots = int32(slots)
-	return r, nil
-}
-
-func (r *uring) mmap(p *uringParams) error {
-	sqSize := int(p.sqOff.array + p.sqEntries*4)
-	cqSize := int(p.cqOff.cqes + p.cqEntries*uint32(unsafe.Sizeof(uringCQE{})))
-	if p.features&ioringFeatSingleMmap != 0 {
-		sqSize = max(sqSize, cqSize)
-	}
-	m := func(off int64, size int) ([]byte, error) {
-		b, err := unix.Mmap(r.fd, off, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
-		if err != nil {
-			return nil, fmt.Errorf("io_uring mmap: %w", err)
-		}
-		return b, nil
-	}
-	var err error
-	if r.sqMap, err = m(ioringOffSQRing, sqSize); err != nil {
-		return err
-	}
-	r.cqMap = r.sqMap
-	if p.features&ioringFeatSingleMmap == 0 {
-		if r.cqMap, err = m(ioringOffCQRing, cqSize); err != nil {
-			return err
-		}
-	}
-	if r.sqeMap, err = m(ioringOffSQEs, int(p.sqEntries)*int(unsafe.Sizeof(uringSQE{}))); err != nil {
-		return err
-	}
-	u32 := func(b []byte, off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&b[off])) }
-	r.sqHead, r.sqTail, r.sqMask = u32(r.sqMap, p.sqOff.head), u32(r.sqMap, p.sqOff.tail), *u32(r.sqMap, p.sqOff.ringMask)
-	r.cqHead, r.cqTail, r.cqMask = u32(r.cqMap, p.cqOff.head), u32(r.cqMap, p.cqOff.tail), *u32(r.cqMap, p.cqOff.ringMask)
-	r.sqes = unsafe.Slice((*uringSQE)(unsafe.Pointer(&r.sqeMap[0])), p.sqEntries)
-	r.cqes = unsafe.Slice((*uringCQE)(unsafe.Pointer(&r.cqMap[p.cqOff.cqes])), p.cqEntries)
-	array := unsafe.Slice(u32(r.sqMap, p.sqOff.array), p.sqEntries)
-	for i := range array {
-		array[i] = uint32(i) // ring slot i is SQE i, once and for all
-	}
-	return nil
-}
-
-// unmap releases the mappings and the ring (and with it every file the
-// table still holds).
-func (r *uring) unmap() {
-	if r.cqMap != nil && r.sqMap != nil && &r.cqMap[0] == &r.sqMap[0] {
-		r.cqMap = nil
-	}
-	for _, b := range [][]byte{r.sqeMap, r.cqMap, r.sqMap} {
-		if b != nil {
-			unix.Munmap(b) //nolint:errcheck
-		}
-	}
-	r.sqeMap, r.cqMap, r.sqMap = nil, nil, nil
-	unix.Close(r.fd) //nolint:errcheck
-}
-
-// update points slot at fd (-1: empty); the caller holds mu. The argument
-// and the fd it points to live in r (heap memory, which does not move),
-// not on a stack that could move before the call.
-func (r *uring) update(slot int32, fd int32) error {
-	r.updFD = fd
-	r.upd = uringFilesUpdate{offset: uint32(slot), fds: uint64(uintptr(unsafe.Pointer(&r.updFD)))}
-	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterFilesUpdate,
-		uintptr(unsafe.Pointer(&r.upd)), 1, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return &ring{Ring: u, slots: int32(slots)}, nil
 }
 
 // install puts fd in a free slot; -1 when none is free or the ring stopped.
-func (r *uring) install(fd int) int32 {
+func (r *ring) install(fd int) int32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
@@ -274,7 +113,7 @@ func (r *uring) install(fd int) int32 {
 	default:
 		return -1
 	}
-	if r.update(slot, int32(fd)) != nil {
+	if r.UpdateFile(slot, int32(fd)) != nil {
 		r.free = append(r.free, slot)
 		return -1
 	}
@@ -283,10 +122,10 @@ func (r *uring) install(fd int) int32 {
 }
 
 // release empties slot: the ring drops its reference to the socket.
-func (r *uring) release(slot int32) {
+func (r *ring) release(slot int32) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.update(slot, -1) //nolint:errcheck // only EBADF/EINVAL, which cannot happen on a live ring
+	r.UpdateFile(slot, -1) //nolint:errcheck // only EBADF/EINVAL, which cannot happen on a live ring
 	r.free = append(r.free, slot)
 	r.used--
 	r.closeIfDone()
@@ -294,23 +133,23 @@ func (r *uring) release(slot int32) {
 
 // stop is called by the loop when it ends: the ring goes once no
 // connection holds a slot (their sockets are written by goroutines now).
-func (r *uring) stop() {
+func (r *ring) stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
 	r.closeIfDone()
 }
 
-func (r *uring) closeIfDone() {
+func (r *ring) closeIfDone() {
 	if r.stopped && r.used == 0 && !r.closed {
 		r.closed = true
-		r.unmap()
+		r.Close()
 	}
 }
 
 // attach installs the wire's socket in r's file table, if r is set and a
 // slot is free; without a slot the wire is written with write(2).
-func (w *Wire) attach(r *uring) {
+func (w *Wire) attach(r *ring) {
 	if r == nil {
 		return
 	}
@@ -359,15 +198,15 @@ type ringOp struct {
 
 // ringState is a writer loop's io_uring state.
 type ringState struct {
-	r    *uring
+	r    *ring
 	ops  []ringOp  // len entries, never reallocated: &ops[i].msg stays put
 	res  []int32   // CQE result per op
 	cur  []*Client // clients of the next round
 	next []*Client // clients whose send went out whole: drain them again
 }
 
-func newRingState(r *uring) *ringState {
-	return &ringState{r: r, ops: make([]ringOp, r.entries), res: make([]int32, r.entries)}
+func newRingState(r *ring) *ringState {
+	return &ringState{r: r, ops: make([]ringOp, r.Entries()), res: make([]int32, r.Entries())}
 }
 
 // flushRing writes everything the batch's clients have queued: each round
@@ -437,12 +276,12 @@ func (w *writer) settleRing(k int) {
 func (rs *ringState) prep(i int) {
 	op := &rs.ops[i]
 	op.total = 0
-	sqe := uringSQE{flags: iosqeFixedFile, fd: op.c.wire.slot,
-		msgFlags: unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL, userData: uint64(i)}
+	sqe := uring.SQE{Flags: uring.SQEFixedFile, Fd: op.c.wire.slot,
+		MsgFlags: unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL, UserData: uint64(i)}
 	if len(op.frames) == 1 {
 		b := op.frames[0].data
 		op.total = len(b)
-		sqe.opcode, sqe.addr, sqe.len = ioringOpSend, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), uint32(len(b))
+		sqe.Opcode, sqe.Addr, sqe.Len = uring.OpSend, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), uint32(len(b))
 	} else {
 		op.iov = op.iov[:0]
 		for _, f := range op.frames {
@@ -453,10 +292,9 @@ func (rs *ringState) prep(i int) {
 		}
 		op.msg = unix.Msghdr{Iov: unsafe.SliceData(op.iov)}
 		op.msg.SetIovlen(len(op.iov))
-		sqe.opcode, sqe.addr, sqe.len = ioringOpSendmsg, uint64(uintptr(unsafe.Pointer(&op.msg))), 1
+		sqe.Opcode, sqe.Addr, sqe.Len = uring.OpSendmsg, uint64(uintptr(unsafe.Pointer(&op.msg))), 1
 	}
-	r := rs.r
-	r.sqes[(*r.sqTail+uint32(i))&r.sqMask] = sqe
+	*rs.r.Next(i) = sqe
 }
 
 // submit hands the k prepared SQEs to the kernel and waits for all k
@@ -465,35 +303,25 @@ func (rs *ringState) prep(i int) {
 // reachable from rs.ops until then. The results land in rs.res.
 func (rs *ringState) submit(k int) {
 	r := rs.r
-	atomic.StoreUint32(r.sqTail, *r.sqTail+uint32(k)) // publishes the SQEs
+	r.Publish(k)
+	record := func(userData uint64, res int32) { rs.res[userData] = res }
 	for reaped := 0; reaped < k; {
-		toSubmit := *r.sqTail - atomic.LoadUint32(r.sqHead)
-		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit),
-			uintptr(k-reaped), ioringEnterGetevents, 0, 0)
-		switch errno {
-		case 0, unix.EINTR, unix.EAGAIN, unix.EBUSY: // reap what there is and go again
-		default:
+		if err := r.Enter(k - reaped); err != nil {
 			// EBADF, EFAULT, EINVAL…: not on a live ring with SQEs built
 			// here. The SQEs point at memory the loop would reuse, so it
 			// can neither drop them nor go on.
-			panic(fmt.Sprintf("hub: io_uring_enter: %v", errno))
+			panic(fmt.Sprintf("hub: io_uring_enter: %v", err))
 		}
-		head, tail := *r.cqHead, atomic.LoadUint32(r.cqTail)
-		for ; head != tail; head++ {
-			c := r.cqes[head&r.cqMask]
-			rs.res[c.userData] = c.res
-			reaped++
-		}
-		atomic.StoreUint32(r.cqHead, head)
+		reaped += r.Reap(record)
 	}
 	runtime.KeepAlive(rs.ops)
 }
 
 // setupRings gives each writer a ring, or none at all if one fails.
 func setupRings(ws []*writer) error {
-	rings := make([]*uring, 0, len(ws))
+	rings := make([]*ring, 0, len(ws))
 	for range ws {
-		r, err := newUring()
+		r, err := newRing()
 		if err != nil {
 			for _, r := range rings {
 				r.stop()

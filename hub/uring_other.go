@@ -5,15 +5,15 @@ package hub
 import "errors"
 
 // io_uring is Linux-only: Options.IOUring falls back to write(2) elsewhere.
-type uring struct{}
+type ring struct{}
 
-type ringState struct{ r *uring }
+type ringState struct{ r *ring }
 
-func (r *uring) stop() {}
+func (r *ring) stop() {}
 
 func setupRings([]*writer) error { return errors.New("io_uring is Linux-only") }
 
-func (w *Wire) attach(*uring) {}
+func (w *Wire) attach(*ring) {}
 
 func (w *Wire) detach() {}
 

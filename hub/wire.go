@@ -36,7 +36,7 @@ type Wire struct {
 	// The io_uring send path (uring_linux.go): the socket's slot in its
 	// writer's ring, guarded by mu. ringed is set (under mu) before a slot
 	// is installed, so Close knows whether it may have one to clear.
-	ring   *uring // nil: no slot
+	ring   *ring // nil: no slot
 	slot   int32
 	closed bool // Close ran: no slot may be installed any more
 	ringed atomic.Bool
