@@ -10,7 +10,6 @@ package http
 // See ../shared/notes/fiber-websocket.md for the measured alternatives.
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -183,8 +182,7 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 			// The hub owns the socket from Serve on (and closes it); Serve
 			// returns at once, so nothing here outlives the upgrade.
 			wire := hub.NewWire(raw)
-			w := &hijackWriter{conn: wire, rw: wire.ReadWriter(), header: nethttp.Header{}}
-			ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
+			ws, err := websocket.Accept(wire.Hijacker(), req, &websocket.AcceptOptions{
 				CompressionMode:    websocket.CompressionDisabled,
 				InsecureSkipVerify: s.cfg.Env != "production" && s.cfg.Env != "",
 				OnPingReceived:     id.Frames.OnPing, // pings count toward the frame limit
@@ -252,47 +250,4 @@ func copyRequest(c *fiber.Ctx) (*nethttp.Request, error) {
 	req.RemoteAddr = c.Context().RemoteAddr().String()
 	c.Request().Header.VisitAll(func(k, v []byte) { req.Header.Add(string(k), string(v)) })
 	return req, nil
-}
-
-// hijackWriter is the minimal http.ResponseWriter + http.Hijacker that
-// coder/websocket.Accept needs over an already-hijacked fasthttp conn.
-type hijackWriter struct {
-	conn   net.Conn
-	rw     *bufio.ReadWriter // the connection's buffers (the hub's Wire sizes them)
-	header nethttp.Header
-	status int
-}
-
-func (w *hijackWriter) Header() nethttp.Header { return w.header }
-
-func (w *hijackWriter) WriteHeader(code int) { w.status = code }
-
-// Write is used by Accept only to send an error response before hijacking.
-func (w *hijackWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = nethttp.StatusOK
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "HTTP/1.1 %d %s\r\n", w.status, nethttp.StatusText(w.status))
-	w.header.Set("Content-Length", fmt.Sprint(len(b)))
-	w.header.Set("Connection", "close")
-	w.header.Write(&sb) //nolint:errcheck
-	sb.WriteString("\r\n")
-	if _, err := w.conn.Write([]byte(sb.String())); err != nil {
-		return 0, err
-	}
-	return w.conn.Write(b)
-}
-
-// Hijack sends the status line and headers Accept prepared (101) and hands
-// over the connection.
-func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "HTTP/1.1 %d %s\r\n", w.status, nethttp.StatusText(w.status))
-	w.header.Write(&sb) //nolint:errcheck
-	sb.WriteString("\r\n")
-	if _, err := w.conn.Write([]byte(sb.String())); err != nil {
-		return nil, nil, err
-	}
-	return w.conn, w.rw, nil
 }

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,8 +117,7 @@ func (s *sockHub) serve(ctx context.Context, conn net.Conn) {
 		return
 	}
 	wire := NewWire(conn)
-	w := &testHijacker{conn: wire, rw: wire.ReadWriter(), header: nethttp.Header{}}
-	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	ws, err := websocket.Accept(wire.Hijacker(), req, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		conn.Close() //nolint:errcheck
 		return
@@ -132,28 +130,6 @@ func (s *sockHub) serve(ctx context.Context, conn net.Conn) {
 		id = Identity{UserID: u, Auth: "token"}
 	}
 	s.h.Serve(ctx, ws, wire, id, nil)
-}
-
-// testHijacker is http/ws.go's hijackWriter, reduced to the upgrade.
-type testHijacker struct {
-	conn   net.Conn
-	rw     *bufio.ReadWriter
-	header nethttp.Header
-	status int
-}
-
-func (w *testHijacker) Header() nethttp.Header      { return w.header }
-func (w *testHijacker) WriteHeader(code int)        { w.status = code }
-func (w *testHijacker) Write(b []byte) (int, error) { return 0, errors.New("upgrade refused") }
-func (w *testHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "HTTP/1.1 %d %s\r\n", w.status, nethttp.StatusText(w.status))
-	w.header.Write(&sb) //nolint:errcheck
-	sb.WriteString("\r\n")
-	if _, err := w.conn.Write([]byte(sb.String())); err != nil {
-		return nil, nil, err
-	}
-	return w.conn, w.rw, nil
 }
 
 // slotsUsed is how many sockets the hub's rings hold.

@@ -17,9 +17,8 @@ const (
 	wireWriteBuf = 256
 )
 
-// Wire is a connection's socket as the hub uses it. Hand it to
-// websocket.Accept through a hijacker (its ReadWriter as the buffers, the
-// Wire itself as the conn) and then to Serve. The hub owns it from then on
+// Wire is a connection's socket as the hub uses it. Upgrade it with
+// websocket.Accept(wire.Hijacker(), …) and then hand it to Serve. The hub owns it from then on
 // and closes it.
 //
 // Every write takes mu — the library's (through Write) and the hub's
@@ -50,8 +49,8 @@ func NewWire(conn net.Conn) *Wire {
 	return w
 }
 
-// ReadWriter is what the hijacker returns to websocket.Accept.
-func (w *Wire) ReadWriter() *bufio.ReadWriter { return bufio.NewReadWriter(w.br, w.bw) }
+// readWriter is the buffers Hijack returns to websocket.Accept.
+func (w *Wire) readWriter() *bufio.ReadWriter { return bufio.NewReadWriter(w.br, w.bw) }
 
 // Write is the library's path (101 response, pong, close): serialised with
 // the hub's own batches.
