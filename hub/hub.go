@@ -54,6 +54,9 @@ type Options struct {
 	// connection. Where a ring cannot be set up the hub logs it once and
 	// writes as without it.
 	IOUring bool
+	// IOUringEntries is a ring's size, the most sends per io_uring_enter
+	// [256]; past the kernel's limit (32,768) the ring cannot be set up.
+	IOUringEntries int
 }
 
 // replayHeadroom is the room a replay leaves in the send queue for the
@@ -74,6 +77,7 @@ func (o *Options) setDefaults() {
 	// consumer): past this the client is sent reset and refetches instead.
 	o.ReplayLimit = max(1, min(o.ReplayLimit, o.QueueFrames-replayHeadroom))
 	def(&o.Shards, 2*runtime.GOMAXPROCS(0))
+	def(&o.IOUringEntries, 256)
 	if o.MessagesPerSecond == 0 {
 		o.MessagesPerSecond = 20
 	}
@@ -115,7 +119,7 @@ func New(ctx context.Context, opts Options, b Broker, hist History, m *Metrics, 
 		h.writers = append(h.writers, w)
 	}
 	if opts.IOUring {
-		if err := setupRings(h.writers); err != nil {
+		if err := setupRings(h.writers, opts.IOUringEntries); err != nil {
 			log.Warn("io_uring send path unavailable; writing with write(2)", "err", err)
 		} else {
 			log.Info("io_uring send path on", "rings", len(h.writers))

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,11 +14,13 @@ import (
 	nethttp "net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"instainstru/internal/uring"
 	"instainstru/market"
 )
 
@@ -25,15 +28,43 @@ import (
 // way http/ws.go serves it (the Wire is the conn the library hijacks), in
 // each write mode of the writer loops.
 
-// writeMode is one way the writer loops write: write(2), io_uring, and
-// io_uring with a full file table (every connection falls back to write(2)).
+// writeMode is one way the writer loops write: write(2), io_uring,
+// io_uring with a full file table (every connection falls back to
+// write(2)), and io_uring asked for with a ring the kernel refuses (the hub
+// logs it and writes with write(2)).
 type writeMode struct {
-	name      string
-	uring     bool
-	fullTable bool
+	name       string
+	uring      bool
+	fullTable  bool
+	setupFails bool
 }
 
-var writeModes = []writeMode{{"write", false, false}, {"uring", true, false}, {"uring-table-full", true, true}}
+var writeModes = []writeMode{
+	{name: "write"},
+	{name: "uring", uring: true},
+	{name: "uring-table-full", uring: true, fullTable: true},
+	{name: "uring-setup-refused", uring: true, setupFails: true},
+}
+
+// slotted: connections get a slot in a ring (written through io_uring).
+func (m writeMode) slotted() bool { return m.uring && !m.fullTable && !m.setupFails }
+
+// requireNoIOUring skips a test of the io_uring mode only where the kernel
+// has no io_uring for this process (ENOSYS, or EPERM when
+// kernel.io_uring_disabled says so); anywhere else a hub that fell back to
+// write(2) is a failure, not a reason to skip.
+func requireNoIOUring(t *testing.T) {
+	t.Helper()
+	r, err := uring.New(2, 0)
+	if err == nil {
+		r.Close()
+		t.Fatal("the hub fell back to write(2) although this process can set up an io_uring")
+	}
+	if errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) {
+		t.Skipf("io_uring unavailable to this process: %v", err)
+	}
+	t.Fatalf("io_uring setup failed: %v", err)
+}
 
 // forEachMode runs body once per write mode.
 func forEachMode(t *testing.T, body func(t *testing.T, m writeMode)) {
@@ -66,13 +97,26 @@ func startSockHubBuf(t *testing.T, m writeMode, opts Options, sndbuf int) *sockH
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	opts.IOUring = m.uring
+	if m.setupFails {
+		opts.IOUringEntries = 1 << 20 // past IORING_MAX_ENTRIES: io_uring_setup says EINVAL
+	}
 	hist := &slowHistory{seq: map[string]int64{}}
-	h := New(ctx, opts, &countingBroker{subs: map[string]int{}}, hist, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if m.uring {
+	var logs strings.Builder
+	h := New(ctx, opts, &countingBroker{subs: map[string]int{}}, hist, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	if m.setupFails {
+		for _, w := range h.writers {
+			if w.ring != nil {
+				t.Fatal("a writer has a ring the kernel should have refused")
+			}
+		}
+		if n := strings.Count(logs.String(), "io_uring send path unavailable"); n != 1 {
+			t.Fatalf("the refused ring was logged %d times, want once:\n%s", n, logs.String())
+		}
+	} else if m.uring {
 		for _, w := range h.writers {
 			if w.ring == nil {
 				cancel()
-				t.Skip("io_uring unavailable here")
+				requireNoIOUring(t)
 			}
 			if m.fullTable {
 				w.ring.r.mu.Lock()
@@ -158,7 +202,7 @@ func (s *sockHub) partials() int64 {
 func (s *sockHub) checkSlots(t *testing.T, open int) {
 	t.Helper()
 	want := 0
-	if s.mode.uring && !s.mode.fullTable {
+	if s.mode.slotted() {
 		want = open
 	}
 	if got := s.slotsUsed(); got != want {
@@ -353,7 +397,7 @@ func TestSocketSlowConsumerIsClosedWith4008WhileOthersKeepReceiving(t *testing.T
 		if code := slow.closeCode(15 * time.Second); code != -1 && code != StatusSlowConsumer {
 			t.Fatalf("slow client closed with %d, want 4008 (or cut)", code)
 		}
-		s.waitSlots(t, len(others)*boolInt(m.uring && !m.fullTable))
+		s.waitSlots(t, len(others)*boolInt(m.slotted()))
 	})
 }
 
@@ -463,7 +507,7 @@ func TestSocketClosedConnectionReallyClosesItsSocket(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no EOF: %v (after %d more bytes)", err, len(rest))
 		}
-		s.waitSlots(t, boolInt(m.uring && !m.fullTable)) // only other's
+		s.waitSlots(t, boolInt(m.slotted())) // only other's
 
 		// The peer hangs up: the hub closes its side and the slot goes.
 		other.ws.CloseNow() //nolint:errcheck

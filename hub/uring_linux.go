@@ -55,8 +55,6 @@ import (
 // thread, and the loop needs no LockOSThread.
 
 const (
-	// ringEntries is the most sends per io_uring_enter.
-	ringEntries = 256
 	// ringSlots is the size of a ring's file table (capped by RLIMIT_NOFILE,
 	// which the kernel checks it against): connections past it use write(2).
 	ringSlots = 65536
@@ -78,8 +76,8 @@ type ring struct {
 
 // newRing sets up a ring and its sparse file table. ENOSYS/EPERM (no
 // io_uring, or kernel.io_uring_disabled) come back wrapped for errors.Is.
-func newRing() (*ring, error) {
-	u, err := uring.New(ringEntries, uring.SetupSubmitAll)
+func newRing(entries int) (*ring, error) {
+	u, err := uring.New(uint32(entries), uring.SetupSubmitAll)
 	if err != nil {
 		return nil, err
 	}
@@ -318,10 +316,10 @@ func (rs *ringState) submit(k int) {
 }
 
 // setupRings gives each writer a ring, or none at all if one fails.
-func setupRings(ws []*writer) error {
+func setupRings(ws []*writer, entries int) error {
 	rings := make([]*ring, 0, len(ws))
 	for range ws {
-		r, err := newRing()
+		r, err := newRing(entries)
 		if err != nil {
 			for _, r := range rings {
 				r.stop()

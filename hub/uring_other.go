@@ -11,7 +11,7 @@ type ringState struct{ r *ring }
 
 func (r *ring) stop() {}
 
-func setupRings([]*writer) error { return errors.New("io_uring is Linux-only") }
+func setupRings([]*writer, int) error { return errors.New("io_uring is Linux-only") }
 
 func (w *Wire) attach(*ring) {}
 
