@@ -17,7 +17,9 @@
 #   BENCH_MD               file to write (default BENCHMARKS.md at the repo root)
 #   BENCH_IDLE_CONNS       idle connections on one node (default 18000)
 #   BENCH_SCENARIOS        subset to run, e.g. "booking-steady booking-storm changes fanout"
-#   BENCH_ARGS             extra flags for every loadtest run (e.g. "-duration 10s")
+#   BENCH_ARGS             extra flags for every loadtest run (e.g. "-duration 10s", "-mail-off")
+#   BENCH_MAILPIT          Mailpit binary the nodes send email through (default .tools/bin/mailpit;
+#                          "none" or a missing file: no SMTP_URL, emails stay queued)
 # Exit status: 0 when every scenario ran with zero loss, duplication and
 # errors (missed latency targets are recorded in BENCHMARKS.md, not fatal);
 # 1 otherwise.
@@ -138,6 +140,38 @@ if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
 	for _ in $(seq 50); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
+# Email: the nodes send through a private Mailpit when it is installed
+# (`make tools`), so the job workers' sending is part of the measured load;
+# without it emails stay queued, as on any node without SMTP_URL.
+# listening_ports PID: the 127.0.0.1 TCP ports PID listens on.
+listening_ports() {
+	local pid=$1 inode hex
+	ls -l "/proc/$pid/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]/\1/p' | while read -r inode; do
+		for hex in $(awk -v i="$inode" 'NR > 1 && $4 == "0A" && $10 == i && $2 ~ /^0100007F:/ {split($2, a, ":"); print a[2]}' /proc/net/tcp); do
+			echo $((16#$hex))
+		done
+	done
+}
+SMTP_URL=
+MAILPIT_BIN=${BENCH_MAILPIT:-$ROOT/.tools/bin/mailpit} # "none": no SMTP, emails stay queued
+if [ -x "$MAILPIT_BIN" ]; then
+	"$MAILPIT_BIN" --listen 127.0.0.1:0 --smtp 127.0.0.1:0 --database "$WORK/mailpit.db" --disable-version-check --quiet >"$WORK/mailpit.log" 2>&1 &
+	pids+=($!)
+	mp_pid=$!
+	for _ in $(seq 50); do
+		for port in $(listening_ports "$mp_pid"); do
+			# The SMTP listener greets first ("220 …"); the HTTP one waits.
+			if exec 3<>"/dev/tcp/127.0.0.1/$port" && read -r -t 1 greeting <&3 && [[ $greeting == 220* ]]; then
+				SMTP_URL=smtp://127.0.0.1:$port
+			fi
+			exec 3>&- 3<&- || true
+		done
+		[ -n "$SMTP_URL" ] && break
+		sleep 0.1
+	done
+	log "mailpit for the nodes' email: ${SMTP_URL:-none found, emails stay queued}"
+fi
+
 # Sockets are files: give the nodes (children of this shell) the hard limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -146,6 +180,7 @@ node_env=(
 	"JWT_SECRET=$SECRET" "MONITORING_API_KEY=$KEY"
 	"ALLOW_UNVERIFIED_BOOKING=true" # students are registered by the thousand and never read email
 	"RATE_LIMIT_REGISTER_PER_MIN=1000000" "RATE_LIMIT_LOGIN_PER_MIN=1000000" "RATE_LIMIT_LOGIN_FAILURES_PER_MIN=1000000"
+	"SMTP_URL=$SMTP_URL" "MAIL_FROM=bench@example.com"
 )
 log "migrate and seed"
 env "${node_env[@]}" "$WORK/hubd" migrate

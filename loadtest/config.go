@@ -28,6 +28,7 @@ type Config struct {
 	CancelAfter      time.Duration `json:"cancel_after_ns"`
 	GetRate          float64       `json:"get_rate"`     // GET availability per second (open loop)
 	ReplayRatio      float64       `json:"replay_ratio"` // share of created bookings re-POSTed with the same Idempotency-Key
+	MailOff          bool          `json:"mail_off"`     // the run's users turn email and reminders off (no email rows, no jobs)
 	DaysAhead        int           `json:"days_ahead"`
 	MaxInFlight      int           `json:"max_in_flight"`
 	ConnectParallel  int           `json:"connect_parallel"`

@@ -108,6 +108,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		cancelA  = fs.Duration("cancel-after", 0, "how long after its booking's intended start a cancellation is sent")
 		getRate  = fs.Float64("get-rate", 0, "GET availability requests per second, open loop")
 		replayR  = fs.Float64("replay-ratio", 0, "share of created bookings POSTed again with the same Idempotency-Key: must return the same booking and push nothing new")
+		mailOff  = fs.Bool("mail-off", false, "the run's students and instructors turn email and reminders off first (PUT /me/notification-settings): a booking then writes no email rows and inserts no jobs, so comparing runs with and without it measures that part of the notification path")
 		days     = fs.Int("days", 0, "days ahead (from today, New York) whose open time is booked and read")
 		inflight = fs.Int("max-in-flight", 0, "requests allowed in flight before scheduled ones are dropped and counted as errors (default 5000)")
 		connPar  = fs.Int("connect-parallel", 0, "connections dialled at once during setup")
@@ -196,6 +197,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 			cfg.GetRate = *getRate
 		case "replay-ratio":
 			cfg.ReplayRatio = *replayR
+		case "mail-off":
+			cfg.MailOff = *mailOff
 		case "days":
 			cfg.DaysAhead = *days
 		case "max-in-flight":

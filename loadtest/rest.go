@@ -201,6 +201,19 @@ func (a *api) login(ctx context.Context, base, email, password string) (*session
 	return a.authCall(ctx, base+"/api/v1/auth/login", map[string]string{"email": email, "password": password})
 }
 
+// mailOff turns the session's user's email and reminders off.
+func (a *api) mailOff(ctx context.Context, base string, s *session) error {
+	st, err := a.do(ctx, http.MethodPut, base+"/api/v1/me/notification-settings", s.Token, nil,
+		map[string]any{"email": false, "reminders": false, "reminder_hours": []int{24, 1}}, nil)
+	if err != nil {
+		return fmt.Errorf("notification settings of %s: %w", s.Email, err)
+	}
+	if st != http.StatusOK {
+		return fmt.Errorf("notification settings of %s: HTTP %d", s.Email, st)
+	}
+	return nil
+}
+
 // instructorSummary is one item of GET /instructors.
 type instructorSummary struct {
 	ID       string `json:"id"`
@@ -390,6 +403,26 @@ func promBuckets(body []byte, name string) map[float64]float64 {
 func sumMetric(body []byte, name string) (float64, bool) {
 	var sum float64
 	found := false
+	for _, f := range metricSamples(body, name) {
+		sum += f
+		found = true
+	}
+	return sum, found
+}
+
+// maxMetric is the largest sample of name (0 when there is none).
+func maxMetric(body []byte, name string) float64 {
+	m := 0.0
+	for _, f := range metricSamples(body, name) {
+		m = max(m, f)
+	}
+	return m
+}
+
+// metricSamples is every sample of name in a Prometheus text exposition,
+// whatever its labels.
+func metricSamples(body []byte, name string) []float64 {
+	var out []float64
 	for _, line := range strings.Split(string(body), "\n") {
 		if !strings.HasPrefix(line, name) {
 			continue
@@ -413,8 +446,7 @@ func sumMetric(body []byte, name string) (float64, bool) {
 		if err != nil {
 			continue
 		}
-		sum += f
-		found = true
+		out = append(out, f)
 	}
-	return sum, found
+	return out
 }

@@ -550,6 +550,9 @@ func sortedKeys(m map[string]int64) []string {
 func (sv ServerStats) summary(wall float64) string {
 	line := fmt.Sprintf("%s: cpu %.1fs (%.0f%% of a core), pg pool %.0f conns waited %.1fs, outbox lag at end %s",
 		sv.URL, sv.CPUSeconds, 100*sv.CPUSeconds/wall, sv.PgPoolMaxConns, sv.PgPoolWaitSeconds, fmtDur(time.Duration(sv.OutboxLagSeconds*1e9)))
+	if sv.EmailsSent > 0 || sv.JobsOldestSeconds > 0 {
+		line += fmt.Sprintf(", %.0f emails sent, oldest due job at end %s", sv.EmailsSent, fmtDur(time.Duration(sv.JobsOldestSeconds*1e9)))
+	}
 	if sv.Deliveries > 0 {
 		q := func(v float64, beyond bool) string {
 			s := fmtDur(time.Duration(v * 1e9))

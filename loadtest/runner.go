@@ -357,6 +357,20 @@ func (r *runner) signIn(ctx context.Context) error {
 			failed, len(r.instructors))
 	}
 	r.logf("users: %d students registered, %d instructors signed in", len(r.students), len(r.instrSess))
+	if cfg.MailOff {
+		g, gctx = errgroup.WithContext(ctx)
+		g.SetLimit(4)
+		for _, s := range r.students {
+			g.Go(func() error { return r.api.mailOff(gctx, cfg.URLs[0], s) })
+		}
+		for _, s := range r.instrSess {
+			g.Go(func() error { return r.api.mailOff(gctx, cfg.URLs[0], s) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		r.logf("users: email and reminders off for all %d of them (-mail-off)", len(r.students)+len(r.instrSess))
+	}
 	return nil
 }
 

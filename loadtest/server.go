@@ -24,6 +24,8 @@ type ServerStats struct {
 	ResumeResets        float64 `json:"resume_resets"`
 	RedisPoolTimeouts   float64 `json:"redis_pool_timeouts"`
 	Deliveries          float64 `json:"deliveries"`
+	EmailsSent          float64 `json:"emails_sent"`                    // by this node's job workers, over the run
+	JobsOldestSeconds   float64 `json:"jobs_oldest_due_seconds_at_end"` // the oldest due job of any kind, after the drain
 	DeliveryP50Seconds  float64 `json:"delivery_latency_p50_seconds"`
 	DeliveryP99Seconds  float64 `json:"delivery_latency_p99_seconds"`
 	DeliveryMeanSeconds float64 `json:"delivery_latency_mean_seconds"`
@@ -74,6 +76,8 @@ func serverStats(urls []string, before, after []serverSnap) []ServerStats {
 			ResumeResets:       delta("instainstru_resume_resets_total"),
 			RedisPoolTimeouts:  delta("instainstru_redis_pool_timeouts_total"),
 			Deliveries:         delta("instainstru_delivery_latency_seconds_count"),
+			EmailsSent:         delta(`instainstru_emails_total{result="sent"}`),
+			JobsOldestSeconds:  maxMetric(a, "instainstru_jobs_oldest_pending_seconds"),
 		}
 		if s.Deliveries > 0 {
 			s.DeliveryMeanSeconds = delta("instainstru_delivery_latency_seconds_sum") / s.Deliveries
