@@ -46,21 +46,37 @@ func (db *DB) CreateRefreshToken(ctx context.Context, userID string, tokenVersio
 // was already spent or revoked is EUNAUTHORIZED too, and its whole family is
 // revoked first (and that revocation is committed): someone replayed a token
 // that only one party should still hold. The row lock makes two concurrent
-// uses of one token count as a reuse.
+// uses of one token count as a reuse. The user row is read FOR SHARE, so a
+// password reset (which updates it, then revokes every refresh token)
+// either waits for this rotation and then revokes its successor too, or
+// commits first and this token is found revoked.
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash []byte, expiresAt time.Time) (string, error) {
 	var userID string
 	reused := false
 	err := db.transact(ctx, func(tx pgx.Tx) error {
 		var familyID string
 		var spent, expired, userLive bool
-		err := tx.QueryRow(ctx, `
+		// The user row, then the token row: the order a reset takes them
+		// in (users, then refresh_tokens), so the two never deadlock. One
+		// round trip.
+		b := &pgx.Batch{}
+		b.Queue(`SELECT 1 FROM users WHERE id = (SELECT user_id FROM refresh_tokens WHERE token_hash = $1) FOR SHARE`, oldHash)
+		b.Queue(`
 			SELECT t.user_id, t.family_id,
 			       t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL,
 			       t.expires_at <= now(),
 			       u.deleted_at IS NULL
 			FROM refresh_tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.token_hash = $1
-			FOR UPDATE OF t`, oldHash).Scan(&userID, &familyID, &spent, &expired, &userLive)
+			FOR UPDATE OF t`, oldHash)
+		br := tx.SendBatch(ctx, b)
+		_, err := br.Exec()
+		if err == nil {
+			err = br.QueryRow().Scan(&userID, &familyID, &spent, &expired, &userLive)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errRefreshRejected()
 		}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"testing"
 	"time"
 
@@ -142,5 +143,73 @@ func TestLoginRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
 	}
 	if n := live(); n != 1 {
 		t.Fatalf("%d live refresh tokens after a login at the current version, want 1", n)
+	}
+}
+
+// TestRefreshRacingAPasswordResetLeavesNoLiveRefreshToken races a refresh
+// (rotation: spend the token, store its successor) against a reset's
+// version bump and revocation, many times: whichever commits first, no
+// unrevoked, unspent refresh token may be left. The rotation reads the user
+// row FOR SHARE, so a reset's revocation never runs on a snapshot taken
+// before the successor was stored.
+func TestRefreshRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	pool := storetest.Pool(db)
+	u, err := db.CreateUser(ctx, market.NewUser{Email: "refresh-race@example.com", PasswordHash: "x", FullName: "R", Role: market.RoleStudent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	reset := func() error {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck
+		// As ResetPassword: the version first, then every refresh token.
+		if _, err := tx.Exec(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = $1`, u.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, u.ID); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	for i := range 60 {
+		var version int
+		if err := pool.QueryRow(ctx, `SELECT token_version FROM users WHERE id = $1`, u.ID).Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		old, next := tokenHash(fmt.Sprint("old-", i)), tokenHash(fmt.Sprint("next-", i))
+		if err := db.CreateRefreshToken(ctx, u.ID, version, old, exp); err != nil {
+			t.Fatal(err)
+		}
+		start := make(chan struct{})
+		errs := make(chan error, 2)
+		go func() {
+			<-start
+			_, err := db.RotateRefreshToken(ctx, old, next, exp)
+			if market.ErrorCode(err) == market.EUNAUTHORIZED {
+				err = nil // the reset came first: refused, as it should be
+			}
+			errs <- err
+		}()
+		go func() { <-start; errs <- reset() }()
+		close(start)
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var live int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens
+			WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL`, u.ID).Scan(&live); err != nil {
+			t.Fatal(err)
+		}
+		if live != 0 {
+			t.Fatalf("round %d: %d live refresh tokens after a reset", i, live)
+		}
 	}
 }
