@@ -7,7 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"instainstru/market"
+	"instainstru/store"
 	"instainstru/store/storetest"
 )
 
@@ -62,6 +66,39 @@ func TestRefreshTokenRotationReuseAndUserDeletion(t *testing.T) {
 	}
 }
 
+// resetLike runs what ResetPassword does to sessions, in its order: the
+// token version first, then every refresh token revoked.
+func resetLike(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, userID string) error {
+	if _, err := q.Exec(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = $1`, userID); err != nil {
+		return err
+	}
+	_, err := q.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+	return err
+}
+
+// raceWorld is a database with one student, for the login/refresh races.
+func raceWorld(t *testing.T) (*store.DB, *pgxpool.Pool, *market.User, func() int) {
+	t.Helper()
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, market.NewUser{Email: "race@example.com", PasswordHash: "x", FullName: "R", Role: market.RoleStudent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := storetest.Pool(db)
+	live := func() int { // refresh tokens neither revoked nor spent
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens
+			WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL`, u.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	return db, pool, u, live
+}
+
 // TestLoginRacingAPasswordResetLeavesNoLiveRefreshToken: a login checks the
 // password against token version v, then stores its refresh token. A reset
 // (version v+1, every refresh token revoked) that commits in between — or
@@ -70,26 +107,12 @@ func TestRefreshTokenRotationReuseAndUserDeletion(t *testing.T) {
 // current, waiting for the reset's commit to know.
 func TestLoginRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
 	t.Parallel()
-	db := storetest.NewDB(t)
+	db, pool, u, live := raceWorld(t)
 	ctx := context.Background()
-	pool := storetest.Pool(db)
-	u, err := db.CreateUser(ctx, market.NewUser{Email: "race@example.com", PasswordHash: "x", FullName: "R", Role: market.RoleStudent})
-	if err != nil {
-		t.Fatal(err)
-	}
 	exp := time.Now().Add(time.Hour)
-	live := func() int {
-		var n int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL`, u.ID).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	const reset = `WITH v AS (UPDATE users SET token_version = token_version + 1 WHERE id = $1)
-		UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`
 
 	// The reset committed between the password check and the insert.
-	if _, err := pool.Exec(ctx, reset, u.ID); err != nil {
+	if err := resetLike(ctx, pool, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateRefreshToken(ctx, u.ID, u.TokenVersion, tokenHash("stale"), exp); market.ErrorCode(err) != market.EUNAUTHORIZED {
@@ -106,7 +129,7 @@ func TestLoginRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
-	if _, err := tx.Exec(ctx, reset, u.ID); err != nil {
+	if err := resetLike(ctx, tx, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := make(chan error, 1)
@@ -154,13 +177,8 @@ func TestLoginRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
 // before the successor was stored.
 func TestRefreshRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
 	t.Parallel()
-	db := storetest.NewDB(t)
+	db, pool, u, live := raceWorld(t)
 	ctx := context.Background()
-	pool := storetest.Pool(db)
-	u, err := db.CreateUser(ctx, market.NewUser{Email: "refresh-race@example.com", PasswordHash: "x", FullName: "R", Role: market.RoleStudent})
-	if err != nil {
-		t.Fatal(err)
-	}
 	exp := time.Now().Add(time.Hour)
 	reset := func() error {
 		tx, err := pool.Begin(ctx)
@@ -168,11 +186,7 @@ func TestRefreshRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
 			return err
 		}
 		defer tx.Rollback(ctx) //nolint:errcheck
-		// As ResetPassword: the version first, then every refresh token.
-		if _, err := tx.Exec(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = $1`, u.ID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, u.ID); err != nil {
+		if err := resetLike(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		return tx.Commit(ctx)
@@ -203,13 +217,8 @@ func TestRefreshRacingAPasswordResetLeavesNoLiveRefreshToken(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var live int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens
-			WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL`, u.ID).Scan(&live); err != nil {
-			t.Fatal(err)
-		}
-		if live != 0 {
-			t.Fatalf("round %d: %d live refresh tokens after a reset", i, live)
+		if n := live(); n != 0 {
+			t.Fatalf("round %d: %d live refresh tokens after a reset", i, n)
 		}
 	}
 }
