@@ -71,7 +71,6 @@ type ring struct {
 	free    []int32 // slots given back
 	used    int     // slots holding a socket
 	stopped bool    // the loop has ended: no new slots; closed once used is 0
-	closed  bool
 }
 
 // newRing sets up a ring and its sparse file table. ENOSYS/EPERM (no
@@ -139,9 +138,8 @@ func (r *ring) stop() {
 }
 
 func (r *ring) closeIfDone() {
-	if r.stopped && r.used == 0 && !r.closed {
-		r.closed = true
-		r.Close()
+	if r.stopped && r.used == 0 {
+		r.Close() // idempotent, so no flag of our own
 	}
 }
 
@@ -189,7 +187,6 @@ func (w *Wire) detach() {
 type ringOp struct {
 	c      *Client
 	frames []frame
-	total  int
 	iov    []unix.Iovec
 	msg    unix.Msghdr
 }
@@ -273,12 +270,10 @@ func (w *writer) settleRing(k int) {
 // send then is one result to hand over, exactly as a short writev.
 func (rs *ringState) prep(i int) {
 	op := &rs.ops[i]
-	op.total = 0
 	sqe := uring.SQE{Flags: uring.SQEFixedFile, Fd: op.c.wire.slot,
 		MsgFlags: unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL, UserData: uint64(i)}
 	if len(op.frames) == 1 {
 		b := op.frames[0].data
-		op.total = len(b)
 		sqe.Opcode, sqe.Addr, sqe.Len = uring.OpSend, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), uint32(len(b))
 	} else {
 		op.iov = op.iov[:0]
@@ -286,7 +281,6 @@ func (rs *ringState) prep(i int) {
 			v := unix.Iovec{Base: unsafe.SliceData(f.data)}
 			v.SetLen(len(f.data))
 			op.iov = append(op.iov, v)
-			op.total += len(f.data)
 		}
 		op.msg = unix.Msghdr{Iov: unsafe.SliceData(op.iov)}
 		op.msg.SetIovlen(len(op.iov))
