@@ -89,15 +89,19 @@ trap 'exit 130' INT TERM
 # server then says which port it got, and the port is checked to belong to
 # the process we started.
 
+# listening_ports PID: the 127.0.0.1 TCP ports PID listens on.
+listening_ports() {
+	local pid=$1 inode hex
+	ls -l "/proc/$pid/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]/\1/p' | while read -r inode; do
+		for hex in $(awk -v i="$inode" 'NR > 1 && $4 == "0A" && $10 == i && $2 ~ /^0100007F:/ {split($2, a, ":"); print a[2]}' /proc/net/tcp); do
+			echo $((16#$hex))
+		done
+	done
+}
+
 # owned_by PID PORT: true when PID (or a thread of it) listens on 127.0.0.1:PORT.
 owned_by() {
-	local pid=$1 port=$2 inode
-	for inode in $(awk -v p="$(printf '%04X' "$port")" 'NR > 1 && $4 == "0A" && $2 ~ ":"p"$" {print $10}' /proc/net/tcp); do
-		if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "socket:\[$inode\]"; then
-			return 0
-		fi
-	done
-	return 1
+	listening_ports "$1" | grep -x "$2" >/dev/null # not -q: an early exit would SIGPIPE the producer (pipefail)
 }
 
 # node_addr LOG PID: waits for the hub node PID to log the address it
@@ -144,15 +148,6 @@ fi
 # Email: with BENCH_MAILPIT the nodes send through a private Mailpit, so the
 # job workers' sending (and Mailpit itself) is part of the measured load;
 # without it emails stay queued, as on any node without SMTP_URL.
-# listening_ports PID: the 127.0.0.1 TCP ports PID listens on.
-listening_ports() {
-	local pid=$1 inode hex
-	ls -l "/proc/$pid/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]/\1/p' | while read -r inode; do
-		for hex in $(awk -v i="$inode" 'NR > 1 && $4 == "0A" && $10 == i && $2 ~ /^0100007F:/ {split($2, a, ":"); print a[2]}' /proc/net/tcp); do
-			echo $((16#$hex))
-		done
-	done
-}
 SMTP_URL=
 MAILPIT_BIN=${BENCH_MAILPIT:-}
 if [ -n "$MAILPIT_BIN" ]; then
