@@ -17,8 +17,6 @@ type token struct {
 	corrected  bool   // text is a typo correction of typed
 }
 
-// Parse reads q against the index. It never fails: what it cannot read ends
-
 // NormalizeQuery is the query folded and with runs of spaces collapsed:
 // two queries with the same normalized form are the same search (history
 // keeps one row for them).
@@ -132,6 +130,7 @@ var accentFold = func() map[rune]string {
 	return m
 }()
 
+// isNumber reports whether w is digits with at most one inner dot ("1.5").
 func isNumber(w string) bool {
 	if w == "" {
 		return false
@@ -148,8 +147,6 @@ func isNumber(w string) bool {
 	}
 	return true
 }
-
-// trigrams are pg_trgm's: the word padded with two spaces before and one
 
 // textTerm is a typed word as a full-text term: letters and digits only,
 // so it can be joined into a tsquery without any operator of its own.

@@ -222,6 +222,7 @@ func parseDuration(toks []token, i int) (minutes, end int, ok bool) {
 	return n, j, true
 }
 
+// durationUnit is the minutes in one w ("hours" → 60), 0 for no unit.
 func durationUnit(w string) int {
 	switch w {
 	case "min", "mins", "minute", "minutes", "m":
@@ -254,6 +255,7 @@ func clockPart(h int, pm bool) string {
 	return ""
 }
 
+// dayWords are the words that name days of the week.
 var dayWords = map[string][]time.Weekday{
 	"monday": {time.Monday}, "mondays": {time.Monday}, "mon": {time.Monday},
 	"tuesday": {time.Tuesday}, "tuesdays": {time.Tuesday}, "tue": {time.Tuesday}, "tues": {time.Tuesday},
@@ -269,6 +271,7 @@ var dayWords = map[string][]time.Weekday{
 	"weeknights": {time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
 }
 
+// timeWords are the words that name a part of the day.
 var timeWords = map[string]string{
 	"morning": "morning", "mornings": "morning",
 	"afternoon": "afternoon", "afternoons": "afternoon", "lunchtime": "afternoon",

@@ -50,6 +50,8 @@ func trigrams(w string) map[string]bool {
 	return out
 }
 
+// jaccard is the similarity of two trigram sets: |A∩B| / |A∪B|, 0 when both
+// are empty.
 func jaccard(a, b map[string]bool) float64 {
 	common := 0
 	for g := range a {
@@ -100,6 +102,7 @@ func osaDistance(a, b string, limit int) int {
 	return prev[len(rb)]
 }
 
+// abs is |n|.
 func abs(n int) int {
 	if n < 0 {
 		return -n

@@ -63,6 +63,7 @@ var stopwords = func() map[string]bool {
 	return m
 }()
 
+// isStopword reports whether w carries no meaning for the search.
 func isStopword(w string) bool { return stopwords[w] }
 
 // genericServiceWord are words of service names too vague to mean those
