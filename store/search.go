@@ -13,9 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"instainstru/market"
+	"instainstru/search"
 )
 
-// How search works: market.SearchIndex parses the query against a
+// How search works: search.Index parses the query against a
 // vocabulary read from the database (services, synonyms, areas, instructor
 // names), cached here and reloaded in the background once it is older than
 // vocabTTL. One SQL query then selects and scores candidates (service and
@@ -34,7 +35,7 @@ type Searcher struct {
 	db *DB
 
 	mu       sync.Mutex
-	ix       *market.SearchIndex
+	ix       *search.Index
 	loadedAt time.Time
 	loading  bool
 }
@@ -44,7 +45,7 @@ func NewSearcher(db *DB) *Searcher { return &Searcher{db: db} }
 
 // Index returns the parsing index: loaded synchronously the first time, then
 // refreshed in the background when stale, so no search waits on a reload.
-func (s *Searcher) Index(ctx context.Context) (*market.SearchIndex, error) {
+func (s *Searcher) Index(ctx context.Context) (*search.Index, error) {
 	s.mu.Lock()
 	ix, stale := s.ix, time.Since(s.loadedAt) > vocabTTL
 	if ix != nil && stale && !s.loading {
@@ -65,7 +66,7 @@ func (s *Searcher) Reload(ctx context.Context) error {
 	return err
 }
 
-func (s *Searcher) reload(ctx context.Context) (*market.SearchIndex, error) {
+func (s *Searcher) reload(ctx context.Context) (*search.Index, error) {
 	v, err := s.db.LoadSearchVocab(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,13 +74,13 @@ func (s *Searcher) reload(ctx context.Context) (*market.SearchIndex, error) {
 	if err != nil {
 		return s.ix, err
 	}
-	s.ix, s.loadedAt = market.NewSearchIndex(v), time.Now()
+	s.ix, s.loadedAt = search.NewIndex(v), time.Now()
 	return s.ix, nil
 }
 
 // LoadSearchVocab reads what the search parser matches against.
-func (db *DB) LoadSearchVocab(ctx context.Context) (market.SearchVocab, error) {
-	v := market.SearchVocab{Synonyms: map[string][]string{}}
+func (db *DB) LoadSearchVocab(ctx context.Context) (search.Vocab, error) {
+	v := search.Vocab{Synonyms: map[string][]string{}}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT s.id, s.slug, s.name, c.name FROM services s JOIN categories c ON c.id = s.category_id`)
 	b.Queue(`SELECT term, array_agg(service_slug ORDER BY service_slug) FROM search_synonyms GROUP BY term`)
@@ -91,7 +92,7 @@ func (db *DB) LoadSearchVocab(ctx context.Context) (market.SearchVocab, error) {
 	var id, slug, name, cat string
 	rows, _ := br.Query()
 	if _, err := pgx.ForEachRow(rows, []any{&id, &slug, &name, &cat}, func() error {
-		v.Services = append(v.Services, market.VocabService{ID: id, Slug: slug, Name: name, Category: cat})
+		v.Services = append(v.Services, search.VocabService{ID: id, Slug: slug, Name: name, Category: cat})
 		return nil
 	}); err != nil {
 		return v, fmt.Errorf("search vocabulary: services: %w", err)
@@ -108,14 +109,14 @@ func (db *DB) LoadSearchVocab(ctx context.Context) (market.SearchVocab, error) {
 	var borough string
 	rows, _ = br.Query()
 	if _, err := pgx.ForEachRow(rows, []any{&name, &borough, &list}, func() error {
-		v.Areas = append(v.Areas, market.VocabArea{Name: name, Borough: borough, Aliases: slices.Clone(list)})
+		v.Areas = append(v.Areas, search.VocabArea{Name: name, Borough: borough, Aliases: slices.Clone(list)})
 		return nil
 	}); err != nil {
 		return v, fmt.Errorf("search vocabulary: areas: %w", err)
 	}
 	rows, _ = br.Query()
 	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
-		v.Instructors = append(v.Instructors, market.VocabInstructor{ID: id, FullName: name})
+		v.Instructors = append(v.Instructors, search.VocabInstructor{ID: id, FullName: name})
 		return nil
 	}); err != nil {
 		return v, fmt.Errorf("search vocabulary: instructors: %w", err)
@@ -243,7 +244,7 @@ func (db *DB) searchCandidates(ctx context.Context, pq *market.SearchQuery, limi
 	// which accepts any text.
 	var levelQueries []string
 	for _, lv := range pq.Levels {
-		levelQueries = append(levelQueries, market.LevelTSQuery(lv))
+		levelQueries = append(levelQueries, search.LevelTSQuery(lv))
 	}
 	words := pq.Words
 	structured := len(pq.Services) > 0 || len(pq.Areas) > 0 || len(pq.Instructors) > 0 || pq.WantsTime() ||
@@ -475,7 +476,7 @@ func (s *Searcher) Suggest(ctx context.Context, userID, prefix string, limit int
 	}
 	out := []market.Suggestion{}
 	if userID != "" {
-		norm := market.NormalizeQuery(prefix)
+		norm := search.NormalizeQuery(prefix)
 		if norm != "" {
 			rows, err := s.db.pool.Query(ctx, `SELECT query FROM search_history
 				WHERE user_id = $1 AND normalized LIKE $2 || '%' ESCAPE '\'

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"instainstru/market"
+	"instainstru/search"
 )
 
 // RecordSearch writes r to the anonymous search log and, for a signed-in
@@ -28,7 +29,7 @@ func (db *DB) RecordSearch(ctx context.Context, r market.SearchRecord, keep int)
 			r.At, r.ResultCount, r.ServiceIDs); err != nil {
 			return fmt.Errorf("search log: %w", err)
 		}
-		norm := market.NormalizeQuery(r.Query)
+		norm := search.NormalizeQuery(r.Query)
 		q := strings.TrimSpace(r.Query)
 		if r.UserID == "" || norm == "" || q == "" {
 			return nil
