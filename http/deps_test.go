@@ -1,24 +1,63 @@
 package http
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 )
 
-// TestHTTPDoesNotImportTheDatabase keeps the layering: handlers see the
-// store through the interfaces of stores.go, so neither the store package
-// nor a database or job-queue driver is among http's dependencies.
-func TestHTTPDoesNotImportTheDatabase(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"github.com/jackc/", "github.com/riverqueue/", "instainstru/store"} {
-			if strings.HasPrefix(dep, banned) {
+// drivers are the modules of the database, job-queue and Redis clients:
+// only the package named for each dependency (store/, jobs/, redis/) and
+// cmd/ import them.
+var drivers = []string{"github.com/jackc/pgx", "github.com/riverqueue/river", "github.com/redis/go-redis"}
+
+// TestDepsHTTPDoesNotImportTheDatabase keeps the layering: handlers see the
+// store and Redis through the interfaces of stores.go, tickets.go, server.go
+// and ratelimit.go, so neither the store or redis package nor a database,
+// job-queue or Redis driver is among http's dependencies.
+func TestDepsHTTPDoesNotImportTheDatabase(t *testing.T) {
+	banned := []string{"github.com/jackc/", "github.com/riverqueue/", "github.com/redis/",
+		"github.com/gofiber/storage/", "instainstru/store", "instainstru/redis"}
+	for _, dep := range listDeps(t, ".") {
+		for _, b := range banned {
+			if strings.HasPrefix(dep, b) {
 				t.Errorf("http depends on %s", dep)
 			}
 		}
 	}
+}
+
+// TestDepsNoDriverInDomainPackages: the domain (market), the hub and the
+// http layer (and search, where it exists) reach no driver, directly or
+// through another package.
+func TestDepsNoDriverInDomainPackages(t *testing.T) {
+	pkgs := []string{"instainstru/http", "instainstru/market", "instainstru/hub"}
+	if _, err := os.Stat("../search"); err == nil {
+		pkgs = append(pkgs, "instainstru/search")
+	}
+	for _, pkg := range pkgs {
+		for _, dep := range listDeps(t, pkg) {
+			for _, d := range drivers {
+				if strings.HasPrefix(dep, d) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
+
+// listDeps is `go list -deps pkg`: pkg and every package it imports,
+// transitively (test files excluded).
+func listDeps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) == 0 {
+		t.Fatalf("go list -deps %s listed nothing", pkg)
+	}
+	return deps
 }

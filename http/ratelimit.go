@@ -9,7 +9,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
-	redisstore "github.com/gofiber/storage/redis/v3"
 
 	"instainstru/market"
 )
@@ -27,13 +26,14 @@ import (
 // fails open (the counts are lost, logins keep working). Both are the right
 // trade for login throttling.
 
-// limiterStorage returns the shared Redis storage, or nil (in-memory) when
-// the node runs without Redis.
+// limiterStorage returns the storage the nodes share (redis.LimiterStorage,
+// bounded and with a breaker), or nil (Fiber's in-memory storage) when the
+// node runs alone.
 func (s *Server) limiterStorage() fiber.Storage {
-	if s.deps.Redis == nil {
+	if s.deps.Limits == nil {
 		return nil
 	}
-	return &boundedStorage{s: redisstore.NewFromConnection(s.deps.Redis)}
+	return s.deps.Limits
 }
 
 // newLimiter builds one fixed-window limiter of max requests per minute,
@@ -44,7 +44,7 @@ func (s *Server) newLimiter(storage fiber.Storage, name string, max int, key fun
 
 // newWindowLimiter is newLimiter with a window other than a minute.
 func (s *Server) newWindowLimiter(storage fiber.Storage, name string, max int, window time.Duration, key func(*fiber.Ctx) string, onlyFailures bool) fiber.Handler {
-	prefix := s.redisPrefix() + "ratelimit:" + name + ":"
+	prefix := s.cfg.RedisPrefix + "ratelimit:" + name + ":"
 	return limiter.New(limiter.Config{
 		Max:                    max,
 		Expiration:             window,
@@ -57,13 +57,6 @@ func (s *Server) newWindowLimiter(storage fiber.Storage, name string, max int, w
 				Details: map[string]any{"limit": name, "retry_after_seconds": retry}}
 		},
 	})
-}
-
-func (s *Server) redisPrefix() string {
-	if s.cfg.RedisPrefix == "" {
-		return "ii:"
-	}
-	return s.cfg.RedisPrefix
 }
 
 // loginAccountIPKey keys the fast failed-login limit by account and client
