@@ -15,8 +15,9 @@ import (
 
 // Rate limiting uses Fiber's own limiter middleware rather than
 // go-redis/redis_rate: it has an in-memory store for single-node mode and
-// takes any fiber.Storage, and gofiber/storage/redis wraps the go-redis v9
-// client we already hold (NewFromConnection), so both modes share one
+// takes any fiber.Storage (Deps.Limits), and gofiber/storage/redis wraps the
+// go-redis v9 client the node already holds (redis.LimiterStorage), so both
+// modes share one
 // maintained code path. redis_rate would have needed a second, hand-written
 // in-memory limiter for runs without Redis.
 //
@@ -29,12 +30,7 @@ import (
 // limiterStorage returns the storage the nodes share (redis.LimiterStorage,
 // bounded and with a breaker), or nil (Fiber's in-memory storage) when the
 // node runs alone.
-func (s *Server) limiterStorage() fiber.Storage {
-	if s.deps.Limits == nil {
-		return nil
-	}
-	return s.deps.Limits
-}
+func (s *Server) limiterStorage() fiber.Storage { return s.deps.Limits }
 
 // newLimiter builds one fixed-window limiter of max requests per minute,
 // keyed by name and key(c) under the configured Redis prefix.
