@@ -17,9 +17,8 @@ import (
 // go-redis/redis_rate: it has an in-memory store for single-node mode and
 // takes any fiber.Storage (Deps.Limits), and gofiber/storage/redis wraps the
 // go-redis v9 client the node already holds (redis.LimiterStorage), so both
-// modes share one
-// maintained code path. redis_rate would have needed a second, hand-written
-// in-memory limiter for runs without Redis.
+// modes share one maintained code path. redis_rate would have needed a
+// second, hand-written in-memory limiter for runs without Redis.
 //
 // Known limits of that middleware: with Redis it counts with a get-then-set
 // under a per-node mutex (not an atomic INCR), so two nodes hit at the same
