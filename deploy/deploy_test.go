@@ -19,6 +19,7 @@ import (
 	"instainstru/hub"
 	"instainstru/notify"
 	"instainstru/realtime"
+	"instainstru/redis"
 	"instainstru/store"
 )
 
@@ -93,7 +94,7 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	// Describe does not touch the pool or the client, so nil is fine here.
 	reg.MustRegister((*store.DB)(nil).Collectors()...)
 	store.NewRetention(nil, store.RetentionConfig{}, reg, nil)
-	reg.MustRegister(realtime.NewRedisPoolCollector(nil))
+	reg.MustRegister(redis.NewPoolCollector(nil))
 	apphttp.New(apphttp.Config{Env: "test", JWTSecret: []byte("deploy-test-secret-0123456789abcdef")}, apphttp.Deps{Registry: reg})
 
 	ch := make(chan *prometheus.Desc)

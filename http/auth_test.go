@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"instainstru/market"
 	"instainstru/store/storetest"
@@ -381,11 +382,12 @@ func TestLoginAndRegisterAreRateLimited(t *testing.T) {
 				c.LoginFailuresPerAccountPerMinute = 2
 			}}
 			var prefix string
+			var rdb redis.UniversalClient
 			if tc.redis {
 				url, p := storetest.SharedRedis(t)
 				prefix = p
-				rdb := newTestRedis(t, url)
-				opts = append(opts, func(c *Config, d *Deps) { c.RedisPrefix = prefix; d.Redis = rdb })
+				rdb = newTestRedis(t, url)
+				opts = append(opts, func(c *Config, d *Deps) { c.RedisPrefix = prefix; withRedis(d, rdb, prefix) })
 			}
 			ts := newTestServer(t, opts...)
 			reg := func(i int) (int, []byte) {
@@ -440,7 +442,7 @@ func TestLoginAndRegisterAreRateLimited(t *testing.T) {
 				t.Fatalf("7th login from one IP: %d %s", code, body)
 			}
 			if tc.redis {
-				keys, err := ts.srv.deps.Redis.Keys(context.Background(), prefix+"ratelimit:*").Result()
+				keys, err := rdb.Keys(context.Background(), prefix+"ratelimit:*").Result()
 				if err != nil || len(keys) < 3 {
 					t.Fatalf("limiter keys under %q: %v %v", prefix, keys, err)
 				}

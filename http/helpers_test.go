@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/market"
+	hubredis "instainstru/redis"
 	"instainstru/store"
 	"instainstru/store/storetest"
 )
@@ -268,6 +269,16 @@ func newTestRedis(t testing.TB, url string) redis.UniversalClient {
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() }) //nolint:errcheck // test teardown
 	return c
+}
+
+// withRedis wires rdb into d as cmd/hubd does (withRedis in
+// cmd/hubd/main.go): tickets under prefix, the limiters' storage, the
+// /ready ping and the pool collector.
+func withRedis(d *Deps, rdb redis.UniversalClient, prefix string) {
+	d.Tickets = hubredis.NewTickets(rdb, prefix)
+	d.Limits = hubredis.NewLimiterStorage(rdb)
+	d.Redis = hubredis.NewPinger(rdb)
+	d.Collectors = append(d.Collectors, hubredis.NewPoolCollector(rdb))
 }
 
 // newReq builds a request for ts.send; body (if not nil) is sent verbatim.

@@ -125,7 +125,9 @@ func TestScrapeAfterTrafficShowsTheOperatorsSeries(t *testing.T) {
 	const key = "live-scrape-key"
 	db := storetest.NewDB(t)
 	rdb := newOpsRedis(t)
-	_, base := startOpsServer(t, Config{MonitoringKey: key}, Deps{DB: db, Redis: rdb, Registry: NewRegistry()})
+	deps := Deps{DB: db, Registry: NewRegistry()}
+	withRedis(&deps, rdb, "")
+	_, base := startOpsServer(t, Config{MonitoringKey: key}, deps)
 
 	for _, p := range []string{"/health", "/health", "/ready", "/no-such-route-7f3a9c"} {
 		opsGet(t, base+p, nil)

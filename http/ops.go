@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"instainstru/market"
-	"instainstru/realtime"
 )
 
 // readyPingTimeout bounds each dependency ping, so a hung Postgres or Redis
@@ -55,8 +54,9 @@ func (s *Server) opsRoutes() {
 	})
 }
 
-// registerPoolCollectors exports the Postgres and Redis pool stats. A
-// collector that cmd already registered is left as it is.
+// registerPoolCollectors exports the Postgres pool stats and Deps.Collectors
+// (the Redis pool's). A collector that cmd already registered is left as it
+// is.
 func (s *Server) registerPoolCollectors() {
 	if s.deps.Registry == nil {
 		return
@@ -65,9 +65,7 @@ func (s *Server) registerPoolCollectors() {
 	if s.deps.DB != nil {
 		cs = append(cs, s.deps.DB.Collectors()...)
 	}
-	if s.deps.Redis != nil {
-		cs = append(cs, realtime.NewRedisPoolCollector(s.deps.Redis))
-	}
+	cs = append(cs, s.deps.Collectors...)
 	for _, c := range cs {
 		if err := s.deps.Registry.Register(c); err != nil && !errAlreadyRegistered(err) {
 			s.log.Error("register pool collector", slog.Any("err", err))
@@ -149,7 +147,7 @@ func (s *Server) checkDependencies(ctx context.Context) []dependencyResult {
 		deps = append(deps, dep{depPostgres, s.deps.DB.Ping})
 	}
 	if s.deps.Redis != nil {
-		deps = append(deps, dep{depRedis, func(ctx context.Context) error { return s.deps.Redis.Ping(ctx).Err() }})
+		deps = append(deps, dep{depRedis, s.deps.Redis.Ping})
 	}
 	results := make([]dependencyResult, len(deps))
 	var wg sync.WaitGroup

@@ -306,7 +306,7 @@ func TestReadyReportsEachDependency(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			deps := Deps{DB: tt.db, Registry: prometheus.NewRegistry()}
 			if tt.redis != nil {
-				deps.Redis = tt.redis(t)
+				withRedis(&deps, tt.redis(t), "")
 			}
 			s, base := startOpsServer(t, Config{NodeID: "node-r"}, deps)
 			start := time.Now()

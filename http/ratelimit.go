@@ -9,17 +9,16 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
-	redisstore "github.com/gofiber/storage/redis/v3"
 
 	"instainstru/market"
 )
 
 // Rate limiting uses Fiber's own limiter middleware rather than
 // go-redis/redis_rate: it has an in-memory store for single-node mode and
-// takes any fiber.Storage, and gofiber/storage/redis wraps the go-redis v9
-// client we already hold (NewFromConnection), so both modes share one
-// maintained code path. redis_rate would have needed a second, hand-written
-// in-memory limiter for runs without Redis.
+// takes any fiber.Storage (Deps.Limits), and gofiber/storage/redis wraps the
+// go-redis v9 client the node already holds (redis.LimiterStorage), so both
+// modes share one maintained code path. redis_rate would have needed a
+// second, hand-written in-memory limiter for runs without Redis.
 //
 // Known limits of that middleware: with Redis it counts with a get-then-set
 // under a per-node mutex (not an atomic INCR), so two nodes hit at the same
@@ -27,14 +26,10 @@ import (
 // fails open (the counts are lost, logins keep working). Both are the right
 // trade for login throttling.
 
-// limiterStorage returns the shared Redis storage, or nil (in-memory) when
-// the node runs without Redis.
-func (s *Server) limiterStorage() fiber.Storage {
-	if s.deps.Redis == nil {
-		return nil
-	}
-	return &boundedStorage{s: redisstore.NewFromConnection(s.deps.Redis)}
-}
+// limiterStorage returns the storage the nodes share (redis.LimiterStorage,
+// bounded and with a breaker), or nil (Fiber's in-memory storage) when the
+// node runs alone.
+func (s *Server) limiterStorage() fiber.Storage { return s.deps.Limits }
 
 // newLimiter builds one fixed-window limiter of max requests per minute,
 // keyed by name and key(c) under the configured Redis prefix.
@@ -44,7 +39,7 @@ func (s *Server) newLimiter(storage fiber.Storage, name string, max int, key fun
 
 // newWindowLimiter is newLimiter with a window other than a minute.
 func (s *Server) newWindowLimiter(storage fiber.Storage, name string, max int, window time.Duration, key func(*fiber.Ctx) string, onlyFailures bool) fiber.Handler {
-	prefix := s.redisPrefix() + "ratelimit:" + name + ":"
+	prefix := s.cfg.RedisPrefix + "ratelimit:" + name + ":"
 	return limiter.New(limiter.Config{
 		Max:                    max,
 		Expiration:             window,
@@ -57,13 +52,6 @@ func (s *Server) newWindowLimiter(storage fiber.Storage, name string, max int, w
 				Details: map[string]any{"limit": name, "retry_after_seconds": retry}}
 		},
 	})
-}
-
-func (s *Server) redisPrefix() string {
-	if s.cfg.RedisPrefix == "" {
-		return "ii:"
-	}
-	return s.cfg.RedisPrefix
 }
 
 // loginAccountIPKey keys the fast failed-login limit by account and client

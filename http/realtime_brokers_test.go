@@ -9,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"instainstru/market"
-	"instainstru/realtime"
+	hubredis "instainstru/redis"
 	"instainstru/store"
 	"instainstru/store/storetest"
 )
@@ -67,7 +67,7 @@ func (bk rtBroker) topicsOnOneServer(t *testing.T, n int) (topics []string, cras
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: bk.cluster.Addrs()})
 	defer cc.Close()
 	// The same channel names the nodes' brokers use (node.New's "ev:").
-	names := realtime.NewRedisClusterBroker(cc, bk.prefix+"ev:", nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	names := hubredis.NewClusterBroker(cc, bk.prefix+"ev:", nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	const victim = 0
 	for len(topics) < n {
 		tp := market.AvailabilityTopic(uuid.NewString())

@@ -7,79 +7,91 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"reflect"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"instainstru/hub"
 )
 
-// Config is what the http layer needs from the process configuration.
+// Config is what the http layer needs from the process configuration. A
+// zero field takes its value from DefaultConfig, the one table of defaults.
 type Config struct {
 	Env           string // development | test | production
 	NodeID        string
 	JWTSecret     []byte
-	JWTIssuer     string        // default "instainstru"
-	JWTAudience   string        // default "instainstru-api"
-	AccessTTL     time.Duration // default 15m
-	RefreshTTL    time.Duration // default 30 days
-	BodyLimit     int           // bytes, default 64 KiB
-	MonitoringKey string        // protects /metrics when set
+	JWTIssuer     string
+	JWTAudience   string
+	AccessTTL     time.Duration
+	RefreshTTL    time.Duration
+	BodyLimit     int    // bytes
+	MonitoringKey string // protects /metrics when set
 
 	// Fiber's timeouts apply to HTTP requests only: WebSockets are hijacked
-	// out of fasthttp, which clears the deadlines first. Zero = defaults.
-	ReadTimeout  time.Duration // default 15s
-	WriteTimeout time.Duration // default 15s
-	IdleTimeout  time.Duration // default 60s
+	// out of fasthttp, which clears the deadlines first.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	IdleTimeout  time.Duration
 
 	// TrustedProxies (IPs or CIDRs) may set X-Forwarded-For: behind a load
 	// balancer the client IP for rate limits comes from there. Empty = the
 	// socket's peer address is the client.
 	TrustedProxies []string
 
-	// Rate limits (per minute). Zero means the default.
-	RegisterPerIPPerMinute           int // default 100
-	LoginPerIPPerMinute              int // default 100
-	LoginFailuresPerAccountPerMinute int // per account AND client IP, default 10
-	LoginFailuresPerAccountPerHour   int // per account from all IPs, default 100
-	TokenPerIPPerMinute              int // refresh + logout, default 300
-	ExportPerUserPerMinute           int // GET /me/export, default 3
+	// Rate limits (per minute unless named otherwise).
+	RegisterPerIPPerMinute           int
+	LoginPerIPPerMinute              int
+	LoginFailuresPerAccountPerMinute int // per account AND client IP
+	LoginFailuresPerAccountPerHour   int // per account from all IPs
+	TokenPerIPPerMinute              int // refresh + logout
+	ExportPerUserPerMinute           int // GET /me/export
 
 	// Search history: at most this many entries per user (the node's
 	// retention job deletes what is past SEARCH_HISTORY_RETENTION).
-	SearchHistoryCap int // default 100
+	SearchHistoryCap int
 
 	// Email verification and password reset (verify_reset.go).
-	VerifyTokenTTL               time.Duration // VERIFY_TOKEN_TTL, default 48h
-	ResetTokenTTL                time.Duration // RESET_TOKEN_TTL, default 30m
-	PasswordResetPerIPPerMinute  int           // reset requests per client IP, default 20
-	PasswordResetPerEmailPerHour int           // reset requests per address (known or not), default 5
-	AccountTokenPerIPPerMinute   int           // verify-email and reset confirm per client IP, default 30
-	VerifyResendPerUserPerHour   int           // verification resends per user, default 5
+	VerifyTokenTTL               time.Duration // VERIFY_TOKEN_TTL
+	ResetTokenTTL                time.Duration // RESET_TOKEN_TTL
+	PasswordResetPerIPPerMinute  int           // reset requests per client IP
+	PasswordResetPerEmailPerHour int           // reset requests per address (known or not)
+	AccountTokenPerIPPerMinute   int           // verify-email and reset confirm per client IP
+	VerifyResendPerUserPerHour   int           // verification resends per user
 	// ResetRequestFloor: a reset request is answered no sooner than this
 	// after it arrived, so its timing does not say whether the address has
-	// an account. Default 250ms; negative turns it off.
+	// an account; negative turns it off.
 	ResetRequestFloor time.Duration
 	// AllowUnverifiedBooking lets accounts book before verifying their
 	// email (ALLOW_UNVERIFIED_BOOKING, for load tests that register
 	// thousands of students). Off by default: see README.
 	AllowUnverifiedBooking bool
 
-	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
-	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
+	BcryptCost  int    // 0 = bcrypt.DefaultCost (routes.go); tests use bcrypt.MinCost
+	RedisPrefix string // key prefix in Redis (REDIS_PREFIX)
 }
 
 // Deps are the server's collaborators, built by cmd/.
 type Deps struct {
-	DB       Store                 // *store.DB: every read and write (stores.go)
-	ReadDB   availabilityReader    // public availability reads (availability_cache.go); nil = DB
-	Search   Searcher              // search and suggest (store.Searcher); required with DB
-	Redis    redis.UniversalClient // nil in single-node mode
+	DB       Store              // *store.DB: every read and write (stores.go)
+	ReadDB   availabilityReader // public availability reads (availability_cache.go); nil = DB
+	Search   Searcher           // search and suggest (store.Searcher); required with DB
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+
+	// What nodes share (package redis in a multi-node deployment, wired by
+	// cmd/hubd). Each nil = single-node mode for that part.
+	Tickets    TicketStore            // WebSocket tickets (ws.go); nil = process memory
+	Limits     fiber.Storage          // rate-limit counters (ratelimit.go); nil = in memory, per node
+	Redis      Pinger                 // /ready checks it as "redis" (ops.go); nil = not checked
+	Collectors []prometheus.Collector // registered beside the store's pool collectors (the Redis pool's)
+}
+
+// Pinger is a dependency that /ready probes; Ping honours ctx's deadline.
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // Server is one node's HTTP + WebSocket front end.
@@ -94,7 +106,7 @@ type Server struct {
 	// requires; filled by handle (http/permissions.go), read by OpenAPI.
 	routePerms map[string]string
 
-	tickets    ticketStore     // single-use WebSocket tickets (ws.go)
+	tickets    TicketStore     // single-use WebSocket tickets (ws.go)
 	proxies    trustedProxies  // peers whose X-Forwarded-For counts (clientip.go)
 	baseCtx    context.Context // parent of every WebSocket; ends at Shutdown
 	baseCancel context.CancelFunc
@@ -110,7 +122,10 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry)}
 	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
-	s.tickets = s.newTicketStore()
+	s.tickets = deps.Tickets
+	if s.tickets == nil {
+		s.tickets = newMemoryTickets()
+	}
 	var badProxies []string
 	s.proxies, badProxies = parseTrustedProxies(cfg.TrustedProxies)
 	if len(badProxies) > 0 {
@@ -138,72 +153,50 @@ func New(cfg Config, deps Deps) *Server {
 	return s
 }
 
+// DefaultConfig is the one table of defaults: New fills every zero field of
+// its Config from here, and cmd/hubd uses the same values as the defaults
+// of the environment variables.
+func DefaultConfig() Config {
+	return Config{
+		JWTIssuer:   "instainstru",
+		JWTAudience: "instainstru-api",
+		AccessTTL:   15 * time.Minute,
+		RefreshTTL:  30 * 24 * time.Hour,
+		BodyLimit:   64 << 10,
+
+		ReadTimeout:  15 * time.Second,
+		WriteTimeout: 15 * time.Second,
+		IdleTimeout:  60 * time.Second,
+
+		RegisterPerIPPerMinute:           100,
+		LoginPerIPPerMinute:              100,
+		LoginFailuresPerAccountPerMinute: 10,
+		LoginFailuresPerAccountPerHour:   100,
+		TokenPerIPPerMinute:              300,
+		ExportPerUserPerMinute:           3,
+
+		SearchHistoryCap: 100,
+
+		VerifyTokenTTL:               48 * time.Hour,
+		ResetTokenTTL:                30 * time.Minute,
+		PasswordResetPerIPPerMinute:  20,
+		PasswordResetPerEmailPerHour: 5,
+		AccountTokenPerIPPerMinute:   30,
+		VerifyResendPerUserPerHour:   5,
+		ResetRequestFloor:            250 * time.Millisecond,
+
+		RedisPrefix: "ii:",
+	}
+}
+
+// setDefaults sets every zero field to its value in DefaultConfig.
 func (c *Config) setDefaults() {
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = 15 * time.Second
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 15 * time.Second
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 60 * time.Second
-	}
-	if c.JWTIssuer == "" {
-		c.JWTIssuer = "instainstru"
-	}
-	if c.JWTAudience == "" {
-		c.JWTAudience = "instainstru-api"
-	}
-	if c.AccessTTL == 0 {
-		c.AccessTTL = 15 * time.Minute
-	}
-	if c.RefreshTTL == 0 {
-		c.RefreshTTL = 30 * 24 * time.Hour
-	}
-	if c.BodyLimit == 0 {
-		c.BodyLimit = 64 << 10
-	}
-	if c.RegisterPerIPPerMinute == 0 {
-		c.RegisterPerIPPerMinute = 100
-	}
-	if c.LoginPerIPPerMinute == 0 {
-		c.LoginPerIPPerMinute = 100
-	}
-	if c.TokenPerIPPerMinute == 0 {
-		c.TokenPerIPPerMinute = 300
-	}
-	if c.ExportPerUserPerMinute == 0 {
-		c.ExportPerUserPerMinute = 3
-	}
-	if c.LoginFailuresPerAccountPerMinute == 0 {
-		c.LoginFailuresPerAccountPerMinute = 10
-	}
-	if c.LoginFailuresPerAccountPerHour == 0 {
-		c.LoginFailuresPerAccountPerHour = 100
-	}
-	if c.VerifyTokenTTL == 0 {
-		c.VerifyTokenTTL = 48 * time.Hour
-	}
-	if c.ResetTokenTTL == 0 {
-		c.ResetTokenTTL = 30 * time.Minute
-	}
-	if c.PasswordResetPerIPPerMinute == 0 {
-		c.PasswordResetPerIPPerMinute = 20
-	}
-	if c.PasswordResetPerEmailPerHour == 0 {
-		c.PasswordResetPerEmailPerHour = 5
-	}
-	if c.AccountTokenPerIPPerMinute == 0 {
-		c.AccountTokenPerIPPerMinute = 30
-	}
-	if c.VerifyResendPerUserPerHour == 0 {
-		c.VerifyResendPerUserPerHour = 5
-	}
-	if c.ResetRequestFloor == 0 {
-		c.ResetRequestFloor = 250 * time.Millisecond
-	}
-	if c.SearchHistoryCap == 0 {
-		c.SearchHistoryCap = 100
+	def := reflect.ValueOf(DefaultConfig())
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.IsZero() {
+			f.Set(def.Field(i))
+		}
 	}
 }
 

@@ -13,112 +13,22 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net"
 	nethttp "net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/redis/go-redis/v9"
 
 	"instainstru/hub"
 	"instainstru/market"
 )
 
-// ticketTTL is how long a browser has to use a ticket.
-const ticketTTL = 30 * time.Second
-
 func (s *Server) realtimeRoutes(r fiber.Router) {
 	s.handle(r, "POST", "/ws/ticket", market.PermRealtimeSubscribe, s.issueTicket)
 	s.app.Get("/ws", s.upgrade)
-}
-
-// wsTicket is what a ticket stands for: a user and when their token expires.
-type wsTicket struct {
-	UserID  string    `json:"user_id"`
-	Expires time.Time `json:"expires"`
-}
-
-// ticketStore keeps single-use tickets where every node can redeem them.
-type ticketStore interface {
-	put(ctx context.Context, id string, t wsTicket) error
-	take(ctx context.Context, id string) (wsTicket, bool, error)
-}
-
-// newTicketStore uses Redis when the node has it (any node can redeem), and
-// process memory in single-node mode.
-func (s *Server) newTicketStore() ticketStore {
-	if s.deps.Redis != nil {
-		return &redisTickets{rdb: s.deps.Redis, prefix: s.cfg.RedisPrefix + "wsticket:"}
-	}
-	return &memoryTickets{m: map[string]memTicket{}}
-}
-
-type redisTickets struct {
-	rdb    redis.UniversalClient
-	prefix string
-}
-
-func (r *redisTickets) put(ctx context.Context, id string, t wsTicket) error {
-	b, _ := json.Marshal(t)
-	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
-	defer cancel()
-	return r.rdb.Set(ctx, r.prefix+id, b, ticketTTL).Err()
-}
-
-func (r *redisTickets) take(ctx context.Context, id string) (wsTicket, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
-	defer cancel()
-	b, err := r.rdb.GetDel(ctx, r.prefix+id).Bytes()
-	if err == redis.Nil {
-		return wsTicket{}, false, nil
-	}
-	if err != nil {
-		return wsTicket{}, false, err
-	}
-	var t wsTicket
-	if err := json.Unmarshal(b, &t); err != nil {
-		return wsTicket{}, false, err
-	}
-	return t, true, nil
-}
-
-type memoryTickets struct {
-	mu sync.Mutex
-	m  map[string]memTicket
-}
-
-type memTicket struct {
-	t     wsTicket
-	until time.Time
-}
-
-func (m *memoryTickets) put(_ context.Context, id string, t wsTicket) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := time.Now()
-	for k, v := range m.m { // tickets are few and short-lived; sweep on write
-		if now.After(v.until) {
-			delete(m.m, k)
-		}
-	}
-	m.m[id] = memTicket{t: t, until: now.Add(ticketTTL)}
-	return nil
-}
-
-func (m *memoryTickets) take(_ context.Context, id string) (wsTicket, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.m[id]
-	delete(m.m, id)
-	if !ok || time.Now().After(v.until) {
-		return wsTicket{}, false, nil
-	}
-	return v.t, true, nil
 }
 
 // issueTicket answers POST /ws/ticket: a single-use ticket for browsers,
@@ -135,7 +45,7 @@ func (s *Server) issueTicket(c *fiber.Ctx) error {
 	if exp.IsZero() {
 		exp = time.Now().Add(s.cfg.AccessTTL)
 	}
-	if err := s.tickets.put(c.UserContext(), id, wsTicket{UserID: u.ID, Expires: exp}); err != nil {
+	if err := s.putTicket(c.UserContext(), id, wsTicket{UserID: u.ID, Expires: exp}); err != nil {
 		// The client sees the 503; the log (errorHandler) keeps the cause.
 		return fmt.Errorf("store ticket: %w: %w", &market.Error{Code: market.EUNAVAILABLE, Message: "ticket store unavailable"}, err)
 	}
@@ -215,7 +125,7 @@ func (s *Server) wsIdentity(c *fiber.Ctx) (hub.Identity, error) {
 		return hub.Identity{UserID: u.ID, Auth: "token", Expires: exp}, nil
 	}
 	if t := c.Query("ticket"); t != "" {
-		tk, ok, err := s.tickets.take(c.UserContext(), t)
+		tk, ok, err := s.takeTicket(c.UserContext(), t)
 		if err != nil {
 			return hub.Identity{}, &market.Error{Code: market.EUNAVAILABLE, Message: "ticket store unavailable"}
 		}

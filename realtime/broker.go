@@ -1,6 +1,7 @@
 // Package realtime moves committed events between nodes: the event envelope,
-// the broker (Redis pub/sub across nodes, or in-process for a single node),
-// the transactional outbox's fast-path publisher and its relay.
+// the broker interface and its in-process implementation for a single node
+// (the Redis broker is package redis), the transactional outbox's fast-path
+// publisher and its relay.
 //
 // Guarantees, end to end: every event is a row written in the same
 // transaction as the change (store.AppendEvents), with a per-topic seq that
@@ -45,7 +46,8 @@ type Handler interface {
 	Subscribed(topic string)
 }
 
-// wireEvent is the broker payload: the event with its seq and commit time.
+// wireEvent is the broker payload (the envelope every broker that leaves
+// the process carries): the event with its seq and commit time.
 type wireEvent struct {
 	Topic string          `json:"topic"`
 	Seq   int64           `json:"seq"`
@@ -54,11 +56,13 @@ type wireEvent struct {
 	TS    time.Time       `json:"ts"`
 }
 
-func encodeWire(ev market.Event) ([]byte, error) {
+// EncodeWire is the envelope of ev as a broker sends it between nodes.
+func EncodeWire(ev market.Event) ([]byte, error) {
 	return json.Marshal(wireEvent{Topic: ev.Topic, Seq: ev.Seq, Type: ev.Type, Data: ev.Data, TS: ev.TS})
 }
 
-func decodeWire(b []byte) (market.Event, error) {
+// DecodeWire is the event EncodeWire wrote into b.
+func DecodeWire(b []byte) (market.Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(b, &w); err != nil {
 		return market.Event{}, err

@@ -44,7 +44,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) observePublish(d time.Duration) {
+// ObservePublish records how long one publish to the broker took (brokers
+// outside this package, such as package redis's, call it).
+func (m *Metrics) ObservePublish(d time.Duration) {
 	if m != nil {
 		m.publish.Observe(d.Seconds())
 	}

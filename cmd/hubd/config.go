@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	apphttp "instainstru/http"
 	"instainstru/store"
 )
 
@@ -36,13 +37,14 @@ type config struct {
 	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
 	ExportPerMin    int
-	// Email verification and password reset (see README).
-	VerifyTokenTTL     time.Duration // VERIFY_TOKEN_TTL [48h]
-	ResetTokenTTL      time.Duration // RESET_TOKEN_TTL [30m]
-	ResetPerMin        int           // RATE_LIMIT_PASSWORD_RESET_PER_MIN, per IP [20]
-	ResetPerEmailPerHr int           // RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR [5]
-	AccountTokenPerMin int           // RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN: verify + reset confirm per IP [30]
-	ResendPerHr        int           // RATE_LIMIT_VERIFY_RESEND_PER_HOUR, per user [5]
+	// Email verification and password reset (see README); the defaults of
+	// these and of the rate limits above are http.DefaultConfig's.
+	VerifyTokenTTL     time.Duration // VERIFY_TOKEN_TTL
+	ResetTokenTTL      time.Duration // RESET_TOKEN_TTL
+	ResetPerMin        int           // RATE_LIMIT_PASSWORD_RESET_PER_MIN, per IP
+	ResetPerEmailPerHr int           // RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR
+	AccountTokenPerMin int           // RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN: verify + reset confirm per IP
+	ResendPerHr        int           // RATE_LIMIT_VERIFY_RESEND_PER_HOUR, per user
 	AllowUnverified    bool          // ALLOW_UNVERIFIED_BOOKING=true lets unverified accounts book (load tests)
 	HubIOUring         bool          // HUB_IO_URING=true: the hub's writer loops send through io_uring (Linux)
 	TrustedProxies     []string
@@ -65,11 +67,12 @@ type config struct {
 }
 
 func loadConfig() (config, error) {
+	def := apphttp.DefaultConfig() // the http layer's defaults are the variables' defaults
 	c := config{
 		Env:           env("APP_ENV", "development"),
 		DatabaseURL:   env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
 		RedisURL:      os.Getenv("REDIS_URL"),
-		RedisPrefix:   env("REDIS_PREFIX", "ii:"),
+		RedisPrefix:   env("REDIS_PREFIX", def.RedisPrefix),
 		HTTPAddr:      env("HTTP_ADDR", ":8080"),
 		AdminAddr:     os.Getenv("ADMIN_ADDR"),
 		JWTSecret:     os.Getenv("JWT_SECRET"),
@@ -100,18 +103,18 @@ func loadConfig() (config, error) {
 	c.WriteMaxWait = durationEnv("WRITE_MAX_WAIT", 750*time.Millisecond, &errs)
 	c.WriteTurnQueue = intEnv("WRITE_QUEUE_PER_INSTRUCTOR", 256, &errs)
 	c.WritePoolQueue = intEnv("WRITE_QUEUE_POOL", 0, &errs)
-	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", 100, &errs)
-	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", 100, &errs)
-	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", 10, &errs)
-	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, &errs)
-	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", 300, &errs)
-	c.ExportPerMin = intEnv("RATE_LIMIT_EXPORT_PER_MIN", 3, &errs)
-	c.VerifyTokenTTL = durationEnv("VERIFY_TOKEN_TTL", 48*time.Hour, &errs)
-	c.ResetTokenTTL = durationEnv("RESET_TOKEN_TTL", 30*time.Minute, &errs)
-	c.ResetPerMin = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_MIN", 20, &errs)
-	c.ResetPerEmailPerHr = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5, &errs)
-	c.AccountTokenPerMin = intEnv("RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN", 30, &errs)
-	c.ResendPerHr = intEnv("RATE_LIMIT_VERIFY_RESEND_PER_HOUR", 5, &errs)
+	c.RegisterPerMin = intEnv("RATE_LIMIT_REGISTER_PER_MIN", def.RegisterPerIPPerMinute, &errs)
+	c.LoginPerMin = intEnv("RATE_LIMIT_LOGIN_PER_MIN", def.LoginPerIPPerMinute, &errs)
+	c.LoginFailPerMin = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_MIN", def.LoginFailuresPerAccountPerMinute, &errs)
+	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", def.LoginFailuresPerAccountPerHour, &errs)
+	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", def.TokenPerIPPerMinute, &errs)
+	c.ExportPerMin = intEnv("RATE_LIMIT_EXPORT_PER_MIN", def.ExportPerUserPerMinute, &errs)
+	c.VerifyTokenTTL = durationEnv("VERIFY_TOKEN_TTL", def.VerifyTokenTTL, &errs)
+	c.ResetTokenTTL = durationEnv("RESET_TOKEN_TTL", def.ResetTokenTTL, &errs)
+	c.ResetPerMin = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_MIN", def.PasswordResetPerIPPerMinute, &errs)
+	c.ResetPerEmailPerHr = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR", def.PasswordResetPerEmailPerHour, &errs)
+	c.AccountTokenPerMin = intEnv("RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN", def.AccountTokenPerIPPerMinute, &errs)
+	c.ResendPerHr = intEnv("RATE_LIMIT_VERIFY_RESEND_PER_HOUR", def.VerifyResendPerUserPerHour, &errs)
 	c.AllowUnverified = boolEnv("ALLOW_UNVERIFIED_BOOKING", &errs)
 	c.HubIOUring = boolEnv("HUB_IO_URING", &errs)
 	c.JobWorkers = 40

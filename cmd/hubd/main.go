@@ -18,12 +18,13 @@ import (
 	"time"
 	_ "time/tzdata" // instructor time zones must load in slim images without zoneinfo
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"instainstru/cmd/hubd/node"
 	apphttp "instainstru/http"
 	"instainstru/hub"
 	"instainstru/notify"
+	"instainstru/redis"
 	"instainstru/seed"
 	"instainstru/store"
 )
@@ -47,7 +48,7 @@ func run(args []string) error {
 	log := newLogger(cfg.Env)
 	// go-redis reports reconnect trouble through its own process-wide
 	// logger; route it into ours so operators get one format.
-	redis.SetLogger(redisLog{log})
+	redis.SetLogger(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -64,11 +65,14 @@ func run(args []string) error {
 	return fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
 }
 
-// redisLog adapts slog to go-redis's logger.
-type redisLog struct{ log *slog.Logger }
-
-func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+// withRedis gives the http server the Redis implementations of what the
+// nodes share: tickets, rate-limit counters, the /ready ping and the pool
+// collector. prefix is REDIS_PREFIX.
+func withRedis(d *apphttp.Deps, rdb goredis.UniversalClient, prefix string) {
+	d.Tickets = redis.NewTickets(rdb, prefix)
+	d.Limits = redis.NewLimiterStorage(rdb)
+	d.Redis = redis.NewPinger(rdb)
+	d.Collectors = append(d.Collectors, redis.NewPoolCollector(rdb))
 }
 
 func newLogger(env string) *slog.Logger {
@@ -183,7 +187,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Hub:    hub.Options{IOUring: cfg.HubIOUring},
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	}, apphttp.NewRegistry(), func(p node.Parts) (node.Front, error) {
-		srv = apphttp.New(httpCfg, apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
+		deps := apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Registry: p.Registry, Logger: p.Logger}
+		if p.Redis != nil {
+			withRedis(&deps, p.Redis, cfg.RedisPrefix)
+		}
+		srv = apphttp.New(httpCfg, deps)
 		return srv, nil
 	})
 	if err != nil {

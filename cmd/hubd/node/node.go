@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"instainstru/hub"
 	"instainstru/notify"
 	"instainstru/realtime"
+	"instainstru/redis"
 	"instainstru/store"
 )
 
@@ -51,9 +52,9 @@ type Config struct {
 
 // Parts are what the node built that its front end uses.
 type Parts struct {
-	DB       *store.DB             // publishes what its writes commit through this node
-	ReadDB   *store.DB             // public availability reads (Config.ReadDB, or DB)
-	Redis    redis.UniversalClient // nil in single-node mode
+	DB       *store.DB               // publishes what its writes commit through this node
+	ReadDB   *store.DB               // public availability reads (Config.ReadDB, or DB)
+	Redis    goredis.UniversalClient // nil in single-node mode
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -74,7 +75,7 @@ type Node struct {
 	DB       *store.DB // the node's store: its writes publish through this node
 	Hub      *hub.Hub
 	Registry *prometheus.Registry
-	Redis    redis.UniversalClient
+	Redis    goredis.UniversalClient
 	Notify   *notify.Service
 
 	cancel context.CancelFunc
@@ -104,20 +105,20 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	var broker realtime.Broker
 	switch {
 	case len(cfg.RedisClusterAddrs) > 0:
-		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
+		cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
 		n.Redis = cc
-		broker = realtime.NewRedisClusterBroker(cc, cfg.RedisPrefix+"ev:", rtMetrics, log)
+		broker = redis.NewClusterBroker(cc, cfg.RedisPrefix+"ev:", rtMetrics, log)
 	case cfg.RedisURL != "":
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		opt, err := goredis.ParseURL(cfg.RedisURL)
 		if err != nil {
 			return fail(fmt.Errorf("parse REDIS_URL: %w", err))
 		}
 		// Request paths bound their Redis calls with context deadlines
-		// (http/redis_bounds.go, the publisher); go-redis ignores those
+		// (redis/bounds.go, the publisher); go-redis ignores those
 		// unless told to honour them.
 		opt.ContextTimeoutEnabled = true
-		n.Redis = redis.NewClient(opt)
-		broker = realtime.NewRedisBroker(n.Redis, cfg.RedisPrefix+"ev:", rtMetrics, log)
+		n.Redis = goredis.NewClient(opt)
+		broker = redis.NewBroker(n.Redis, cfg.RedisPrefix+"ev:", rtMetrics, log)
 	default:
 		broker = realtime.NewMemoryBroker()
 	}

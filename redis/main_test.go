@@ -1,11 +1,11 @@
-package realtime
+package redis
 
 import (
 	"context"
 	"os"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // quietRedis drops go-redis's own reconnect chatter (tests kill Redis on
@@ -15,6 +15,6 @@ type quietRedis struct{}
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
 func TestMain(m *testing.M) {
-	redis.SetLogger(quietRedis{})
+	goredis.SetLogger(quietRedis{})
 	os.Exit(m.Run())
 }

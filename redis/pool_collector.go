@@ -1,24 +1,24 @@
-package realtime
+package redis
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 )
 
-// redisPoolCollector exports the Redis client's pool stats at scrape time,
+// poolCollector exports the Redis client's pool stats at scrape time,
 // so the numbers are current and nothing polls between scrapes.
-type redisPoolCollector struct {
-	client   redis.UniversalClient
+type poolCollector struct {
+	client   goredis.UniversalClient
 	total    *prometheus.Desc
 	idle     *prometheus.Desc
 	timeouts *prometheus.Desc
 }
 
-// NewRedisPoolCollector returns a collector of c's connection pool: open and
+// NewPoolCollector returns a collector of c's connection pool: open and
 // idle connections, and how often a caller gave up waiting for a connection
 // (a rising rate means the pool is too small or Redis is stalling).
-func NewRedisPoolCollector(c redis.UniversalClient) prometheus.Collector {
-	return &redisPoolCollector{
+func NewPoolCollector(c goredis.UniversalClient) prometheus.Collector {
+	return &poolCollector{
 		client: c,
 		total: prometheus.NewDesc("instainstru_redis_pool_total_conns",
 			"Redis connections open in the command pool.", nil, nil),
@@ -30,14 +30,14 @@ func NewRedisPoolCollector(c redis.UniversalClient) prometheus.Collector {
 }
 
 // Describe implements prometheus.Collector.
-func (c *redisPoolCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.total
 	ch <- c.idle
 	ch <- c.timeouts
 }
 
 // Collect implements prometheus.Collector.
-func (c *redisPoolCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.client.PoolStats()
 	if st == nil {
 		return

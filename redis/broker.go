@@ -1,4 +1,10 @@
-package realtime
+// Package redis holds everything the hub keeps in Redis: the multi-node
+// broker (pub/sub, sharded on a cluster), the single-use WebSocket tickets,
+// the rate limiters' storage, the readiness ping and the pool collector.
+// Every call on a request path is bounded (bounds.go). The http package sees
+// none of this: it takes small interfaces that cmd/hubd wires to these
+// implementations.
+package redis
 
 import (
 	"context"
@@ -10,14 +16,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"instainstru/market"
+	"instainstru/realtime"
 )
 
-// RedisBroker is the multi-node broker over Redis pub/sub, on one Redis
-// (NewRedisBroker: PUBLISH/SUBSCRIBE) or on a Redis Cluster
-// (NewRedisClusterBroker: sharded SPUBLISH/SSUBSCRIBE). Each topic is one
+// Broker is the multi-node broker over Redis pub/sub, on one Redis
+// (NewBroker: PUBLISH/SUBSCRIBE) or on a Redis Cluster
+// (NewClusterBroker: sharded SPUBLISH/SSUBSCRIBE). Each topic is one
 // channel. The node subscribes only to the topics its clients watch; go-redis
 // re-subscribes after a reconnect, and every (re)subscription confirmation
 // is passed to Handler.Subscribed so the hub can resync what it may have
@@ -29,23 +36,26 @@ import (
 // ("prefix{7}availability:…"): every channel of a shard has the same slot,
 // so one connection per shard holds them and go-redis routes it (and its
 // reconnects) to the slot's current master.
-type RedisBroker struct {
-	rdb     redis.UniversalClient
+type Broker struct {
+	rdb     goredis.UniversalClient
 	prefix  string
 	log     *slog.Logger
-	metrics *Metrics
+	metrics *realtime.Metrics
 	sharded bool // cluster: SPUBLISH/SSUBSCRIBE over len(subs) hash-tag shards
 
 	mu      sync.Mutex
-	subs    []*redisSub // one per shard; single Redis has one
-	h       Handler     // set by Run; readers start once it is
+	subs    []*redisSub      // one per shard; single Redis has one
+	h       realtime.Handler // set by Run; readers start once it is
 	readers sync.WaitGroup
 	stopped bool
 }
 
+// Broker is a realtime.Broker.
+var _ realtime.Broker = (*Broker)(nil)
+
 // redisSub is one subscribing connection and the topics it holds.
 type redisSub struct {
-	ps     *redis.PubSub // nil while the shard holds no topic (cluster)
+	ps     *goredis.PubSub // nil while the shard holds no topic (cluster)
 	topics map[string]bool
 }
 
@@ -55,19 +65,19 @@ type redisSub struct {
 // more evenly at the cost of connections.
 const clusterShards = 16
 
-// NewRedisBroker returns a broker on one Redis; prefix namespaces the
+// NewBroker returns a broker on one Redis; prefix namespaces the
 // channels (tests and several deployments can share one Redis).
-func NewRedisBroker(rdb redis.UniversalClient, prefix string, m *Metrics, log *slog.Logger) *RedisBroker {
-	b := &RedisBroker{rdb: rdb, prefix: prefix, log: log, metrics: m}
+func NewBroker(rdb goredis.UniversalClient, prefix string, m *realtime.Metrics, log *slog.Logger) *Broker {
+	b := &Broker{rdb: rdb, prefix: prefix, log: log, metrics: m}
 	b.subs = []*redisSub{{ps: rdb.Subscribe(context.Background()), topics: map[string]bool{}}}
 	return b
 }
 
-// NewRedisClusterBroker returns a broker on a Redis Cluster using sharded
+// NewClusterBroker returns a broker on a Redis Cluster using sharded
 // pub/sub, so each publish goes to one master instead of being broadcast
 // over the whole cluster bus.
-func NewRedisClusterBroker(rdb *redis.ClusterClient, prefix string, m *Metrics, log *slog.Logger) *RedisBroker {
-	b := &RedisBroker{rdb: rdb, prefix: prefix, log: log, metrics: m, sharded: true}
+func NewClusterBroker(rdb *goredis.ClusterClient, prefix string, m *realtime.Metrics, log *slog.Logger) *Broker {
+	b := &Broker{rdb: rdb, prefix: prefix, log: log, metrics: m, sharded: true}
 	for range clusterShards {
 		b.subs = append(b.subs, &redisSub{topics: map[string]bool{}})
 	}
@@ -75,7 +85,7 @@ func NewRedisClusterBroker(rdb *redis.ClusterClient, prefix string, m *Metrics, 
 }
 
 // shardOf is the shard index of topic.
-func (b *RedisBroker) shardOf(topic string) int {
+func (b *Broker) shardOf(topic string) int {
 	if !b.sharded {
 		return 0
 	}
@@ -85,7 +95,7 @@ func (b *RedisBroker) shardOf(topic string) int {
 }
 
 // Channel is the Redis channel that carries topic.
-func (b *RedisBroker) Channel(topic string) string {
+func (b *Broker) Channel(topic string) string {
 	if !b.sharded {
 		return b.prefix + topic
 	}
@@ -93,7 +103,7 @@ func (b *RedisBroker) Channel(topic string) string {
 }
 
 // topicOf inverts Channel.
-func (b *RedisBroker) topicOf(channel string) string {
+func (b *Broker) topicOf(channel string) string {
 	t := strings.TrimPrefix(channel, b.prefix)
 	if b.sharded && strings.HasPrefix(t, "{") {
 		if i := strings.IndexByte(t, '}'); i > 0 {
@@ -103,7 +113,7 @@ func (b *RedisBroker) topicOf(channel string) string {
 	return t
 }
 
-func (b *RedisBroker) publishCmd(ctx context.Context, c redis.Cmdable, channel string, payload []byte) *redis.IntCmd {
+func (b *Broker) publishCmd(ctx context.Context, c goredis.Cmdable, channel string, payload []byte) *goredis.IntCmd {
 	if b.sharded {
 		return c.SPublish(ctx, channel, payload)
 	}
@@ -111,14 +121,14 @@ func (b *RedisBroker) publishCmd(ctx context.Context, c redis.Cmdable, channel s
 }
 
 // Publish sends ev on its topic's channel.
-func (b *RedisBroker) Publish(ctx context.Context, ev market.Event) error {
-	payload, err := encodeWire(ev)
+func (b *Broker) Publish(ctx context.Context, ev market.Event) error {
+	payload, err := realtime.EncodeWire(ev)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
 	start := time.Now()
 	err = b.publishCmd(ctx, b.rdb, b.Channel(ev.Topic), payload).Err()
-	b.metrics.observePublish(time.Since(start))
+	b.metrics.ObservePublish(time.Since(start))
 	if err != nil {
 		return fmt.Errorf("redis publish %s#%d: %w", ev.Topic, ev.Seq, err)
 	}
@@ -127,12 +137,12 @@ func (b *RedisBroker) Publish(ctx context.Context, ev market.Event) error {
 
 // PublishBatch sends evs in one round trip (a pipeline; on a cluster, one
 // per master), in order per topic; errs[i] is the outcome of evs[i].
-func (b *RedisBroker) PublishBatch(ctx context.Context, evs []market.Event) []error {
+func (b *Broker) PublishBatch(ctx context.Context, evs []market.Event) []error {
 	errs := make([]error, len(evs))
 	start := time.Now()
-	cmds, _ := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, _ := b.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, ev := range evs {
-			payload, err := encodeWire(ev)
+			payload, err := realtime.EncodeWire(ev)
 			if err != nil {
 				errs[i] = fmt.Errorf("encode event: %w", err)
 				continue
@@ -141,7 +151,7 @@ func (b *RedisBroker) PublishBatch(ctx context.Context, evs []market.Event) []er
 		}
 		return nil
 	})
-	b.metrics.observePublish(time.Since(start))
+	b.metrics.ObservePublish(time.Since(start))
 	j := 0
 	for i := range evs {
 		if errs[i] != nil {
@@ -160,7 +170,7 @@ func (b *RedisBroker) PublishBatch(ctx context.Context, evs []market.Event) []er
 }
 
 // Subscribe adds topic to this node's subscription.
-func (b *RedisBroker) Subscribe(ctx context.Context, topic string) error {
+func (b *Broker) Subscribe(ctx context.Context, topic string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.subs[b.shardOf(topic)]
@@ -172,7 +182,7 @@ func (b *RedisBroker) Subscribe(ctx context.Context, topic string) error {
 	if s.ps == nil {
 		// Created with its first channel, so go-redis connects it to that
 		// channel's master rather than to a random node.
-		s.ps = b.rdb.(*redis.ClusterClient).SSubscribe(ctx)
+		s.ps = b.rdb.(*goredis.ClusterClient).SSubscribe(ctx)
 		err := s.ps.SSubscribe(ctx, ch)
 		b.startReader(s.ps)
 		return err
@@ -181,7 +191,7 @@ func (b *RedisBroker) Subscribe(ctx context.Context, topic string) error {
 }
 
 // Unsubscribe removes topic from this node's subscription.
-func (b *RedisBroker) Unsubscribe(ctx context.Context, topic string) error {
+func (b *Broker) Unsubscribe(ctx context.Context, topic string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.subs[b.shardOf(topic)]
@@ -203,7 +213,7 @@ func (b *RedisBroker) Unsubscribe(ctx context.Context, topic string) error {
 }
 
 // Run delivers what every subscribing connection receives until ctx ends.
-func (b *RedisBroker) Run(ctx context.Context, h Handler) error {
+func (b *Broker) Run(ctx context.Context, h realtime.Handler) error {
 	b.mu.Lock()
 	b.h = h
 	for _, s := range b.subs {
@@ -227,29 +237,29 @@ func (b *RedisBroker) Run(ctx context.Context, h Handler) error {
 
 // startReader reads ps into the handler once Run has installed one (Run
 // starts the readers of connections made before it). Called with b.mu held.
-func (b *RedisBroker) startReader(ps *redis.PubSub) {
+func (b *Broker) startReader(ps *goredis.PubSub) {
 	if b.h == nil || b.stopped {
 		return
 	}
 	h := b.h
 	ch := ps.ChannelWithSubscriptions(
-		redis.WithChannelSize(8192),
-		redis.WithChannelHealthCheckInterval(2*time.Second),
+		goredis.WithChannelSize(8192),
+		goredis.WithChannelHealthCheckInterval(2*time.Second),
 	)
 	b.readers.Add(1)
 	go func() {
 		defer b.readers.Done()
 		for m := range ch { // closed when ps is closed
 			switch m := m.(type) {
-			case *redis.Subscription:
+			case *goredis.Subscription:
 				switch m.Kind {
 				case "subscribe", "ssubscribe":
 					h.Subscribed(b.topicOf(m.Channel))
 				case "sunsubscribe":
 					b.resubscribeMoved(b.topicOf(m.Channel))
 				}
-			case *redis.Message:
-				ev, err := decodeWire([]byte(m.Payload))
+			case *goredis.Message:
+				ev, err := realtime.DecodeWire([]byte(m.Payload))
 				if err != nil {
 					b.log.Warn("bad broker payload", "channel", m.Channel, "err", err)
 					continue
@@ -264,7 +274,7 @@ func (b *RedisBroker) startReader(ps *redis.PubSub) {
 // the cluster drops subscribers of a slot that moved to another master. The
 // shard's connection is replaced by one routed to the new owner (whose
 // confirmation makes the hub resync). Called from a reader goroutine.
-func (b *RedisBroker) resubscribeMoved(topic string) {
+func (b *Broker) resubscribeMoved(topic string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.subs[b.shardOf(topic)]
@@ -279,7 +289,7 @@ func (b *RedisBroker) resubscribeMoved(topic string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s.ps = b.rdb.(*redis.ClusterClient).SSubscribe(ctx)
+	s.ps = b.rdb.(*goredis.ClusterClient).SSubscribe(ctx)
 	if err := s.ps.SSubscribe(ctx, chans...); err != nil {
 		b.log.Warn("resubscribe moved shard", "err", err) // go-redis retries on its health check
 	}
