@@ -1,9 +1,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"time"
 )
 
@@ -87,55 +85,4 @@ func (f *FloorStats) lines() []string {
 			f.HubWatchers, fmtDur(time.Duration(f.HubLastP50Seconds*1e9)), f.LatencyRatio, cpu))
 	}
 	return out
-}
-
-// compareHub fills in the hub's side from a finished fanout result.
-func (f *FloorStats) compareHub(res *Result) {
-	f.HubWatchers = res.Connections.Open
-	if h := res.Latency[hFanoutLast]; h != nil && h.Count() > 0 {
-		f.HubLastP50Seconds = h.Quantile(0.5).Seconds()
-		if f.LastP50Seconds > 0 {
-			f.LatencyRatio = f.HubLastP50Seconds / f.LastP50Seconds
-		}
-	}
-	watch := 0
-	if len(res.Config.WatchOn) > 0 {
-		watch = res.Config.WatchOn[0]
-	}
-	if watch < len(res.Server) {
-		if sv := res.Server[watch]; sv.Deliveries > 0 && sv.CPUSeconds > 0 {
-			f.HubCPUPerDeliveryMicros = sv.CPUSeconds * 1e6 / sv.Deliveries
-			if f.WriterCPUPerDeliveryMicros > 0 {
-				f.CPURatio = f.HubCPUPerDeliveryMicros / f.WriterCPUPerDeliveryMicros
-			}
-		}
-	}
-}
-
-// floorMain is `loadtest floor`: the floor alone, no server needed.
-func floorMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("loadtest floor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	n := fs.Int("sockets", floorDefaultSockets, "loopback socket pairs (two open files each)")
-	rounds := fs.Int("rounds", 20, "fan-outs measured")
-	var opt floorOptions
-	fs.StringVar(&opt.Mode, "mode", "", "the writer: write (one write(2) per socket, the default) or uring (io_uring sends, batched); naming either adds a whole-process CPU line")
-	fs.IntVar(&opt.UringEntries, "uring-entries", 4096, "uring: submission ring size, the sends per io_uring_enter")
-	fs.StringVar(&opt.UringFlags, "uring-flags", "defer", "uring: ring setup flags: defer (SINGLE_ISSUER|DEFER_TASKRUN), coop (COOP_TASKRUN) or none")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if opt.Mode != "" && opt.Mode != "write" && opt.Mode != "uring" {
-		fmt.Fprintf(stderr, "loadtest: floor: -mode %q: want write or uring\n", opt.Mode)
-		return 2
-	}
-	f, err := measureFloorMode(*n, *rounds, opt)
-	if err != nil {
-		fmt.Fprintln(stderr, "loadtest:", err)
-		return 1
-	}
-	for _, l := range f.lines() {
-		fmt.Fprintln(stdout, l)
-	}
-	return 0
 }

@@ -68,7 +68,8 @@ func openIdle(ctx context.Context, cfg Config, first, count int, source, topic s
 	}
 	s := &idleSet{r: r}
 	for i := range count {
-		c := newWSClient(r, cfg.WatchOn[(first+i)%len(cfg.WatchOn)], hc, nil, roleIdle)
+		node := cfg.WatchOn[(first+i)%len(cfg.WatchOn)]
+		c := newWSClient(r.wsEnv(), node, r.wsURL[node], hc, nil, roleIdle)
 		if track != nil {
 			c.addTopic(track, -1)
 		}

@@ -22,7 +22,7 @@ func fakeRun(t *testing.T) (*runner, *topicTrack) {
 }
 
 func watcher(r *runner, tr *topicTrack, node int, ack int64, seqs ...int64) *wsClient {
-	c := newWSClient(r, node, nil, nil, roleWatcher)
+	c := newWSClient(r.wsEnv(), node, r.wsURL[node], nil, nil, roleWatcher)
 	c.addTopic(tr, -1)
 	s := c.order[0]
 	s.acked, s.ackSeq, s.haveLast, s.last = true, ack, true, ack
@@ -90,8 +90,8 @@ func TestReconcileChecksBookingPushesPerConnection(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r, _ := fakeRun(t)
-			ic := newWSClient(r, 1, nil, instr, roleInstructor)
-			sc := newWSClient(r, 0, nil, stud, roleWatcher)
+			ic := newWSClient(r.wsEnv(), 1, r.wsURL[1], nil, instr, roleInstructor)
+			sc := newWSClient(r.wsEnv(), 0, r.wsURL[0], nil, stud, roleWatcher)
 			ic.seen["b1"], sc.seen["b1"] = c.instrSeen, c.studSeen
 			r.clients = append(r.clients, ic, sc)
 			r.books.add(&bookingRec{id: "b1", instructor: "i1", student: "s1", cancelled: c.cancelled})
@@ -109,7 +109,7 @@ func TestReconcileChecksBookingPushesPerConnection(t *testing.T) {
 
 func TestReconcileFlagsPushesForBookingsNoRequestCreated(t *testing.T) {
 	r, _ := fakeRun(t)
-	ic := newWSClient(r, 1, nil, &session{UserID: "i1"}, roleInstructor)
+	ic := newWSClient(r.wsEnv(), 1, r.wsURL[1], nil, &session{UserID: "i1"}, roleInstructor)
 	ic.seen["ghost"] = pushCreated
 	r.clients = append(r.clients, ic)
 	res := r.result(0)

@@ -50,6 +50,16 @@ type runner struct {
 	connectTime time.Duration
 	loadStart   time.Time
 	loadEnd     time.Time
+	env         *wsEnv // made by wsEnv once readCtx and home are set
+}
+
+// wsEnv is the run's state its connections share; call it only after
+// readCtx (and, for a load run, home) are set.
+func (r *runner) wsEnv() *wsEnv {
+	if r.env == nil {
+		r.env = &wsEnv{st: r.st, readCtx: r.readCtx, readers: &r.readers, home: r.home, applyAvailability: r.applyAvailability}
+	}
+	return r.env
 }
 
 // Run executes one scenario against running nodes and returns its result.
@@ -379,7 +389,7 @@ func (r *runner) signIn(ctx context.Context) error {
 func (r *runner) connect(ctx context.Context) error {
 	cfg := r.cfg
 	if cfg.Rate > 0 {
-		p := newWSClient(r, cfg.WatchOn[0], r.wsHC, nil, rolePlanner)
+		p := newWSClient(r.wsEnv(), cfg.WatchOn[0], r.wsURL[cfg.WatchOn[0]], r.wsHC, nil, rolePlanner)
 		for _, t := range r.tracks {
 			p.addTopic(t, t.final) // from the snapshot's seq: replay covers the gap
 		}
@@ -388,7 +398,7 @@ func (r *runner) connect(ctx context.Context) error {
 	for i, s := range r.instructors {
 		if sess := r.instrSess[s.instructorID]; sess != nil {
 			node := cfg.WatchOn[(i+1)%len(cfg.WatchOn)]
-			r.clients = append(r.clients, newWSClient(r, node, r.wsHC, sess, roleInstructor))
+			r.clients = append(r.clients, newWSClient(r.wsEnv(), node, r.wsURL[node], r.wsHC, sess, roleInstructor))
 		}
 	}
 	signed := int(math.Round(float64(cfg.Watchers) * cfg.SignedInRatio))
@@ -397,7 +407,8 @@ func (r *runner) connect(ctx context.Context) error {
 		if signed > 0 && i%max(1, cfg.Watchers/signed) == 0 && i/max(1, cfg.Watchers/signed) < signed {
 			sess = r.students[(i/max(1, cfg.Watchers/signed))%len(r.students)]
 		}
-		c := newWSClient(r, cfg.WatchOn[i%len(cfg.WatchOn)], r.wsHC, sess, roleWatcher)
+		node := cfg.WatchOn[i%len(cfg.WatchOn)]
+		c := newWSClient(r.wsEnv(), node, r.wsURL[node], r.wsHC, sess, roleWatcher)
 		for j := range min(cfg.TopicsPerWatcher, len(r.tracks)) {
 			c.addTopic(r.tracks[(i*cfg.TopicsPerWatcher+j)%len(r.tracks)], -1)
 		}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"math"
 	"sort"
-	"time"
 )
 
 // ServerStats is what one node's /metrics says about the run: the server's
@@ -37,19 +35,6 @@ type ServerStats struct {
 
 // serverSnap is one scrape of one node (nil body: not readable).
 type serverSnap struct{ body []byte }
-
-func (r *runner) snapServers(ctx context.Context) []serverSnap {
-	out := make([]serverSnap, len(r.cfg.URLs))
-	for i, u := range r.cfg.URLs {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		b, err := r.api.scrape(sctx, u, r.cfg.MonitoringKey)
-		cancel()
-		if err == nil {
-			out[i].body = b
-		}
-	}
-	return out
-}
 
 // serverStats turns two scrapes per node into ServerStats.
 func serverStats(urls []string, before, after []serverSnap) []ServerStats {

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"math"
-	"strings"
 	"testing"
 	"time"
 )
@@ -79,114 +76,5 @@ instainstru_ws_connections_total 1
 	}
 	if _, ok := sumMetric(body, "absent"); ok {
 		t.Error("absent metric found")
-	}
-}
-
-func TestEmailFromNameMatchesSeededAccounts(t *testing.T) {
-	for name, want := range map[string]string{
-		"Sarah Chen":        "sarah.chen@example.com",
-		"James O'Brien":     "james.obrien@example.com",
-		"Michael Rodriguez": "michael.rodriguez@example.com",
-	} {
-		if got := emailFromName(name); got != want {
-			t.Errorf("%s: %s, want %s", name, got, want)
-		}
-	}
-}
-
-func TestPresetsAreValidAndFanoutSplitsNodes(t *testing.T) {
-	for _, p := range presets {
-		c, err := NewConfig(p.Name, []string{"http://127.0.0.1:1", "http://127.0.0.1:2"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.validate(); err != nil {
-			t.Errorf("%s: %v", p.Name, err)
-		}
-	}
-	c, _ := NewConfig("fanout", []string{"http://a", "http://b"})
-	if c.WatchOn[0] != 0 || c.BookOn[0] != 1 || c.Watchers != 10000 {
-		t.Errorf("fanout: watch %v book %v watchers %d", c.WatchOn, c.BookOn, c.Watchers)
-	}
-	if _, err := NewConfig("nope", nil); err == nil {
-		t.Error("unknown scenario accepted")
-	}
-}
-
-func TestRealMainExplainsFlagsAndRejectsBadOnes(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := realMain([]string{"-h"}, &out, &errb); code != 0 {
-		t.Fatalf("-h exit %d", code)
-	}
-	for _, want := range []string{"booking-storm", "fanout", "idle-conns", "smoke", "-rate", "open-loop", "Exit status"} {
-		if !strings.Contains(errb.String(), want) && !strings.Contains(strings.ToLower(errb.String()), strings.ToLower(want)) {
-			t.Errorf("-h does not mention %q", want)
-		}
-	}
-	cases := [][]string{
-		{"-scenario", "nope"},
-		{"-scenario", "smoke", "-signed-in", "2"},
-		{"-scenario", "smoke", "-watch-nodes", "5"},
-		{"-scenario", "smoke", "-urls", "ftp://x"},
-		{"extra-arg"},
-	}
-	for _, args := range cases {
-		errb.Reset()
-		if code := realMain(args, &out, &errb); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())
-		}
-	}
-}
-
-func TestIdleRefusesMoreSocketsThanFitWithAClearMessage(t *testing.T) {
-	c, _ := NewConfig("idle-conns", []string{"http://127.0.0.1:1"})
-	c.Watchers, c.Procs = 1_000_000, 1
-	_, err := Run(t.Context(), c, nil)
-	if err == nil || !strings.Contains(err.Error(), "-procs") || !strings.Contains(err.Error(), "open-files") {
-		t.Fatalf("got %v, want a message naming the open-files limit and -procs", err)
-	}
-}
-
-func TestResultJudgeFailsOnLossDuplicationAndErrors(t *testing.T) {
-	cases := []struct {
-		name string
-		mod  func(*Result)
-		pass bool
-	}{
-		{"clean", func(*Result) {}, true},
-		{"lost", func(r *Result) { r.Delivery.Lost = 1 }, false},
-		{"dup", func(r *Result) { r.Delivery.Duplicated = 1 }, false},
-		{"booking push lost", func(r *Result) { r.Delivery.BookingPushLost = 1 }, false},
-		{"error", func(r *Result) { r.Errors["booking_http_500"] = 1 }, false},
-		{"409s are normal", func(r *Result) { r.Bookings.Conflicts = 40; r.Notes["booking_409_slot_unavailable"] = 40 }, true},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := &Result{Scenario: "smoke", Errors: map[string]int64{}, Notes: map[string]int64{}, Latency: newStats().hist}
-			r.Bookings.Created, r.Delivery.ReceivedEvents = 1, 1
-			c.mod(r)
-			r.judge()
-			if r.Pass != c.pass {
-				t.Fatalf("pass %v, want %v (failures %v)", r.Pass, c.pass, r.Failures)
-			}
-		})
-	}
-}
-
-func TestBucketQuantileInterpolatesAndFlagsOverflow(t *testing.T) {
-	inf := math.Inf(1)
-	bk := map[float64]float64{0.001: 50, 0.01: 90, 0.1: 100, inf: 100}
-	if v, beyond := bucketQuantile(bk, 0.5); beyond || math.Abs(v-0.001) > 1e-9 {
-		t.Errorf("p50 = %v %v, want 0.001", v, beyond)
-	}
-	if v, beyond := bucketQuantile(bk, 0.7); beyond || math.Abs(v-0.0055) > 1e-9 {
-		t.Errorf("p70 = %v %v, want 0.0055 (linear inside the bucket)", v, beyond)
-	}
-	over := map[float64]float64{10: 10, inf: 100}
-	if v, beyond := bucketQuantile(over, 0.99); !beyond || v != 10 {
-		t.Errorf("p99 past the last bucket = %v %v, want 10 and beyond", v, beyond)
-	}
-	if v, beyond := bucketQuantile(map[float64]float64{}, 0.5); v != 0 || beyond {
-		t.Errorf("empty = %v %v", v, beyond)
 	}
 }

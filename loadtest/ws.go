@@ -27,7 +27,7 @@ const (
 // reader goroutine touches its subscriptions, so the hot path takes no lock
 // but the per-topic fan-out record.
 type wsClient struct {
-	r    *runner
+	env  *wsEnv
 	node int
 	url  string
 	hc   *http.Client
@@ -54,6 +54,16 @@ type wsClient struct {
 	flaps                         int
 }
 
+// wsEnv is what a run shares with each of its connections.
+type wsEnv struct {
+	st      *stats
+	readCtx context.Context // ends every reader goroutine
+	readers *sync.WaitGroup // one per started reader
+	home    map[string]int  // instructor id → node taking its writes (read-only)
+	// applyAvailability feeds the planner's availability pushes (raw data).
+	applyAvailability func(data []byte)
+}
+
 // bufPool recycles read buffers so that an idle connection holds none.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
@@ -70,9 +80,11 @@ func (c *wsClient) addTopic(track *topicTrack, since int64) {
 	track.addSub(s)
 }
 
-func newWSClient(r *runner, node int, hc *http.Client, sess *session, role string) *wsClient {
+// newWSClient makes a client of node (its WebSocket URL url); it dials in
+// start. env is the run's shared state.
+func newWSClient(env *wsEnv, node int, url string, hc *http.Client, sess *session, role string) *wsClient {
 	c := &wsClient{
-		r: r, node: node, url: r.wsURL[node], hc: hc, sess: sess, role: role,
+		env: env, node: node, url: url, hc: hc, sess: sess, role: role,
 		subs: map[string]*subscription{}, byID: map[int64]*subscription{}, ready: make(chan struct{}),
 	}
 	if sess != nil {
@@ -115,7 +127,7 @@ func (c *wsClient) dial(ctx context.Context) error {
 	}
 	c.conn.Store(conn)
 	c.connectedAt = time.Now()
-	c.r.st.record(hConnect, time.Since(start))
+	c.env.st.record(hConnect, time.Since(start))
 	return nil
 }
 
@@ -150,9 +162,9 @@ func (c *wsClient) start(ctx context.Context) error {
 	if c.pending == 0 {
 		c.markReady()
 	}
-	c.r.st.connected.Add(1)
-	c.r.readers.Add(1)
-	go c.readLoop(c.r.readCtx)
+	c.env.st.connected.Add(1)
+	c.env.readers.Add(1)
+	go c.readLoop(c.env.readCtx)
 	return nil
 }
 
@@ -160,7 +172,7 @@ func (c *wsClient) start(ctx context.Context) error {
 // no context (a cancellable one costs an AfterFunc registration per frame,
 // on one parent shared by every connection); the stopper closes the sockets.
 func (c *wsClient) readLoop(ctx context.Context) {
-	defer c.r.readers.Done()
+	defer c.env.readers.Done()
 	for {
 		err := c.readFrames(c.conn.Load())
 		if ctx.Err() != nil {
@@ -171,18 +183,18 @@ func (c *wsClient) readLoop(ctx context.Context) {
 		if code := websocket.CloseStatus(err); code != -1 {
 			kind = fmt.Sprintf("ws_closed_%d", int(code))
 		}
-		c.r.st.note("disconnect:" + kind)
-		c.r.st.reconnects.Add(1)
-		c.r.st.connected.Add(-1)
+		c.env.st.note("disconnect:" + kind)
+		c.env.st.reconnects.Add(1)
+		c.env.st.connected.Add(-1)
 		if err := c.reconnect(ctx); err != nil {
 			if ctx.Err() == nil {
 				c.dead = true
-				c.r.st.fail("ws_reconnect_failed")
+				c.env.st.fail("ws_reconnect_failed")
 			}
 			c.markReady()
 			return
 		}
-		c.r.st.connected.Add(1)
+		c.env.st.connected.Add(1)
 	}
 }
 
@@ -203,9 +215,9 @@ func (c *wsClient) readFrames(conn *websocket.Conn) error {
 			return err
 		}
 		if perr := parseFrame(b, &f); perr != nil {
-			c.r.st.fail("ws_bad_frame_from_server")
+			c.env.st.fail("ws_bad_frame_from_server")
 		} else {
-			c.handle(c.r.readCtx, now, &f)
+			c.handle(c.env.readCtx, now, &f)
 		}
 		if cap(b) > 64<<10 {
 			b = make([]byte, 0, 1024) // do not pool a rare huge buffer
@@ -245,13 +257,13 @@ func (c *wsClient) handle(ctx context.Context, now time.Time, f *frame) {
 	case "pong", "welcome":
 	default:
 		c.unexpectedFrames++
-		c.r.st.note("ws_unknown_frame_type")
+		c.env.st.note("ws_unknown_frame_type")
 	}
 }
 
 func (c *wsClient) onEvent(now time.Time, f *frame) {
 	if !f.HasSeq {
-		c.r.st.fail("ws_event_without_seq")
+		c.env.st.fail("ws_event_without_seq")
 		return
 	}
 	s := c.subs[string(f.Topic)]
@@ -260,7 +272,7 @@ func (c *wsClient) onEvent(now time.Time, f *frame) {
 			c.onUserEvent(now, f)
 			return
 		}
-		c.r.st.fail("ws_event_on_unsubscribed_topic")
+		c.env.st.fail("ws_event_on_unsubscribed_topic")
 		return
 	}
 	if !s.acked && !s.haveLast {
@@ -274,18 +286,18 @@ func (c *wsClient) onEvent(now time.Time, f *frame) {
 	}
 	ts, ok := s.track.received(f.Seq, f.TS, now)
 	if !ok {
-		c.r.st.fail("ws_event_bad_ts")
+		c.env.st.fail("ws_event_bad_ts")
 		return
 	}
-	c.r.st.availRecv.Add(1)
+	c.env.st.availRecv.Add(1)
 	lat := now.Sub(ts)
 	if s.track.home == c.node {
-		c.r.st.record(hPushAvailSame, lat)
+		c.env.st.record(hPushAvailSame, lat)
 	} else {
-		c.r.st.record(hPushAvailCross, lat)
+		c.env.st.record(hPushAvailCross, lat)
 	}
 	if c.role == rolePlanner && string(f.Event) == "availability.changed" {
-		c.r.applyAvailability(f.Data)
+		c.env.applyAvailability(f.Data)
 	}
 }
 
@@ -316,9 +328,9 @@ func (c *wsClient) onUserEvent(now time.Time, f *frame) {
 	}
 	id := jsonStringField(f.Data, "id")
 	instr := jsonStringField(f.Data, "instructor_id")
-	home, ours := c.r.home[string(instr)]
+	home, ours := c.env.home[string(instr)]
 	if !ours || len(id) == 0 {
-		c.r.st.note("push_not_from_this_run")
+		c.env.st.note("push_not_from_this_run")
 		return
 	}
 	key := string(id)
@@ -330,29 +342,29 @@ func (c *wsClient) onUserEvent(now time.Time, f *frame) {
 	if flag == pushOther {
 		return
 	}
-	c.r.st.bookingPushRecv.Add(1)
+	c.env.st.bookingPushRecv.Add(1)
 	ts, err := parseTS(f.TS)
 	if err != nil {
-		c.r.st.fail("ws_event_bad_ts")
+		c.env.st.fail("ws_event_bad_ts")
 		return
 	}
 	lat := now.Sub(ts)
 	if home == c.node {
-		c.r.st.record(hPushBookingSame, lat)
+		c.env.st.record(hPushBookingSame, lat)
 	} else {
-		c.r.st.record(hPushBookingCross, lat)
+		c.env.st.record(hPushBookingCross, lat)
 	}
 	if c.role == roleInstructor {
-		c.r.st.record(hBookingPushInstr, lat)
+		c.env.st.record(hBookingPushInstr, lat)
 	} else {
-		c.r.st.record(hBookingPushStudent, lat)
+		c.env.st.record(hBookingPushStudent, lat)
 	}
 }
 
 func (c *wsClient) onAck(now time.Time, f *frame) {
 	s := c.byID[f.ID]
 	if s == nil || !f.HasSeq {
-		c.r.st.fail("ws_ack_unknown_id")
+		c.env.st.fail("ws_ack_unknown_id")
 		return
 	}
 	delete(c.byID, f.ID)
@@ -372,7 +384,7 @@ func (c *wsClient) onAck(now time.Time, f *frame) {
 	if s.resyncing {
 		s.resyncing = false
 		if f.Seq < s.last {
-			c.r.st.fail("ws_ack_seq_behind_received")
+			c.env.st.fail("ws_ack_seq_behind_received")
 		}
 		return
 	}
@@ -380,12 +392,12 @@ func (c *wsClient) onAck(now time.Time, f *frame) {
 		return
 	}
 	s.acked = true
-	c.r.st.record(hSubscribeAck, now.Sub(s.sentAt))
+	c.env.st.record(hSubscribeAck, now.Sub(s.sentAt))
 	if s.since >= 0 {
 		// Replayed events came before this ack; the baseline is since.
 		s.ackSeq = s.since
 		if f.Seq < s.last {
-			c.r.st.fail("ws_ack_seq_behind_received")
+			c.env.st.fail("ws_ack_seq_behind_received")
 		}
 	} else {
 		s.ackSeq = f.Seq
@@ -414,7 +426,7 @@ func (c *wsClient) onError(f *frame) {
 	if code == "" {
 		code = "unknown"
 	}
-	c.r.st.fail("ws_error_" + code)
+	c.env.st.fail("ws_error_" + code)
 	if !f.HasID {
 		return
 	}
@@ -436,7 +448,7 @@ func (c *wsClient) onReset(ctx context.Context, f *frame) {
 		if c.user != nil && string(f.Topic) == c.user.topic {
 			s = c.user
 		} else {
-			c.r.st.fail("ws_reset_unknown_topic")
+			c.env.st.fail("ws_reset_unknown_topic")
 			return
 		}
 	}
@@ -455,7 +467,7 @@ func (c *wsClient) onReset(ctx context.Context, f *frame) {
 		s.resync = map[int64]bool{}
 	}
 	if err := c.send(ctx, s, s.last); err != nil {
-		c.r.st.fail("ws_subscribe_write_" + errorKind(err))
+		c.env.st.fail("ws_subscribe_write_" + errorKind(err))
 	}
 }
 
@@ -508,7 +520,7 @@ func (c *wsClient) reconnect(ctx context.Context) error {
 				c.user.resync = map[int64]bool{}
 				c.send(ctx, c.user, c.user.last) //nolint:errcheck // a failed write shows up as the next read error
 			}
-			c.r.st.record(hReconnect, time.Since(start))
+			c.env.st.record(hReconnect, time.Since(start))
 			return nil
 		}
 		select {
