@@ -1,21 +1,8 @@
 package main
 
 import (
-	"strings"
 	"testing"
 )
-
-func TestEmailFromNameMatchesSeededAccounts(t *testing.T) {
-	for name, want := range map[string]string{
-		"Sarah Chen":        "sarah.chen@example.com",
-		"James O'Brien":     "james.obrien@example.com",
-		"Michael Rodriguez": "michael.rodriguez@example.com",
-	} {
-		if got := emailFromName(name); got != want {
-			t.Errorf("%s: %s, want %s", name, got, want)
-		}
-	}
-}
 
 func TestPresetsAreValidAndFanoutSplitsNodes(t *testing.T) {
 	for _, p := range presets {
@@ -33,14 +20,5 @@ func TestPresetsAreValidAndFanoutSplitsNodes(t *testing.T) {
 	}
 	if _, err := NewConfig("nope", nil); err == nil {
 		t.Error("unknown scenario accepted")
-	}
-}
-
-func TestIdleRefusesMoreSocketsThanFitWithAClearMessage(t *testing.T) {
-	c, _ := NewConfig("idle-conns", []string{"http://127.0.0.1:1"})
-	c.Watchers, c.Procs = 1_000_000, 1
-	_, err := Run(t.Context(), c, nil)
-	if err == nil || !strings.Contains(err.Error(), "-procs") || !strings.Contains(err.Error(), "open-files") {
-		t.Fatalf("got %v, want a message naming the open-files limit and -procs", err)
 	}
 }

@@ -22,3 +22,8 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%.2fs", d.Seconds())
 	}
 }
+
+// parseTS parses an event's commit timestamp (RFC 3339, any fraction).
+func parseTS(ts []byte) (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, string(ts))
+}

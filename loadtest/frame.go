@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 )
 
 // frame is one server → client WebSocket frame, decoded only as far as the
@@ -282,11 +281,6 @@ func literal(b []byte, p int, lit string) (int, error) {
 		return 0, errBadFrame
 	}
 	return p + len(lit), nil
-}
-
-// parseTS parses an event's commit timestamp (RFC 3339, any fraction).
-func parseTS(ts []byte) (time.Time, error) {
-	return time.Parse(time.RFC3339Nano, string(ts))
 }
 
 // appendJSONString appends s as a JSON string literal.

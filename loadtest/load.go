@@ -263,7 +263,7 @@ func (r *runner) load(ctx context.Context) *Result {
 	res := r.result(drained)
 	res.CPU.WallSecs = time.Since(r.loadStart).Seconds()
 	res.CPU.GeneratorSecs = cpuSeconds() - cpu0
-	res.Server = serverStats(cfg.URLs, snap0, r.snapServers(ctx))
+	res.Server = serverStatsFrom(cfg.URLs, snap0, r.snapServers(ctx))
 	if cfg.Cleanup {
 		res.Bookings.CleanupCancelled = r.cleanup(ctx)
 	}

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -90,7 +89,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		scenario = fs.String("scenario", "smoke", "named preset: "+presetNames())
+		scenarioName = fs.String("scenario", "smoke", "named preset: "+presetNames())
 		urls     = fs.String("urls", envOr("LOADTEST_URLS", "http://127.0.0.1:8080"), "comma-separated base URLs of the nodes (env LOADTEST_URLS)")
 		watchOn  = fs.String("watch-nodes", "", "comma-separated indexes into -urls that watchers connect to (default: all; fanout/idle-conns: 0)")
 		bookOn   = fs.String("booking-nodes", "", "comma-separated indexes into -urls that bookings go to; each instructor's writes go to one of them (default: all; fanout: the last)")
@@ -157,7 +156,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadtest: unexpected arguments %q (see -h)\n", fs.Args())
 		return 2
 	}
-	cfg, err := NewConfig(*scenario, splitList(*urls))
+	cfg, err := NewConfig(*scenarioName, splitList(*urls))
 	if err != nil {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
 		return 2
@@ -273,30 +272,6 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func writeOutputs(res *Result, cfg Config) error {
-	if cfg.JSONPath != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(cfg.JSONPath, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	if cfg.HTMLPath != "" {
-		f, err := os.Create(cfg.HTMLPath)
-		if err != nil {
-			return err
-		}
-		if err := res.WriteHTML(f); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
-	}
-	return nil
 }
 
 func envOr(k, def string) string {

@@ -1,7 +1,7 @@
 package main
 
-// compareHub fills in the hub's side from a finished fanout result.
-func (f *FloorStats) compareHub(res *Result) {
+// compareFloor fills f with in the hub's side from a finished fanout result.
+func compareFloor(f *FloorStats, res *Result) {
 	f.HubWatchers = res.Connections.Open
 	if h := res.Latency[hFanoutLast]; h != nil && h.Count() > 0 {
 		f.HubLastP50Seconds = h.Quantile(0.5).Seconds()

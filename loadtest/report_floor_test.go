@@ -14,7 +14,7 @@ func TestFanoutResultIsComparedWithTheFloorAsRatios(t *testing.T) {
 	res := &Result{Latency: map[string]*Histogram{hFanoutLast: last},
 		Server: []ServerStats{{CPUSeconds: 1, Deliveries: 100000}}}
 	res.Connections.Open = 10000
-	f.compareHub(res)
+	compareFloor(f, res)
 	if f.HubWatchers != 10000 || f.HubCPUPerDeliveryMicros != 10 || f.CPURatio != 2 {
 		t.Fatalf("hub side = %+v", f)
 	}

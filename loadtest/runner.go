@@ -95,7 +95,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	r.readCtx, r.stopReads = context.WithCancel(context.Background())
 	defer r.stopReads()
 
-	var floor *FloorStats
+	var fl *FloorStats
 	if cfg.Scenario == "fanout" {
 		// Before any watcher connects: the floor's sockets and the
 		// watchers' would not fit one process's open-files limit together.
@@ -103,7 +103,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		if err != nil {
 			r.warn("syscall floor not measured: %v", err)
 		}
-		floor = f
+		fl = f
 	}
 	r.setupStart = time.Now()
 	if err := r.setup(ctx); err != nil {
@@ -111,9 +111,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	res := r.load(ctx)
-	if floor != nil {
-		floor.compareHub(res)
-		res.Floor = floor
+	if fl != nil {
+		compareFloor(fl, res)
+		res.Floor = fl
 		res.Failures = nil // judged again with the floor's targets (judge is the only source of failures)
 		res.judge()
 	}

@@ -37,7 +37,7 @@ type ServerStats struct {
 type serverSnap struct{ body []byte }
 
 // serverStats turns two scrapes per node into ServerStats.
-func serverStats(urls []string, before, after []serverSnap) []ServerStats {
+func serverStatsFrom(urls []string, before, after []serverSnap) []ServerStats {
 	var out []ServerStats
 	for i, u := range urls {
 		if before[i].body == nil || after[i].body == nil {
