@@ -11,9 +11,9 @@ import (
 func floorMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("loadtest floor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	n := fs.Int("sockets", floor.FloorDefaultSockets, "loopback socket pairs (two open files each)")
+	n := fs.Int("sockets", floor.DefaultSockets, "loopback socket pairs (two open files each)")
 	rounds := fs.Int("rounds", 20, "fan-outs measured")
-	var opt floor.FloorOptions
+	var opt floor.Options
 	fs.StringVar(&opt.Mode, "mode", "", "the writer: write (one write(2) per socket, the default) or uring (io_uring sends, batched); naming either adds a whole-process CPU line")
 	fs.IntVar(&opt.UringEntries, "uring-entries", 4096, "uring: submission ring size, the sends per io_uring_enter")
 	fs.StringVar(&opt.UringFlags, "uring-flags", "defer", "uring: ring setup flags: defer (SINGLE_ISSUER|DEFER_TASKRUN), coop (COOP_TASKRUN) or none")
@@ -24,7 +24,7 @@ func floorMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadtest: floor: -mode %q: want write or uring\n", opt.Mode)
 		return 2
 	}
-	f, err := floor.MeasureFloorMode(*n, *rounds, opt)
+	f, err := floor.MeasureMode(*n, *rounds, opt)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return 1

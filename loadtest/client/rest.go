@@ -15,12 +15,12 @@ import (
 	"time"
 )
 
-// api is a small client of the hub's REST API (SPEC §4.1 shapes).
-type Api struct {
+// API is a small client of the hub's REST API (SPEC §4.1 shapes).
+type API struct {
 	hc *http.Client
 }
 
-func NewAPI(timeout time.Duration, maxConns int) *Api {
+func NewAPI(timeout time.Duration, maxConns int) *API {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -30,33 +30,33 @@ func NewAPI(timeout time.Duration, maxConns int) *Api {
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	return &Api{hc: &http.Client{Transport: tr, Timeout: timeout}}
+	return &API{hc: &http.Client{Transport: tr, Timeout: timeout}}
 }
 
-// apiError is a non-2xx answer: the status and the SPEC error code.
-type ApiError struct {
+// APIError is a non-2xx answer: the status and the SPEC error code.
+type APIError struct {
 	Status  int
 	Code    string
 	Message string
 	Retry   time.Duration // from Retry-After on 429
 }
 
-func (e *ApiError) Error() string {
+func (e *APIError) Error() string {
 	return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// isShed reports a write the server refused past capacity (503 with
+// IsShed reports a write the server refused past capacity (503 with
 // Retry-After): nothing changed, the client may retry. It is load
 // shedding, counted apart from failures.
 func IsShed(err error) bool {
-	var ae *ApiError
+	var ae *APIError
 	return errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable && ae.Retry > 0
 }
 
-// errorKind names a failure for the "errors by kind" table: http_<status>_<code>,
+// ErrorKind names a failure for the "errors by kind" table: http_<status>_<code>,
 // timeout, or transport.
 func ErrorKind(err error) string {
-	var ae *ApiError
+	var ae *APIError
 	if errors.As(err, &ae) {
 		if ae.Code != "" {
 			return fmt.Sprintf("http_%d_%s", ae.Status, ae.Code)
@@ -76,9 +76,9 @@ func ErrorKind(err error) string {
 	return "transport"
 }
 
-// do sends a JSON request and decodes a 2xx JSON answer into out (when
+// Do sends a JSON request and decodes a 2xx JSON answer into out (when
 // non-nil). It returns the status code.
-func (a *Api) Do(ctx context.Context, method, u, token string, hdr map[string]string, in, out any) (int, error) {
+func (a *API) Do(ctx context.Context, method, u, token string, hdr map[string]string, in, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -111,7 +111,7 @@ func (a *Api) Do(ctx context.Context, method, u, token string, hdr map[string]st
 		return resp.StatusCode, err
 	}
 	if resp.StatusCode/100 != 2 {
-		ae := &ApiError{Status: resp.StatusCode}
+		ae := &APIError{Status: resp.StatusCode}
 		var e struct {
 			Error struct {
 				Code    string         `json:"code"`
@@ -144,7 +144,7 @@ func (a *Api) Do(ctx context.Context, method, u, token string, hdr map[string]st
 	return resp.StatusCode, nil
 }
 
-// session is a signed-in user.
+// Session is a signed-in user.
 type Session struct {
 	UserID string
 	Email  string
@@ -161,11 +161,11 @@ type authAnswer struct {
 	} `json:"user"`
 }
 
-func (a *Api) authCall(ctx context.Context, u string, in any) (*Session, error) {
+func (a *API) authCall(ctx context.Context, u string, in any) (*Session, error) {
 	var out authAnswer
 	for attempt := 0; ; attempt++ {
 		_, err := a.Do(ctx, http.MethodPost, u, "", nil, in, &out)
-		var ae *ApiError
+		var ae *APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests && attempt < 20 {
 			// Rate-limited (a staging cluster keeps its defaults): wait as
 			// told, so a large -students still completes, slowly.
@@ -191,18 +191,18 @@ func (a *Api) authCall(ctx context.Context, u string, in any) (*Session, error) 
 	return &Session{UserID: out.User.ID, Email: out.User.Email, Token: out.AccessToken, Roles: out.User.Roles}, nil
 }
 
-func (a *Api) Register(ctx context.Context, base, email, password, name, role string) (*Session, error) {
+func (a *API) Register(ctx context.Context, base, email, password, name, role string) (*Session, error) {
 	return a.authCall(ctx, base+"/api/v1/auth/register", map[string]string{
 		"email": email, "password": password, "full_name": name, "role": role,
 	})
 }
 
-func (a *Api) Login(ctx context.Context, base, email, password string) (*Session, error) {
+func (a *API) Login(ctx context.Context, base, email, password string) (*Session, error) {
 	return a.authCall(ctx, base+"/api/v1/auth/login", map[string]string{"email": email, "password": password})
 }
 
-// mailOff turns the session's user's email and reminders off.
-func (a *Api) MailOff(ctx context.Context, base string, s *Session) error {
+// MailOff turns the session's user's email and reminders off.
+func (a *API) MailOff(ctx context.Context, base string, s *Session) error {
 	st, err := a.Do(ctx, http.MethodPut, base+"/api/v1/me/notification-settings", s.Token, nil,
 		map[string]any{"email": false, "reminders": false, "reminder_hours": []int{24, 1}}, nil)
 	if err != nil {
@@ -220,7 +220,7 @@ type instructorSummary struct {
 	FullName string `json:"full_name"`
 }
 
-func (a *Api) ListInstructors(ctx context.Context, base string, limit int) ([]instructorSummary, error) {
+func (a *API) ListInstructors(ctx context.Context, base string, limit int) ([]instructorSummary, error) {
 	var all []instructorSummary
 	cursor := ""
 	for len(all) < limit {
@@ -244,7 +244,7 @@ func (a *Api) ListInstructors(ctx context.Context, base string, limit int) ([]in
 	return all, nil
 }
 
-// offeredService is one of an instructor's services.
+// OfferedService is one of an instructor's services.
 type OfferedService struct {
 	ID        string `json:"id"`
 	ServiceID string `json:"service_id"`
@@ -259,13 +259,13 @@ type instructorDetail struct {
 	Services []OfferedService `json:"services"`
 }
 
-func (a *Api) Instructor(ctx context.Context, base, id string) (*instructorDetail, error) {
+func (a *API) Instructor(ctx context.Context, base, id string) (*instructorDetail, error) {
 	var d instructorDetail
 	_, err := a.Do(ctx, http.MethodGet, base+"/api/v1/instructors/"+url.PathEscape(id), "", nil, nil, &d)
 	return &d, err
 }
 
-// interval is a local [start, end) in "HH:MM".
+// Interval is a local [start, end) in "HH:MM".
 type Interval struct {
 	Start string `json:"start"`
 	End   string `json:"end"`
@@ -283,14 +283,14 @@ type availability struct {
 	Days         []AvailabilityDay `json:"days"`
 }
 
-func (a *Api) Availability(ctx context.Context, base, id, from, to string) (*availability, error) {
+func (a *API) Availability(ctx context.Context, base, id, from, to string) (*availability, error) {
 	var av availability
 	u := base + "/api/v1/instructors/" + url.PathEscape(id) + "/availability?from=" + from + "&to=" + to
 	_, err := a.Do(ctx, http.MethodGet, u, "", nil, nil, &av)
 	return &av, err
 }
 
-// bookingRequest is the body of POST /bookings.
+// BookingRequest is the body of POST /bookings.
 type BookingRequest struct {
 	InstructorID        string `json:"instructor_id"`
 	InstructorServiceID string `json:"instructor_service_id"`
@@ -306,7 +306,7 @@ type bookingAnswer struct {
 	InstructorID string `json:"instructor_id"`
 }
 
-func (a *Api) Book(ctx context.Context, base, token, idemKey string, req BookingRequest) (*bookingAnswer, error) {
+func (a *API) Book(ctx context.Context, base, token, idemKey string, req BookingRequest) (*bookingAnswer, error) {
 	var b bookingAnswer
 	_, err := a.Do(ctx, http.MethodPost, base+"/api/v1/bookings", token,
 		map[string]string{"Idempotency-Key": idemKey}, req, &b)
@@ -316,7 +316,7 @@ func (a *Api) Book(ctx context.Context, base, token, idemKey string, req Booking
 	return &b, err
 }
 
-func (a *Api) Cancel(ctx context.Context, base, token, id string) error {
+func (a *API) Cancel(ctx context.Context, base, token, id string) error {
 	var b bookingAnswer
 	_, err := a.Do(ctx, http.MethodPost, base+"/api/v1/bookings/"+url.PathEscape(id)+"/cancel", token, nil,
 		map[string]string{"reason": "loadtest"}, &b)
@@ -326,8 +326,8 @@ func (a *Api) Cancel(ctx context.Context, base, token, id string) error {
 	return err
 }
 
-// waitReady polls GET /ready until it answers 200 or ctx ends.
-func (a *Api) WaitReady(ctx context.Context, base string) error {
+// WaitReady polls GET /ready until it answers 200 or ctx ends.
+func (a *API) WaitReady(ctx context.Context, base string) error {
 	var last error
 	for {
 		_, err := a.Do(ctx, http.MethodGet, base+"/ready", "", nil, nil, nil)
@@ -343,8 +343,8 @@ func (a *Api) WaitReady(ctx context.Context, base string) error {
 	}
 }
 
-// scrape returns a node's /metrics exposition.
-func (a *Api) Scrape(ctx context.Context, base, key string) ([]byte, error) {
+// Scrape returns a node's /metrics exposition.
+func (a *API) Scrape(ctx context.Context, base, key string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		return nil, err

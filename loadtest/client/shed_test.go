@@ -12,11 +12,11 @@ func TestOnlyA503WithRetryAfterCountsAsShedNotFailed(t *testing.T) {
 		err  error
 		shed bool
 	}{
-		{"503 with Retry-After", &ApiError{Status: 503, Code: "service_unavailable", Retry: time.Second}, true},
-		{"wrapped 503 with Retry-After", fmt.Errorf("book: %w", &ApiError{Status: 503, Retry: time.Second}), true},
-		{"503 without Retry-After is a failure", &ApiError{Status: 503, Code: "service_unavailable"}, false},
-		{"409 is a conflict", &ApiError{Status: 409, Code: "slot_unavailable"}, false},
-		{"500 is a failure", &ApiError{Status: 500, Code: "internal"}, false},
+		{"503 with Retry-After", &APIError{Status: 503, Code: "service_unavailable", Retry: time.Second}, true},
+		{"wrapped 503 with Retry-After", fmt.Errorf("book: %w", &APIError{Status: 503, Retry: time.Second}), true},
+		{"503 without Retry-After is a failure", &APIError{Status: 503, Code: "service_unavailable"}, false},
+		{"409 is a conflict", &APIError{Status: 409, Code: "slot_unavailable"}, false},
+		{"500 is a failure", &APIError{Status: 500, Code: "internal"}, false},
 		{"a timeout is a failure", fmt.Errorf("post: %w", errTimeoutForTest{}), false},
 	}
 	for _, tc := range tests {

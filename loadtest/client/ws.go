@@ -24,18 +24,18 @@ const (
 	RoleIdle       = "idle"
 )
 
-// wsClient is one generator WebSocket connection. After setup, only its
+// WSClient is one generator WebSocket connection. After setup, only its
 // reader goroutine touches its subscriptions, so the hot path takes no lock
 // but the per-topic fan-out record.
-type WsClient struct {
-	env  *WsEnv
+type WSClient struct {
+	env  *Env
 	Node int
 	url  string
 	hc   *http.Client
 	Sess *Session // nil: anonymous
 	Role string
 
-	// conn is read by the reader goroutine and closed by the run's stopper;
+	// Conn is read by the reader goroutine and closed by the run's stopper;
 	// atomic so a reconnect's swap and the final close cannot race.
 	Conn   atomic.Pointer[websocket.Conn]
 	subs   map[string]*measure.Subscription
@@ -55,23 +55,23 @@ type WsClient struct {
 	flaps                         int
 }
 
-// wsEnv is what a run shares with each of its connections.
-type WsEnv struct {
+// Env is what a run shares with each of its connections.
+type Env struct {
 	St      *measure.Stats
 	ReadCtx context.Context // ends every reader goroutine
 	Readers *sync.WaitGroup // one per started reader
 	Home    map[string]int  // instructor id → node taking its writes (read-only)
-	// applyAvailability feeds the planner's availability pushes (raw data).
+	// ApplyAvailability feeds the planner's availability pushes (raw data).
 	ApplyAvailability func(data []byte)
 }
 
 // bufPool recycles read buffers so that an idle connection holds none.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-func (c *WsClient) MarkReady() { c.readyOnce.Do(func() { close(c.Ready) }) }
+func (c *WSClient) MarkReady() { c.readyOnce.Do(func() { close(c.Ready) }) }
 
-// addTopic registers a subscription to send at connect; since < 0 = live only.
-func (c *WsClient) AddTopic(track *measure.TopicTrack, since int64) {
+// AddTopic registers a subscription to send at connect; since < 0 = live only.
+func (c *WSClient) AddTopic(track *measure.TopicTrack, since int64) {
 	s := &measure.Subscription{Topic: track.Topic, Track: track, Since: since}
 	if since >= 0 {
 		s.HaveLast, s.Last = true, since
@@ -81,10 +81,10 @@ func (c *WsClient) AddTopic(track *measure.TopicTrack, since int64) {
 	track.AddSub(s)
 }
 
-// newWSClient makes a client of node (its WebSocket URL url); it dials in
+// NewWSClient makes a client of node (its WebSocket URL url); it dials in
 // start. env is the run's shared state.
-func NewWSClient(env *WsEnv, node int, url string, hc *http.Client, sess *Session, role string) *WsClient {
-	c := &WsClient{
+func NewWSClient(env *Env, node int, url string, hc *http.Client, sess *Session, role string) *WSClient {
+	c := &WSClient{
 		env: env, Node: node, url: url, hc: hc, Sess: sess, Role: role,
 		subs: map[string]*measure.Subscription{}, byID: map[int64]*measure.Subscription{}, Ready: make(chan struct{}),
 	}
@@ -96,7 +96,7 @@ func NewWSClient(env *WsEnv, node int, url string, hc *http.Client, sess *Sessio
 }
 
 // dial opens the socket and reads the welcome frame.
-func (c *WsClient) dial(ctx context.Context) error {
+func (c *WSClient) dial(ctx context.Context) error {
 	opts := &websocket.DialOptions{HTTPClient: c.hc, CompressionMode: websocket.CompressionDisabled}
 	if c.Sess != nil {
 		opts.HTTPHeader = http.Header{"Authorization": {"Bearer " + c.Sess.Token}}
@@ -132,7 +132,7 @@ func (c *WsClient) dial(ctx context.Context) error {
 	return nil
 }
 
-func (c *WsClient) send(ctx context.Context, s *measure.Subscription, since int64) error {
+func (c *WSClient) send(ctx context.Context, s *measure.Subscription, since int64) error {
 	c.nextID++
 	c.byID[c.nextID] = s
 	bp := bufPool.Get().(*[]byte)
@@ -146,9 +146,9 @@ func (c *WsClient) send(ctx context.Context, s *measure.Subscription, since int6
 	return err
 }
 
-// start connects, sends every subscribe and starts the reader; ready
+// Start connects, sends every subscribe and starts the reader; ready
 // closes when every subscribe is answered.
-func (c *WsClient) Start(ctx context.Context) error {
+func (c *WSClient) Start(ctx context.Context) error {
 	if err := c.dial(ctx); err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (c *WsClient) Start(ctx context.Context) error {
 // readLoop reads until the run's read context ends. Reads themselves take
 // no context (a cancellable one costs an AfterFunc registration per frame,
 // on one parent shared by every connection); the stopper closes the sockets.
-func (c *WsClient) readLoop(ctx context.Context) {
+func (c *WSClient) readLoop(ctx context.Context) {
 	defer c.env.Readers.Done()
 	for {
 		err := c.readFrames(c.Conn.Load())
@@ -199,7 +199,7 @@ func (c *WsClient) readLoop(ctx context.Context) {
 	}
 }
 
-func (c *WsClient) readFrames(conn *websocket.Conn) error {
+func (c *WSClient) readFrames(conn *websocket.Conn) error {
 	ctx := context.Background()
 	var f frame
 	for {
@@ -245,7 +245,7 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 	}
 }
 
-func (c *WsClient) handle(ctx context.Context, now time.Time, f *frame) {
+func (c *WSClient) handle(ctx context.Context, now time.Time, f *frame) {
 	switch string(f.Type) {
 	case "event":
 		c.onEvent(now, f)
@@ -262,7 +262,7 @@ func (c *WsClient) handle(ctx context.Context, now time.Time, f *frame) {
 	}
 }
 
-func (c *WsClient) onEvent(now time.Time, f *frame) {
+func (c *WSClient) onEvent(now time.Time, f *frame) {
 	if !f.HasSeq {
 		c.env.St.Fail("ws_event_without_seq")
 		return
@@ -305,7 +305,7 @@ func (c *WsClient) onEvent(now time.Time, f *frame) {
 // onUserEvent handles the connection's private topic: seq continuity (from
 // the first event, since the welcome frame carries no seq) and one push per
 // booking change, reconciled against the generator's own bookings later.
-func (c *WsClient) onUserEvent(now time.Time, f *frame) {
+func (c *WSClient) onUserEvent(now time.Time, f *frame) {
 	u := c.User
 	if u.Resyncing {
 		if u.Resync[f.Seq] || (u.HaveLast && f.Seq <= u.Last) {
@@ -362,7 +362,7 @@ func (c *WsClient) onUserEvent(now time.Time, f *frame) {
 	}
 }
 
-func (c *WsClient) onAck(now time.Time, f *frame) {
+func (c *WSClient) onAck(now time.Time, f *frame) {
 	s := c.byID[f.ID]
 	if s == nil || !f.HasSeq {
 		c.env.St.Fail("ws_ack_unknown_id")
@@ -415,14 +415,14 @@ func (c *WsClient) onAck(now time.Time, f *frame) {
 	c.ackDone()
 }
 
-func (c *WsClient) ackDone() {
+func (c *WSClient) ackDone() {
 	c.pending--
 	if c.pending == 0 {
 		c.MarkReady()
 	}
 }
 
-func (c *WsClient) onError(f *frame) {
+func (c *WSClient) onError(f *frame) {
 	code := string(f.Code)
 	if code == "" {
 		code = "unknown"
@@ -443,7 +443,7 @@ func (c *WsClient) onError(f *frame) {
 // onReset: the topic's history no longer covers our last seq. The events in
 // between can only be recovered through the REST snapshot, so they count as
 // skipped (a failure: a benchmark run must not outrun retained history).
-func (c *WsClient) onReset(ctx context.Context, f *frame) {
+func (c *WSClient) onReset(ctx context.Context, f *frame) {
 	s := c.subs[string(f.Topic)]
 	if s == nil {
 		if c.User != nil && string(f.Topic) == c.User.Topic {
@@ -473,7 +473,7 @@ func (c *WsClient) onReset(ctx context.Context, f *frame) {
 }
 
 // reconnect re-dials with backoff and resumes every topic from its last seq.
-func (c *WsClient) reconnect(ctx context.Context) error {
+func (c *WSClient) reconnect(ctx context.Context) error {
 	start := time.Now()
 	// A connection the server keeps closing right after it opens (a limit
 	// the generator trips) must not spin: back off more each time.
@@ -543,7 +543,7 @@ const (
 )
 
 // pace sleeps before the i-th frame of a burst once it exceeds frameBurst.
-func (c *WsClient) pace(ctx context.Context, i int) {
+func (c *WSClient) pace(ctx context.Context, i int) {
 	if i < frameBurst {
 		return
 	}
@@ -588,8 +588,8 @@ func jsonStringField(obj []byte, key string) []byte {
 	return nil
 }
 
-// wsURLFor turns a node's http(s) base URL into its ws(s) /ws URL.
-func WsURLFor(base string) string {
+// WSURLFor turns a node's http(s) base URL into its ws(s) /ws URL.
+func WSURLFor(base string) string {
 	if rest, ok := strings.CutPrefix(base, "https://"); ok {
 		return "wss://" + rest + "/ws"
 	}

@@ -61,7 +61,7 @@ type Preset struct {
 	Apply func(c *Config)
 }
 
-// presets are the named scenarios. Node lists decide topology: fanout puts
+// Presets are the named scenarios. Node lists decide topology: fanout puts
 // every watcher on the first node and writes on the last, so the change
 // crosses nodes before it fans out.
 var Presets = []Preset{
@@ -228,7 +228,7 @@ func NewConfig(scenario string, urls []string) (Config, error) {
 	return c, nil
 }
 
-// validate checks a configuration and fills node lists.
+// Validate checks a configuration and fills node lists.
 func (c *Config) Validate() error {
 	if len(c.URLs) == 0 {
 		return fmt.Errorf("no node URL (-urls)")

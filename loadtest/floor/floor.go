@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// FloorStats is the fan-out syscall floor (floor_linux.go) and, in a fanout
+// Stats is the fan-out syscall floor (floor_linux.go) and, in a fanout
 // run, the hub's figures as a ratio of it.
-type FloorStats struct {
+type Stats struct {
 	Requested                  int     `json:"sockets_requested"`
 	Sockets                    int     `json:"sockets"`
 	FrameBytes                 int     `json:"frame_bytes"`
@@ -41,24 +41,24 @@ type FloorStats struct {
 	IOWQWorkers                 int     `json:"iowq_workers,omitempty"` // iou-wrk threads alive after the last round
 }
 
-// floorOptions pick the floor's writer. The zero value is the write(2)
+// Options pick the floor's writer. The zero value is the write(2)
 // floor that the fanout scenario compares the hub with.
-type FloorOptions struct {
+type Options struct {
 	Mode         string // "" (write, classic output), "write", or "uring"
 	UringEntries int    // uring: submission ring size, the sends per io_uring_enter
 	UringFlags   string // uring: ring setup flags, see uringSetupFlags
 }
 
-// measureFloor is the write(2) floor (measureFloorMode has the rest).
-func MeasureFloor(n, rounds int) (*FloorStats, error) {
-	return MeasureFloorMode(n, rounds, FloorOptions{})
+// Measure is the write(2) floor (MeasureMode has the rest).
+func Measure(n, rounds int) (*Stats, error) {
+	return MeasureMode(n, rounds, Options{})
 }
 
-// floorDefaultSockets fits two descriptors per pair under a 20,000
+// DefaultSockets fits two descriptors per pair under a 20,000
 // open-files limit with room to spare.
-const FloorDefaultSockets = 9900
+const DefaultSockets = 9900
 
-func (f *FloorStats) Lines() []string {
+func (f *Stats) Lines() []string {
 	how := fmt.Sprintf("one write(2) of %d B each", f.FrameBytes)
 	if f.Mode == "uring" {
 		how = fmt.Sprintf("one io_uring send of %d B each, %s", f.FrameBytes, f.Uring)

@@ -27,14 +27,14 @@ const floorFrameBytes = 180
 // for it): the CPU time of the calling thread only.
 const rusageThread = 1
 
-// measureFloorMode runs rounds fan-outs over n socket pairs with the writer
+// MeasureMode runs rounds fan-outs over n socket pairs with the writer
 // opt names. n is lowered (and the result says so) when 2n sockets do not
 // fit the open-files limit.
-func MeasureFloorMode(n, rounds int, opt FloorOptions) (*FloorStats, error) {
+func MeasureMode(n, rounds int, opt Options) (*Stats, error) {
 	if n <= 0 || rounds <= 0 {
 		return nil, errors.New("floor: need sockets and rounds > 0")
 	}
-	res := &FloorStats{Requested: n, FrameBytes: floorFrameBytes, Rounds: rounds, Mode: opt.Mode}
+	res := &Stats{Requested: n, FrameBytes: floorFrameBytes, Rounds: rounds, Mode: opt.Mode}
 	limit, err := RaiseFDLimit()
 	if err != nil {
 		return nil, fmt.Errorf("floor: open-files limit: %w", err)

@@ -4,7 +4,7 @@ package floor
 
 import "errors"
 
-// MeasureFloorMode needs epoll; elsewhere the fanout scenario runs without it.
-func MeasureFloorMode(n, rounds int, opt FloorOptions) (*FloorStats, error) {
+// MeasureMode needs epoll; elsewhere the fanout scenario runs without it.
+func MeasureMode(n, rounds int, opt Options) (*Stats, error) {
 	return nil, errors.New("floor: the syscall floor is measured on Linux only")
 }

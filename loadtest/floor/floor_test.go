@@ -9,7 +9,7 @@ import (
 )
 
 func TestFloorDeliversOneFrameToEverySocketPerRound(t *testing.T) {
-	f, err := MeasureFloor(200, 3)
+	f, err := Measure(200, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestFloorDeliversOneFrameToEverySocketPerRound(t *testing.T) {
 
 func TestFloorUringDeliversOneFrameToEverySocketPerRound(t *testing.T) {
 	// 64 entries: 200 sockets take four batches, so the ring wraps.
-	f, err := MeasureFloorMode(200, 3, FloorOptions{Mode: "uring", UringEntries: 64, UringFlags: "defer"})
+	f, err := MeasureMode(200, 3, Options{Mode: "uring", UringEntries: 64, UringFlags: "defer"})
 	if errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM) {
 		t.Skipf("io_uring unavailable here: %v", err) // the reader checked every byte arrived when it did run
 	}

@@ -4,7 +4,7 @@ package floor
 
 import "syscall"
 
-// raiseFDLimit lifts the open-files soft limit to the hard limit (each
+// RaiseFDLimit lifts the open-files soft limit to the hard limit (each
 // socket is a file) and returns the new limit. The hard limit cannot be
 // raised without privileges; scenarios that need more say so and split
 // over processes.
@@ -22,8 +22,8 @@ func RaiseFDLimit() (uint64, error) {
 	return uint64(l.Cur), nil
 }
 
-// cpuSeconds is this process's user+system CPU time so far.
-func CpuSeconds() float64 {
+// CPUSeconds is this process's user+system CPU time so far.
+func CPUSeconds() float64 {
 	var u syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
 		return 0

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// fmtDur prints a latency compactly with three significant digits.
+// FmtDur prints a latency compactly with three significant digits.
 func FmtDur(d time.Duration) string {
 	switch {
 	case d <= 0:
@@ -23,7 +23,7 @@ func FmtDur(d time.Duration) string {
 	}
 }
 
-// parseTS parses an event's commit timestamp (RFC 3339, any fraction).
+// ParseTS parses an event's commit timestamp (RFC 3339, any fraction).
 func ParseTS(ts []byte) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, string(ts))
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// promBuckets sums a Prometheus histogram's cumulative buckets by their
+// PromBuckets sums a Prometheus histogram's cumulative buckets by their
 // upper bound over every other label: le (seconds) → count.
 func PromBuckets(body []byte, name string) map[float64]float64 {
 	out := map[float64]float64{}
@@ -37,7 +37,7 @@ func PromBuckets(body []byte, name string) map[float64]float64 {
 	return out
 }
 
-// sumMetric sums every sample of name in a Prometheus text exposition.
+// SumMetric sums every sample of name in a Prometheus text exposition.
 func SumMetric(body []byte, name string) (float64, bool) {
 	var sum float64
 	found := false
@@ -48,7 +48,7 @@ func SumMetric(body []byte, name string) (float64, bool) {
 	return sum, found
 }
 
-// maxMetric is the largest sample of name (0 when there is none).
+// MaxMetric is the largest sample of name (0 when there is none).
 func MaxMetric(body []byte, name string) float64 {
 	m := 0.0
 	for _, f := range metricSamples(body, name) {

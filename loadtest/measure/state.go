@@ -35,7 +35,7 @@ var histNames = []string{
 	HBookingPushInstr, HBookingPushStudent, HFanoutFirst, HFanoutLast, HFanoutSpread, HReconnect,
 }
 
-// stats is everything counted while the run goes; all of it is safe for
+// Stats is everything counted while the run goes; all of it is safe for
 // concurrent use.
 type Stats struct {
 	Hist map[string]*Histogram // fixed set of keys, created up front
@@ -61,14 +61,14 @@ func NewStats() *Stats {
 
 func (s *Stats) Record(name string, d time.Duration) { s.Hist[name].Record(d) }
 
-// fail counts an error of a kind; errors fail the run.
+// Fail counts an error of a kind; errors fail the run.
 func (s *Stats) Fail(kind string) {
 	s.mu.Lock()
 	s.errors[kind]++
 	s.mu.Unlock()
 }
 
-// note counts something worth reporting that does not fail the run.
+// Note counts something worth reporting that does not fail the run.
 func (s *Stats) Note(kind string) {
 	s.mu.Lock()
 	s.notes[kind]++
@@ -98,7 +98,7 @@ func (s *Stats) Snapshot() (errs, notes map[string]int64) {
 	return errs, notes
 }
 
-// topicTrack follows one availability topic: which subscriptions watch it
+// TopicTrack follows one availability topic: which subscriptions watch it
 // (for the expected receiver count) and, per event, when its first and last
 // receivers got it (fan-out completion).
 type TopicTrack struct {
@@ -131,7 +131,7 @@ func (t *TopicTrack) AddSub(s *Subscription) {
 	t.Mu.Unlock()
 }
 
-// received notes one fresh delivery of seq; it returns the event's commit
+// Received notes one fresh delivery of seq; it returns the event's commit
 // time, parsing ts only for the first receiver.
 func (t *TopicTrack) Received(seq int64, ts []byte, now time.Time) (time.Time, bool) {
 	t.Mu.Lock()
@@ -155,7 +155,7 @@ func (t *TopicTrack) Received(seq int64, ts []byte, now time.Time) (time.Time, b
 	return r.ts, true
 }
 
-// fanout summarises fan-out per event once readers have stopped: events
+// Fanout summarises fan-out per event once readers have stopped: events
 // whose every expected receiver got them feed the first/last histograms.
 func (t *TopicTrack) Fanout(st *Stats) (events, complete int, receivers int64) {
 	t.Mu.Lock()
@@ -185,7 +185,7 @@ func (t *TopicTrack) Fanout(st *Stats) (events, complete int, receivers int64) {
 	return events, complete, receivers
 }
 
-// subscription is one connection's view of one topic: the seq it was acked
+// Subscription is one connection's view of one topic: the seq it was acked
 // at and continuity from there. Owned by the connection's reader goroutine.
 type Subscription struct {
 	Topic  string
@@ -208,7 +208,7 @@ type Subscription struct {
 	GapSamples                                         []string
 }
 
-// accept applies per-topic seq continuity and reports whether seq is new.
+// Accept applies per-topic seq continuity and reports whether seq is new.
 // A jump forward counts the missing seqs as gaps; a seq at or below the last
 // one is a duplicate (or a reorder, which the protocol forbids too).
 func (s *Subscription) Accept(seq int64) bool {
@@ -233,7 +233,7 @@ func (s *Subscription) Accept(seq int64) bool {
 	return true
 }
 
-// bookingRec is a booking the generator created, for reconciling the
+// BookingRec is a booking the generator created, for reconciling the
 // private pushes its instructor's and student's connections must receive.
 type BookingRec struct {
 	Id         string
@@ -250,7 +250,7 @@ const (
 	PushOther     = 4
 )
 
-// bookings is the set of created bookings, by id.
+// Bookings is the set of created bookings, by id.
 type Bookings struct {
 	mu sync.Mutex
 	M  map[string]*BookingRec

@@ -5,8 +5,8 @@ import (
 	"instainstru/loadtest/measure"
 )
 
-// compareFloor fills in f's hub side from a finished fanout result.
-func CompareFloor(f *floor.FloorStats, res *Result) {
+// CompareFloor fills in f's hub side from a finished fanout result.
+func CompareFloor(f *floor.Stats, res *Result) {
 	f.HubWatchers = res.Connections.Open
 	if h := res.Latency[measure.HFanoutLast]; h != nil && h.Count() > 0 {
 		f.HubLastP50Seconds = h.Quantile(0.5).Seconds()

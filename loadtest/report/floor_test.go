@@ -8,7 +8,7 @@ import (
 )
 
 func TestFanoutResultIsComparedWithTheFloorAsRatios(t *testing.T) {
-	f := &floor.FloorStats{LastP50Seconds: 0.050, WriterCPUPerDeliveryMicros: 5}
+	f := &floor.Stats{LastP50Seconds: 0.050, WriterCPUPerDeliveryMicros: 5}
 	last := &measure.Histogram{}
 	for range 100 {
 		last.Record(100 * time.Millisecond)

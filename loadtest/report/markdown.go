@@ -230,7 +230,7 @@ go run ./loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http://127
 ` + "```" + `
 `))
 
-// writeMarkdown renders BENCHMARKS.md (markdownTmpl) from the results.
+// WriteMarkdown renders BENCHMARKS.md (markdownTmpl) from the results.
 func WriteMarkdown(w io.Writer, results []*Result, failed []string, m machine, elapsed time.Duration) error {
 	return markdownTmpl.Execute(w, markdownData{Results: results, Failed: failed, M: m, Elapsed: elapsed})
 }

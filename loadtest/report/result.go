@@ -32,7 +32,7 @@ type Result struct {
 	Bookings    BookingStats                  `json:"bookings"`
 	Delivery    DeliveryStats                 `json:"delivery"`
 	Fanout      FanoutStats                   `json:"fanout"`
-	Floor       *floor.FloorStats             `json:"floor,omitempty"` // fanout: the syscall floor, measured before the watchers connect
+	Floor       *floor.Stats                  `json:"floor,omitempty"` // fanout: the syscall floor, measured before the watchers connect
 	Idle        *IdleStats                    `json:"idle,omitempty"`
 	Latency     map[string]*measure.Histogram `json:"latency"`
 	Errors      map[string]int64              `json:"errors"`
@@ -142,7 +142,7 @@ type TargetResult struct {
 	Pass  bool   `json:"pass"`
 }
 
-// judge decides Pass (loss, duplication, errors) and evaluates targets.
+// Judge decides Pass (loss, duplication, errors) and evaluates targets.
 func (res *Result) Judge() {
 	d := res.Delivery
 	fail := func(cond bool, format string, a ...any) {

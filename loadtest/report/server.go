@@ -34,7 +34,7 @@ type ServerStats struct {
 	DeliveryP99Beyond bool `json:"delivery_latency_p99_beyond_last_bucket,omitempty"`
 }
 
-// serverSnap is one scrape of one node (nil body: not readable).
+// ServerSnap is one scrape of one node (nil body: not readable).
 type ServerSnap struct{ Body []byte }
 
 // serverStats turns two scrapes per node into ServerStats.

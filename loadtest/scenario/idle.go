@@ -20,7 +20,7 @@ import (
 	"time"
 )
 
-// childEnv carries a child's assignment when the generator re-executes
+// ChildEnv carries a child's assignment when the generator re-executes
 // itself for -procs > 1 (an env var, so a test binary can be a child too).
 const ChildEnv = "LOADTEST_IDLE_CHILD"
 
@@ -53,7 +53,7 @@ type childReport struct {
 // idleSet is a batch of idle connections held by one process.
 type idleSet struct {
 	r       *runner
-	clients []*client.WsClient
+	clients []*client.WSClient
 	failed  int
 	setup   time.Duration
 }
@@ -63,7 +63,7 @@ type idleSet struct {
 func openIdle(ctx context.Context, cfg config.Config, first, count int, source, topic string, progress io.Writer) (*idleSet, error) {
 	r := &runner{cfg: cfg, st: measure.NewStats(), out: progress, home: map[string]int{}}
 	for _, u := range cfg.URLs {
-		r.wsURL = append(r.wsURL, client.WsURLFor(u))
+		r.wsURL = append(r.wsURL, client.WSURLFor(u))
 	}
 	r.readCtx, r.stopReads = context.WithCancel(context.Background())
 	hc := wsHTTPClient(source)
@@ -121,31 +121,14 @@ func runIdle(ctx context.Context, cfg config.Config, progress io.Writer) (*repor
 	if cfg.RunID == "" {
 		cfg.RunID = NewRunID()
 	}
-	limit, err := floor.RaiseFDLimit()
+	limit, err := idleFDLimit(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("raise open-files limit: %w", err)
-	}
-	perProc := int(limit) - fdReserve
-	if need := (cfg.Watchers + cfg.Procs - 1) / cfg.Procs; need > perProc {
-		return nil, fmt.Errorf("idle-conns asks for %d connections over %d process(es) = %d each, but a process here may hold about %d sockets (open-files hard limit %d, not raisable): use -procs %d or fewer -conns",
-			cfg.Watchers, cfg.Procs, need, perProc, limit, (cfg.Watchers+perProc-1)/perProc)
+		return nil, err
 	}
 	a := client.NewAPI(cfg.RequestTimeout, 16)
-	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	for _, u := range cfg.URLs {
-		if err := a.WaitReady(rctx, u); err != nil {
-			cancel()
-			return nil, fmt.Errorf("node not ready: %w", err)
-		}
-	}
-	cancel()
-	topic := ""
-	if cfg.TopicsPerWatcher > 0 {
-		list, err := a.ListInstructors(ctx, cfg.URLs[0], 1)
-		if err != nil || len(list) == 0 {
-			return nil, fmt.Errorf("idle-conns subscribes each connection to one instructor, and none is listed: %v", err)
-		}
-		topic = list[0].ID
+	topic, err := idleTopic(ctx, a, cfg)
+	if err != nil {
+		return nil, err
 	}
 	res := &report.Result{
 		Scenario: cfg.Scenario, RunID: cfg.RunID, StartedAt: time.Now(), Config: cfg, Nodes: cfg.URLs,
@@ -156,72 +139,27 @@ func runIdle(ctx context.Context, cfg config.Config, progress io.Writer) (*repor
 	for i := range cfg.Watchers {
 		perNode[cfg.WatchOn[i%len(cfg.WatchOn)]]++
 	}
-	scrape := func(label string) ([]nodeMem, error) {
-		out := make([]nodeMem, len(cfg.URLs))
-		for _, n := range cfg.WatchOn {
-			body, err := a.Scrape(ctx, cfg.URLs[n], cfg.MonitoringKey)
-			if err != nil {
-				return nil, fmt.Errorf("%s scrape: %w", label, err)
-			}
-			rss, ok := measure.SumMetric(body, "process_resident_memory_bytes")
-			if !ok {
-				return nil, fmt.Errorf("%s: %s/metrics has no process_resident_memory_bytes", label, cfg.URLs[n])
-			}
-			m := nodeMem{rss: rss}
-			m.conns, _ = measure.SumMetric(body, "instainstru_ws_connections")
-			m.heap, _ = measure.SumMetric(body, "go_memstats_heap_inuse_bytes")
-			m.stack, _ = measure.SumMetric(body, "go_memstats_stack_inuse_bytes")
-			m.goroutines, _ = measure.SumMetric(body, "go_goroutines")
-			out[n] = m
-		}
-		return out, nil
-	}
-	before, err := scrape("before")
+	before, err := scrapeMem(ctx, a, cfg, "before")
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "idle-conns: %d connections over %d process(es), RSS before %s\n", cfg.Watchers, cfg.Procs, fmtRSS(before, cfg.WatchOn))
 
 	start := time.Now()
-	var holder interface {
-		close() ([]childReport, error)
-	}
-	if cfg.Procs == 1 {
-		src := ""
-		if len(cfg.SourceIPs) > 0 {
-			src = cfg.SourceIPs[0]
-		}
-		set, err := openIdle(ctx, cfg, 0, cfg.Watchers, src, topic, progress)
-		if err != nil {
-			if set != nil {
-				set.close()
-			}
-			return nil, err
-		}
-		holder = &localHolder{set: set, limit: limit}
-	} else {
-		h, err := spawnChildren(ctx, cfg, topic, progress)
-		if err != nil {
-			return nil, err
-		}
-		holder = h
+	holder, err := holdIdle(ctx, cfg, topic, limit, progress)
+	if err != nil {
+		return nil, err
 	}
 	setup := time.Since(start)
 	res.Connections.Requested = cfg.Watchers
 	res.Connections.SetupSecs = setup.Seconds()
 	res.Connections.PerSecond = float64(cfg.Watchers) / setup.Seconds()
 
-	select {
-	case <-ctx.Done():
-	case <-time.After(cfg.Settle):
-	}
-	after, scrapeErr := scrape("after")
+	sleepCtx(ctx, cfg.Settle)
+	after, scrapeErr := scrapeMem(ctx, a, cfg, "after")
 	holdStart := time.Now()
 	if rest := cfg.Duration - cfg.Settle; rest > 0 {
-		select {
-		case <-ctx.Done():
-		case <-time.After(rest):
-		}
+		sleepCtx(ctx, rest)
 	}
 	reports, closeErr := holder.close()
 	res.Idle.HoldSecs = time.Since(holdStart).Seconds() + cfg.Settle.Seconds()
@@ -231,6 +169,110 @@ func runIdle(ctx context.Context, cfg config.Config, progress io.Writer) (*repor
 	if closeErr != nil {
 		return nil, closeErr
 	}
+	addChildReports(res, reports)
+	res.Connections.ByNode = perNode
+	addIdleNodes(res, cfg, perNode, before, after)
+	if res.Idle.Dropped > 0 {
+		res.Errors["idle_connection_dropped"] += int64(res.Idle.Dropped)
+	}
+	res.Judge()
+	return res, nil
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// idleFDLimit raises the open-files limit and refuses, naming the -procs
+// that would fit, a run whose processes could not each hold their share.
+func idleFDLimit(cfg config.Config) (uint64, error) {
+	limit, err := floor.RaiseFDLimit()
+	if err != nil {
+		return 0, fmt.Errorf("raise open-files limit: %w", err)
+	}
+	perProc := int(limit) - fdReserve
+	if need := (cfg.Watchers + cfg.Procs - 1) / cfg.Procs; need > perProc {
+		return 0, fmt.Errorf("idle-conns asks for %d connections over %d process(es) = %d each, but a process here may hold about %d sockets (open-files hard limit %d, not raisable): use -procs %d or fewer -conns",
+			cfg.Watchers, cfg.Procs, need, perProc, limit, (cfg.Watchers+perProc-1)/perProc)
+	}
+	return limit, nil
+}
+
+// idleTopic waits for every node and picks the instructor whose
+// availability topic each connection subscribes to ("" with -topics 0).
+func idleTopic(ctx context.Context, a *client.API, cfg config.Config) (string, error) {
+	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for _, u := range cfg.URLs {
+		if err := a.WaitReady(rctx, u); err != nil {
+			return "", fmt.Errorf("node not ready: %w", err)
+		}
+	}
+	if cfg.TopicsPerWatcher <= 0 {
+		return "", nil
+	}
+	list, err := a.ListInstructors(ctx, cfg.URLs[0], 1)
+	if err != nil || len(list) == 0 {
+		return "", fmt.Errorf("idle-conns subscribes each connection to one instructor, and none is listed: %v", err)
+	}
+	return list[0].ID, nil
+}
+
+// scrapeMem reads the memory figures of every watched node; label names
+// the moment in errors.
+func scrapeMem(ctx context.Context, a *client.API, cfg config.Config, label string) ([]nodeMem, error) {
+	out := make([]nodeMem, len(cfg.URLs))
+	for _, n := range cfg.WatchOn {
+		body, err := a.Scrape(ctx, cfg.URLs[n], cfg.MonitoringKey)
+		if err != nil {
+			return nil, fmt.Errorf("%s scrape: %w", label, err)
+		}
+		rss, ok := measure.SumMetric(body, "process_resident_memory_bytes")
+		if !ok {
+			return nil, fmt.Errorf("%s: %s/metrics has no process_resident_memory_bytes", label, cfg.URLs[n])
+		}
+		m := nodeMem{rss: rss}
+		m.conns, _ = measure.SumMetric(body, "instainstru_ws_connections")
+		m.heap, _ = measure.SumMetric(body, "go_memstats_heap_inuse_bytes")
+		m.stack, _ = measure.SumMetric(body, "go_memstats_stack_inuse_bytes")
+		m.goroutines, _ = measure.SumMetric(body, "go_goroutines")
+		out[n] = m
+	}
+	return out, nil
+}
+
+// idleHolder holds the idle connections open until close, which reports
+// each process's share.
+type idleHolder interface {
+	close() ([]childReport, error)
+}
+
+// holdIdle opens the connections: in this process with -procs 1, else in
+// child processes.
+func holdIdle(ctx context.Context, cfg config.Config, topic string, limit uint64, progress io.Writer) (idleHolder, error) {
+	if cfg.Procs != 1 {
+		return spawnChildren(ctx, cfg, topic, progress)
+	}
+	src := ""
+	if len(cfg.SourceIPs) > 0 {
+		src = cfg.SourceIPs[0]
+	}
+	set, err := openIdle(ctx, cfg, 0, cfg.Watchers, src, topic, progress)
+	if err != nil {
+		if set != nil {
+			set.close()
+		}
+		return nil, err
+	}
+	return &localHolder{set: set, limit: limit}, nil
+}
+
+// addChildReports sums what each process opened, dropped and measured.
+func addChildReports(res *report.Result, reports []childReport) {
 	for _, rp := range reports {
 		res.Connections.Open += rp.Open
 		res.Connections.Failed += rp.Failed
@@ -245,7 +287,10 @@ func runIdle(ctx context.Context, cfg config.Config, progress io.Writer) (*repor
 			res.Notes[k] += v
 		}
 	}
-	res.Connections.ByNode = perNode
+}
+
+// addIdleNodes sets each watched node's memory per connection.
+func addIdleNodes(res *report.Result, cfg config.Config, perNode []int, before, after []nodeMem) {
 	for _, n := range cfg.WatchOn {
 		b, a := before[n], after[n]
 		in := report.IdleNode{URL: cfg.URLs[n], Connections: perNode[n], RSSBefore: b.rss, RSSAfter: a.rss, ServerConnsGauge: a.conns}
@@ -257,11 +302,6 @@ func runIdle(ctx context.Context, cfg config.Config, progress io.Writer) (*repor
 		}
 		res.Idle.Nodes = append(res.Idle.Nodes, in)
 	}
-	if res.Idle.Dropped > 0 {
-		res.Errors["idle_connection_dropped"] += int64(res.Idle.Dropped)
-	}
-	res.Judge()
-	return res, nil
 }
 
 // nodeMem is one node's memory figures from /metrics.
@@ -424,7 +464,7 @@ func (h *childHolder) close() ([]childReport, error) {
 	return out, firstErr
 }
 
-// childMain runs a child process: open its share, report, hold until stdin
+// ChildMain runs a child process: open its share, report, hold until stdin
 // closes, report again.
 func ChildMain(specJSON string) int {
 	enc := json.NewEncoder(os.Stdout)

@@ -86,7 +86,7 @@ func (r *runner) book(ctx context.Context, intended time.Time, n int64) {
 	r.st.Record(measure.HBookingPost, done.Sub(intended))
 	r.st.Record(measure.HBookingService, done.Sub(sent))
 	if err != nil {
-		var ae *client.ApiError
+		var ae *client.APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusConflict {
 			r.st.Conflicts.Add(1)
 			r.st.Note("booking_409_" + ae.Code)
@@ -143,7 +143,7 @@ func (r *runner) cancel(ctx context.Context, intended time.Time, rec *measure.Bo
 	if err != nil {
 		r.st.CancelErrors.Add(1)
 		r.st.Fail("cancel_" + client.ErrorKind(err))
-		var ae *client.ApiError
+		var ae *client.APIError
 		if !errors.As(err, &ae) {
 			r.books.Update(rec.Id, func(b *measure.BookingRec) { b.CancelLost = true })
 		}
@@ -223,7 +223,7 @@ func (r *runner) liveLine(el time.Duration) string {
 // load runs the open-loop phase, drains, reconciles and builds the result.
 func (r *runner) load(ctx context.Context) *report.Result {
 	cfg := r.cfg
-	cpu0, snap0 := floor.CpuSeconds(), r.snapServers(ctx)
+	cpu0, snap0 := floor.CPUSeconds(), r.snapServers(ctx)
 	r.loadStart = time.Now()
 	lctx, cancel := context.WithDeadline(ctx, r.loadStart.Add(cfg.Duration))
 	stop := r.progressLoop(r.liveLine)
@@ -266,7 +266,7 @@ func (r *runner) load(ctx context.Context) *report.Result {
 
 	res := r.result(drained)
 	res.CPU.WallSecs = time.Since(r.loadStart).Seconds()
-	res.CPU.GeneratorSecs = floor.CpuSeconds() - cpu0
+	res.CPU.GeneratorSecs = floor.CPUSeconds() - cpu0
 	res.Server = report.ServerStatsFrom(cfg.URLs, snap0, r.snapServers(ctx))
 	if cfg.Cleanup {
 		res.Bookings.CleanupCancelled = r.cleanup(ctx)

@@ -101,7 +101,7 @@ func (r *runner) result(drained time.Duration) *report.Result {
 			d.BookingPushDup += c.BookingDups
 		}
 	}
-	byUser := map[string][]*client.WsClient{}
+	byUser := map[string][]*client.WSClient{}
 	for _, c := range r.clients {
 		if c.Sess != nil {
 			byUser[c.Sess.UserID] = append(byUser[c.Sess.UserID], c)

@@ -24,7 +24,7 @@ func fakeRun(t *testing.T) (*runner, *measure.TopicTrack) {
 	return r, tr
 }
 
-func watcher(r *runner, tr *measure.TopicTrack, node int, ack int64, seqs ...int64) *client.WsClient {
+func watcher(r *runner, tr *measure.TopicTrack, node int, ack int64, seqs ...int64) *client.WSClient {
 	c := client.NewWSClient(r.wsEnv(), node, r.wsURL[node], nil, nil, client.RoleWatcher)
 	c.AddTopic(tr, -1)
 	s := c.Order[0]

@@ -28,7 +28,7 @@ import (
 // runner holds one scenario run.
 type runner struct {
 	cfg   config.Config
-	api   *client.Api
+	api   *client.API
 	st    *measure.Stats
 	wsURL []string
 	wsHC  *http.Client
@@ -40,7 +40,7 @@ type runner struct {
 	students    []*client.Session
 	instrSess   map[string]*client.Session
 	instrMu     sync.Mutex
-	clients     []*client.WsClient
+	clients     []*client.WSClient
 	connsOf     map[string]int // user id → connections of that user
 	books       measure.Bookings
 	from, to    string
@@ -55,14 +55,14 @@ type runner struct {
 	connectTime time.Duration
 	loadStart   time.Time
 	loadEnd     time.Time
-	env         *client.WsEnv // made by wsEnv once readCtx and home are set
+	env         *client.Env // made by wsEnv once readCtx and home are set
 }
 
 // wsEnv is the run's state its connections share; call it only after
 // readCtx (and, for a load run, home) are set.
-func (r *runner) wsEnv() *client.WsEnv {
+func (r *runner) wsEnv() *client.Env {
 	if r.env == nil {
-		r.env = &client.WsEnv{St: r.st, ReadCtx: r.readCtx, Readers: &r.readers, Home: r.home, ApplyAvailability: r.applyAvailability}
+		r.env = &client.Env{St: r.st, ReadCtx: r.readCtx, Readers: &r.readers, Home: r.home, ApplyAvailability: r.applyAvailability}
 	}
 	return r.env
 }
@@ -94,17 +94,17 @@ func Run(ctx context.Context, cfg config.Config, progress io.Writer) (*report.Re
 		books:     measure.Bookings{M: map[string]*measure.BookingRec{}},
 	}
 	for _, u := range cfg.URLs {
-		r.wsURL = append(r.wsURL, client.WsURLFor(u))
+		r.wsURL = append(r.wsURL, client.WSURLFor(u))
 	}
 	r.wsHC = wsHTTPClient("")
 	r.readCtx, r.stopReads = context.WithCancel(context.Background())
 	defer r.stopReads()
 
-	var fl *floor.FloorStats
+	var fl *floor.Stats
 	if cfg.Scenario == "fanout" {
 		// Before any watcher connects: the floor's sockets and the
 		// watchers' would not fit one process's open-files limit together.
-		f, err := floor.MeasureFloor(min(cfg.Watchers, floor.FloorDefaultSockets), 20)
+		f, err := floor.Measure(min(cfg.Watchers, floor.DefaultSockets), 20)
 		if err != nil {
 			r.warn("syscall floor not measured: %v", err)
 		}
@@ -476,7 +476,7 @@ func (r *runner) applyAvailability(data []byte) {
 // connectAll starts every client with up to parallel dials at a time;
 // a client that fails is marked dead (and ready, so nobody waits on it) and
 // counted in failed.
-func (r *runner) connectAll(ctx context.Context, clients []*client.WsClient, parallel int, failed *atomic.Int64) {
+func (r *runner) connectAll(ctx context.Context, clients []*client.WSClient, parallel int, failed *atomic.Int64) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(parallel, max(len(clients), 1)) {
