@@ -236,7 +236,7 @@ func (s *Subscription) Accept(seq int64) bool {
 // BookingRec is a booking the generator created, for reconciling the
 // private pushes its instructor's and student's connections must receive.
 type BookingRec struct {
-	Id         string
+	ID         string
 	Instructor string
 	Student    string
 	Cancelled  bool // cancel answered 200
@@ -258,7 +258,7 @@ type Bookings struct {
 
 func (b *Bookings) Add(r *BookingRec) {
 	b.mu.Lock()
-	b.M[r.Id] = r
+	b.M[r.ID] = r
 	b.mu.Unlock()
 }
 

@@ -102,7 +102,7 @@ func (r *runner) book(ctx context.Context, intended time.Time, n int64) {
 	}
 	r.st.Created.Add(1)
 	s.reserve(sl)
-	rec := &measure.BookingRec{Id: b.ID, Instructor: s.instructorID, Student: student.UserID}
+	rec := &measure.BookingRec{ID: b.ID, Instructor: s.instructorID, Student: student.UserID}
 	r.books.Add(rec)
 	if rng.Float64() < r.cfg.ReplayRatio {
 		// A client retrying after a lost answer: the same key must return
@@ -134,7 +134,7 @@ func (r *runner) cancel(ctx context.Context, intended time.Time, rec *measure.Bo
 		return
 	}
 	r.st.CancelSent.Add(1)
-	err := r.api.Cancel(ctx, r.cfg.URLs[node], student.Token, rec.Id)
+	err := r.api.Cancel(ctx, r.cfg.URLs[node], student.Token, rec.ID)
 	r.st.Record(measure.HCancelPost, time.Since(intended))
 	if client.IsShed(err) { // the booking stays, and no cancellation push is due
 		r.st.CancelShed.Add(1)
@@ -145,12 +145,12 @@ func (r *runner) cancel(ctx context.Context, intended time.Time, rec *measure.Bo
 		r.st.Fail("cancel_" + client.ErrorKind(err))
 		var ae *client.APIError
 		if !errors.As(err, &ae) {
-			r.books.Update(rec.Id, func(b *measure.BookingRec) { b.CancelLost = true })
+			r.books.Update(rec.ID, func(b *measure.BookingRec) { b.CancelLost = true })
 		}
 		return
 	}
 	r.st.Cancelled.Add(1)
-	r.books.Update(rec.Id, func(b *measure.BookingRec) { b.Cancelled = true })
+	r.books.Update(rec.ID, func(b *measure.BookingRec) { b.Cancelled = true })
 }
 
 // get reads one instructor's availability for a week, as a browsing student.
@@ -319,7 +319,7 @@ func (r *runner) cleanup(ctx context.Context) int {
 	left := map[string]*measure.BookingRec{}
 	for _, b := range r.books.All() {
 		if !b.Cancelled {
-			left[b.Id] = b
+			left[b.ID] = b
 		}
 	}
 	for _, c := range r.clients {
@@ -328,7 +328,7 @@ func (r *runner) cleanup(ctx context.Context) int {
 		}
 		for id, f := range c.Seen {
 			if f&measure.PushCreated != 0 && f&measure.PushCancelled == 0 && left[id] == nil && r.books.Get(id) == nil {
-				left[id] = &measure.BookingRec{Id: id, Student: c.Sess.UserID, Instructor: r.instructors[0].instructorID}
+				left[id] = &measure.BookingRec{ID: id, Student: c.Sess.UserID, Instructor: r.instructors[0].instructorID}
 			}
 		}
 	}
@@ -344,7 +344,7 @@ func (r *runner) cleanup(ctx context.Context) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if r.api.Cancel(ctx, r.cfg.URLs[r.home[b.Instructor]], tok[b.Student].Token, b.Id) == nil {
+			if r.api.Cancel(ctx, r.cfg.URLs[r.home[b.Instructor]], tok[b.Student].Token, b.ID) == nil {
 				mu.Lock()
 				n++
 				mu.Unlock()

@@ -97,7 +97,7 @@ func TestReconcileChecksBookingPushesPerConnection(t *testing.T) {
 			sc := client.NewWSClient(r.wsEnv(), 0, r.wsURL[0], nil, stud, client.RoleWatcher)
 			ic.Seen["b1"], sc.Seen["b1"] = c.instrSeen, c.studSeen
 			r.clients = append(r.clients, ic, sc)
-			r.books.Add(&measure.BookingRec{Id: "b1", Instructor: "i1", Student: "s1", Cancelled: c.cancelled})
+			r.books.Add(&measure.BookingRec{ID: "b1", Instructor: "i1", Student: "s1", Cancelled: c.cancelled})
 			res := r.result(0)
 			d := res.Delivery
 			if d.BookingPushLost != c.lost || d.BookingPushUnwanted != c.unwanted || d.BookingPushExpected != c.expected || d.BookingPushReceived != c.received {
