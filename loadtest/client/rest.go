@@ -214,14 +214,14 @@ func (a *API) MailOff(ctx context.Context, base string, s *Session) error {
 	return nil
 }
 
-// instructorSummary is one item of GET /instructors.
-type instructorSummary struct {
+// InstructorSummary is one item of GET /instructors.
+type InstructorSummary struct {
 	ID       string `json:"id"`
 	FullName string `json:"full_name"`
 }
 
-func (a *API) ListInstructors(ctx context.Context, base string, limit int) ([]instructorSummary, error) {
-	var all []instructorSummary
+func (a *API) ListInstructors(ctx context.Context, base string, limit int) ([]InstructorSummary, error) {
+	var all []InstructorSummary
 	cursor := ""
 	for len(all) < limit {
 		q := url.Values{"limit": {strconv.Itoa(min(100, limit-len(all)))}}
@@ -229,7 +229,7 @@ func (a *API) ListInstructors(ctx context.Context, base string, limit int) ([]in
 			q.Set("cursor", cursor)
 		}
 		var page struct {
-			Items      []instructorSummary `json:"items"`
+			Items      []InstructorSummary `json:"items"`
 			NextCursor *string             `json:"next_cursor"`
 		}
 		if _, err := a.Do(ctx, http.MethodGet, base+"/api/v1/instructors?"+q.Encode(), "", nil, nil, &page); err != nil {

@@ -2,9 +2,13 @@ package scenario
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"instainstru/loadtest/client"
+	"instainstru/loadtest/measure"
 	"net/http"
+	"sort"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -91,4 +95,149 @@ func (r *runner) createInstructors(ctx context.Context, n int) ([]candidate, err
 		})
 	}
 	return out, g.Wait()
+}
+
+// candidate is a listed instructor with services: its open time and the
+// seq of its availability snapshot.
+type candidate struct {
+	sched *schedule
+	seq   int64
+	open  int
+}
+
+// chooseInstructors picks the run's instructors (most open time first,
+// -instructor-emails first of all), creates the missing ones if allowed, and
+// gives each a home node for its writes and a topic track.
+func (r *runner) chooseInstructors(ctx context.Context) error {
+	cfg := r.cfg
+	list, err := r.api.ListInstructors(ctx, cfg.URLs[0], max(100, 2*cfg.Instructors))
+	if err != nil {
+		return fmt.Errorf("list instructors: %w", err)
+	}
+	if len(list) == 0 {
+		return errors.New("the cluster lists no instructors: seed it first (hubd seed)")
+	}
+	cands, err := r.candidates(ctx, list)
+	if err != nil {
+		return err
+	}
+	// Most open time first: the fan-out instructor must stay bookable, and
+	// a storm spreads over the roomiest schedules.
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].open != cands[j].open {
+			return cands[i].open > cands[j].open
+		}
+		return cands[i].sched.instructorID < cands[j].sched.instructorID
+	})
+	if len(cfg.InstructorEmails) > 0 {
+		cands = r.preferListed(ctx, cands)
+	}
+	var usable []candidate
+	for _, c := range cands {
+		if c.open >= 60 || cfg.Rate == 0 {
+			usable = append(usable, c)
+		}
+	}
+	if missing := cfg.Instructors - len(usable); missing > 0 && cfg.CreateInstructors {
+		r.logf("instructors: the cluster has %d usable, creating %d for this run", len(usable), missing)
+		made, err := r.createInstructors(ctx, missing)
+		if err != nil {
+			return err
+		}
+		usable = append(usable, made...)
+	}
+	if len(usable) == 0 {
+		return fmt.Errorf("no instructor has open time between %s and %s", r.from, r.to)
+	}
+	if len(usable) < cfg.Instructors {
+		r.warn("asked for %d instructors, the cluster has %d with services and open time: using %d",
+			cfg.Instructors, len(usable), len(usable))
+	}
+	r.adopt(usable[:min(len(usable), cfg.Instructors)])
+	r.logf("instructors: %d chosen (%d listed), open time %s..%s", len(r.instructors), len(list), r.from, r.to)
+	return nil
+}
+
+// adopt makes the chosen instructors the run's, spreading their homes over
+// the booking nodes.
+func (r *runner) adopt(usable []candidate) {
+	for i, c := range usable {
+		home := r.cfg.BookOn[i%len(r.cfg.BookOn)]
+		r.instructors = append(r.instructors, c.sched)
+		t := measure.NewTopicTrack(c.sched.instructorID, home)
+		t.Final = c.seq // until read again at the end
+		r.tracks = append(r.tracks, t)
+		r.home[c.sched.instructorID] = home
+	}
+}
+
+// candidates reads each listed instructor's services and open time, eight
+// at a time; instructors without a bookable service are left out.
+func (r *runner) candidates(ctx context.Context, list []client.InstructorSummary) ([]candidate, error) {
+	var (
+		mu    sync.Mutex
+		cands []candidate
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, it := range list {
+		g.Go(func() error {
+			c, err := r.candidate(gctx, it.ID)
+			if c != nil {
+				mu.Lock()
+				cands = append(cands, *c)
+				mu.Unlock()
+			}
+			return err
+		})
+	}
+	return cands, g.Wait()
+}
+
+// candidate reads one instructor; nil without a bookable service.
+func (r *runner) candidate(ctx context.Context, id string) (*candidate, error) {
+	base := r.cfg.URLs[0]
+	d, err := r.api.Instructor(ctx, base, id)
+	if err != nil {
+		return nil, fmt.Errorf("instructor %s: %w", id, err)
+	}
+	var svcs []client.OfferedService
+	for _, s := range d.Services {
+		if len(s.Durations) > 0 {
+			svcs = append(svcs, s)
+		}
+	}
+	if len(svcs) == 0 {
+		return nil, nil
+	}
+	loc, err := time.LoadLocation(d.Timezone)
+	if err != nil || d.Timezone == "" {
+		loc, _ = time.LoadLocation("America/New_York")
+	}
+	av, err := r.api.Availability(ctx, base, id, r.from, r.to)
+	if err != nil {
+		return nil, fmt.Errorf("availability of %s: %w", id, err)
+	}
+	s := newSchedule(id, loc, svcs)
+	s.replace(av.Days)
+	return &candidate{sched: s, seq: av.Seq, open: s.openMinutes()}, nil
+}
+
+// preferListed signs in the -instructor-emails accounts and puts those
+// instructors first (their pushes can then be checked).
+func (r *runner) preferListed(ctx context.Context, cands []candidate) []candidate {
+	ids := map[string]bool{}
+	for _, e := range r.cfg.InstructorEmails {
+		s, err := r.api.Login(ctx, r.cfg.URLs[0], e, r.cfg.Password)
+		if err != nil {
+			r.warn("instructor %s: login failed: %v", e, err)
+			continue
+		}
+		r.instrSess[s.UserID] = s
+		ids[s.UserID] = true
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		return ids[cands[i].sched.instructorID] && !ids[cands[j].sched.instructorID]
+	})
+	return cands
 }

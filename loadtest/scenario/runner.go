@@ -3,7 +3,6 @@ package scenario
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"instainstru/loadtest/client"
 	"instainstru/loadtest/config"
@@ -15,7 +14,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,126 +177,6 @@ func (r *runner) setup(ctx context.Context) error {
 		return err
 	}
 	return r.connect(ctx)
-}
-
-type candidate struct {
-	sched *schedule
-	seq   int64
-	open  int
-}
-
-func (r *runner) chooseInstructors(ctx context.Context) error {
-	cfg := r.cfg
-	base := cfg.URLs[0]
-	list, err := r.api.ListInstructors(ctx, base, max(100, 2*cfg.Instructors))
-	if err != nil {
-		return fmt.Errorf("list instructors: %w", err)
-	}
-	if len(list) == 0 {
-		return errors.New("the cluster lists no instructors: seed it first (hubd seed)")
-	}
-	var (
-		mu    sync.Mutex
-		cands []candidate
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for _, it := range list {
-		g.Go(func() error {
-			d, err := r.api.Instructor(gctx, base, it.ID)
-			if err != nil {
-				return fmt.Errorf("instructor %s: %w", it.ID, err)
-			}
-			var svcs []client.OfferedService
-			for _, s := range d.Services {
-				if len(s.Durations) > 0 {
-					svcs = append(svcs, s)
-				}
-			}
-			if len(svcs) == 0 {
-				return nil
-			}
-			loc, err := time.LoadLocation(d.Timezone)
-			if err != nil || d.Timezone == "" {
-				loc, _ = time.LoadLocation("America/New_York")
-			}
-			av, err := r.api.Availability(gctx, base, it.ID, r.from, r.to)
-			if err != nil {
-				return fmt.Errorf("availability of %s: %w", it.ID, err)
-			}
-			s := newSchedule(it.ID, loc, svcs)
-			s.replace(av.Days)
-			mu.Lock()
-			cands = append(cands, candidate{sched: s, seq: av.Seq, open: s.openMinutes()})
-			mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	// Most open time first: the fan-out instructor must stay bookable, and
-	// a storm spreads over the roomiest schedules.
-	sort.Slice(cands, func(i, j int) bool {
-		if cands[i].open != cands[j].open {
-			return cands[i].open > cands[j].open
-		}
-		return cands[i].sched.instructorID < cands[j].sched.instructorID
-	})
-	if len(cfg.InstructorEmails) > 0 {
-		cands = r.preferListed(ctx, cands)
-	}
-	var usable []candidate
-	for _, c := range cands {
-		if c.open >= 60 || cfg.Rate == 0 {
-			usable = append(usable, c)
-		}
-	}
-	if missing := cfg.Instructors - len(usable); missing > 0 && cfg.CreateInstructors {
-		r.logf("instructors: the cluster has %d usable, creating %d for this run", len(usable), missing)
-		made, err := r.createInstructors(ctx, missing)
-		if err != nil {
-			return err
-		}
-		usable = append(usable, made...)
-	}
-	if len(usable) == 0 {
-		return fmt.Errorf("no instructor has open time between %s and %s", r.from, r.to)
-	}
-	if len(usable) < cfg.Instructors {
-		r.warn("asked for %d instructors, the cluster has %d with services and open time: using %d",
-			cfg.Instructors, len(usable), len(usable))
-	}
-	usable = usable[:min(len(usable), cfg.Instructors)]
-	for i, c := range usable {
-		home := cfg.BookOn[i%len(cfg.BookOn)]
-		r.instructors = append(r.instructors, c.sched)
-		t := measure.NewTopicTrack(c.sched.instructorID, home)
-		t.Final = c.seq // until read again at the end
-		r.tracks = append(r.tracks, t)
-		r.home[c.sched.instructorID] = home
-	}
-	r.logf("instructors: %d chosen (%d listed), open time %s..%s", len(r.instructors), len(list), r.from, r.to)
-	return nil
-}
-
-// preferListed signs in the -instructor-emails accounts and puts those
-// instructors first (their pushes can then be checked).
-func (r *runner) preferListed(ctx context.Context, cands []candidate) []candidate {
-	ids := map[string]bool{}
-	for _, e := range r.cfg.InstructorEmails {
-		s, err := r.api.Login(ctx, r.cfg.URLs[0], e, r.cfg.Password)
-		if err != nil {
-			r.warn("instructor %s: login failed: %v", e, err)
-			continue
-		}
-		r.instrSess[s.UserID] = s
-		ids[s.UserID] = true
-	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		return ids[cands[i].sched.instructorID] && !ids[cands[j].sched.instructorID]
-	})
-	return cands
 }
 
 // emailFromName guesses a seeded account's email from its full name, the
