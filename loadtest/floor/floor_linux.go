@@ -52,17 +52,10 @@ func MeasureMode(n, rounds int, opt Options) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	frame := make([]byte, floorFrameBytes)
-	for i := range frame {
-		frame[i] = 'x'
-	}
-
 	done := make(chan floorRound)
 	errc := make(chan error, 1)
 	go func() { errc <- p.read(rounds, done) }()
 
-	var lat []time.Duration
-	var writerCPU, readerCPU, restCPU time.Duration
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	// The ring is made on this locked thread: with SINGLE_ISSUER only the
@@ -75,48 +68,75 @@ func MeasureMode(n, rounds int, opt Options) (*Stats, error) {
 		defer ring.close()
 		res.Uring = ring.String()
 	}
-	for r := 0; r < rounds; r++ {
-		time.Sleep(20 * time.Millisecond) // let the reader park in epoll_wait, as a real reader would be
-		cpu0, proc0 := threadCPU(), processCPU()
-		start := time.Now()
-		if ring != nil {
-			if err := ring.sendAll(p.writers, frame); err != nil {
-				return nil, err
-			}
-		} else {
-			for _, fd := range p.writers {
-				if _, err := syscall.Write(fd, frame); err != nil {
-					return nil, fmt.Errorf("floor: write: %w", err)
-				}
-			}
-		}
-		writerCPU += threadCPU() - cpu0
-		select {
-		case rd := <-done:
-			lat = append(lat, rd.last.Sub(start))
-			readerCPU += rd.cpu
-			restCPU += processCPU() - proc0 - rd.cpu
-		case err := <-errc:
+	frame := make([]byte, floorFrameBytes)
+	for i := range frame {
+		frame[i] = 'x'
+	}
+	var tot roundTotals
+	for range rounds {
+		if err := tot.round(p, ring, frame, done, errc); err != nil {
 			return nil, err
-		case <-time.After(30 * time.Second):
-			return nil, errors.New("floor: a round did not complete in 30s")
 		}
 	}
-	slices.Sort(lat)
-	res.LastP50Seconds = lat[len(lat)/2].Seconds()
-	res.LastMaxSeconds = lat[len(lat)-1].Seconds()
+	tot.fill(res, n, rounds, opt, ring)
+	return res, nil
+}
+
+// roundTotals adds up the rounds: each round's last delivery and the CPU
+// of the writer thread, the reader thread and the rest of the process.
+type roundTotals struct {
+	lat                  []time.Duration
+	writer, reader, rest time.Duration
+}
+
+// round writes frame to every socket and waits for the reader to have
+// read them all.
+func (t *roundTotals) round(p *floorPairs, ring *floorRing, frame []byte, done <-chan floorRound, errc <-chan error) error {
+	time.Sleep(20 * time.Millisecond) // let the reader park in epoll_wait, as a real reader would be
+	cpu0, proc0 := threadCPU(), processCPU()
+	start := time.Now()
+	if ring != nil {
+		if err := ring.sendAll(p.writers, frame); err != nil {
+			return err
+		}
+	} else {
+		for _, fd := range p.writers {
+			if _, err := syscall.Write(fd, frame); err != nil {
+				return fmt.Errorf("floor: write: %w", err)
+			}
+		}
+	}
+	t.writer += threadCPU() - cpu0
+	select {
+	case rd := <-done:
+		t.lat = append(t.lat, rd.last.Sub(start))
+		t.reader += rd.cpu
+		t.rest += processCPU() - proc0 - rd.cpu
+		return nil
+	case err := <-errc:
+		return err
+	case <-time.After(30 * time.Second):
+		return errors.New("floor: a round did not complete in 30s")
+	}
+}
+
+// fill sets res's latency and CPU per delivery from the totals of rounds
+// fan-outs to n sockets.
+func (t *roundTotals) fill(res *Stats, n, rounds int, opt Options, ring *floorRing) {
+	slices.Sort(t.lat)
+	res.LastP50Seconds = t.lat[len(t.lat)/2].Seconds()
+	res.LastMaxSeconds = t.lat[len(t.lat)-1].Seconds()
 	deliveries := float64(n * rounds)
-	res.WriterCPUPerDeliveryMicros = float64(writerCPU.Microseconds()) / deliveries
-	res.ReaderCPUPerDeliveryMicros = float64(readerCPU.Microseconds()) / deliveries
+	res.WriterCPUPerDeliveryMicros = float64(t.writer.Microseconds()) / deliveries
+	res.ReaderCPUPerDeliveryMicros = float64(t.reader.Microseconds()) / deliveries
 	if opt.Mode != "" {
-		res.ProcessCPUPerDeliveryMicros = float64(restCPU.Microseconds()) / deliveries
+		res.ProcessCPUPerDeliveryMicros = float64(t.rest.Microseconds()) / deliveries
 		res.WriterSyscallsPerRound = float64(n)
 		if ring != nil {
 			res.WriterSyscallsPerRound = float64(ring.enters) / float64(rounds)
 			res.IOWQWorkers = iowqWorkers()
 		}
 	}
-	return res, nil
 }
 
 // floorPairs are n connected loopback socket pairs: writers (the accepted
