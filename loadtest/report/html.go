@@ -141,7 +141,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.pass{color:
 {{- end}}
 </div>
 {{- end}}
-<p>Made by <code>go run ./loadtest</code>; the full data is in the <code>-json</code> output.</p></body></html>
+<p>Made by <code>go run ./cmd/loadtest</code>; the full data is in the <code>-json</code> output.</p></body></html>
 {{define "percentile" -}}
 <svg xmlns="http://www.w3.org/2000/svg" width="{{printf "%.0f" .W}}" height="{{printf "%.0f" .H}}" font-size="11">
 {{- range .Grid}}<line x1="{{printf "%.1f" .X1}}" y1="{{printf "%.1f" .Y1}}" x2="{{printf "%.1f" .X2}}" y2="{{printf "%.1f" .Y2}}" stroke="#eee"/><text x="{{printf "%.1f" .TX}}" y="{{printf "%.1f" .TY}}" text-anchor="{{.Anchor}}">{{.Text}}</text>{{end -}}

@@ -103,7 +103,7 @@ var markdownTmpl = template.Must(template.New("md").Funcs(reportFuncs).Parse(`# 
 
 Figures measured by ` + "`make bench` (`loadtest/bench.sh`), which builds `cmd/hubd`" + `, creates a fresh database,
 seeds it, starts two hub nodes sharing Postgres and Redis on this machine, and runs the load generator's
-scenarios (` + "`go run ./loadtest -h`" + ` explains them) on the same cores. This file is rewritten by each run;
+scenarios (` + "`go run ./cmd/loadtest -h`" + ` explains them) on the same cores. This file is rewritten by each run;
 the numbers below are from the run described here, not hand-edited.
 
 ## Machine and run
@@ -226,7 +226,7 @@ Warning: {{.}}.
 make bench                       # = ./loadtest/bench.sh; needs Postgres on 127.0.0.1:5432 and Redis on 127.0.0.1:6379
 BENCH_OUT=/tmp/bench make bench  # keep each scenario's JSON and HTML report
 # or one scenario against nodes you started yourself:
-go run ./loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -html storm.html
+go run ./cmd/loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http://127.0.0.1:8082 -html storm.html
 ` + "```" + `
 `))
 
