@@ -125,9 +125,9 @@ node_addr() {
 	return 1
 }
 
-log "building cmd/hubd and loadtest"
+log "building cmd/hubd and cmd/loadtest"
 "$GO" build -o "$WORK/hubd" ./cmd/hubd
-"$GO" build -o "$WORK/loadtest" ./loadtest
+"$GO" build -o "$WORK/loadtest" ./cmd/loadtest
 
 log "database $DB on $PGHOST:$PGPORT"
 pg_isready -q -h "$PGHOST" -p "$PGPORT" || { echo "bench: no Postgres at $PGHOST:$PGPORT (set PGHOST/PGPORT)" >&2; exit 1; }
