@@ -65,7 +65,7 @@ type Config struct {
 	ResetRequestFloor time.Duration
 	// AllowUnverifiedBooking lets accounts book before verifying their
 	// email (ALLOW_UNVERIFIED_BOOKING, for load tests that register
-	// thousands of students). Off by default: see README.
+	// thousands of students). Off by default: see docs/features/accounts.md.
 	AllowUnverifiedBooking bool
 
 	BcryptCost  int    // 0 = bcrypt.DefaultCost (routes.go); tests use bcrypt.MinCost

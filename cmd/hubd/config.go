@@ -37,7 +37,7 @@ type config struct {
 	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
 	ExportPerMin    int
-	// Email verification and password reset (see README); the defaults of
+	// Email verification and password reset (see docs/features/accounts.md); the defaults of
 	// these and of the rate limits above are http.DefaultConfig's.
 	VerifyTokenTTL     time.Duration // VERIFY_TOKEN_TTL
 	ResetTokenTTL      time.Duration // RESET_TOKEN_TTL

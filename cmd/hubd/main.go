@@ -1,6 +1,6 @@
 // Command hubd is the InstaInstru hub server: `hubd serve`, `hubd migrate
 // [up|down]`, `hubd seed [--reset]`. Configuration comes from environment
-// variables (see config.go and the README).
+// variables (see config.go and docs/configuration.md).
 package main
 
 import (

@@ -7,7 +7,7 @@ import (
 	"instainstru/store"
 )
 
-// retentionConfig reads the retention periods (README: Retention). Each is
+// retentionConfig reads the retention periods (docs/configuration.md: Retention). Each is
 // a Go duration ("168h"); "off" disables that kind. Unset = the default in
 // store.RetentionConfig.
 func retentionConfig(errs *[]error) store.RetentionConfig {

@@ -16,7 +16,7 @@ var knownSecrets = []string{
 // Thresholds for a production JWT secret, on the Shannon entropy of its
 // characters (an estimate that can only spot the obviously weak). 32 random
 // hex characters score about 3.3-3.7 bits each (≈ 110 bits in all), the
-// README's `openssl rand -hex 32` about 3.8 × 64; repeats and short
+// docs/configuration.md's `openssl rand -hex 32` about 3.8 × 64; repeats and short
 // alphabets ("abab…", "passwordpassword…") score under 3.
 const (
 	minSecretBytes       = 32
