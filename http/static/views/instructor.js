@@ -35,21 +35,11 @@ export async function viewInstructor(main, id, params) {
   const areaSel = h('select', { id: 'area', disabled: !!moving }, (ins.areas || []).map((a) => h('option', { value: a }, a)));
   const address = h('input', { id: 'address', type: 'text', maxlength: 300, autocomplete: 'street-address', disabled: !!moving,
     placeholder: 'e.g. 31-00 47th Ave, apt 4 — buzz twice' });
-  const notice = ins.cancellation_notice_hours ?? 24;
   const title = h('h2', { id: 'week-h' });
   const prev = h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, -7); load(); } }, '← Previous week');
   const next = h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, 7); load(); } }, 'Next week →');
   const grid = h('div', { class: 'grid' });
-  week.before(h('section', { class: 'panel', 'aria-labelledby': 'ins-h' },
-    h('h1', { id: 'ins-h' }, ins.full_name), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
-    ins.bio ? h('p', {}, ins.bio) : null,
-    moving ? h('p', { class: 'banner' }, `Pick a new time for your lesson on ${fmtDay(moving.date)} at ${moving.start_time}.`) : null,
-    h('div', { class: 'row' }, h('label', { for: 'svc' }, 'Lesson'), svcSel, h('label', { for: 'dur' }, 'Length'), durSel),
-    moving ? null : h('div', { class: 'row' }, (ins.areas || []).length ? [h('label', { for: 'area' }, 'Where'), areaSel] : null,
-      h('label', { for: 'address' }, 'Address or meeting note (optional, only you and the instructor see it)'), address),
-    h('p', { class: 'muted', id: 'notice' }, notice
-      ? `Free cancellation up to ${notice} hours before the lesson; later cancellations are marked late and the lesson can no longer be moved.`
-      : 'Free cancellation until the lesson starts.')));
+  week.before(instructorPanel(ins, tz, moving, { svcSel, durSel, areaSel, address }));
   week.append(h('div', { class: 'row between' }, prev, title, next), grid);
 
   // draw turns open intervals into start times at 15-minute steps that fit
@@ -63,46 +53,19 @@ export async function viewInstructor(main, id, params) {
     const cols = [];
     for (let i = 0; i < 7; i++) {
       const date = addDays(st.weekStart, i);
-      const slots = [];
-      for (const iv of st.days.get(date) || []) {
-        const end = toMin(iv.end);
-        for (let m = Math.ceil(toMin(iv.start) / 15) * 15; m + st.duration <= end; m += 15) {
-          if (date + ' ' + toHHMM(m) >= minKey) slots.push(toHHMM(m));
-        }
-      }
+      const slots = startTimes(date, st.days.get(date) || [], st.duration, minKey);
       cols.push(h('div', { class: 'day', role: 'group', 'aria-labelledby': 'd-' + date, dataset: { date } },
         h('h3', { id: 'd-' + date }, fmtDay(date)),
         slots.length ? slots.map((s) => h('button', {
           type: 'button', class: 'slot', dataset: { date, start: s },
           'aria-label': `${moving ? 'Move lesson to' : 'Book'} ${fmtDay(date, { weekday: 'long', month: 'long', day: 'numeric' })} at ${s}, ${st.duration} minutes`,
-          onclick: (e) => book(e.currentTarget, date, s),
+          onclick: (e) => book(e.currentTarget, date, s, { id, ins, st, moving, areaSel, address }),
         }, s)) : h('p', { class: 'muted' }, 'No open times')));
     }
     // Keep keyboard focus on the same slot (or its day) across live redraws.
     const f = document.activeElement?.closest?.('.slot');
     grid.replaceChildren(...cols);
     if (f) (grid.querySelector(`.slot[data-date="${f.dataset.date}"][data-start="${f.dataset.start}"]`) || grid.querySelector(`.day[data-date="${f.dataset.date}"] .slot`))?.focus();
-  }
-
-  async function book(btn, date, start) {
-    if (!auth.user) return go('#/login');
-    btn.disabled = true;
-    try {
-      if (moving) {
-        ownActions.add(moving.id);
-        await api('POST', `/bookings/${moving.id}/reschedule`, { date, start_time: start });
-        toast(`Lesson moved to ${fmtDay(date)} at ${start}.`, 'success');
-        return go('#/lessons');
-      }
-      const b = await api('POST', '/bookings', {
-        instructor_id: id, instructor_service_id: st.service.id, date, start_time: start, duration_minutes: st.duration,
-        ...(areaSel.value ? { area: areaSel.value } : {}), ...(address.value.trim() ? { address: address.value.trim() } : {}),
-      }, { 'Idempotency-Key': uuid() });
-      toast(`Booked! ${st.service.name} with ${ins.full_name}, ${fmtDay(b.date)} ${b.start_time}–${b.end_time}${b.location?.area ? ' in ' + b.location.area : ''} (${fmtMoney(b.price_cents)}).`, 'success');
-    } catch (e) {
-      btn.disabled = false;
-      toast(e.code === 'slot_unavailable' ? 'Sorry, that time was just taken.' : errorText(e), 'error');
-    }
   }
 
   async function load() {
@@ -126,4 +89,55 @@ export async function viewInstructor(main, id, params) {
   const tick = setInterval(draw, 60000);
   onLeave(() => clearInterval(tick));
   await load();
+}
+
+// book books the slot, or moves the lesson being rescheduled onto it.
+async function book(btn, date, start, { id, ins, st, moving, areaSel, address }) {
+  if (!auth.user) return go('#/login');
+  btn.disabled = true;
+  try {
+    if (moving) {
+      ownActions.add(moving.id);
+      await api('POST', `/bookings/${moving.id}/reschedule`, { date, start_time: start });
+      toast(`Lesson moved to ${fmtDay(date)} at ${start}.`, 'success');
+      return go('#/lessons');
+    }
+    const b = await api('POST', '/bookings', {
+      instructor_id: id, instructor_service_id: st.service.id, date, start_time: start, duration_minutes: st.duration,
+      ...(areaSel.value ? { area: areaSel.value } : {}), ...(address.value.trim() ? { address: address.value.trim() } : {}),
+    }, { 'Idempotency-Key': uuid() });
+    toast(`Booked! ${st.service.name} with ${ins.full_name}, ${fmtDay(b.date)} ${b.start_time}–${b.end_time}${b.location?.area ? ' in ' + b.location.area : ''} (${fmtMoney(b.price_cents)}).`, 'success');
+  } catch (e) {
+    btn.disabled = false;
+    toast(e.code === 'slot_unavailable' ? 'Sorry, that time was just taken.' : errorText(e), 'error');
+  }
+}
+
+// startTimes turns a day's open intervals into start times at 15-minute
+// steps that fit the lesson's length and are not before minKey ("date HH:MM").
+function startTimes(date, intervals, duration, minKey) {
+  const slots = [];
+  for (const iv of intervals) {
+    const end = toMin(iv.end);
+    for (let m = Math.ceil(toMin(iv.start) / 15) * 15; m + duration <= end; m += 15) {
+      if (date + ' ' + toHHMM(m) >= minKey) slots.push(toHHMM(m));
+    }
+  }
+  return slots;
+}
+
+// instructorPanel is the head of the page: who, where, the lesson and
+// length pickers, where to meet and the cancellation terms.
+function instructorPanel(ins, tz, moving, { svcSel, durSel, areaSel, address }) {
+  const notice = ins.cancellation_notice_hours ?? 24;
+  return h('section', { class: 'panel', 'aria-labelledby': 'ins-h' },
+    h('h1', { id: 'ins-h' }, ins.full_name), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
+    ins.bio ? h('p', {}, ins.bio) : null,
+    moving ? h('p', { class: 'banner' }, `Pick a new time for your lesson on ${fmtDay(moving.date)} at ${moving.start_time}.`) : null,
+    h('div', { class: 'row' }, h('label', { for: 'svc' }, 'Lesson'), svcSel, h('label', { for: 'dur' }, 'Length'), durSel),
+    moving ? null : h('div', { class: 'row' }, (ins.areas || []).length ? [h('label', { for: 'area' }, 'Where'), areaSel] : null,
+      h('label', { for: 'address' }, 'Address or meeting note (optional, only you and the instructor see it)'), address),
+    h('p', { class: 'muted', id: 'notice' }, notice
+      ? `Free cancellation up to ${notice} hours before the lesson; later cancellations are marked late and the lesson can no longer be moved.`
+      : 'Free cancellation until the lesson starts.'));
 }

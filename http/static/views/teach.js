@@ -18,24 +18,6 @@ export async function viewTeach(main) {
   const editor = h('div', { class: 'editor' });
   const title = h('h2', { id: 'wk-h' });
   const status = h('p', { class: 'muted', role: 'status' });
-  const repeatUntil = h('input', { id: 'repeat-until', type: 'date' });
-  // copyNext and repeat reuse copy-week and apply-pattern: the saved week
-  // (not unsaved edits) is what gets copied.
-  async function copyNext() {
-    try {
-      await api('POST', '/instructors/me/availability/copy-week', { from_week_start: st.weekStart, to_week_start: addDays(st.weekStart, 7) });
-      toast('Copied to next week.', 'success');
-    } catch (e) { toast(errorText(e), 'error'); }
-  }
-  async function repeat() {
-    const today = wallClock(new Date(), tz).date;
-    const from = addDays(st.weekStart, 7) > today ? addDays(st.weekStart, 7) : today;
-    if (!repeatUntil.value || repeatUntil.value < from) return toast('Pick a date after this week.', 'error');
-    try {
-      await api('POST', '/instructors/me/availability/apply-pattern', { week_start: st.weekStart, from, to: repeatUntil.value });
-      toast(`Repeated until ${fmtDay(repeatUntil.value)}.`, 'success');
-    } catch (e) { toast(errorText(e), 'error'); }
-  }
   main.append(
     h('section', { class: 'panel', 'aria-labelledby': 'feed-h' }, h('h1', { id: 'feed-h' }, 'Incoming bookings'), feed),
     h('section', { class: 'panel', 'aria-labelledby': 'wk-h' },
@@ -44,10 +26,7 @@ export async function viewTeach(main) {
         h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, 7); load(); } }, 'Next →')),
       editor,
       h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', onclick: save }, 'Save week'), status),
-      h('div', { class: 'row' },
-        h('button', { type: 'button', onclick: copyNext }, 'Copy this week to next week'),
-        h('label', { for: 'repeat-until' }, 'Repeat this week until'), repeatUntil,
-        h('button', { type: 'button', onclick: repeat }, 'Repeat'))));
+      patternRow(st, tz)));
 
   const timeInput = (label, value) => h('input', { type: 'time', step: 900, value, 'aria-label': label, required: true });
   function draw() {
@@ -90,9 +69,7 @@ export async function viewTeach(main) {
       toast(e.details ? `${e.message} ${JSON.stringify(e.details)}` : e.message, 'error');
     }
   }
-  const addFeed = (b, verb, at) => feed.prepend(h('li', { dataset: { id: b.id, event: verb } },
-    h('strong', {}, verb), ` ${fmtDay(b.date)} ${b.start_time}–${b.end_time} · ${lessonLine(b, me)} · ${fmtMoney(b.price_cents)}`,
-    at ? h('time', { class: 'muted', datetime: at }, ' · ' + new Date(at).toLocaleTimeString()) : null));
+  const addFeed = (b, verb, at) => feed.prepend(feedItem(b, verb, at, me));
   userHooks.feed = (ev) => {
     const b = ev.data;
     if (ev.event === 'booking.created') addFeed(b, 'New booking', ev.ts);
@@ -112,4 +89,37 @@ export async function viewTeach(main) {
   if (!alive()) return;
   for (const b of upcoming.reverse()) addFeed(b, b.status === 'confirmed' ? 'Booked' : b.status);
   await load();
+}
+
+// feedItem is one line of the incoming-bookings feed (data-event is the verb).
+function feedItem(b, verb, at, me) {
+  return h('li', { dataset: { id: b.id, event: verb } },
+    h('strong', {}, verb), ` ${fmtDay(b.date)} ${b.start_time}–${b.end_time} · ${lessonLine(b, me)} · ${fmtMoney(b.price_cents)}`,
+    at ? h('time', { class: 'muted', datetime: at }, ' · ' + new Date(at).toLocaleTimeString()) : null);
+}
+
+// patternRow copies the shown week to the next one, or repeats it until a
+// date. Both reuse copy-week and apply-pattern: the saved week (not unsaved
+// edits) is what gets copied.
+function patternRow(st, tz) {
+  const repeatUntil = h('input', { id: 'repeat-until', type: 'date' });
+  async function copyNext() {
+    try {
+      await api('POST', '/instructors/me/availability/copy-week', { from_week_start: st.weekStart, to_week_start: addDays(st.weekStart, 7) });
+      toast('Copied to next week.', 'success');
+    } catch (e) { toast(errorText(e), 'error'); }
+  }
+  async function repeat() {
+    const today = wallClock(new Date(), tz).date;
+    const from = addDays(st.weekStart, 7) > today ? addDays(st.weekStart, 7) : today;
+    if (!repeatUntil.value || repeatUntil.value < from) return toast('Pick a date after this week.', 'error');
+    try {
+      await api('POST', '/instructors/me/availability/apply-pattern', { week_start: st.weekStart, from, to: repeatUntil.value });
+      toast(`Repeated until ${fmtDay(repeatUntil.value)}.`, 'success');
+    } catch (e) { toast(errorText(e), 'error'); }
+  }
+  return h('div', { class: 'row' },
+    h('button', { type: 'button', onclick: copyNext }, 'Copy this week to next week'),
+    h('label', { for: 'repeat-until' }, 'Repeat this week until'), repeatUntil,
+    h('button', { type: 'button', onclick: repeat }, 'Repeat'));
 }
