@@ -20,7 +20,7 @@ func TestStaticUIServesEmbeddedFilesWithTypesAndSecurityHeaders(t *testing.T) {
 		{"/", "text/html", `<script type="module" src="/main.js"></script>`},
 		{"/index.html", "text/html", `id="toasts"`},
 		{"/main.js", "text/javascript", "live.connect()"},
-		{"/live.js", "text/javascript", "export function createLive"},
+		{"/live.js", "text/javascript", "export class Live"},
 		{"/views/admin.js", "text/javascript", "export async function viewAdmin"},
 		{"/vendor/uplot/uPlot.iife.min.js", "text/javascript", "uPlot"},
 		{"/admin.css", "text/css", ".admin-table"},
