@@ -9,7 +9,7 @@ export async function viewBrowse(main, params) {
   const q = h('input', { id: 'q', type: 'search', value: params.get('q') || '', placeholder: 'Name, instrument, subject…' });
   main.append(h('section', { class: 'panel', 'aria-labelledby': 'find-h' },
     h('h1', { id: 'find-h' }, 'Find an instructor'),
-    searchBox(q.value)), results); // search.js: natural-language search with suggestions
+    searchBox(q.value)), results); // natural-language search with suggestions
   const load = async () => {
     if (params.get('q') || params.get('service')) {
       const qs = params.get('q') ? 'q=' + encodeURIComponent(params.get('q')) : 'service_id=' + encodeURIComponent(params.get('service'));
