@@ -100,67 +100,24 @@ func pgClock(c market.Clock) pgtype.Time {
 
 func clockOf(t pgtype.Time) market.Clock { return market.Clock(t.Microseconds / 60_000_000) }
 
-// wallInstant is the instant of a window boundary: date+c in loc, where a
-// boundary that falls in a spring-forward gap moves to the end of the gap
-// (the first wall time that exists) and 24:00 is the next midnight.
-func wallInstant(date time.Time, c market.Clock, loc *time.Location) time.Time {
-	y, mo, d := date.Date()
-	for m := int(c); ; m += market.SlotMinutes {
-		t := time.Date(y, mo, d, 0, m, 0, 0, loc)
-		if m >= 24*60 || (t.Day() == d && t.Hour()*60+t.Minute() == m) {
-			return t
-		}
-	}
-}
-
-// busySpan is the wall-clock part of date that a booking [startsAt, endsAt)
-// covers: every existing wall time from its start whose instant (first
-// occurrence, as bookings are placed) falls before endsAt. On ordinary days
-// it is start+duration; across a DST change it follows real time, so an
-// hour-long lesson at 01:30 on fall-back day blocks 01:30–02:00 wall time
-// (01:30 EDT–01:30 EST) and one at 01:30 on spring-forward day blocks
-// 01:30–03:30.
+// busySpan is market.BusySpan as the store's span (search reads through it).
 func busySpan(date time.Time, start market.Clock, startsAt, endsAt time.Time, loc *time.Location) span {
-	y, mo, d := date.Date()
-	fast := start + market.Clock(endsAt.Sub(startsAt)/time.Minute)
-	if fast <= 24*60 {
-		if t := time.Date(y, mo, d, 0, int(fast), 0, 0, loc); t.Equal(endsAt) && (fast == 24*60 || t.Hour()*60+t.Minute() == int(fast)) {
-			return span{start, fast}
-		}
-	}
-	for m := int(start) + market.SlotMinutes; m < 24*60; m += market.SlotMinutes {
-		t := time.Date(y, mo, d, 0, m, 0, 0, loc)
-		if t.Day() != d || t.Hour()*60+t.Minute() != m {
-			continue // does not exist (spring-forward gap)
-		}
-		if !t.Before(endsAt) {
-			return span{start, market.Clock(m)}
-		}
-	}
-	return span{start, 24 * 60}
-}
-
-func toIntervals(spans []span) []market.Interval {
-	out := make([]market.Interval, 0, len(spans))
-	for _, s := range spans {
-		out = append(out, market.Interval{Start: s[0].String(), End: s[1].String()})
-	}
-	return out
+	return market.BusySpan(date, start, startsAt, endsAt, loc)
 }
 
 // dayState is what one date holds, as read inside a transaction.
 type dayState struct {
 	windows []market.Window
 	spans   []span // windows as minute spans, sorted
-	busy    []span // confirmed bookings as wall spans, sorted
+	busy    []span // time-blocking bookings as wall spans, sorted
 }
 
 func (d *dayState) open() []market.Interval {
-	return toIntervals(market.Subtract(d.spans, d.busy))
+	return market.Intervals(market.Subtract(d.spans, d.busy))
 }
 
 // readSchedule reads, in one round trip and tx's snapshot, the windows and
-// confirmed bookings of dates [from, to] (or only the listed dates when
+// time-blocking bookings of dates [from, to] (or only the listed dates when
 // dates is non-nil), plus the instructor's timezone when loc is nil
 // (ENOTFOUND for an unknown instructor) and the availability topic's seq
 // when withSeq is set.
@@ -180,7 +137,7 @@ func readSchedule(ctx context.Context, tx batchSender, instructorID string, loc 
 	// Completed and no-show lessons keep their time taken: the completion
 	// job must not make past hours look open again without an event.
 	b.Queue(`SELECT date, start_time, lower(during), upper(during) FROM bookings
-		WHERE instructor_id = $1 AND status <> 'cancelled' AND `+filter, args...)
+		WHERE instructor_id = $1 AND `+blocksTimeSQL("")+` AND `+filter, args...)
 	if withSeq {
 		b.Queue(`SELECT COALESCE((SELECT seq FROM topic_seqs WHERE topic = $1), 0)`, market.AvailabilityTopic(instructorID))
 	}
@@ -589,7 +546,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 			}
 			return nil
 		})
-		day.queue(b, loc, `$2`, instructorID, d)
+		day.queue(b, `$2`, instructorID, d)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
@@ -607,7 +564,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 			}
 			return nil
 		})
-		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, openOf(spans, day.busy))})
+		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, market.OpenTime(d, spans, day.lessons, loc))})
 		if err != nil {
 			return err
 		}
@@ -641,7 +598,7 @@ func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, n
 			instructorID, windowID).QueryRow(func(row pgx.Row) error {
 			return noRowOK(row.Scan(&d), &found, "read window")
 		})
-		day.queue(b, loc, `(SELECT date FROM availability_windows WHERE id = $2 AND instructor_id = $1)`, instructorID, windowID)
+		day.queue(b, `(SELECT date FROM availability_windows WHERE id = $2 AND instructor_id = $1)`, instructorID, windowID)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
@@ -659,7 +616,7 @@ func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, n
 		}
 		w := &pgx.Batch{}
 		w.Queue(`DELETE FROM availability_windows WHERE id = $1`, windowID).Exec(func(pgconn.CommandTag) error { return nil })
-		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, openOf(spans, day.busy))})
+		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, market.OpenTime(d, spans, day.lessons, loc))})
 		if err != nil {
 			return err
 		}
@@ -674,14 +631,14 @@ func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, n
 // scheduleDay is one date's windows and time-taking bookings, read in a
 // caller's batch after the schedule lock (so they stay true until commit).
 type scheduleDay struct {
-	ids   []string
-	spans []span // windows, by start
-	busy  []span // non-cancelled bookings as wall spans (as readSchedule)
+	ids     []string
+	spans   []span          // windows, by start
+	lessons []market.Lesson // its time-blocking bookings (as readSchedule)
 }
 
 // queue reads the day that dateSQL names ($1 is the instructor, args the
 // parameters) into d.
-func (d *scheduleDay) queue(b *pgx.Batch, loc *time.Location, dateSQL string, args ...any) {
+func (d *scheduleDay) queue(b *pgx.Batch, dateSQL string, args ...any) {
 	b.Queue(`SELECT id, start_time, end_time FROM availability_windows
 		WHERE instructor_id = $1 AND date = `+dateSQL+` ORDER BY start_time`, args...).Query(func(rows pgx.Rows) error {
 		var (
@@ -698,22 +655,8 @@ func (d *scheduleDay) queue(b *pgx.Batch, loc *time.Location, dateSQL string, ar
 		return nil
 	})
 	// Completed and no-show lessons keep their time taken (as readSchedule).
-	b.Queue(`SELECT date, start_time, lower(during), upper(during) FROM bookings
-		WHERE instructor_id = $1 AND status <> 'cancelled' AND date = `+dateSQL, args...).Query(func(rows pgx.Rows) error {
-		var (
-			date             time.Time
-			st               pgtype.Time
-			startsAt, endsAt time.Time
-		)
-		_, err := pgx.ForEachRow(rows, []any{&date, &st, &startsAt, &endsAt}, func() error {
-			d.busy = append(d.busy, busySpan(date, clockOf(st), startsAt, endsAt, loc))
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read bookings: %w", err)
-		}
-		return nil
-	})
+	queueLessons(b, &d.lessons, "bookings", `SELECT date, start_time, lower(during), upper(during) FROM bookings
+		WHERE instructor_id = $1 AND `+blocksTimeSQL("")+` AND date = `+dateSQL, args...)
 }
 
 func parseMonday(s, field string) (time.Time, error) {
