@@ -333,64 +333,6 @@ func (db *DB) Availability(ctx context.Context, instructorID, from, to string) (
 	return a, nil
 }
 
-// parseSpans validates the windows of one day: HH:MM, 15-minute aligned,
-// end after start, no two overlapping. Field names in the returned details
-// are prefixed with prefix. The result is sorted by start.
-func parseSpans(ws []market.WindowInput, prefix string, fields map[string]string) []span {
-	type indexed struct {
-		s span
-		i int
-	}
-	var ok []indexed
-	for i, w := range ws {
-		p := fmt.Sprintf("%swindows[%d].", prefix, i)
-		if prefix == "" {
-			p = ""
-		}
-		s, err := market.ParseClock(w.Start)
-		if err != nil {
-			fields[p+"start"] = "must be a time HH:MM"
-			continue
-		}
-		e, err := market.ParseClock(w.End)
-		if err != nil {
-			fields[p+"end"] = "must be a time HH:MM"
-			continue
-		}
-		if s == 24*60 {
-			fields[p+"start"] = "must be before 24:00"
-			continue
-		}
-		if !s.Aligned() {
-			fields[p+"start"] = "must be on a 15-minute boundary"
-			continue
-		}
-		if !e.Aligned() {
-			fields[p+"end"] = "must be on a 15-minute boundary"
-			continue
-		}
-		if e <= s {
-			fields[p+"end"] = "must be after start"
-			continue
-		}
-		ok = append(ok, indexed{span{s, e}, i})
-	}
-	sort.Slice(ok, func(a, b int) bool { return ok[a].s[0] < ok[b].s[0] })
-	out := make([]span, 0, len(ok))
-	for k, x := range ok {
-		if k > 0 && x.s[0] < ok[k-1].s[1] {
-			key := fmt.Sprintf("%swindows[%d]", prefix, x.i)
-			if prefix == "" {
-				key = "windows"
-			}
-			fields[key] = "overlaps another window on the same day"
-			continue
-		}
-		out = append(out, x.s)
-	}
-	return out
-}
-
 // daySpans reads the windows of dates, by date, sorted by start.
 func daySpans(ctx context.Context, tx pgx.Tx, instructorID string, dates []time.Time) (map[string][]span, error) {
 	have := map[string][]span{}
@@ -519,7 +461,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 	} else {
 		beyondHorizon(d, "date", fields)
 	}
-	spans := parseSpans([]market.WindowInput{w}, "", fields)
+	spans := market.ParseWindows([]market.WindowInput{w}, "", fields)
 	if len(fields) > 0 {
 		return nil, market.ValidationError(fields)
 	}
@@ -702,7 +644,7 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 			fields[p+"date"] = "appears more than once"
 			continue
 		}
-		want[d] = parseSpans(day.Windows, p, fields)
+		want[d] = market.ParseWindows(day.Windows, p, fields)
 	}
 	if len(fields) > 0 {
 		return nil, market.ValidationError(fields)

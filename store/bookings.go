@@ -34,13 +34,10 @@ func parseSlot(date, start string, fields map[string]string) (time.Time, market.
 		beyondHorizon(d, "date", fields)
 	}
 	c, err := market.ParseClock(start)
-	switch {
-	case err != nil:
+	if err != nil {
 		fields["start_time"] = "must be a time HH:MM"
-	case c >= 24*60:
-		fields["start_time"] = "must be before 24:00"
-	case !c.Aligned():
-		fields["start_time"] = "must be on a 15-minute boundary"
+	} else if problem := market.StartProblem(c); problem != "" {
+		fields["start_time"] = problem
 	}
 	return d, c
 }
