@@ -25,8 +25,9 @@ import (
 //     a READ COMMITTED batch sees what committed before it started) reads
 //     everything the checks and the answer need: the instructor's role
 //     (FOR SHARE), the offer, both parties' names and notification
-//     settings, the day's windows, the instructor's bookings around the day
-//     and the student's confirmed lessons around the slot;
+//     settings, the day's windows and both parties' time-blocking lessons
+//     around the day (blocksTimeSQL; slotFacts.queue, which reschedule
+//     shares);
 //  2. the decisions of package market run on those rows (market.Place,
 //     market.CheckSlot, market.OpenTime), the booking row and its JSON
 //     answer are built in Go (id from uuid, created_at = the transaction's
@@ -37,7 +38,8 @@ import (
 //  4. River's insert of the email and reminder jobs (InsertManyTx: one
 //     statement for all of them);
 //
-// then COMMIT. The database still enforces what it enforced: the exclusion
+// then COMMIT. Reschedule (checkSlot) and cancel read and decide the same
+// way. The database still enforces what it enforced: the exclusion
 // constraints on bookings (the Go overlap checks only give the friendlier
 // error first), the live-student trigger, the role row lock and the
 // schedule lock; the events are in the same transaction as the rows.
