@@ -145,15 +145,8 @@ func readSchedule(ctx context.Context, tx batchSender, instructorID string, loc 
 	defer br.Close()
 
 	if loc == nil {
-		var tz string
-		if err := br.QueryRow().Scan(&tz); err != nil {
-			if market.ErrorCode(translate(err)) == market.ENOTFOUND {
-				return nil, nil, 0, market.Errorf(market.ENOTFOUND, "instructor not found")
-			}
-			return nil, nil, 0, fmt.Errorf("read instructor: %w", err)
-		}
 		var err error
-		if loc, err = loadZone(tz); err != nil {
+		if loc, err = scanZone(br.QueryRow()); err != nil {
 			return nil, nil, 0, err
 		}
 	}
@@ -203,6 +196,19 @@ func readSchedule(ctx context.Context, tx batchSender, instructorID string, loc 
 		return nil, nil, 0, fmt.Errorf("read schedule: %w", err)
 	}
 	return days, loc, seq, nil
+}
+
+// scanZone reads an instructor's timezone row: ENOTFOUND when there is
+// none.
+func scanZone(row pgx.Row) (*time.Location, error) {
+	var tz string
+	if err := row.Scan(&tz); err != nil {
+		if market.ErrorCode(translate(err)) == market.ENOTFOUND {
+			return nil, market.Errorf(market.ENOTFOUND, "instructor not found")
+		}
+		return nil, fmt.Errorf("read instructor: %w", err)
+	}
+	return loadZone(tz)
 }
 
 // batchSender is what the schedule reads need: a transaction, or
