@@ -419,7 +419,7 @@ func (db *DB) readSchedules(ctx context.Context, ids []string, from, to time.Tim
 		WHERE instructor_id = ANY ($1::uuid[]) AND date BETWEEN $2 AND $3`, ids, from, to)
 	b.Queue(`SELECT b.instructor_id, b.date, b.start_time, lower(b.during), upper(b.during), p.timezone
 		FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id
-		WHERE b.instructor_id = ANY ($1::uuid[]) AND b.status = 'confirmed' AND b.date BETWEEN $2 AND $3`, ids, from, to)
+		WHERE b.instructor_id = ANY ($1::uuid[]) AND `+blocksTimeSQL("b")+` AND b.date BETWEEN $2 AND $3`, ids, from, to)
 	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	out := map[string]map[string]*dayState{}
