@@ -304,3 +304,131 @@ func TestSendsPerUserAreRateLimited(t *testing.T) {
 	}
 	w.send(w.b, w.instTok, conv.ID, "the other party has their own budget")
 }
+
+func TestUnreadMessageIsEmailedOnceAfterTheDelayAndNotWhenReadInTime(t *testing.T) {
+	t.Parallel()
+	db, mp := storetest.NewDB(t), storetest.StartMailpit(t)
+	n := startNode(t, db, "", "", "conv-mail", withNotify(mp.SMTPURL(), 2),
+		func(c *NodeConfig) { c.HTTP.MessageEmailDelay = 3 * time.Second })
+	studTok, _ := n.register(market.RoleStudent)
+	_, slow, slowEmail := n.registerEmail(market.RoleInstructor)
+	quickTok, quick, quickEmail := n.registerEmail(market.RoleInstructor)
+	w := &convWorld{t: t, db: db, a: n}
+	open := func(inst string) string {
+		var c market.Conversation
+		if st, _, code := n.callWith("POST", "/api/v1/conversations", studTok, nil, map[string]string{"user_id": inst}, &c); st != 201 {
+			t.Fatalf("open: %d %s", st, code)
+		}
+		return c.ID
+	}
+	toSlow, toQuick := open(slow), open(quick)
+	w.send(n, studTok, toSlow, "Is Saturday morning free?")
+	m := w.send(n, studTok, toQuick, "Quick question")
+	if st, _, _ := n.callWith("POST", "/api/v1/conversations/"+toQuick+"/read", quickTok, nil, map[string]string{"message_id": m.ID}, nil); st != 204 {
+		t.Fatalf("read in time: %d", st)
+	}
+	w.send(n, studTok, toSlow, "Or Sunday?")
+
+	got := mp.WaitFor(1, 20*time.Second, storetest.To(slowEmail))
+	if !strings.Contains(got[0].Subject, "New message from") {
+		t.Fatalf("subject %q", got[0].Subject)
+	}
+	if text := mp.Message(got[0].ID).Text; !strings.Contains(text, "Is Saturday morning free?") || !strings.Contains(text, "/#/messages/"+toSlow) {
+		t.Fatalf("email text %q lacks the message or the link", text)
+	}
+	// Every message's job has run: the one read in time and the second
+	// unread message of the same conversation sent nothing.
+	pollUntil(t, 20*time.Second, "message_unread jobs done", func() bool {
+		var done int
+		storetest.Pool(db).QueryRow(context.Background(), //nolint:errcheck // polled
+			`SELECT count(*) FROM river_job WHERE kind = 'message_unread' AND state = 'completed'`).Scan(&done)
+		return done == 3
+	})
+	pollUntil(t, 10*time.Second, "queued emails sent", func() bool {
+		var pending int
+		storetest.Pool(db).QueryRow(context.Background(), //nolint:errcheck // polled
+			`SELECT count(*) FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`).Scan(&pending)
+		return pending == 0
+	})
+	if s, q := len(filterMail(mp.Messages(), slowEmail)), len(filterMail(mp.Messages(), quickEmail)); s != 1 || q != 0 {
+		t.Fatalf("emails: %d to the instructor who did not read (want 1), %d to the one who read in time (want 0)", s, q)
+	}
+}
+
+func filterMail(ms []storetest.MailSummary, to string) []storetest.MailSummary {
+	var out []storetest.MailSummary
+	for _, m := range ms {
+		if storetest.To(to)(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestExportHoldsConversationsSupportViewIsAuditedAndDeletionScrubsBodies(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	n := startNode(t, db, "", "", "conv-privacy")
+	w := &convWorld{t: t, db: db, a: n}
+	w.instTok, w.inst = n.register(market.RoleInstructor)
+	w.studTok, w.stud = n.register(market.RoleStudent)
+	conv := w.open()
+	w.send(n, w.studTok, conv.ID, "My number is 555-0100")
+	w.send(n, w.instTok, conv.ID, "Noted, see you Saturday")
+
+	var export struct {
+		Conversations []struct {
+			ID       string `json:"id"`
+			YourRole string `json:"your_role"`
+			Messages []struct {
+				From, Body string
+			} `json:"messages"`
+		} `json:"conversations"`
+	}
+	if st, _, _ := n.callWith("GET", "/api/v1/me/export", w.studTok, nil, nil, &export); st != 200 {
+		t.Fatalf("export: %d", st)
+	}
+	if len(export.Conversations) != 1 || export.Conversations[0].ID != conv.ID || export.Conversations[0].YourRole != "student" ||
+		len(export.Conversations[0].Messages) != 2 || export.Conversations[0].Messages[0].Body != "My number is 555-0100" ||
+		export.Conversations[0].Messages[0].From != "you" || export.Conversations[0].Messages[1].From != "other" {
+		t.Fatalf("export conversations %+v", export.Conversations)
+	}
+
+	support := n.staffToken(db, market.RoleSupport)
+	var view market.AdminConversation
+	if st, _, code := n.callWith("GET", "/api/v1/admin/conversations/"+conv.ID, support, nil, nil, &view); st != 200 ||
+		view.Student.ID != w.stud || view.Instructor.ID != w.inst || len(view.Messages.Items) != 2 {
+		t.Fatalf("support view: %d %s %+v", st, code, view)
+	}
+	if st, _, _ := n.callWith("GET", "/api/v1/admin/conversations/"+conv.ID, w.studTok, nil, nil, nil); st != 403 {
+		t.Fatalf("a student on the admin view: %d, want 403", st)
+	}
+	var audited int
+	storetest.Pool(db).QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1 AND details->>'conversation_id' = $2`, //nolint:errcheck
+		market.AuditConversationViewed, conv.ID).Scan(&audited)
+	if audited != 2 {
+		t.Fatalf("audit rows for one view = %d, want one per party", audited)
+	}
+
+	if st, _, code := n.callWith("DELETE", "/api/v1/me", w.studTok, nil, map[string]string{"password": testPassword}, nil); st != 204 {
+		t.Fatalf("delete: %d %s", st, code)
+	}
+	var page market.MessagePage
+	if st, _, _ := n.callWith("GET", "/api/v1/conversations/"+conv.ID+"/messages", w.instTok, nil, nil, &page); st != 200 ||
+		len(page.Items) != 2 || page.Items[1].Body != "" || page.Items[0].Body != "Noted, see you Saturday" {
+		t.Fatalf("instructor's thread after the student's deletion: %+v", page.Items)
+	}
+	var left int
+	storetest.Pool(db).QueryRow(context.Background(), `SELECT count(*) FROM messages WHERE body LIKE '%555-0100%'`).Scan(&left) //nolint:errcheck
+	if left != 0 {
+		t.Fatalf("%d messages still hold the deleted user's text", left)
+	}
+	var list market.ConversationPage
+	n.callWith("GET", "/api/v1/conversations", w.instTok, nil, nil, &list)
+	if len(list.Items) != 1 || list.Items[0].Other.FullName != market.DeletedUserName {
+		t.Fatalf("instructor's list after deletion %+v", list.Items)
+	}
+	if st, _, code := n.callWith("POST", "/api/v1/conversations/"+conv.ID+"/messages", w.instTok, nil, map[string]string{"body": "hello?"}, nil); st != 403 || code != market.EFORBIDDEN {
+		t.Fatalf("send to a deleted account: %d %s, want 403", st, code)
+	}
+}
