@@ -32,6 +32,7 @@ export function renderNav() {
   if (isInstructor()) nav.push(link('#/teach', 'My week'), link('#/onboarding', 'Profile & lessons'));
   if (isStaff()) nav.push(link('#/admin', 'Admin'));
   if (auth.user) nav.push(link('#/lessons', 'My lessons'),
+    h('a', { href: '#/messages', 'aria-current': here.startsWith('#/messages') ? 'page' : null }, 'Messages ', h('span', { id: 'msg-count', class: 'bell-count' })),
     h('span', { class: 'who' }, auth.user.full_name), link('#/privacy', 'Privacy'),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));
   else nav.push(link('#/login', 'Sign in'), link('#/signup', 'Sign up'));
