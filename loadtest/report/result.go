@@ -235,6 +235,13 @@ func targetsFor(res *Result) []TargetResult {
 					Limit: "≤ 1.25×", Pass: f.CPURatio <= 1.25})
 			}
 		}
+	case "messages":
+		rate := res.Bookings.AchievedRate
+		t = append(t,
+			TargetResult{Name: "messages/s sent", Value: fmt.Sprintf("%.1f", rate),
+				Limit: fmt.Sprintf("≥ %.0f", 0.97*res.Bookings.TargetRate), Pass: rate >= 0.97*res.Bookings.TargetRate},
+			durTarget("message send → other party's socket p99", L[measure.HMessageDeliver], 0.99, 20*time.Millisecond),
+			zero)
 	case "idle-conns":
 		if res.Idle != nil {
 			for _, n := range res.Idle.Nodes {
@@ -270,6 +277,9 @@ var latencyRows = []struct{ key, label string }{
 	{measure.HFanoutFirst, "fan-out: first receiver"},
 	{measure.HFanoutLast, "fan-out: last receiver"},
 	{measure.HFanoutSpread, "fan-out: first→last spread"},
+	{measure.HMessagePost, "POST /conversations/{id}/messages (from intended start)"},
+	{measure.HMessageDeliver, "message: send → other party's socket (other node)"},
+	{measure.HMessageCommit, "message: commit → other party's socket"},
 	{measure.HConnect, "WebSocket connect (dial→welcome)"},
 	{measure.HSubscribeAck, "subscribe → ack"},
 	{measure.HReconnect, "reconnect"},

@@ -10,6 +10,10 @@ import { uuid } from '../format.js';
 import { current, go, onLeave } from '../nav.js';
 
 const state = { unread: 0, open: null }; // open: the conversation shown, if any
+
+// canMessage: students and instructors hold conversations:use; staff do not
+// (support reads conversations only through the audited admin view).
+export const canMessage = () => (auth.user?.roles || []).some((r) => r === 'student' || r === 'instructor');
 const when = (iso) => new Date(iso).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 
 // setUnread shows the total of unread messages on the nav link.
@@ -26,7 +30,7 @@ let countTimer = 0;
 function refreshUnread() {
   clearTimeout(countTimer);
   countTimer = setTimeout(async () => {
-    if (!auth.user) return setUnread(0);
+    if (!canMessage()) return setUnread(0);
     try { setUnread((await api('GET', '/conversations?limit=1')).unread); } catch { /* keep the last count */ }
   }, 150);
 }
@@ -41,7 +45,7 @@ export async function openWith(userId) {
 
 // messageButton is the "Message" button of instructor pages and lessons.
 export function messageButton(userId, label = 'Message') {
-  if (!auth.user || auth.user.id === userId) return null;
+  if (!canMessage() || auth.user.id === userId) return null;
   return h('button', { type: 'button', class: 'message-button', dataset: { userId }, onclick: () => openWith(userId) }, label);
 }
 
