@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 	"instainstru/store"
 	"instainstru/store/storetest"
@@ -53,18 +54,6 @@ func (n *rtNode) callWith(method, path, token string, headers map[string]string,
 		}
 	}
 	return resp.StatusCode, resp.Header, e.Error.Code
-}
-
-// pollUntil polls cond every 20 ms until it holds, failing after d.
-func pollUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // nextEvent reads c's frames until an event of type typ arrives.
@@ -338,13 +327,13 @@ func TestUnreadMessageIsEmailedOnceAfterTheDelayAndNotWhenReadInTime(t *testing.
 	}
 	// Every message's job has run: the one read in time and the second
 	// unread message of the same conversation sent nothing.
-	pollUntil(t, 20*time.Second, "message_unread jobs done", func() bool {
+	eventually.True(t, 20*time.Second, "message_unread jobs done", func() bool {
 		var done int
 		storetest.Pool(db).QueryRow(context.Background(), //nolint:errcheck // polled
 			`SELECT count(*) FROM river_job WHERE kind = 'message_unread' AND state = 'completed'`).Scan(&done)
 		return done == 3
 	})
-	pollUntil(t, 10*time.Second, "queued emails sent", func() bool {
+	eventually.True(t, 10*time.Second, "queued emails sent", func() bool {
 		var pending int
 		storetest.Pool(db).QueryRow(context.Background(), //nolint:errcheck // polled
 			`SELECT count(*) FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`).Scan(&pending)
