@@ -64,8 +64,18 @@ export async function viewMessages(main, id) {
   };
   const thread = id ? await openThread(layout, id, alive, drawList) : null;
   const onEvent = (e) => { thread?.onEvent(e.detail); drawList().catch(() => {}); };
+  // History too old to replay (reset): what was missed comes from REST again.
+  const onReset = () => { thread?.reload(); drawList().catch(() => {}); };
+  const onVisible = () => { if (!document.hidden) thread?.seen(); };
   document.addEventListener('hub:message', onEvent);
-  onLeave(() => { document.removeEventListener('hub:message', onEvent); state.open = null; });
+  document.addEventListener('hub:notification-reset', onReset);
+  document.addEventListener('visibilitychange', onVisible);
+  onLeave(() => {
+    document.removeEventListener('hub:message', onEvent);
+    document.removeEventListener('hub:notification-reset', onReset);
+    document.removeEventListener('visibilitychange', onVisible);
+    state.open = null;
+  });
   drawList().catch((e) => list.replaceChildren(h('li', { class: 'error', role: 'alert' }, e.message)));
 }
 
@@ -95,6 +105,13 @@ async function openThread(layout, id, alive, drawList) {
   draw();
   markRead(t);
   return {
+    seen: () => markRead(t),
+    async reload() {
+      const p = await api('GET', `/conversations/${id}/messages?limit=100`).catch(() => null);
+      if (!p || !alive()) return;
+      t.msgs = p.items.slice().reverse(); t.readUpTo = p.read_up_to || {};
+      draw(); markRead(t);
+    },
     onEvent(ev) {
       const d = ev.data || {};
       if (d.conversation_id !== id) return;
@@ -173,6 +190,7 @@ export function mountMessages() {
     }
     refreshUnread();
   });
+  document.addEventListener('hub:notification-reset', refreshUnread);
   window.addEventListener('hashchange', () => { setUnread(state.unread); refreshUnread(); });
   refreshUnread();
 }
