@@ -346,10 +346,14 @@ func (m *msgRun) result(started time.Time, loadSecs, drainSecs float64) *report.
 	}
 	m.mu.Unlock()
 	errs, notes := m.st.Snapshot()
+	users := len(m.students) + len(m.teachers)
 	res := &report.Result{Scenario: m.cfg.Scenario, RunID: m.cfg.RunID, StartedAt: started, Config: m.cfg, Nodes: m.cfg.URLs,
 		LoadSecs: loadSecs, DrainSecs: drainSecs, Delivery: d, Latency: m.st.Hist, Errors: errs, Notes: notes,
-		Bookings: report.BookingStats{TargetRate: m.cfg.Rate, Sent: m.sent.Load(), AchievedRate: float64(m.sent.Load()) / loadSecs}}
-	res.Connections = report.ConnStats{Requested: len(m.students) + len(m.teachers), Open: len(m.students) + len(m.teachers)}
+		Messages: &report.MessageStats{Conversations: len(m.convs), Users: users, TargetRate: m.cfg.Rate, Sent: m.sent.Load(),
+			// Sends are scheduled over Duration; the rate is over that window
+			// (loadSecs also counts waiting for the last answers).
+			AchievedRate: float64(m.sent.Load()) / m.cfg.Duration.Seconds(), Errors: m.st.ErrorTotal()}}
+	res.Connections = report.ConnStats{Requested: users, Open: users}
 	res.Judge()
 	return res
 }
