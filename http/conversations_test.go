@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	nethttp "net/http"
 	"strings"
@@ -419,5 +420,40 @@ func TestExportHoldsConversationsSupportViewIsAuditedAndDeletionScrubsBodies(t *
 	}
 	if st, _, code := n.callWith("POST", "/api/v1/conversations/"+conv.ID+"/messages", w.instTok, nil, map[string]string{"body": "hello?"}, nil); st != 403 || code != market.EFORBIDDEN {
 		t.Fatalf("send to a deleted account: %d %s, want 403", st, code)
+	}
+}
+
+func TestTypingWithTheConversationsStoreReachesOnlyTheOtherPartyAcrossNodes(t *testing.T) {
+	t.Parallel()
+	w := newConvWorld(t)
+	conv := w.open()
+	strangerTok, _ := w.a.register(market.RoleStudent)
+	stranger := dialWS(t, w.b.ws, bearer(strangerTok))
+	stranger.expect("welcome")
+
+	id := w.studOnA.send(map[string]any{"type": "typing", "conversation_id": conv.ID})
+	if ack := w.studOnA.expect("ack"); string(ack.ID) != fmt.Sprint(id) {
+		t.Fatalf("typing ack id %s, want %d", ack.ID, id)
+	}
+	f := w.instOnB.expect("typing")
+	if f.ConversationID != conv.ID || f.UserID == nil || *f.UserID != w.stud || f.Seq != 0 {
+		t.Fatalf("typing on the other node = %s", f.Raw)
+	}
+	stranger.send(map[string]any{"type": "typing", "conversation_id": conv.ID})
+	if e := stranger.expect("error"); e.Code != "not_found" {
+		t.Fatalf("a stranger's typing: %s, want not_found", e.Raw)
+	}
+	if st, _, _ := w.b.callWith("POST", "/api/v1/conversations/"+conv.ID+"/block", w.instTok, nil, nil, nil); st != 204 {
+		t.Fatalf("block: %d", st)
+	}
+	w.studOnA.send(map[string]any{"type": "typing", "conversation_id": conv.ID})
+	if e := w.studOnA.expect("error"); e.Code != "forbidden" {
+		t.Fatalf("a blocked sender's typing: %s, want forbidden", e.Raw)
+	}
+	// Typing is never stored: the instructor's private topic holds no event of it.
+	var n int
+	storetest.Pool(w.db).QueryRow(context.Background(), `SELECT count(*) FROM events WHERE payload::text LIKE '%typing%'`).Scan(&n) //nolint:errcheck
+	if n != 0 {
+		t.Fatalf("%d stored events mention typing", n)
 	}
 }

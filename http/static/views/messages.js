@@ -5,6 +5,7 @@
 // hands over as the document event 'hub:message'. Bodies are always text
 // nodes (h() never parses HTML).
 import { api, auth, errorText } from '../api.js';
+import { live } from '../conn.js';
 import { $, h, toast } from '../dom.js';
 import { uuid } from '../format.js';
 import { current, go, onLeave } from '../nav.js';
@@ -63,6 +64,7 @@ export async function viewMessages(main, id) {
     list.replaceChildren(...(page.items.length ? page.items.map((c) => convItem(c, id)) : [h('li', { class: 'muted' }, 'No conversations yet. Message an instructor from their page.')]));
   };
   const thread = id ? await openThread(layout, id, alive, drawList) : null;
+  if (thread) onLeave(live.on('typing', (f) => thread.typing(f)));
   const onEvent = (e) => { thread?.onEvent(e.detail); drawList().catch(() => {}); };
   // History too old to replay (reset): what was missed comes from REST again.
   const onReset = () => { thread?.reload(); drawList().catch(() => {}); };
@@ -101,11 +103,20 @@ async function openThread(layout, id, alive, drawList) {
   const t = { conv, msgs: page.items.slice().reverse(), readUpTo: page.read_up_to || {} };
   const ol = h('ol', { id: 'thread-messages', class: 'thread-messages', 'aria-live': 'polite', 'aria-label': 'Messages with ' + conv.other.full_name });
   const draw = () => { ol.replaceChildren(...t.msgs.map((m) => messageItem(m, t))); ol.scrollTop = ol.scrollHeight; };
-  sec.append(threadHead(t, drawList), ol, composer(t, draw));
+  // Typing (ephemeral, never stored): shown for a few seconds after each frame.
+  const typingNote = h('p', { id: 'typing', class: 'muted typing', role: 'status' });
+  let typingTimer = 0;
+  const showTyping = (on) => {
+    clearTimeout(typingTimer);
+    typingNote.textContent = on ? `${conv.other.full_name} is typing…` : '';
+    if (on) typingTimer = setTimeout(() => showTyping(false), 4000);
+  };
+  sec.append(threadHead(t, drawList), ol, typingNote, composer(t, draw));
   draw();
   markRead(t);
   return {
     seen: () => markRead(t),
+    typing(f) { if (f.conversation_id === id && f.user_id === conv.other.id) showTyping(true); },
     async reload() {
       const p = await api('GET', `/conversations/${id}/messages?limit=100`).catch(() => null);
       if (!p || !alive()) return;
@@ -116,6 +127,7 @@ async function openThread(layout, id, alive, drawList) {
       const d = ev.data || {};
       if (d.conversation_id !== id) return;
       if (ev.event === 'message.created' && !t.msgs.some((m) => m.id === d.message.id)) {
+        if (d.message.sender_id === conv.other.id) showTyping(false);
         t.msgs.push(d.message); draw(); markRead(t);
       } else if (ev.event === 'conversation.read') { t.readUpTo[d.reader_id] = d.message_id; draw(); }
     },
@@ -167,6 +179,13 @@ function composer(t, draw) {
   } }, h('label', { for: 'msg-body', class: 'sr-only' }, 'Message'), box,
   h('button', { class: 'primary', type: 'submit' }, 'Send'), err);
   box.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
+  // Tell the other party we are typing: at most one frame every 3 s.
+  let lastTyping = 0;
+  box.addEventListener('input', () => {
+    if (!box.value.trim() || Date.now() - lastTyping < 3000) return;
+    lastTyping = Date.now();
+    live.send({ type: 'typing', conversation_id: t.conv.id });
+  });
   return form;
 }
 

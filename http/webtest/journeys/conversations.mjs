@@ -2,7 +2,8 @@
 // page; it arrives live on Sarah's Messages view; she replies; the student
 // sees the reply and the read receipt, and Sarah sees the student's. Once at
 // desktop size (John) and once at phone size (Emma), with axe-core on the
-// Messages view of both parties and the HTML-looking text shown as text.
+// Messages view of both parties and the HTML-looking text shown as text;
+// while Sarah types, the student sees "Sarah Chen is typing…".
 export default async function (browser, { BASE, PHONE, openPage, signIn, login, check, must, axe, uniq, record }) {
   const sarahId = (await login('sarah.chen@example.com')).user.id;
   for (const [size, opts, student] of [['desktop', {}, 'john.smith@example.com'], ['phone', PHONE, 'emma.johnson@example.com']]) {
@@ -37,6 +38,10 @@ export default async function (browser, { BASE, PHONE, openPage, signIn, login, 
       check(`${size}: the student sees Sarah's read receipt`, true);
 
       const reply = `Yes, all levels welcome ${uniq()}`;
+      // Typing: an ephemeral frame to the other party's connections.
+      await sarah.locator('#msg-body').pressSequentially('Yes', { delay: 20 });
+      await stud.waitForFunction(() => /is typing/.test(document.querySelector('#typing')?.textContent || ''), null, { timeout: 5000 });
+      check(`${size}: the student sees that Sarah is typing`, true);
       await sarah.fill('#msg-body', reply);
       await sarah.getByRole('button', { name: 'Send' }).click();
       await stud.waitForFunction((r) => [...document.querySelectorAll('.msg[data-mine="false"] .msg-body')].some((e) => e.textContent === r), reply, { timeout: 5000 });
