@@ -176,13 +176,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		AllowUnverifiedBooking:           cfg.AllowUnverified,
 	}
 	var srv *apphttp.Server
+	reg := apphttp.NewRegistry()
 	n, err := node.New(node.Config{
 		NodeID: cfg.NodeID, RedisPrefix: cfg.RedisPrefix,
 		DB: db, RealtimeDB: rtdb, ReadDB: readdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
 		Hub:    hub.Options{IOUring: cfg.HubIOUring},
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
-	}, apphttp.NewRegistry(), func(p node.Parts) (node.Front, error) {
+	}, reg, func(p node.Parts) (node.Front, error) {
 		srv = apphttp.New(httpCfg, apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
 		return srv, nil
 	})
@@ -193,6 +194,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
+	guarded, err := guardListener(ln, log, reg)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	ln = guarded
+	log.Info("connection cap", "max_connections", guarded.MaxConns())
 	mode := "single node, in-process broker"
 	if cfg.RedisURL != "" {
 		mode = "multi-node via Redis"

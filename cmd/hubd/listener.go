@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"instainstru/internal/netguard"
+)
+
+// guardListener wraps the public listener in netguard (see its package
+// doc): a node out of file descriptors answers 503 and retries Accept
+// instead of exiting. MAX_CONNECTIONS caps the connections open at once
+// (default: RLIMIT_NOFILE minus FD_RESERVE); FD_RESERVE is the descriptors
+// kept for pools, SMTP and files (default max(128, limit/8)). The cap and
+// the sheds are exported as metrics on reg.
+func guardListener(ln net.Listener, log *slog.Logger, reg prometheus.Registerer) (*netguard.Listener, error) {
+	maxConns, err1 := nonNegativeEnv("MAX_CONNECTIONS")
+	reserve, err2 := nonNegativeEnv("FD_RESERVE")
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	shed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "instainstru_connections_shed_total",
+		Help: "Connections answered 503 and closed at accept: reason max_connections (the cap) or fd_exhausted (EMFILE).",
+	}, []string{"reason"})
+	acceptErrs := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "instainstru_accept_errors_total",
+		Help: "Accept errors waited out with a back-off (EMFILE, ENFILE, ...).",
+	})
+	for _, r := range []string{"max_connections", "fd_exhausted"} {
+		shed.WithLabelValues(r) // born at 0, so rate() sees the first one
+	}
+	g := netguard.Wrap(ln, netguard.Config{
+		MaxConns: maxConns, Reserve: reserve, Logger: log,
+		OnShed:        func(reason string) { shed.WithLabelValues(reason).Inc() },
+		OnAcceptError: func(error) { acceptErrs.Inc() },
+	})
+	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "instainstru_connections_open",
+		Help: "TCP connections accepted on the public port and not yet closed (HTTP and WebSocket).",
+	}, func() float64 { return float64(g.Open()) })
+	limit := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "instainstru_connections_max",
+		Help: "MAX_CONNECTIONS in force: connections past it are answered 503.",
+	})
+	limit.Set(float64(g.MaxConns()))
+	if reg != nil {
+		reg.MustRegister(shed, acceptErrs, open, limit)
+	}
+	return g, nil
+}
+
+// nonNegativeEnv reads an optional count; unset or empty is 0 (default).
+func nonNegativeEnv(name string) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s must be a non-negative integer, got %q", name, v)
+	}
+	return n, nil
+}
