@@ -56,6 +56,7 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 			Env: "test", NodeID: id, JWTSecret: testJWTSecret, BcryptCost: bcrypt.MinCost,
 			RedisPrefix: prefix, RegisterPerIPPerMinute: 100000, LoginPerIPPerMinute: 100000,
 			LoginFailuresPerAccountPerMinute: 100000,
+			Edge:                             EdgeLimits{AnyAvailabilityTopic: true}, // tests publish to random topics
 		},
 		Config: node.Config{
 			NodeID: id, RedisPrefix: prefix,

@@ -67,6 +67,8 @@ type Config struct {
 	// thousands of students). Off by default: see README.
 	AllowUnverifiedBooking bool
 
+	Edge EdgeLimits // WebSockets per user/address, topics per address (conncaps.go)
+
 	BcryptCost  int    // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX), default "ii:"
 }
@@ -100,6 +102,7 @@ type Server struct {
 	baseCancel context.CancelFunc
 
 	availability *availabilityCache // GET availability responses by stamp (availability_cache.go)
+	conns        *connCaps          // open sockets and watched topics per client (conncaps.go)
 }
 
 // New builds the Fiber app with every route registered.
@@ -111,6 +114,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry)}
 	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
 	s.tickets = s.newTicketStore()
+	s.conns = newConnCaps(cfg.Edge)
 	var badProxies []string
 	s.proxies, badProxies = parseTrustedProxies(cfg.TrustedProxies)
 	if len(badProxies) > 0 {

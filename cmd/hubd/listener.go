@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	apphttp "instainstru/http"
+	"instainstru/hub"
 	"instainstru/internal/netguard"
 )
 
@@ -67,4 +69,17 @@ func nonNegativeEnv(name string) (int, error) {
 		return 0, fmt.Errorf("%s must be a non-negative integer, got %q", name, v)
 	}
 	return n, nil
+}
+
+// edgeConfig reads the per-client caps (see apphttp.EdgeLimits; unset = the
+// default) and HUB_MAX_SUBSCRIPTIONS, the topics one socket may watch [100].
+func edgeConfig() (apphttp.EdgeLimits, hub.Options, error) {
+	var errs [4]error
+	var lim apphttp.EdgeLimits
+	var opts hub.Options
+	lim.WSPerUser, errs[0] = nonNegativeEnv("WS_MAX_PER_USER")
+	lim.WSPerAddress, errs[1] = nonNegativeEnv("WS_MAX_PER_ADDRESS")
+	lim.WSTopicsPerAddress, errs[2] = nonNegativeEnv("WS_MAX_TOPICS_PER_ADDRESS")
+	opts.MaxSubscriptions, errs[3] = nonNegativeEnv("HUB_MAX_SUBSCRIPTIONS")
+	return lim, opts, errors.Join(errs[:]...)
 }

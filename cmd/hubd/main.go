@@ -22,7 +22,6 @@ import (
 
 	"instainstru/cmd/hubd/node"
 	apphttp "instainstru/http"
-	"instainstru/hub"
 	"instainstru/notify"
 	"instainstru/seed"
 	"instainstru/store"
@@ -130,6 +129,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.generatedSecret {
 		log.Warn("JWT_SECRET not set: generated a random one; tokens will not survive a restart")
 	}
+	edge, hubOpts, err := edgeConfig() // listener.go
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -174,14 +177,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		AccountTokenPerIPPerMinute:       cfg.AccountTokenPerMin,
 		VerifyResendPerUserPerHour:       cfg.ResendPerHr,
 		AllowUnverifiedBooking:           cfg.AllowUnverified,
+		Edge:                             edge,
 	}
+	hubOpts.IOUring = cfg.HubIOUring
 	var srv *apphttp.Server
 	reg := apphttp.NewRegistry()
 	n, err := node.New(node.Config{
 		NodeID: cfg.NodeID, RedisPrefix: cfg.RedisPrefix,
 		DB: db, RealtimeDB: rtdb, ReadDB: readdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
-		Hub:    hub.Options{IOUring: cfg.HubIOUring},
+		Hub:    hubOpts,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	}, reg, func(p node.Parts) (node.Front, error) {
 		srv = apphttp.New(httpCfg, apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Redis: p.Redis, Hub: p.Hub, Registry: p.Registry, Logger: p.Logger})
