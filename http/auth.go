@@ -15,7 +15,7 @@ import (
 func (s *Server) authRoutes(r fiber.Router) {
 	st := s.rest
 	r.Post("/auth/register", st.registerIPLimit, s.register)
-	r.Post("/auth/login", st.loginIPLimit, st.loginAccountCap, st.loginAccountLimit, s.respondErrors, s.login)
+	r.Post("/auth/login", append([]fiber.Handler{st.loginIPLimit}, st.passwordChecked(s, s.login)...)...)
 	r.Post("/auth/refresh", st.tokenIPLimit, s.refresh)
 	r.Post("/auth/logout", st.tokenIPLimit, s.logout)
 	s.handle(r, "GET", "/auth/me", market.PermAccountRead, s.me)
@@ -149,6 +149,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	s.audit(c, market.AuditLoginSucceeded, u.ID, nil)
+	s.setDeviceCookie(c, u.Email) // lockout.go
 	return c.JSON(resp)
 }
 
