@@ -27,35 +27,7 @@ func guardListener(ln net.Listener, log *slog.Logger, reg prometheus.Registerer)
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	shed := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "instainstru_connections_shed_total",
-		Help: "Connections answered 503 and closed at accept: reason max_connections (the cap) or fd_exhausted (EMFILE).",
-	}, []string{"reason"})
-	acceptErrs := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "instainstru_accept_errors_total",
-		Help: "Accept errors waited out with a back-off (EMFILE, ENFILE, ...).",
-	})
-	for _, r := range []string{"max_connections", "fd_exhausted"} {
-		shed.WithLabelValues(r) // born at 0, so rate() sees the first one
-	}
-	g := netguard.Wrap(ln, netguard.Config{
-		MaxConns: maxConns, Reserve: reserve, Logger: log,
-		OnShed:        func(reason string) { shed.WithLabelValues(reason).Inc() },
-		OnAcceptError: func(error) { acceptErrs.Inc() },
-	})
-	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "instainstru_connections_open",
-		Help: "TCP connections accepted on the public port and not yet closed (HTTP and WebSocket).",
-	}, func() float64 { return float64(g.Open()) })
-	limit := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "instainstru_connections_max",
-		Help: "MAX_CONNECTIONS in force: connections past it are answered 503.",
-	})
-	limit.Set(float64(g.MaxConns()))
-	if reg != nil {
-		reg.MustRegister(shed, acceptErrs, open, limit)
-	}
-	return g, nil
+	return netguard.NewMetrics(reg).Wrap(ln, netguard.Config{MaxConns: maxConns, Reserve: reserve, Logger: log}), nil
 }
 
 // nonNegativeEnv reads an optional count; unset or empty is 0 (default).
