@@ -80,4 +80,5 @@ func (s *Server) routes() {
 	s.adminRoutes(api)
 	s.privacyRoutes(api)
 	s.staticRoutes(s.app)
+	s.initSeries() // metrics_init.go
 }
