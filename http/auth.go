@@ -98,6 +98,11 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if _, bad := fields["full_name"]; !bad && utf8.RuneCountInString(req.FullName) > 200 {
 		fields["full_name"] = "must be at most 200 characters"
 	}
+	if _, bad := fields["full_name"]; !bad {
+		if msg := nameProblem(req.FullName); msg != "" { // names.go
+			fields["full_name"] = msg
+		}
+	}
 	if len(fields) > 0 {
 		return market.ValidationError(fields)
 	}

@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	s.app.Use(s.httpMetrics())
 	s.app.Use(s.accessLog())
 	s.app.Use(securityHeaders())
+	s.app.Use(s.hsts()) // hsts.go
 	s.app.Use(refuseEncodedBodies())
 
 	s.opsRoutes()
