@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
-	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -100,7 +99,7 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	// net/mail quotes and escapes (or RFC 2047-encodes) the display name;
 	// go-mail's AddToFormat pastes it between quotes as it is, so a name
 	// with a quote or angle bracket made every email to its owner fail.
-	if err := msg.AddTo((&netmail.Address{Name: m.ToName, Address: m.To}).String()); err != nil {
+	if err := msg.AddTo((&mail.Address{Name: m.ToName, Address: m.To}).String()); err != nil {
 		return fmt.Errorf("to %q: %w", m.To, err)
 	}
 	msg.Subject(m.Subject)
