@@ -315,13 +315,14 @@ func (c *Client) control() int {
 		return -total
 	}
 	b, _ = br.Peek(total)
-	if op == opPong {
+	switch {
+	case !c.frames.lim.Allow(): // pongs too: an unasked one costs a read like a ping
+		c.closeWith(StatusTooManyFrames, "too many messages")
+	case op == opPong:
 		if c.awaitPong.CompareAndSwap(true, false) {
 			c.ping.Reset(c.h.opts.PingInterval)
 		}
-	} else if !c.frames.lim.Allow() {
-		c.closeWith(StatusTooManyFrames, "too many messages")
-	} else {
+	default:
 		payload := make([]byte, total-6)
 		for i := range payload {
 			payload[i] = b[6+i] ^ b[2+i%4]
