@@ -178,6 +178,8 @@ node_env=(
 	"ALLOW_UNVERIFIED_BOOKING=true" # students are registered by the thousand and never read email
 	"RATE_LIMIT_REGISTER_PER_MIN=1000000" "RATE_LIMIT_LOGIN_PER_MIN=1000000" "RATE_LIMIT_LOGIN_FAILURES_PER_MIN=1000000"
 	"RATE_LIMIT_MESSAGES_PER_MIN=1000000" # the messages scenario sends ~3 messages/s per user
+	# thousands of watchers from one address, several sockets per student
+	"WS_MAX_PER_ADDRESS=1000000" "WS_MAX_PER_USER=1000000" "WS_MAX_TOPICS_PER_ADDRESS=1000000"
 	"SMTP_URL=$SMTP_URL" "MAIL_FROM=bench@example.com"
 )
 log "migrate and seed"

@@ -23,6 +23,8 @@ const (
 	RetentionEvents            = "events"             // published events past the resume window
 	RetentionIdempotencyKeys   = "idempotency_keys"   // keys older than a client may retry
 	RetentionMessages          = "messages"           // conversation messages sent longer ago
+	RetentionSearchLog         = "search_log"         // anonymous search counts (analytics)
+	RetentionPageViews         = "page_views"         // instructor-page views (analytics)
 )
 
 // retentionJobs are the bounded statements of each kind. $1 is the cutoff
@@ -62,6 +64,12 @@ var retentionJobs = map[string]string{
 	// A retry that late is a new request.
 	RetentionIdempotencyKeys: `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
 		SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// Anyone can add these rows (a search, a page view): without a period
+	// they grow without bound.
+	RetentionSearchLog: `DELETE FROM search_log WHERE id IN (
+		SELECT id FROM search_log WHERE searched_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionPageViews: `DELETE FROM instructor_page_views WHERE id IN (
+		SELECT id FROM instructor_page_views WHERE viewed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 }
 
 // Prune applies kind's retention to rows older than cutoff, one batch per
@@ -113,6 +121,8 @@ type RetentionConfig struct {
 	Events            time.Duration // event history kept for resume [24h]
 	IdempotencyKeys   time.Duration // [24h]
 	Messages          time.Duration // conversation messages after being sent [17520h]
+	SearchLog         time.Duration // anonymous search counts [9600h = 400 days]
+	PageViews         time.Duration // instructor-page views [9600h = 400 days]
 }
 
 func (c *RetentionConfig) setDefaults() {
@@ -131,6 +141,8 @@ func (c *RetentionConfig) setDefaults() {
 	def(&c.Events, 24*time.Hour)
 	def(&c.IdempotencyKeys, 24*time.Hour)
 	def(&c.Messages, 730*24*time.Hour)
+	def(&c.SearchLog, 400*24*time.Hour)
+	def(&c.PageViews, 400*24*time.Hour)
 	if c.Batch <= 0 {
 		c.Batch = 1000
 	}
@@ -176,6 +188,8 @@ func (r *Retention) periods() map[string]time.Duration {
 		RetentionEvents:            r.cfg.Events,
 		RetentionIdempotencyKeys:   r.cfg.IdempotencyKeys,
 		RetentionMessages:          r.cfg.Messages,
+		RetentionSearchLog:         r.cfg.SearchLog,
+		RetentionPageViews:         r.cfg.PageViews,
 	} {
 		if d > 0 {
 			out[kind] = d
