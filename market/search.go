@@ -21,6 +21,9 @@ type ServiceMatch struct {
 	Slug   string  `json:"slug"`
 	Name   string  `json:"name"`
 	Weight float64 `json:"-"`
+	// InstructorCount is how many instructors offer the service now (as of
+	// the vocabulary load); 0 means nobody teaches it.
+	InstructorCount int `json:"instructor_count"`
 }
 
 // AreaMatch is an area the query asks for; Weight is lower for an area that
@@ -165,4 +168,6 @@ type Suggestion struct {
 	Kind string  `json:"kind"` // service | area | instructor | recent
 	Text string  `json:"text"`
 	ID   *string `json:"id"`
+	// Taught is set on service suggestions: false when nobody teaches it.
+	Taught *bool `json:"taught,omitempty"`
 }

@@ -20,6 +20,9 @@ func (p *parser) normalise() {
 		if p.ix.words[w] { // part of a longer phrase ("dancing" in "ballroom dancing")
 			continue
 		}
+		if p.exact {
+			continue
+		}
 		if c, ok := p.ix.correct(w); ok {
 			t.text, t.corrected = c, true
 			if p.out.Corrections == nil {

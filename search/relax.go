@@ -1,0 +1,125 @@
+package search
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"instainstru/market"
+)
+
+// MaxRelaxations bounds the wider searches proposed for an empty result
+// (each costs the store one more search to count).
+const MaxRelaxations = 8
+
+// Relax proposes searches one constraint wider than q (parsed as pq),
+// nearest first and without counts (the store counts them by running
+// them): no price cap, any day or time, any length, the area's borough,
+// services someone teaches in the category of one nobody teaches, the
+// other boroughs, anywhere, and at last the service alone. Each is q with
+// a chip's words removed or replaced, so following it re-parses the same
+// way. At most MaxRelaxations, no query twice, never q itself.
+func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxation {
+	var out []market.SearchRelaxation
+	add := func(kind, label, nq string) {
+		nq = tidy(nq)
+		if nq == "" || strings.EqualFold(nq, tidy(q)) || len(out) == MaxRelaxations ||
+			slices.ContainsFunc(out, func(r market.SearchRelaxation) bool { return r.Query == nq }) {
+			return
+		}
+		out = append(out, market.SearchRelaxation{Kind: kind, Label: label, Query: nq})
+	}
+	chips := func(kinds ...string) []market.Chip {
+		var cs []market.Chip
+		for _, c := range pq.Chips {
+			if slices.Contains(kinds, c.Kind) {
+				cs = append(cs, c)
+			}
+		}
+		return cs
+	}
+	without := func(cs []market.Chip) string {
+		nq := q
+		for _, c := range cs {
+			nq = replaceWords(nq, c.Source, "")
+		}
+		return nq
+	}
+	if cs := chips("price"); len(cs) > 0 {
+		add("price", "any price", without(cs))
+	}
+	if cs := chips("day", "time"); len(cs) > 0 {
+		add("time", "any day or time", without(cs))
+	}
+	if cs := chips("duration"); len(cs) > 0 {
+		add("duration", "any length", without(cs))
+	}
+	areas := chips("area")
+	for _, c := range areas {
+		if b := ix.AreaBorough(c.Label); b != "" && b != c.Label {
+			add("area", "all of "+b, replaceWords(q, c.Source, b))
+		}
+	}
+	ix.relaxServices(q, pq, add)
+	for _, c := range areas {
+		for _, b := range ix.Boroughs() {
+			if b != c.Label && b != ix.AreaBorough(c.Label) {
+				add("area", b, replaceWords(q, c.Source, b))
+			}
+		}
+	}
+	if len(areas) > 0 {
+		add("area", "anywhere", without(areas))
+	}
+	if svc := chips("service"); len(svc) > 0 && len(svc) < len(pq.Chips) {
+		var words []string
+		for _, c := range svc {
+			words = append(words, c.Source)
+		}
+		add("service", "only "+strings.Join(words, " "), strings.Join(words, " "))
+	}
+	return out
+}
+
+// relaxServices proposes, when every service the query names is taught by
+// nobody, the taught services of the same category instead.
+func (ix *Index) relaxServices(q string, pq market.SearchQuery, add func(kind, label, nq string)) {
+	if len(pq.Services) == 0 || slices.ContainsFunc(pq.Services, func(s market.ServiceMatch) bool { return s.InstructorCount > 0 }) {
+		return
+	}
+	var src string
+	for _, c := range pq.Chips {
+		if c.Kind == "service" {
+			src = c.Source
+			break
+		}
+	}
+	for _, r := range ix.Related(pq.Services[0].Slug, 3) {
+		if src == "" {
+			add("service", r.Name, r.Name)
+			continue
+		}
+		add("service", r.Name, replaceWords(q, src, r.Name))
+	}
+}
+
+// replaceWords replaces the first case-insensitive occurrence of src in q
+// with repl; when repl is empty, a preposition just before src ("in
+// queens", "near les") goes too.
+func replaceWords(q, src, repl string) string {
+	i := strings.Index(strings.ToLower(q), strings.ToLower(src))
+	if i < 0 || src == "" {
+		return q
+	}
+	before, after := q[:i], q[i+len(src):]
+	if repl == "" {
+		before = trailingPreposition.ReplaceAllString(before, " ")
+	}
+	return before + " " + repl + " " + after
+}
+
+// trailingPreposition is a place preposition at the end of a text.
+var trailingPreposition = regexp.MustCompile(`(?i)(^|\s)(in|near|around|at|by|on|for)\s*$`)
+
+// tidy collapses runs of spaces and trims.
+func tidy(s string) string { return strings.Join(strings.Fields(s), " ") }
