@@ -41,7 +41,7 @@ func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxatio
 	without := func(cs []market.Chip) string {
 		nq := q
 		for _, c := range cs {
-			nq = replaceWords(nq, c.Source, "")
+			nq = ReplaceWords(nq, c.Source, "")
 		}
 		return nq
 	}
@@ -57,14 +57,14 @@ func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxatio
 	areas := chips("area")
 	for _, c := range areas {
 		if b := ix.AreaBorough(c.Label); b != "" && b != c.Label {
-			add("area", "all of "+b, replaceWords(q, c.Source, b))
+			add("area", "all of "+b, ReplaceWords(q, c.Source, b))
 		}
 	}
 	ix.relaxServices(q, pq, add)
 	for _, c := range areas {
 		for _, b := range ix.Boroughs() {
 			if b != c.Label && b != ix.AreaBorough(c.Label) {
-				add("area", b, replaceWords(q, c.Source, b))
+				add("area", b, ReplaceWords(q, c.Source, b))
 			}
 		}
 	}
@@ -99,14 +99,14 @@ func (ix *Index) relaxServices(q string, pq market.SearchQuery, add func(kind, l
 			add("service", r.Name, r.Name)
 			continue
 		}
-		add("service", r.Name, replaceWords(q, src, r.Name))
+		add("service", r.Name, ReplaceWords(q, src, r.Name))
 	}
 }
 
-// replaceWords replaces the first case-insensitive occurrence of src in q
+// ReplaceWords replaces the first case-insensitive occurrence of src in q
 // with repl; when repl is empty, a preposition just before src ("in
 // queens", "near les") goes too.
-func replaceWords(q, src, repl string) string {
+func ReplaceWords(q, src, repl string) string {
 	i := strings.Index(strings.ToLower(q), strings.ToLower(src))
 	if i < 0 || src == "" {
 		return q
@@ -115,7 +115,7 @@ func replaceWords(q, src, repl string) string {
 	if repl == "" {
 		before = trailingPreposition.ReplaceAllString(before, " ")
 	}
-	return before + " " + repl + " " + after
+	return tidy(before + " " + repl + " " + after)
 }
 
 // trailingPreposition is a place preposition at the end of a text.
@@ -123,3 +123,18 @@ var trailingPreposition = regexp.MustCompile(`(?i)(^|\s)(in|near|around|at|by|on
 
 // tidy collapses runs of spaces and trims.
 func tidy(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Corrected is q with each typo correction put in place of the word typed
+// ("violn lessons" → "violin lessons"): the query a "did you mean" shows.
+// It is q when there were no corrections.
+func Corrected(q string, corrections map[string]string) string {
+	typed := make([]string, 0, len(corrections))
+	for t := range corrections {
+		typed = append(typed, t)
+	}
+	slices.Sort(typed)
+	for _, t := range typed {
+		q = ReplaceWords(q, t, corrections[t])
+	}
+	return tidy(q)
+}
