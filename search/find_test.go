@@ -151,3 +151,11 @@ func TestRelaxProposesTheNearestWiderSearches(t *testing.T) {
 		t.Errorf("%d relaxations, want at most %d", n, MaxRelaxations)
 	}
 }
+
+func TestTyposOfFillerWordsAreDropped(t *testing.T) {
+	ix := findIndex()
+	got := ix.Parse("violin lesons")
+	if len(got.Unmatched) != 0 || len(got.Words) != 0 || len(got.Services) != 1 {
+		t.Fatalf("violin lesons = unmatched %v, words %v, services %+v", got.Unmatched, got.Words, got.Services)
+	}
+}
