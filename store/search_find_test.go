@@ -95,8 +95,18 @@ func TestSearchHeldOutSet(t *testing.T) {
 // taught service; nicknames read as places.
 func TestSearchWithoutDeadEnds(t *testing.T) {
 	t.Parallel()
-	_, s, _ := seededSearch(t)
+	db, s, _ := seededSearch(t)
 	ctx, now := context.Background(), time.Now()
+	for name, want := range map[string]int{"Cello": 0, "Piano": 1, "French": 2} {
+		svcs, err := db.Services(ctx, market.ServiceFilter{Query: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(svcs, func(sv market.Service) bool { return sv.Name == name })
+		if i < 0 || svcs[i].InstructorCount != want || svcs[i].Taught != (want > 0) {
+			t.Fatalf("GET /services %s = %+v, want instructor_count %d", name, svcs, want)
+		}
+	}
 	search := func(q string, o market.SearchOptions) *market.SearchResult {
 		t.Helper()
 		if o.Limit == 0 {
