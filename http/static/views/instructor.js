@@ -27,6 +27,7 @@ export async function viewInstructor(main, id, params) {
     service: services.find((s) => s.id === (moving?.instructor_service_id || params.get('service_id'))) ||
       services.find((s) => s.service_id === params.get('service_id')) || services[0],
   };
+  const want = { date: params.get('date'), start: params.get('start'), shown: false };
   st.duration = moving ? toMin(moving.end_time) - toMin(moving.start_time) : (st.service?.durations.includes(60) ? 60 : st.service?.durations[0]);
 
   const svcSel = h('select', { id: 'svc', disabled: !!moving, onchange: () => { st.service = services.find((s) => s.id === svcSel.value); durSel.replaceChildren(...durOptions()); st.duration = Number(durSel.value); draw(); } },
@@ -58,7 +59,7 @@ export async function viewInstructor(main, id, params) {
       cols.push(h('div', { class: 'day', role: 'group', 'aria-labelledby': 'd-' + date, dataset: { date } },
         h('h3', { id: 'd-' + date }, fmtDay(date)),
         slots.length ? slots.map((s) => h('button', {
-          type: 'button', class: 'slot', dataset: { date, start: s },
+          type: 'button', class: date === want.date && s === want.start ? 'slot wanted' : 'slot', dataset: { date, start: s },
           'aria-label': `${moving ? 'Move lesson to' : 'Book'} ${fmtDay(date, { weekday: 'long', month: 'long', day: 'numeric' })} at ${s}, ${st.duration} minutes`,
           onclick: (e) => book(e.currentTarget, date, s, { id, ins, st, moving, areaSel, address }),
         }, s)) : h('p', { class: 'muted' }, 'No open times')));
@@ -66,6 +67,8 @@ export async function viewInstructor(main, id, params) {
     // Keep keyboard focus on the same slot (or its day) across live redraws.
     const f = document.activeElement?.closest?.('.slot');
     grid.replaceChildren(...cols);
+    // ?date=&start= (a search's "next open"): that slot (or its day's first) is highlighted and focused once.
+    if (!f && want.start && !want.shown && (want.shown = !!grid.querySelector(`.day[data-date="${want.date}"] .slot`))) (grid.querySelector('.slot.wanted') || grid.querySelector(`.day[data-date="${want.date}"] .slot`)).focus();
     if (f) (grid.querySelector(`.slot[data-date="${f.dataset.date}"][data-start="${f.dataset.start}"]`) || grid.querySelector(`.day[data-date="${f.dataset.date}"] .slot`))?.focus();
   }
 
