@@ -144,9 +144,16 @@ func TestRenderWaitsForASlot(t *testing.T) {
 // size that is cheap to decode), so the 20,000 × 20,000 refusal is about the
 // dimensions, not a broken file.
 func TestBombPNGIsARealPNG(t *testing.T) {
-	img, format, err := image.Decode(bytes.NewReader(phototest.BombPNG(t, 300, 200)))
-	if err != nil || format != "png" || img.Bounds().Dx() != 300 || img.Bounds().Dy() != 200 {
-		t.Fatalf("decode = %v, %q, %v", img, format, err)
+	// 1,500 × 1,000 is 188,000 bytes of scanlines: repeated chunks and a
+	// final block, as at 20,000 × 20,000.
+	for _, size := range [][2]int{{300, 200}, {1500, 1000}} {
+		img, format, err := image.Decode(bytes.NewReader(phototest.BombPNG(t, size[0], size[1])))
+		if err != nil || format != "png" || img.Bounds().Dx() != size[0] || img.Bounds().Dy() != size[1] {
+			t.Fatalf("decode %v = %q, %v", size, format, err)
+		}
+		if r, _, _, _ := img.At(size[0]-1, size[1]-1).RGBA(); r != 0 {
+			t.Fatalf("pixel is %d, want black", r)
+		}
 	}
 	if big := phototest.BombPNG(t, 20000, 20000); len(big) > 200_000 {
 		t.Fatalf("the 20,000 × 20,000 PNG is %d bytes, want a small file", len(big))

@@ -6,7 +6,7 @@ package phototest
 
 import (
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -21,25 +21,32 @@ import (
 const Secret = "home-of-the-instructor-40.7128N"
 
 // BombPNG returns a valid, fully decodable 1-bit grayscale PNG of w × h
-// black pixels. Its rows are streamed through zlib, so building a
-// 20,000 × 20,000 one (50 MB of raw rows) stays small in memory and the
-// file is about 50 KB; decoding it would take w*h bytes at least.
+// black pixels: a small file (about 60 KB at 20,000 × 20,000) whose decoded
+// image would take w*h bytes at least.
+//
+// Its raw scanlines (filter byte 0, then w bits of 0 a row) are nothing but
+// zero bytes, so the zlib stream is built without compressing 50 MB: one
+// chunk of zeros is deflated once (ending on a sync flush) and repeated, and
+// a final block holds the rest. Repeating is valid because every
+// back-reference in a chunk points at zeros whichever copy it lands in; the
+// Adler-32 of n zeros is (n mod 65521) << 16 | 1.
 func BombPNG(t testing.TB, w, h int) []byte {
 	t.Helper()
+	n := h * (1 + (w+7)/8)
+	const chunk = 64 << 10
 	var idat bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&idat, zlib.BestCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := make([]byte, 1+(w+7)/8) // filter byte 0 (none), then 1 bit a pixel
-	for range h {
-		if _, err := zw.Write(row); err != nil {
-			t.Fatal(err)
+	idat.Write([]byte{0x78, 0xDA}) // zlib header: deflate, 32 KB window, best compression
+	if n >= chunk {
+		block := deflateZeros(t, chunk, false)
+		for range n / chunk {
+			idat.Write(block)
 		}
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	idat.Write(deflateZeros(t, n%chunk, true))
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], uint32(n%65521)<<16|1)
+	idat.Write(sum[:])
+
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
@@ -50,6 +57,29 @@ func BombPNG(t testing.TB, w, h int) []byte {
 	writeChunk(&out, "IDAT", idat.Bytes())
 	writeChunk(&out, "IEND", nil)
 	return out.Bytes()
+}
+
+// deflateZeros is raw deflate data for n zero bytes: ending on a sync flush
+// (byte-aligned, not final) or, when final, closing the stream.
+func deflateZeros(t testing.TB, n int, final bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	if final {
+		err = fw.Close()
+	} else {
+		err = fw.Flush()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func writeChunk(out *bytes.Buffer, kind string, data []byte) {
