@@ -53,6 +53,8 @@ export default async function photos(browser, kit) {
     check('photos: Sarah\'s card shows her 96 px photo with alt text', src === url.replace('-320.jpg', '-96.jpg') &&
       alt === 'Photo of Sarah Chen' && loaded === 96, `${src} "${alt}" ${loaded}px`);
     await axe(student, 'photos: search results with photos (phone)');
+    const wide = await student.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check('photos: search results with photos fit the phone', wide <= 0, `${wide} px too wide`);
     // Michael has no photo: his card in the instructor list shows initials.
     await student.goto(BASE + '/#/?q=' + encodeURIComponent('Michael'));
     const michael = student.locator('.card', { hasText: 'Michael Rodriguez' }).first().locator('.avatar.initials');
