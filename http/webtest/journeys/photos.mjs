@@ -5,7 +5,7 @@
 // initials placeholder on cards without one. axe on both views. Sarah's
 // photo is removed at the end so later scenarios see the seed data as it was.
 export default async function photos(browser, kit) {
-  const { BASE, PHONE, axe, check, must, openPage, signIn, rest, login } = kit;
+  const { ART, BASE, PHONE, axe, check, must, openPage, signIn, rest, login } = kit;
   const sarah = await openPage(browser, 'photos-sarah');
   let student = null;
   try {
@@ -39,6 +39,7 @@ export default async function photos(browser, kit) {
     check('photos: served as an immutable JPEG', img.ok && img.headers.get('content-type') === 'image/jpeg' &&
       /immutable/.test(img.headers.get('cache-control') || ''), `${img.status} ${img.headers.get('cache-control')}`);
     await axe(sarah, 'photos: profile step with a photo (desktop)');
+    await sarah.screenshot({ path: `${ART}/photos-profile.png` });
 
     // A student on a phone finds her with her photo; others show initials.
     student = await openPage(browser, 'photos-student', PHONE);
@@ -53,6 +54,7 @@ export default async function photos(browser, kit) {
     check('photos: Sarah\'s card shows her 96 px photo with alt text', src === url.replace('-320.jpg', '-96.jpg') &&
       alt === 'Photo of Sarah Chen' && loaded === 96, `${src} "${alt}" ${loaded}px`);
     await axe(student, 'photos: search results with photos (phone)');
+    await student.screenshot({ path: `${ART}/photos-search-phone.png` });
     const wide = await student.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check('photos: search results with photos fit the phone', wide <= 0, `${wide} px too wide`);
     // Michael has no photo: his card in the instructor list shows initials.
