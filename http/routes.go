@@ -79,6 +79,7 @@ func (s *Server) routes() {
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
 	s.notificationRoutes(api)
+	s.conversationRoutes(api)
 	s.realtimeRoutes(api)
 	s.searchRoutes(api)
 	s.adminAccessRoutes(api)

@@ -26,6 +26,7 @@ type Store interface {
 	availabilityStore
 	bookingStore
 	notificationStore
+	conversationStore
 	privacyStore
 	searchHistoryStore
 	adminStore
