@@ -79,9 +79,15 @@ func (s *Server) searchRoutes(r fiber.Router) {
 
 // searchView is GET /search (SPEC §4.2).
 type searchView struct {
-	Query  string             `json:"query"`
-	Parsed parsedView         `json:"parsed"`
-	Items  []market.SearchHit `json:"items"`
+	Query  string       `json:"query"`
+	Parsed parsedView   `json:"parsed"`
+	Items  []searchItem `json:"items"`
+}
+
+// searchItem is a search hit with the instructor's photo (photos.go).
+type searchItem struct {
+	market.SearchHit
+	PhotoURL *string `json:"photo_url"`
 }
 
 type parsedServiceView struct {
@@ -216,7 +222,11 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 			rec.ServiceIDs = append(rec.ServiceIDs, sv.ID)
 		}
 		st.record(rec)
-		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: res.Items})
+		items, err := s.searchItems(c.UserContext(), res.Items)
+		if err != nil {
+			return err
+		}
+		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: items})
 		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
 		return err
 	}
