@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Checks deploy/ and docker-compose.yml with the real tools: promtool (Debian
 # package `prometheus`) and docker-compose (Debian package `docker-compose`,
-# v1.29, which validates without a Docker engine). Installs them with apt-get
-# when they are missing and we are root, then runs the deploy tests, which
-# fail rather than skip once this script has made the tools a requirement.
+# v1.29, which validates without a Docker engine); it also brings pgbouncer
+# (Debian package), which http's PgBouncer test runs two nodes through.
+# Installs them with apt-get when they are missing and we are root, then runs
+# the deploy tests, which fail rather than skip once this script has made the
+# tools a requirement.
 #
 #   deploy/check.sh                 install if needed, check everything
 #   deploy/check.sh --install-only  just make sure the tools are there (CI)
@@ -13,13 +15,15 @@ cd "$(dirname "$0")/.."
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# pgbouncer: http's tests run two nodes through a real one (transaction pooling).
+command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || need+=(pgbouncer)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     echo "deploy/check.sh: ${need[*]} missing; install with: apt-get install -y ${need[*]}" >&2
     exit 1
   fi
   echo "==> installing ${need[*]} (Debian packages)"
-  # Packages only: never start the Prometheus daemon the package ships.
+  # Packages only: never start the daemons (Prometheus, PgBouncer) the packages ship.
   policy=/usr/sbin/policy-rc.d
   if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
