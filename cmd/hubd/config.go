@@ -21,7 +21,7 @@ type config struct {
 	Env             string // development | test | production
 	DatabaseURL     string
 	DBPooling       store.Pooling // DB_POOLING: session (direct) | transaction (PgBouncer pool_mode=transaction)
-	RedisURL        string // "" = single node, in-process broker
+	RedisURL        string        // "" = single node, in-process broker
 	RedisPrefix     string
 	HTTPAddr        string
 	AdminAddr       string // optional: /metrics + pprof on a separate listener
