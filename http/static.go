@@ -5,17 +5,22 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"mime"
 	"path"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 )
 
-// staticFiles is the browser UI: plain HTML/CSS/JS, no build step. Files are
-// listed one by one so that nothing else under static/ is ever served.
+// staticFiles is the browser UI: plain HTML/CSS and native ES modules, no
+// build step. The patterns name what may be served (top-level modules and
+// styles, views/*.js, two vendored uPlot files), so nothing else under
+// static/ ever is; the admin console and uPlot are fetched by the page only
+// when #/admin opens.
 //
-//go:embed static/index.html static/app.js static/style.css static/favicon.svg static/account.js static/search.js static/privacy.js static/notifications.js
-//go:embed static/admin.js static/admin.css static/vendor/uplot/uPlot.iife.min.js static/vendor/uplot/uPlot.min.css
+//go:embed static/index.html static/favicon.svg static/*.js static/*.css static/views/*.js
+//go:embed static/vendor/uplot/uPlot.iife.min.js static/vendor/uplot/uPlot.min.css
 var staticFiles embed.FS
 
 // contentSecurityPolicy allows only this origin: scripts, styles, images and
@@ -32,36 +37,46 @@ type staticAsset struct {
 	etag        string
 }
 
-// staticRoutes serves the UI at "/" plus its few named assets. It registers
-// exact GET/HEAD routes only (no catch-all), so /api, /ws, /metrics, /health,
-// /ready and /openapi.json are never shadowed.
+// staticRoutes serves the UI at "/" plus every embedded file at its path
+// under static/ ("/main.js", "/views/admin.js"…). It registers exact GET/HEAD
+// routes only (no catch-all), so /api, /ws, /metrics, /health, /ready and
+// /openapi.json are never shadowed.
 func (s *Server) staticRoutes(r fiber.Router) {
-	routes := map[string]string{
-		"/":                 "static/index.html",
-		"/index.html":       "static/index.html",
-		"/app.js":           "static/app.js",
-		"/account.js":       "static/account.js",
-		"/search.js":        "static/search.js",
-		"/privacy.js":       "static/privacy.js",
-		"/notifications.js": "static/notifications.js",
-		"/style.css":        "static/style.css",
-		"/favicon.svg":      "static/favicon.svg",
-		// admin console and its vendored chart library (uPlot, MIT)
-		"/admin.js":                       "static/admin.js",
-		"/admin.css":                      "static/admin.css",
-		"/vendor/uplot/uPlot.iife.min.js": "static/vendor/uplot/uPlot.iife.min.js",
-		"/vendor/uplot/uPlot.min.css":     "static/vendor/uplot/uPlot.min.css",
+	files, err := staticFileNames()
+	if err != nil {
+		// The files are embedded at compile time; an unreadable one is a build bug.
+		panic(err)
+	}
+	routes := map[string]string{"/": "static/index.html"}
+	for _, f := range files {
+		routes[strings.TrimPrefix(f, "static")] = f
 	}
 	for route, file := range routes {
 		a, err := loadAsset(file)
 		if err != nil {
-			// The files are embedded at compile time; a missing one is a build bug.
 			panic(err)
 		}
 		h := a.handler()
 		r.Get(route, h)
 		r.Head(route, h)
 	}
+}
+
+// staticFileNames lists the embedded files ("static/main.js"…), skipping
+// unit tests of the page's modules should one ever sit beside them.
+func staticFileNames() ([]string, error) {
+	var files []string
+	err := fs.WalkDir(staticFiles, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(path.Base(p), ".test.") {
+			return err
+		}
+		files = append(files, p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list embedded UI files: %w", err)
+	}
+	return files, nil
 }
 
 func loadAsset(file string) (staticAsset, error) {

@@ -14,7 +14,8 @@
 // node itself so it can stop and restart it, and writes its pid to
 // $HUBD_PIDFILE so run.sh can always kill it.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const PORT = process.env.HTTP_PORT;
@@ -83,7 +84,8 @@ async function openPage(browser, name, opts = {}) {
   page.on('dialog', (d) => d.accept());
   // Record every pushed event frame with its receive time, to measure
   // commit (event ts) → browser receipt.
-  page.frames = []; page.sent = [];
+  page.frames = []; page.sent = []; page.urls = [];
+  page.on('request', (r) => page.urls.push(new URL(r.url()).pathname));
   page.on('websocket', (ws) => {
     ws.on('framereceived', ({ payload }) => {
       const at = Date.now();
@@ -106,7 +108,8 @@ async function signIn(page, email) {
 }
 // tapFrames records, inside the page, when each event frame reached the
 // app's handler, for commit (event ts) → receipt latency without the CDP hop.
-const tapFrames = (page) => page.evaluate(() => {
+const tapFrames = (page) => page.evaluate(async () => {
+  const { live } = await import('/conn.js');
   window.__recv = [];
   const orig = live.onFrame.bind(live);
   live.onFrame = (f) => { if (f.type === 'event') window.__recv.push({ topic: f.topic, seq: f.seq, event: f.event, ts: f.ts, at: Date.now() }); orig(f); };
@@ -241,7 +244,7 @@ async function scenarioInstructorOnboardsAndIsBooked(browser, student) {
   check('the confirmation names the chosen area', /Williamsburg/.test(b.toast), b.toast);
   const feedMs = await waited(page, 'newBooking', Date.now(), 5000);
   const line = feedMs == null ? '' : await page.textContent('#feed li[data-event="New booking"]');
-  const studentName = await student.evaluate(() => auth.user.full_name);
+  const studentName = await student.evaluate(async () => (await import('/api.js')).auth.user.full_name);
   check('the instructor\'s live feed names the student, service and area', line.includes(studentName) && line.includes('Williamsburg'), line);
   await page.goto(BASE + '/#/lessons');
   const row = page.locator('.lesson').first();
@@ -282,7 +285,7 @@ function dropConsoleErrors(ctxName, status) {
 // the link from the verification email and the banner goes.
 async function verifyFromEmail(page, email) {
   check('an unverified account sees the verification banner', await page.locator('#verify-banner').isVisible());
-  const token = await page.evaluate(() => auth.access);
+  const token = await page.evaluate(async () => (await import('/api.js')).auth.access);
   const me = await rest('GET', '/auth/me', token);
   check('GET /auth/me says the email is not verified yet', me.body?.user?.email_verified === false, JSON.stringify(me.body?.user));
   const instructors = await rest('GET', '/instructors?q=Sarah', token);
@@ -349,7 +352,7 @@ async function scenarioPasswordReset(browser) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForFunction(() => !location.hash.startsWith('#/login'));
   await waitLive(page);
-  check('the new password signs in', await page.evaluate(() => auth.user?.email) === email);
+  check('the new password signs in', await page.evaluate(async () => (await import('/api.js')).auth.user?.email) === email);
   await page.goto(link);
   await page.waitForSelector('#reset-h');
   await page.getByLabel('New password', { exact: true }).fill('Another-pass 3!');
@@ -487,6 +490,40 @@ async function searchScenario(browser) {
   await page.context().close();
 }
 
+// ---------- accessibility (axe-core, run inside the page) ----------
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// axe runs axe-core on the page as it is now (evaluated over CDP, so the
+// page's CSP is untouched) and records one check: no serious or critical
+// violation. It returns the violations for callers that want more.
+async function axe(page, label) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
+  check(`axe: no serious or critical violation on ${label}`, violations.length === 0, violations.join(' | '));
+  return violations;
+}
+
+// ---------- feature journeys (journeys/*.mjs) ----------
+// Each file under journeys/ default-exports async (browser, kit) and walks
+// one feature; they run in name order after the scenarios above.
+const kit = {
+  BASE, PASSWORD, ART, PHONE, rest, login, openPage, signIn, check, must, sleep, waitLive, weekReady,
+  arm, waited, slotSel, uniq, signUpOnPage, bookOnPage, mailedLink, record, axe,
+};
+async function runJourneys(browser) {
+  const dir = new URL('./journeys/', import.meta.url);
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
+    try {
+      await (await import(new URL(file, dir))).default(browser, kit);
+    } catch (e) {
+      check(`journey ${file} ran to its end`, false, e.stack?.split('\n').slice(0, 3).join(' '));
+    }
+  }
+}
+
 async function main() {
   await startHub();
   const root = await fetch(BASE + '/');
@@ -505,7 +542,7 @@ async function main() {
   try {
     const ins = await openPage(browser, 'sarah');
     const john = await openPage(browser, 'john');
-    const emma = await openPage(browser, 'emma', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const emma = await openPage(browser, 'emma', PHONE);
 
     await searchScenario(browser);
 
@@ -606,7 +643,7 @@ async function main() {
     //    30 s), the indicator says so, a booking is made meanwhile, and on
     //    reconnect the page resumes the topic from its last seq.
     await john.context().setOffline(true);
-    await john.evaluate(() => { live.pongDue = 1; live.heartbeat(); });
+    await john.evaluate(async () => { const { live } = await import('/conn.js'); live.pongDue = 1; live.heartbeat(); });
     const offline = await john.waitForSelector('#conn:not([data-state="live"])', { timeout: 5000 }).then(() => true, () => false);
     check('the indicator shows the lost connection', offline, await john.textContent('#conn'));
     const emmaTok = (await login('emma.johnson@example.com')).access_token;
@@ -638,7 +675,7 @@ async function main() {
 
     // The access token is refreshed in place: the open socket gets an auth
     // frame (acked), so it is never closed with 4001 when the old one expires.
-    const refreshed = await ins.evaluate(() => refreshTokens());
+    const refreshed = await ins.evaluate(async () => (await import('/api.js')).refreshTokens());
     await sleep(300);
     const authFrame = ins.sent.filter((f) => f.type === 'auth').at(-1);
     const authAck = authFrame && ins.frames.find((f) => f.id === authFrame.id && f.at >= authFrame.at);
@@ -664,6 +701,11 @@ async function main() {
     await emma.waitForFunction(() => location.hash.startsWith('#/lessons'));
     await emma.screenshot({ path: `${ART}/lessons-phone.png` });
 
+    // The admin console and its chart library are modules fetched on demand.
+    const lazy = (p) => p.urls.filter((u) => /^\/views\/admin\.js$|^\/vendor\/uplot\/|^\/admin\.css$/.test(u));
+    check('pages that never open #/admin fetch neither the console nor uPlot', [ins, john, emma].every((p) => lazy(p).length === 0),
+      [ins, john, emma].map(lazy).flat().join(', '));
+
     // 7. Accounts: a new student and a new instructor, on the page alone.
     const newStudent = await scenarioStudentSignsUpAndBooks(browser);
     await scenarioInstructorOnboardsAndIsBooked(browser, newStudent);
@@ -672,6 +714,7 @@ async function main() {
     await analyticsPageDrawsChartsFromTheData(browser);
     await privacyScenario(browser);
     await scenarioPasswordReset(browser);
+    await runJourneys(browser);
 
     check('no script errors or CSP violations in any page', pageErrors.length === 0, pageErrors.join(' | '));
   } finally {
@@ -680,12 +723,12 @@ async function main() {
   }
 }
 
-// ---------- admin console scenarios (admin.js) ----------
+// ---------- admin console scenarios (views/admin.js, imported on demand) ----------
 async function adminChangesRoleAndTheUserSeesItNextRequest(browser) {
   const admin = await openPage(browser, 'admin');
   const student = await openPage(browser, 'olivia');
   await signIn(student, 'olivia.garcia@example.com');
-  const rolesNow = () => student.evaluate(async () => (await api('GET', '/auth/me')).roles.join(','));
+  const rolesNow = () => student.evaluate(async () => { const { api } = await import('/api.js'); return (await api('GET', '/auth/me')).roles.join(','); });
   must('olivia starts as a student', await rolesNow() === 'student');
   await signIn(admin, 'admin@example.com');
   await admin.goto(BASE + '/#/admin/users?q=olivia');
@@ -713,6 +756,7 @@ async function supportOpensEveryAdminPageReadOnly(browser) {
   }
   const before = pageErrors.length;
   const refused = await page.evaluate(async () => {
+    const { api } = await import('/api.js');
     const out = [];
     const users = await api('GET', '/admin/users?limit=1');
     const bookings = await api('GET', '/admin/bookings?limit=1&status=confirmed');
@@ -744,6 +788,9 @@ async function analyticsPageDrawsChartsFromTheData(browser) {
     title: f.dataset.chart, points: Number(f.dataset.points), total: Number(f.dataset.total || 0), canvas: !!f.querySelector('canvas'),
   })));
   const lines = charts.filter((c) => c.canvas);
+  const fetched = ['/views/admin.js', '/admin.css', '/vendor/uplot/uPlot.iife.min.js', '/vendor/uplot/uPlot.min.css'];
+  check('opening #/admin imports the console, its styles and uPlot on demand', fetched.every((u) => page.urls.includes(u)),
+    page.urls.filter((u) => !u.startsWith('/api/')).join(', '));
   check('the analytics page draws six uPlot charts of 30 days each', lines.length === 6 && lines.every((c) => c.points === 30), JSON.stringify(lines.map((c) => c.points)));
   const bk = charts.find((c) => c.title === 'Bookings per day');
   const month = (await rest('GET', '/admin/analytics/bookings', admin.access_token)).body.series;

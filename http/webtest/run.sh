@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end browser test of the live web page (make e2e).
 #
+# First runs the Node unit tests of the page's socket client
+# (live.test.mjs: resume by seq, replay, reconnect, reset → refetch).
 # Installs what it needs when missing (Debian's chromium, playwright-core via
 # npm ci), builds cmd/hubd, creates one uniquely named database (dropped at
 # the end, and only that one), migrates and seeds it, then runs e2e.mjs, which
@@ -20,8 +22,8 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
-if [[ ! -d "$here/node_modules/playwright-core" ]]; then
-  echo "e2e: npm ci (playwright-core)"
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" ]]; then
+  echo "e2e: npm ci (playwright-core, axe-core)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
@@ -29,6 +31,11 @@ if ! command -v node >/dev/null; then
   echo "e2e: installing nodejs (Debian package)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null
 fi
+
+# Unit tests of the page's socket client (live.js) against a fake socket:
+# seconds, and no point starting a browser when they fail.
+echo "e2e: node --test live.test.mjs"
+(cd "$here" && node --test live.test.mjs)
 
 bin="$(mktemp -d)"
 chmod 755 "$bin"

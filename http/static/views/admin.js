@@ -1,17 +1,45 @@
-// InstaInstru admin console (#/admin/…): users, bookings, instructors,
-// analytics, access (role grants) and the audit log. Loaded before app.js and
-// called by its router; it uses app.js's helpers (h, api, auth, go, toast,
-// current) at call time. What the caller may change follows their permissions
-// from /auth/me: controls for a write the caller lacks are not drawn, and the
-// API refuses it anyway. Charts are uPlot (vendored under /vendor/uplot/).
-'use strict';
+// Admin console (#/admin/…): users, bookings, instructors, analytics, access
+// (role grants) and the audit log. main.js imports this module with
+// import() only when the admin view opens, and this module loads its
+// stylesheet and the charts' library (uPlot, MIT, a classic script vendored
+// under /vendor/uplot/) only then. What the caller may change follows their
+// permissions from /auth/me: controls for a write the caller lacks are not
+// drawn, and the API refuses it anyway.
+import { api, items } from '../api.js';
+import { h, toast } from '../dom.js';
+import { addDays, fmtMoney } from '../format.js';
+import { go } from '../nav.js';
 
-// isStaff says whether to offer the console link: the console itself checks
-// permissions, so this only hides a link that would show nothing.
-function isStaff() {
-  const roles = auth.user?.roles || [];
-  return roles.includes('admin') || roles.includes('support');
+// once memoises an async loader: the first call starts it, later calls share
+// the same promise; a failure is forgotten so the next call tries again.
+function once(load) {
+  let p = null;
+  return () => (p ??= load().catch((e) => { p = null; throw e; }));
 }
+
+// addStylesheet adds <link rel=stylesheet> once and resolves when it applied.
+function addStylesheet(href) {
+  const have = document.querySelector(`link[rel="stylesheet"][href="${href}"]`);
+  if (have) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const link = h('link', { rel: 'stylesheet', href });
+    link.onload = () => resolve(); link.onerror = () => reject(new Error('could not load ' + href));
+    document.head.append(link);
+  });
+}
+
+// loadStyles brings the console's CSS (and uPlot's) on first use.
+const loadStyles = once(() => Promise.all([addStylesheet('/vendor/uplot/uPlot.min.css'), addStylesheet('/admin.css')]));
+
+// loadUPlot runs the vendored classic script once and resolves to the uPlot
+// constructor it defines on window.
+export const loadUPlot = once(() => new Promise((resolve, reject) => {
+  if (window.uPlot) { resolve(window.uPlot); return; }
+  const s = h('script', { src: '/vendor/uplot/uPlot.iife.min.js' });
+  s.onload = () => (window.uPlot ? resolve(window.uPlot) : reject(new Error('uPlot did not load')));
+  s.onerror = () => { s.remove(); reject(new Error('could not load the chart library')); };
+  document.head.append(s);
+}));
 
 const adminTabs = [
   { id: 'users', text: 'Users', perm: 'users:read', view: adminUsers },
@@ -22,10 +50,13 @@ const adminTabs = [
   { id: 'audit', text: 'Audit log', perm: 'audit:read', view: adminAudit },
 ];
 
-async function viewAdmin(main, tab, params) {
-  const alive = current();
+// viewAdmin draws the console's tab; alive is the router's check that the
+// view is still shown (taken before this module was imported).
+export async function viewAdmin(main, tab, params, alive) {
+  const styles = loadStyles().catch((e) => console.warn(e.message));
   let me;
   try { me = await api('GET', '/auth/me'); } catch (e) { main.append(h('p', { class: 'error', role: 'alert' }, e.message)); return; }
+  await styles;
   if (!alive()) return;
   const can = (p) => (me.permissions || []).includes(p);
   const tabs = adminTabs.filter((t) => can(t.perm));
@@ -149,13 +180,13 @@ const chartColors = ['#4338ca', '#b91c1c', '#15803d', '#b45309'];
 
 // lineChart draws series (keys of each row) against row.date with uPlot and
 // records on the figure how many points it drew, for tests and screen readers.
-function lineChart(title, rows, keys, labels) {
+function lineChart(UPlot, title, rows, keys, labels) {
   const fig = h('figure', { class: 'chart', dataset: { chart: title, points: String(rows.length), total: String(rows.reduce((n, r) => n + keys.reduce((m, k) => m + (Number(r[k]) || 0), 0), 0)) } },
     h('figcaption', {}, title));
   const xs = rows.map((r) => Date.parse(r.date + 'T12:00:00Z') / 1000);
   const data = [xs, ...keys.map((k) => rows.map((r) => (r[k] == null ? null : Number(r[k]))))];
   // Drawn once the figure is in the page, at the width the grid gave it.
-  queueMicrotask(() => new uPlot({
+  queueMicrotask(() => new UPlot({
     width: Math.max(280, fig.clientWidth - 16), height: 220, scales: { x: { time: true } },
     series: [{}, ...keys.map((k, i) => ({ label: labels[i], stroke: chartColors[i % chartColors.length], width: 2 }))],
     axes: [{}, { size: 50 }],
@@ -183,18 +214,18 @@ async function adminAnalytics(body, params, can, alive) {
     h('div', {}, h('label', { for: 'an-from' }, 'From'), f), h('div', {}, h('label', { for: 'an-to' }, 'To'), t),
     h('button', { type: 'submit' }, 'Show'), h('p', { class: 'muted' }, 'Days in America/New_York; at most a year.')));
   const names = ['bookings', 'late-cancellations', 'searches', 'conversion', 'utilisation', 'notifications', 'top-services', 'top-areas'];
-  const res = await Promise.all(names.map((n) => api('GET', `/admin/analytics/${n}?` + qs({ from, to }))));
+  const [UPlot, res] = await Promise.all([loadUPlot(), Promise.all(names.map((n) => api('GET', `/admin/analytics/${n}?` + qs({ from, to }))))]);
   if (!alive()) return;
   const [bk, late, search, conv, util, notif, svc, areas] = res.map((r) => r.series);
   const grid = h('div', { class: 'charts', id: 'charts' });
   body.append(grid);
   grid.append(
-    lineChart('Bookings per day', bk, ['created', 'cancelled'], ['Created', 'Cancelled']),
-    lineChart('Cancellations and late ones (< 24 h before)', late, ['cancelled', 'late'], ['Cancelled', 'Late']),
-    lineChart('Searches per day', search, ['searches', 'zero_results'], ['Searches', 'Zero results']),
-    lineChart('Instructor-page views and bookings', conv, ['views', 'bookings', 'searches'], ['Views', 'Bookings', 'Searches']),
-    lineChart('Open and booked hours (all instructors)', util, ['open_hours', 'booked_hours'], ['Open h', 'Booked h']),
-    lineChart('Notifications', notif, ['created', 'sent', 'failed'], ['Created', 'Sent', 'Failed']),
+    lineChart(UPlot, 'Bookings per day', bk, ['created', 'cancelled'], ['Created', 'Cancelled']),
+    lineChart(UPlot, 'Cancellations and late ones (< 24 h before)', late, ['cancelled', 'late'], ['Cancelled', 'Late']),
+    lineChart(UPlot, 'Searches per day', search, ['searches', 'zero_results'], ['Searches', 'Zero results']),
+    lineChart(UPlot, 'Instructor-page views and bookings', conv, ['views', 'bookings', 'searches'], ['Views', 'Bookings', 'Searches']),
+    lineChart(UPlot, 'Open and booked hours (all instructors)', util, ['open_hours', 'booked_hours'], ['Open h', 'Booked h']),
+    lineChart(UPlot, 'Notifications', notif, ['created', 'sent', 'failed'], ['Created', 'Sent', 'Failed']),
     barList('Top services', svc), barList('Top areas', areas));
   if (!res[2].available?.search_log) grid.append(h('p', { class: 'muted' }, 'Searches: no search log in this database yet.'));
 }

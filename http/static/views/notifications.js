@@ -1,8 +1,9 @@
 // Notifications: a bell in the header with the live unread count, the inbox
-// (mark read, link to the lesson) and the notification settings. It uses
-// app.js's helpers (h, api, auth, $) and hears the private topic's
-// notification.* events, which app.js hands over as 'hub:notification'.
-'use strict';
+// (mark read, link to the lesson) and the notification settings. It hears
+// the private topic's notification.* events, which usertopic.js hands over
+// as the document event 'hub:notification'.
+import { api, auth } from '../api.js';
+import { $, h, toast } from '../dom.js';
 
 // bellIcon is drawn in SVG: emoji fonts are not everywhere.
 function bellIcon() {
@@ -137,13 +138,18 @@ const bell = {
   },
 };
 
-bell.mount();
-bell.refresh();
-document.addEventListener('hub:notification', (e) => bell.onEvent(e.detail));
-document.addEventListener('hub:notification-reset', () => { bell.userId = null; bell.refresh(); });
-// Sign-in and sign-out both navigate; emails link to #/notifications.
-window.addEventListener('hashchange', () => {
+// mountBell adds the bell to the header and follows sign-in/out, live
+// events and #/notifications (the emails' link). Call it once, after the
+// first route.
+export function mountBell() {
+  bell.mount();
   bell.refresh();
+  document.addEventListener('hub:notification', (e) => bell.onEvent(e.detail));
+  document.addEventListener('hub:notification-reset', () => { bell.userId = null; bell.refresh(); });
+  // Sign-in and sign-out both navigate; emails link to #/notifications.
+  window.addEventListener('hashchange', () => {
+    bell.refresh();
+    if (location.hash === '#/notifications' && auth.user) bell.toggle(true);
+  });
   if (location.hash === '#/notifications' && auth.user) bell.toggle(true);
-});
-if (location.hash === '#/notifications' && auth.user) bell.toggle(true);
+}

@@ -1,8 +1,8 @@
-// Privacy page (#/privacy): download my data, delete my account. It only
-// declares functions, so it loads before app.js (whose first route() may
-// call viewPrivacy) and uses app.js's helpers (h, api, ApiError, auth,
-// refreshTokens, clearSession, live, go, toast) when called.
-'use strict';
+// Privacy page (#/privacy): download my data, delete my account.
+import { ApiError, api, auth, clearSession, refreshTokens } from '../api.js';
+import { live } from '../conn.js';
+import { h, toast } from '../dom.js';
+import { go } from '../nav.js';
 
 // downloadExport fetches GET /me/export (refreshing the access token once if
 // it expired) and saves it under the server's file name.
@@ -26,7 +26,7 @@ async function downloadExport() {
   return { name, bytes: blob.size };
 }
 
-function viewPrivacy(main) {
+export function viewPrivacy(main) {
   const exportStatus = h('p', { id: 'export-status', role: 'status' });
   const exportBtn = h('button', {
     type: 'button', class: 'primary', id: 'export-btn',

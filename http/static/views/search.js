@@ -1,16 +1,17 @@
-// InstaInstru search: the search box with suggestions while typing, and the
-// results page (#/search?q=…) with the parsed query as removable chips,
-// ranked instructors with "next open" links, and the signed-in user's recent
-// searches. It loads before app.js and uses app.js's helpers (h, api, go,
-// auth, fmtMoney, current…) only when called, after both have loaded.
-'use strict';
+// Search: the search box with suggestions while typing, and the results page
+// (#/search?q=…) with the parsed query as removable chips, ranked
+// instructors with "next open" links, and the signed-in user's recent searches.
+import { api, auth } from '../api.js';
+import { h, toast } from '../dom.js';
+import { fmtMoney } from '../format.js';
+import { current, go } from '../nav.js';
 
 const searchHref = (q) => '#/search?q=' + encodeURIComponent(q);
 const shortDay = (iso) => new Date(iso + 'T12:00:00Z').toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });
 
 // searchBox is the search form with a suggestion list (combobox pattern):
 // typing asks /search/suggest (debounced), arrows move, Enter picks.
-function searchBox(initial = '') {
+export function searchBox(initial = '') {
   const input = h('input', {
     id: 'q', type: 'search', value: initial, autocomplete: 'off', placeholder: 'Try "guitar in brooklyn under $80 saturday"',
     role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': 'suggest',
@@ -69,7 +70,7 @@ function withoutChip(q, source) {
   return (i < 0 ? q : q.slice(0, i) + ' ' + q.slice(i + source.length)).replace(/\s+/g, ' ').trim();
 }
 
-async function viewSearch(main, params) {
+export async function viewSearch(main, params) {
   const q = (params.get('q') || '').trim(), alive = current();
   const chips = h('div', { class: 'chips', id: 'parsed', 'aria-label': 'Understood' });
   const results = h('div', { id: 'search-results', 'aria-live': 'polite', 'aria-busy': 'true' });
