@@ -49,10 +49,16 @@ func (p Pooling) String() string {
 // connection.
 type Options struct {
 	Pooling Pooling
+	// Tracer sees every statement the pool sends (tools and tests: the
+	// Postgres floor's scripts are recorded from it, loadtest/pgfloor).
+	Tracer pgx.QueryTracer
 }
 
 // apply sets what opts decide on a pool's config.
 func (o Options) apply(cfg *pgxpool.Config) {
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
+	}
 	if o.Pooling == PoolingTransaction {
 		// Named statements would live in whichever server session prepared
 		// them, and the next transaction may run on another one

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"instainstru/internal/eventually"
 )
 
 // PgBouncer starts a private pgbouncer in pool_mode=transaction in front of
@@ -71,12 +73,9 @@ logfile = %s
 		cmd.Wait()                          //nolint:errcheck
 	})
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(10 * time.Second); !answers(addr); {
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
-			tb.Fatalf("storetest: pgbouncer did not listen on %s: %s", addr, log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !eventually.Within(10*time.Second, func() bool { return answers(addr) }) {
+		log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
+		tb.Fatalf("storetest: pgbouncer did not listen on %s: %s", addr, log)
 	}
 	u.Host = addr
 	return u.String()
