@@ -8,7 +8,10 @@
 # (HTTP_ADDR=127.0.0.1:0; each node logs its address) sharing it
 # and Redis (127.0.0.1:6379, unique key prefix; a private redis-server when
 # none answers), then runs idle-conns, booking-steady, booking-storm, changes
-# and fanout.
+# and fanout. Before the nodes start it measures the write path's Postgres
+# floor (`loadtest pgfloor`: a booking's and a change's statements replayed
+# by pgbench, one client per instructor, on the same database) and reports
+# the write scenarios as a ratio to it.
 #
 # Environment (all optional):
 #   PGHOST PGPORT PGUSER   local Postgres (default 127.0.0.1 5432 postgres)
@@ -18,6 +21,8 @@
 #   BENCH_IDLE_CONNS       idle connections on one node (default 18000)
 #   BENCH_SCENARIOS        subset to run, e.g. "booking-steady booking-storm changes fanout"
 #   BENCH_ARGS             extra flags for every loadtest run (e.g. "-duration 10s", "-mail-off")
+#   BENCH_PGFLOOR          0 skips the Postgres floor (default: measured when a write scenario runs)
+#   BENCH_PGFLOOR_DURATION how long each floor script runs (default 10s)
 #   BENCH_MAILPIT          a Mailpit binary (e.g. .tools/bin/mailpit): the nodes send their email
 #                          through a private one on the same cores. Default none: no SMTP_URL,
 #                          emails stay queued, so the SPEC §7 figures stay comparable between runs
@@ -51,6 +56,7 @@ pids=()
 db_created=0
 redis_pid=
 status=0
+floor_args=()
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -183,6 +189,28 @@ log "migrate and seed"
 env "${node_env[@]}" "$WORK/hubd" migrate
 env "${node_env[@]}" "$WORK/hubd" seed >/dev/null
 
+# The write path's Postgres floor, before the nodes start so nothing else
+# writes meanwhile: one pgbench client per instructor of the scenario
+# (booking-storm and booking-steady book 50 instructors, changes 10).
+run_floor() {
+	local script=$1 clients=$2
+	log "postgres floor: $script, $clients clients"
+	set +e
+	"$WORK/loadtest" pgfloor -db "$DATABASE_URL" -script "$script" -clients "$clients" \
+		-duration "${BENCH_PGFLOOR_DURATION:-10s}" -json "$OUT/pgfloor-$script.json" | tee "$OUT/pgfloor-$script.txt"
+	local rc=${PIPESTATUS[0]}
+	set -e
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: postgres floor ($script) exited $rc" >&2
+		status=1
+	fi
+	floor_args+=(-pgfloor "$OUT/pgfloor-$script.json")
+}
+if [ "${BENCH_PGFLOOR:-1}" != 0 ]; then
+	case " $SCENARIOS " in *" booking-storm "* | *" booking-steady "*) run_floor booking 50 ;; esac
+	case " $SCENARIOS " in *" changes "*) run_floor change 10 ;; esac
+fi
+
 env "${node_env[@]}" HTTP_ADDR=127.0.0.1:0 NODE_ID=bench-a "$WORK/hubd" serve >"$WORK/node-a.log" 2>&1 &
 pids+=($!)
 ADDR_A=$(node_addr "$WORK/node-a.log" "$!")
@@ -226,7 +254,7 @@ done
 log "writing $MD"
 prev="$WORK/previous.md"
 [ -f "$MD" ] && cp "$MD" "$prev"
-"$WORK/loadtest" markdown -o "$MD" -load "$LOAD" -elapsed "$((SECONDS - START))s" "${results[@]}"
+"$WORK/loadtest" markdown -o "$MD" -load "$LOAD" -elapsed "$((SECONDS - START))s" "${floor_args[@]}" "${results[@]}"
 # Keep the previous run's machine and target tables beside the new ones, so
 # a change shows as before/after in one file (only the latest previous run:
 # its own "previous" section is not carried again).
