@@ -228,3 +228,7 @@ func TestInboxNeverBlocksAndTurnsOverflowIntoAResync(t *testing.T) {
 		t.Fatal("the subscribe past the cap was dropped")
 	}
 }
+
+func (b *countingBroker) PublishEphemeral(ctx context.Context, topic string, frame []byte) error {
+	return nil
+}

@@ -21,6 +21,19 @@ type recorder struct {
 	mu         sync.Mutex
 	events     []market.Event
 	subscribed map[string]int
+	ephemeral  []string // "topic frame"
+}
+
+func (r *recorder) Ephemeral(topic string, frame []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ephemeral = append(r.ephemeral, topic+" "+string(frame))
+}
+
+func (r *recorder) ephemerals() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ephemeral...)
 }
 
 func newRecorder() *recorder { return &recorder{subscribed: map[string]int{}} }
