@@ -55,8 +55,8 @@ FROM pgfloor_fixture f, pgfloor_args a,
   (SELECT current_date + 30 + (:k % 730) AS day, make_time(6 + (:k / 730) % 16, 0, 0) AS st) s,
   (SELECT gen_random_uuid()::text AS u1, gen_random_uuid()::text AS u2, gen_random_uuid()::text AS u3) u
 WHERE f.client = :client_id \gset
-begin;
 \startpipeline
+begin;
 INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (:stud, :ikey, :c1) ON CONFLICT (user_id, key) DO NOTHING;
 SELECT request_hash, response_body FROM idempotency_keys WHERE user_id = :stud AND key = :ikey;
 SELECT p.timezone, p.areas, now(), clock_timestamp() FROM instructor_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = :inst AND u.deleted_at IS NULL FOR UPDATE OF p;

@@ -78,8 +78,8 @@ FROM pgfloor_fixture f, pgfloor_args a,
   (SELECT current_date + 30 + (:k % 730) AS day, make_time(6 + (:k / 730) % 16, 0, 0) AS st) s,
   (SELECT gen_random_uuid()::text AS u1, gen_random_uuid()::text AS u2, gen_random_uuid()::text AS u3, gen_random_uuid()::text AS u4) u
 WHERE f.client = :client_id \gset
-begin;
 \startpipeline
+begin;
 INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (:stud, :ikey, :c1) ON CONFLICT (user_id, key) DO NOTHING;
 SELECT request_hash, response_body FROM idempotency_keys WHERE user_id = :stud AND key = :ikey;
 SELECT p.timezone, p.areas, now(), clock_timestamp() FROM instructor_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = :inst AND u.deleted_at IS NULL FOR UPDATE OF p;
@@ -102,8 +102,8 @@ WITH s AS ( INSERT INTO topic_seqs AS ts (topic, seq) SELECT t.topic, t.n FROM u
 WITH raw_job_data AS ( SELECT unnest(:c25::bigint[]) AS id, unnest(:c26::jsonb[]) AS args, unnest(:c27::timestamptz[]) AS created_at, unnest(:c28::text[]) AS kind, unnest(:c29::smallint[]) AS max_attempts, unnest(:c30::jsonb[]) AS metadata, unnest(:c31::smallint[]) AS priority, unnest(:c32::text[]) AS queue, unnest(:c33::timestamptz[]) AS scheduled_at, unnest(:c34::text[]) AS state, unnest(:c35::text[]) AS tags, unnest(:rk1::bytea[]) AS unique_key, unnest(:c36::integer[]) AS unique_states ) INSERT INTO river_job( id, args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, unique_key, unique_states ) SELECT coalesce(nullif(id, 0), nextval('river_job_id_seq'::regclass)), args, coalesce(nullif(created_at, '0001-01-01 00:00:00 +0000'), now()) AS created_at, kind, max_attempts, coalesce(metadata, '{}'::jsonb) AS metadata, priority, queue, coalesce(nullif(scheduled_at, '0001-01-01 00:00:00 +0000'), now()) AS scheduled_at, state::river_job_state, string_to_array(tags, ',')::varchar(255)[], nullif(unique_key, '')::bytea, nullif(unique_states::integer, 0)::bit(8) FROM raw_job_data ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL AND river_job_state_in_bitmask(unique_states, state) DO UPDATE SET kind = river_job.kind RETURNING river_job.id, river_job.args, river_job.attempt, river_job.attempted_at, river_job.attempted_by, river_job.created_at, river_job.errors, river_job.finalized_at, river_job.kind, river_job.max_attempts, river_job.metadata, river_job.priority, river_job.queue, river_job.state, river_job.scheduled_at, river_job.tags, river_job.unique_key, river_job.unique_states, (xmax != 0) AS unique_skipped_as_duplicate;
 commit;
 SELECT instructor_id FROM bookings WHERE id = :u1;
-begin;
 \startpipeline
+begin;
 SELECT student_id, instructor_id FROM bookings WHERE id = :u1;
 SELECT p.timezone, p.cancellation_notice_hours, now(), clock_timestamp() FROM instructor_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = (SELECT instructor_id FROM bookings WHERE id = :u1) AND u.deleted_at IS NULL FOR UPDATE OF p;
 SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id, b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during), b.created_at, b.cancelled_at, p.timezone, su.full_name, iu.full_name, sv.name, b.area, b.address, b.late FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id JOIN users su ON su.id = b.student_id JOIN users iu ON iu.id = b.instructor_id JOIN instructor_services os ON os.id = b.instructor_service_id JOIN services sv ON sv.id = os.service_id WHERE b.id = :u1 FOR UPDATE OF b;
