@@ -21,6 +21,7 @@
 #   BENCH_IDLE_CONNS       idle connections on one node (default 18000)
 #   BENCH_SCENARIOS        subset to run, e.g. "booking-steady booking-storm changes fanout"
 #   BENCH_ARGS             extra flags for every loadtest run (e.g. "-duration 10s", "-mail-off")
+#   BENCH_HUBD             a prebuilt hubd to run instead of building ./cmd/hubd (A/B runs of two builds)
 #   BENCH_PGFLOOR          0 skips the Postgres floor (default: measured when a write scenario runs)
 #   BENCH_PGFLOOR_DURATION how long each floor script runs (default 10s)
 #   BENCH_MAILPIT          a Mailpit binary (e.g. .tools/bin/mailpit): the nodes send their email
@@ -132,7 +133,11 @@ node_addr() {
 }
 
 log "building cmd/hubd and cmd/loadtest"
-"$GO" build -o "$WORK/hubd" ./cmd/hubd
+if [ -n "${BENCH_HUBD:-}" ]; then
+	cp "$BENCH_HUBD" "$WORK/hubd"
+else
+	"$GO" build -o "$WORK/hubd" ./cmd/hubd
+fi
 "$GO" build -o "$WORK/loadtest" ./cmd/loadtest
 
 log "database $DB on $PGHOST:$PGPORT"
