@@ -78,6 +78,7 @@ func (s *Server) routes() {
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
 	s.notificationRoutes(api)
+	s.conversationRoutes(api)
 	s.realtimeRoutes(api)
 	s.searchRoutes(api)
 	s.adminAccessRoutes(api)

@@ -48,6 +48,12 @@ type Config struct {
 	TokenPerIPPerMinute              int // refresh + logout
 	ExportPerUserPerMinute           int // GET /me/export
 
+	// Conversations (conversations.go): sends per user per minute
+	// (RATE_LIMIT_MESSAGES_PER_MIN), and how long a message may stay unread
+	// before it is emailed (MESSAGE_EMAIL_DELAY; negative: never).
+	MessageSendPerUserPerMinute int
+	MessageEmailDelay           time.Duration
+
 	// Search history: at most this many entries per user (the node's
 	// retention job deletes what is past SEARCH_HISTORY_RETENTION).
 	SearchHistoryCap int
@@ -174,6 +180,9 @@ func DefaultConfig() Config {
 		LoginFailuresPerAccountPerHour:   100,
 		TokenPerIPPerMinute:              300,
 		ExportPerUserPerMinute:           3,
+
+		MessageSendPerUserPerMinute: 60,
+		MessageEmailDelay:           10 * time.Minute,
 
 		SearchHistoryCap: 100,
 

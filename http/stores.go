@@ -25,6 +25,7 @@ type Store interface {
 	availabilityStore
 	bookingStore
 	notificationStore
+	conversationStore
 	privacyStore
 	searchHistoryStore
 	adminStore

@@ -170,6 +170,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		LoginFailuresPerAccountPerHour:   cfg.LoginFailPerHr,
 		TokenPerIPPerMinute:              cfg.TokenPerMin,
 		ExportPerUserPerMinute:           cfg.ExportPerMin,
+		MessageSendPerUserPerMinute:      cfg.MessagePerMin,
+		MessageEmailDelay:                cfg.MessageEmail,
 		TrustedProxies:                   cfg.TrustedProxies,
 		VerifyTokenTTL:                   cfg.VerifyTokenTTL,
 		ResetTokenTTL:                    cfg.ResetTokenTTL,

@@ -26,5 +26,6 @@ func retentionConfig(errs *[]error) store.RetentionConfig {
 	c.LessonNotes = period("RETENTION_LESSON_NOTES")
 	c.ReadNotifications = period("RETENTION_READ_NOTIFICATIONS")
 	c.Emails = period("RETENTION_EMAILS")
+	c.Messages = period("RETENTION_MESSAGES")
 	return c
 }

@@ -36,6 +36,7 @@ func TestScenariosAgainstTwoNodes(t *testing.T) {
 	cl := startCluster(t, 2)
 	t.Run("smoke books, pushes across nodes and loses nothing", func(t *testing.T) { testSmoke(t, cl) })
 	t.Run("idle-conns measures RSS per connection from child processes", func(t *testing.T) { testIdle(t, cl) })
+	t.Run("messages cross nodes and every one is reconciled", func(t *testing.T) { testMessages(t, cl) })
 }
 
 // testSmoke runs the smoke preset: it proves the generator books, receives
