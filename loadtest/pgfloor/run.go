@@ -102,9 +102,9 @@ func pgbench(ctx context.Context, o Options, dsn, dir string, text []byte) (*Sta
 	if err := os.WriteFile(path, text, 0o644); err != nil {
 		return nil, err
 	}
-	bin := o.Pgbench
-	if bin == "" {
-		bin = "pgbench"
+	bin, err := pgbenchBinary(o.Pgbench)
+	if err != nil {
+		return nil, err
 	}
 	argv := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(o.Clients), "-j", strconv.Itoa(min(o.Clients, 2)),
 		"-D", "k=0", "-l", "--log-prefix", filepath.Join(dir, "log"), "-f", path}
@@ -198,6 +198,21 @@ func libpqURL(raw string) (string, error) {
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// pgbenchBinary is name, or pgbench from PATH or the Postgres server's
+// own bin directory (Debian: /usr/lib/postgresql/N/bin).
+func pgbenchBinary(name string) (string, error) {
+	if name != "" && name != "pgbench" {
+		return name, nil
+	}
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p, nil
+	}
+	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench"); len(m) > 0 {
+		return m[len(m)-1], nil
+	}
+	return "", fmt.Errorf("pgfloor: no pgbench (it comes with the Postgres server: Debian package postgresql-N)")
 }
 
 func tail(s string, n int) string {
