@@ -56,6 +56,7 @@ type instructorSummary struct {
 	Bio      string               `json:"bio"`
 	Areas    []string             `json:"areas"`
 	Services []offeredServiceView `json:"services"`
+	PhotoURL *string              `json:"photo_url"` // photos.go; null without a photo
 }
 
 type instructorList struct {
@@ -71,6 +72,7 @@ type instructorDetail struct {
 	Timezone string               `json:"timezone"`
 	Areas    []string             `json:"areas"`
 	Services []offeredServiceView `json:"services"`
+	PhotoURL *string              `json:"photo_url"`
 
 	// Shown to students before they book: cancelling closer than this to
 	// the start is a late cancellation.
@@ -87,13 +89,15 @@ type ownProfile struct {
 	Timezone        string                     `json:"timezone"`
 	Areas           []string                   `json:"areas"`
 	Services        []market.InstructorService `json:"services"`
+	PhotoURL        *string                    `json:"photo_url"`
 
 	CancellationNoticeHours int `json:"cancellation_notice_hours"`
 }
 
-func newOwnProfile(in *market.Instructor) ownProfile {
+func newOwnProfile(in *market.Instructor, photoURL *string) ownProfile {
 	return ownProfile{ID: in.ID, FullName: in.FullName, Bio: in.Bio, YearsExperience: in.YearsExperience,
-		Timezone: in.Timezone, Areas: in.Areas, Services: in.Services, CancellationNoticeHours: in.CancellationNoticeHours}
+		Timezone: in.Timezone, Areas: in.Areas, Services: in.Services, CancellationNoticeHours: in.CancellationNoticeHours,
+		PhotoURL: photoURL}
 }
 
 // instructorCursor is the opaque cursor's content.
@@ -146,10 +150,18 @@ func (s *Server) listInstructors(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]string, 0, len(list))
+	for _, in := range list {
+		ids = append(ids, in.ID)
+	}
+	photos, err := s.photoURLs(c.UserContext(), ids...)
+	if err != nil {
+		return err
+	}
 	resp := instructorList{Items: make([]instructorSummary, 0, len(list))}
 	for _, in := range list {
 		resp.Items = append(resp.Items, instructorSummary{ID: in.ID, FullName: in.FullName, Bio: in.Bio,
-			Areas: in.Areas, Services: publicServices(in.Services)})
+			Areas: in.Areas, Services: publicServices(in.Services), PhotoURL: photos[in.ID]})
 	}
 	if more && len(list) > 0 {
 		next := encodeInstructorCursor(list[len(list)-1])
@@ -167,9 +179,14 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	photo, err := s.photoURL(c.UserContext(), in.ID)
+	if err != nil {
+		return err
+	}
 	s.recordView(c, in.ID)
 	return c.JSON(instructorDetail{ID: in.ID, FullName: in.FullName, Bio: in.Bio, Timezone: in.Timezone,
-		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours})
+		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours,
+		PhotoURL: photo})
 }
 
 func (s *Server) myProfile(c *fiber.Ctx) error {
@@ -177,7 +194,11 @@ func (s *Server) myProfile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newOwnProfile(in))
+	photo, err := s.photoURL(c.UserContext(), in.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(newOwnProfile(in, photo))
 }
 
 type profileRequest struct {
@@ -238,7 +259,11 @@ func (s *Server) updateMyProfile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newOwnProfile(in))
+	photo, err := s.photoURL(c.UserContext(), in.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(newOwnProfile(in, photo))
 }
 
 // validTimezone accepts IANA zone names only ("Local" and "" are refused:

@@ -71,6 +71,7 @@ func (s *Server) routes() {
 	s.catalogRoutes(api)
 	s.areaRoutes(api)
 	s.instructorRoutes(api)
+	s.photoRoutes(api)
 	s.userRoutes(api)
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)

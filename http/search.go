@@ -80,16 +80,22 @@ func (s *Server) searchRoutes(r fiber.Router) {
 
 // searchView is GET /search (SPEC §4.2).
 type searchView struct {
-	Query  string             `json:"query"`
-	Exact  bool               `json:"exact"` // typo correction was off
-	Parsed parsedView         `json:"parsed"`
-	Items  []market.SearchHit `json:"items"`
+	Query  string       `json:"query"`
+	Exact  bool         `json:"exact"` // typo correction was off
+	Parsed parsedView   `json:"parsed"`
+	Items  []searchItem `json:"items"`
 	// DidYouMean is the query with its typo corrections applied, the one
 	// searched; null when nothing was corrected.
 	DidYouMean *string `json:"did_you_mean"`
 	// Relaxations and Popular are set when items is empty (else []).
 	Relaxations []market.SearchRelaxation `json:"relaxations"`
 	Popular     []parsedServiceView       `json:"popular"`
+}
+
+// searchItem is a search hit with the instructor's photo (photos.go).
+type searchItem struct {
+	market.SearchHit
+	PhotoURL *string `json:"photo_url"`
 }
 
 type parsedServiceView struct {
@@ -159,8 +165,8 @@ func newParsedView(q market.SearchQuery) parsedView {
 }
 
 // newSearchView is the answer to GET /search.
-func newSearchView(q string, exact bool, res *market.SearchResult) searchView {
-	v := searchView{Query: q, Exact: exact, Parsed: newParsedView(res.Parsed), Items: res.Items,
+func newSearchView(q string, exact bool, res *market.SearchResult, items []searchItem) searchView {
+	v := searchView{Query: q, Exact: exact, Parsed: newParsedView(res.Parsed), Items: items,
 		Relaxations: res.Relaxations, Popular: serviceViews(res.Popular)}
 	if v.Relaxations == nil {
 		v.Relaxations = []market.SearchRelaxation{}
@@ -248,7 +254,11 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 			rec.ServiceIDs = append(rec.ServiceIDs, sv.ID)
 		}
 		st.record(rec)
-		err = c.JSON(newSearchView(q, exact, res))
+		items, err := s.searchItems(c.UserContext(), res.Items)
+		if err != nil {
+			return err
+		}
+		err = c.JSON(newSearchView(q, exact, res, items))
 		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
 		return err
 	}

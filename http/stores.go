@@ -22,6 +22,7 @@ type Store interface {
 	accountStore
 	catalogStore
 	instructorStore
+	photoStore
 	availabilityStore
 	bookingStore
 	notificationStore

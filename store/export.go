@@ -39,6 +39,12 @@ var exportSections = []exportSection{
 		SELECT to_jsonb(s) - 'instructor_id' || jsonb_build_object('service_name', sv.name)
 		FROM instructor_services s JOIN services sv ON sv.id = s.service_id
 		WHERE s.instructor_id = $1 ORDER BY s.created_at, s.id`},
+	// The photo as the export's reader can open it: its public URLs (the
+	// images themselves are what the page shows, re-encoded, no metadata).
+	{Name: "photo", Tables: []string{"instructor_photos"}, Single: true, SQL: `
+		SELECT jsonb_build_object('url', '/photos/' || ph.hash || '-320.jpg', 'small_url', '/photos/' || ph.hash || '-96.jpg',
+			'uploaded_at', ph.created_at)
+		FROM instructor_photos ph WHERE ph.instructor_id = $1`},
 	{Name: "availability", Tables: []string{"availability_windows"}, SQL: `
 		SELECT jsonb_build_object('id', w.id, 'date', w.date, 'start', to_char(w.start_time, 'HH24:MI'),
 			'end', CASE WHEN w.end_time = '24:00' THEN '24:00' ELSE to_char(w.end_time, 'HH24:MI') END,

@@ -38,6 +38,7 @@ var accountScrubbers = []struct {
 	// Queued emails to the user are dropped too (their jobs find nothing to send).
 	{"emails", `DELETE FROM emails WHERE user_id = $1`},
 	{"account_tokens", `DELETE FROM account_tokens WHERE user_id = $1`},
+	{"instructor_photos", `DELETE FROM instructor_photos WHERE instructor_id = $1`},
 	// Messages the user sent are blanked; the other party keeps the thread
 	// (their own messages) with "Deleted user" as the correspondent.
 	{"messages", `UPDATE messages SET body = '' WHERE sender_id = $1 AND body <> ''`},
