@@ -16,7 +16,9 @@ const MaxRelaxations = 8
 // nearest first and without counts (the store counts them by running
 // them): no price cap, any day or time, any length, the area's borough,
 // services someone teaches in the category of one nobody teaches, the
-// other boroughs, anywhere, and at last the service alone. Each is q with
+// other boroughs, anywhere, and at last the service alone. For a service
+// nobody teaches, only related taught services are proposed (here, then
+// anywhere). Each is q with
 // a chip's words removed or replaced, so following it re-parses the same
 // way. At most MaxRelaxations, no query twice, never q itself.
 func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxation {
@@ -60,7 +62,11 @@ func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxatio
 			add("area", "all of "+b, ReplaceWords(q, c.Source, b))
 		}
 	}
-	ix.relaxServices(q, pq, add)
+	if untaught(pq) {
+		// Nobody teaches it anywhere: other places would not help.
+		ix.relaxServices(q, pq, without(areas), add)
+		return out
+	}
 	for _, c := range areas {
 		for _, b := range ix.Boroughs() {
 			if b != c.Label && b != ix.AreaBorough(c.Label) {
@@ -81,12 +87,16 @@ func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxatio
 	return out
 }
 
-// relaxServices proposes, when every service the query names is taught by
-// nobody, the taught services of the same category instead.
-func (ix *Index) relaxServices(q string, pq market.SearchQuery, add func(kind, label, nq string)) {
-	if len(pq.Services) == 0 || slices.ContainsFunc(pq.Services, func(s market.ServiceMatch) bool { return s.InstructorCount > 0 }) {
-		return
-	}
+// untaught reports whether pq names services and nobody teaches any of them.
+func untaught(pq market.SearchQuery) bool {
+	return len(pq.Services) > 0 &&
+		!slices.ContainsFunc(pq.Services, func(s market.ServiceMatch) bool { return s.InstructorCount > 0 })
+}
+
+// relaxServices proposes the taught services of the category of the
+// untaught one pq names in its place: in q as written, then in anywhere (q
+// without its places, when it had any).
+func (ix *Index) relaxServices(q string, pq market.SearchQuery, anywhere string, add func(kind, label, nq string)) {
 	var src string
 	for _, c := range pq.Chips {
 		if c.Kind == "service" {
@@ -94,12 +104,19 @@ func (ix *Index) relaxServices(q string, pq market.SearchQuery, add func(kind, l
 			break
 		}
 	}
-	for _, r := range ix.Related(pq.Services[0].Slug, 3) {
-		if src == "" {
-			add("service", r.Name, r.Name)
-			continue
+	related := ix.Related(pq.Services[0].Slug, 5)
+	for _, text := range []string{q, anywhere} {
+		for _, r := range related {
+			if src == "" {
+				add("service", r.Name, r.Name)
+				continue
+			}
+			label := r.Name
+			if text != q {
+				label += " anywhere"
+			}
+			add("service", label, ReplaceWords(text, src, r.Name))
 		}
-		add("service", r.Name, ReplaceWords(q, src, r.Name))
 	}
 }
 
