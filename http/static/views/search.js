@@ -139,7 +139,7 @@ function noResults(res) {
   if (res.relaxations.length) {
     out.push(h('p', { id: 'relax-h' }, 'Nearest searches that find someone:'),
       h('ul', { class: 'chips relaxations', 'aria-labelledby': 'relax-h' }, res.relaxations.map((r) => h('li', {},
-        h('a', { class: 'chip relax', href: searchHref(r.query), dataset: { kind: r.kind, count: r.count } },
+        h('a', { class: 'chip relax', href: searchHref(r.query) + (res.exact ? '&exact=1' : ''), dataset: { kind: r.kind, count: r.count } },
           `${r.label} — ${plural(r.count, 'instructor')}`)))));
   } else if (p.chips.length) {
     out.push(h('p', { class: 'muted' }, 'Remove a chip above or try other words.'));
