@@ -70,7 +70,7 @@ func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxatio
 	for _, c := range areas {
 		for _, b := range ix.Boroughs() {
 			if b != c.Label && b != ix.AreaBorough(c.Label) {
-				add("area", b, ReplaceWords(q, c.Source, b))
+				add("area", "in "+b, ReplaceWords(q, c.Source, b))
 			}
 		}
 	}

@@ -9,7 +9,10 @@ import { avatar } from './photo.js';
 
 const searchHref = (q) => '#/search?q=' + encodeURIComponent(q);
 // nextOpenText is "Mon Dec 14, 10:00": the day and date, never a bare weekday that reads as today.
-const nextOpenText = (n) => new Date(n.date + 'T12:00:00Z').toLocaleDateString('en-US', { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' }) + ', ' + n.start;
+const nextOpenText = (n) => {
+  const d = new Date(n.date + 'T12:00:00Z'), part = (o) => d.toLocaleDateString('en-US', { ...o, timeZone: 'UTC' });
+  return `${part({ weekday: 'short' })} ${part({ month: 'short' })} ${d.getUTCDate()}, ${n.start}`;
+};
 const plural = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 // searchBox is the search form with a suggestion list (combobox pattern):
