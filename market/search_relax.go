@@ -4,7 +4,7 @@ package market
 // nobody: the query text to run instead, what changed, and how many
 // instructors it finds (counted by running it, at most the search's limit).
 type SearchRelaxation struct {
-	Kind  string `json:"kind"`  // price | time | area | service | duration
+	Kind  string `json:"kind"`  // price | time | duration | area | service | only (the service and area alone)
 	Label string `json:"label"` // what the chip says: "any day or time", "Brooklyn", "Violin"
 	Query string `json:"query"` // the rewritten query
 	Count int    `json:"count"`

@@ -133,11 +133,13 @@ func TestRelaxProposesTheNearestWiderSearches(t *testing.T) {
 		q    string
 		want []string
 	}{
-		{"spanish in queens", []string{"area:spanish in Bronx", "area:spanish in Brooklyn", "area:spanish in Manhattan", "area:spanish"}},
+		{"spanish in queens", []string{"area:spanish", "area:spanish in Bronx", "area:spanish in Brooklyn", "area:spanish in Manhattan"}},
+		// One limit at a time, then the service in the area alone,
+		// anywhere, the service alone; other boroughs only while the budget lasts.
 		{"piano in astoria under $50 saturday", []string{
 			"price:piano in astoria saturday", "time:piano in astoria under $50", "area:piano in Queens under $50 saturday",
-			"area:piano in Bronx under $50 saturday", "area:piano in Brooklyn under $50 saturday",
-			"area:piano in Manhattan under $50 saturday", "area:piano under $50 saturday", "service:piano"}},
+			"only:piano in astoria", "area:piano under $50 saturday", "service:piano",
+			"area:piano in Bronx under $50 saturday", "area:piano in Brooklyn under $50 saturday"}},
 		{"viola", []string{"service:Piano", "service:Violin"}},
 		// Nobody teaches cello anywhere: taught music here, then anywhere.
 		{"cello in bk", []string{"service:Piano in bk", "service:Violin in bk", "service:Piano", "service:Violin"}},

@@ -15,12 +15,11 @@ const MaxRelaxations = 8
 // Relax proposes searches one constraint wider than q (parsed as pq),
 // nearest first and without counts (the store counts them by running
 // them): no price cap, any day or time, any length, the area's borough,
-// services someone teaches in the category of one nobody teaches, the
-// other boroughs, anywhere, and at last the service alone. For a service
-// nobody teaches, only related taught services are proposed (here, then
-// anywhere). Each is q with
-// a chip's words removed or replaced, so following it re-parses the same
-// way. At most MaxRelaxations, no query twice, never q itself.
+// the service in the area without its other limits, anywhere, the service
+// alone, and at last the other boroughs. For a service nobody teaches,
+// only related taught services are proposed (here, then anywhere). Each is
+// q with a chip's words removed or replaced, so following it re-parses the
+// same way. At most MaxRelaxations, no query twice, never q itself.
 func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxation {
 	var out []market.SearchRelaxation
 	add := func(kind, label, nq string) {
@@ -67,12 +66,9 @@ func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxatio
 		ix.relaxServices(q, pq, without(areas), add)
 		return out
 	}
-	for _, c := range areas {
-		for _, b := range ix.Boroughs() {
-			if b != c.Label && b != ix.AreaBorough(c.Label) {
-				add("area", "in "+b, ReplaceWords(q, c.Source, b))
-			}
-		}
+	if others := chips("price", "day", "time", "duration", "level"); len(areas) > 0 && len(others) > 0 {
+		nq := without(others)
+		add("only", "only "+tidy(nq), nq)
 	}
 	if len(areas) > 0 {
 		add("area", "anywhere", without(areas))
@@ -83,6 +79,13 @@ func (ix *Index) Relax(q string, pq market.SearchQuery) []market.SearchRelaxatio
 			words = append(words, c.Source)
 		}
 		add("service", "only "+strings.Join(words, " "), strings.Join(words, " "))
+	}
+	for _, c := range areas {
+		for _, b := range ix.Boroughs() {
+			if b != c.Label && b != ix.AreaBorough(c.Label) {
+				add("area", "in "+b, ReplaceWords(q, c.Source, b))
+			}
+		}
 	}
 	return out
 }

@@ -180,3 +180,20 @@ func TestSearchWithoutDeadEnds(t *testing.T) {
 		t.Fatalf("personal training bk: boroughs %v, items %d, unmatched %v", bk.Parsed.Boroughs, len(bk.Items), bk.Parsed.Unmatched)
 	}
 }
+
+// BenchmarkSearchEmptyWithRelaxations is an empty search that counts its
+// relaxations (every one of them a search of its own).
+func BenchmarkSearchEmptyWithRelaxations(b *testing.B) {
+	_, s, _ := seededSearch(b)
+	ctx := context.Background()
+	for _, q := range []string{"spanish in queens", "piano in astoria under $50 saturday"} {
+		b.Run(q, func(b *testing.B) {
+			for range b.N {
+				res, err := s.Search(ctx, q, 10, time.Now())
+				if err != nil || len(res.Items) != 0 || len(res.Relaxations) == 0 {
+					b.Fatalf("%q: %v, %d items, %d relaxations", q, err, len(res.Items), len(res.Relaxations))
+				}
+			}
+		})
+	}
+}
