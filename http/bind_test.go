@@ -125,7 +125,7 @@ func TestHostileTextIsStoredVerbatimOrRefusedNever500(t *testing.T) {
 		// Registration: the name is stored verbatim; the same text as an email is refused.
 		var reg tokenResponse
 		ts.doJSON("POST", "/api/v1/auth/register", "", map[string]string{
-			"email": "hostile" + string(rune('a'+i)) + "@example.com", "password": s + "pass1234", "full_name": s, "role": "student",
+			"email": "hostile" + string(rune('a'+i)) + "@example.com", "password": "correct horse battery staple", "full_name": s, "role": "student",
 		}, 201, &reg)
 		if reg.User.FullName != strings.TrimSpace(s) {
 			t.Errorf("full_name %q stored as %q", s, reg.User.FullName)

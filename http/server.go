@@ -27,6 +27,9 @@ type Config struct {
 	AccessTTL     time.Duration
 	RefreshTTL    time.Duration
 	BodyLimit     int    // bytes
+	// PublicURL is the web page's address (PUBLIC_URL): the refresh cookie
+	// is Secure when it is https, and calendar feed URLs start with it.
+	PublicURL string
 	MonitoringKey string // protects /metrics when set
 
 	// Fiber's timeouts apply to HTTP requests only: WebSockets are hijacked
