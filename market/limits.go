@@ -54,4 +54,3 @@ func ValidDuration(minutes int) bool {
 func DurationRule() string {
 	return fmt.Sprintf("must be a multiple of %d minutes from %d to %d", SlotMinutes, MinDurationMinutes, MaxDurationMinutes)
 }
-
