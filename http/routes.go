@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	s.userRoutes(api)
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
+	s.calendarRoutes(api)
 	s.notificationRoutes(api)
 	s.realtimeRoutes(api)
 	s.searchRoutes(api)

@@ -24,6 +24,7 @@ type Store interface {
 	instructorStore
 	availabilityStore
 	bookingStore
+	calendarStore
 	notificationStore
 	privacyStore
 	searchHistoryStore
