@@ -18,5 +18,8 @@ func calendarOps() []apiOp {
 		{Method: "GET", Path: "/api/v1/calendar/:token.ics", Tag: "bookings",
 			Summary: "A private calendar feed: the token owner's upcoming lessons (public; the secret token is the credential; 404 when unknown or rotated)",
 			Status:  200, Response: ics},
+		{Method: "POST", Path: "/api/v1/auth/password-strength", Tag: "auth",
+			Summary: "The password meter: zxcvbn score 0–4 and whether registration or reset would accept it (score ≥ 3, not containing the name or email); nothing is stored",
+			Request: passwordStrengthRequest{}, Status: 200, Response: passwordStrength{}},
 	}
 }

@@ -71,6 +71,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1")
 	s.authRoutes(api)
 	s.verifyResetRoutes(api)
+	s.passwordStrengthRoutes(api)
 	s.catalogRoutes(api)
 	s.areaRoutes(api)
 	s.instructorRoutes(api)
