@@ -18,6 +18,11 @@ import (
 const (
 	refreshCookieName = "ii_refresh"
 	refreshCookiePath = "/api/v1/auth"
+	// markerCookieName is a script-readable companion with no secret in it
+	// ("1"), set and cleared with the refresh cookie: the page spends the
+	// refresh cookie on load only when it is there, so a signed-out visit
+	// makes no refused request.
+	markerCookieName = "ii_session"
 	// headerRequestedWith must be "fetch" when the cookie is spent: a
 	// cross-site HTML form cannot set a header, so it cannot refresh.
 	headerRequestedWith = "X-Requested-With"
@@ -30,22 +35,32 @@ func (s *Server) cookieSecure() bool {
 	return strings.HasPrefix(strings.ToLower(s.cfg.PublicURL), "https://")
 }
 
-// setRefreshCookie sets raw as the refresh cookie until exp.
+// setRefreshCookie sets raw as the refresh cookie until exp, and the
+// marker beside it.
 func (s *Server) setRefreshCookie(c *fiber.Ctx, raw string, exp time.Time) {
 	c.Cookie(&fiber.Cookie{
 		Name: refreshCookieName, Value: raw, Path: refreshCookiePath,
 		Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: s.cookieSecure(),
 	})
+	c.Cookie(&fiber.Cookie{
+		Name: markerCookieName, Value: "1", Path: "/",
+		Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
+		SameSite: fiber.CookieSameSiteStrictMode, Secure: s.cookieSecure(),
+	})
 }
 
-// clearRefreshCookie tells the browser to forget the refresh cookie.
+// clearRefreshCookie tells the browser to forget the refresh cookie and
+// the marker.
 func (s *Server) clearRefreshCookie(c *fiber.Ctx) {
-	c.Cookie(&fiber.Cookie{
-		Name: refreshCookieName, Value: "", Path: refreshCookiePath,
-		Expires: time.Unix(0, 0), MaxAge: -1,
-		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: s.cookieSecure(),
-	})
+	for _, ck := range []fiber.Cookie{
+		{Name: refreshCookieName, Path: refreshCookiePath, HTTPOnly: true},
+		{Name: markerCookieName, Path: "/"},
+	} {
+		ck.Expires, ck.MaxAge = time.Unix(0, 0), -1
+		ck.SameSite, ck.Secure = fiber.CookieSameSiteStrictMode, s.cookieSecure()
+		c.Cookie(&ck)
+	}
 }
 
 // presentedRefreshToken is the refresh token of a refresh or logout call:

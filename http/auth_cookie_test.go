@@ -67,6 +67,16 @@ func TestLoginAndRegisterSetTheRefreshCookieWithItsAttributes(t *testing.T) {
 			if name == "register" && c.Value != reg.RefreshToken {
 				t.Errorf("register: the cookie is not the body's refresh token")
 			}
+			// The script-readable marker holds no secret.
+			var marker *nethttp.Cookie
+			for _, k := range resp.Cookies() {
+				if k.Name == markerCookieName {
+					marker = k
+				}
+			}
+			if marker == nil || marker.Value != "1" || marker.HttpOnly || marker.Path != "/" {
+				t.Errorf("%s: session marker %v", name, marker)
+			}
 		}
 	}
 }
@@ -128,11 +138,40 @@ func TestLogoutWithTheCookieRevokesItAndClearsTheCookie(t *testing.T) {
 	if c == nil || c.Value != "" || !c.Expires.Before(time.Now()) || c.Path != "/api/v1/auth" {
 		t.Errorf("logout does not clear the cookie: %v", resp.Header.Values("Set-Cookie"))
 	}
+	if !strings.Contains(strings.Join(resp.Header.Values("Set-Cookie"), "\n"), markerCookieName+"=; expires=Thu, 01 Jan 1970") {
+		t.Errorf("logout does not clear the marker: %v", resp.Header.Values("Set-Cookie"))
+	}
 	if resp, _ := ts.cookieCall("/api/v1/auth/refresh", refresh, true); resp.StatusCode != 401 {
 		t.Fatalf("refresh after logout: %d", resp.StatusCode)
 	}
 	// Signed out already (no cookie, no body): still 204.
 	if resp, _ := ts.cookieCall("/api/v1/auth/logout", "", false); resp.StatusCode != 204 {
 		t.Fatalf("logout without a session: %d", resp.StatusCode)
+	}
+}
+
+func TestPasswordStrengthFollowsTheRegistrationRule(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		body  map[string]string
+		ok    bool
+		score int // minimum
+	}{
+		{map[string]string{"password": "password"}, false, 0},
+		{map[string]string{"password": testPassword}, true, 3},
+		{map[string]string{"password": "Quillon-9x!Rama", "full_name": "Ramona Quillon"}, false, 0},
+	} {
+		var got passwordStrength
+		ts.doJSON("POST", "/api/v1/auth/password-strength", "", tc.body, 200, &got)
+		if got.OK != tc.ok || got.Score < tc.score || (got.Problem == nil) != tc.ok {
+			t.Errorf("%v: %+v", tc.body, got)
+		}
+	}
+	// A refused registration says the same sentence.
+	resp, body := ts.do("POST", "/api/v1/auth/register", "", map[string]string{
+		"email": "weak@example.com", "password": "password", "full_name": "Wendy Eak", "role": "student"})
+	if resp.StatusCode != 422 || !strings.Contains(decodeAPIError(t, body).Error.Details["password"].(string), "too easy to guess") {
+		t.Fatalf("weak password registration: %d %s", resp.StatusCode, body)
 	}
 }

@@ -140,9 +140,12 @@ export function refreshTokens(quiet = false) {
   return refreshing;
 }
 
-// restoreSession signs the page in from the refresh cookie, if there is one.
+// restoreSession signs the page in from the refresh cookie, if there is
+// one: the server sets a script-readable marker (ii_session=1, no secret)
+// beside the HttpOnly cookie, so a signed-out visit sends nothing.
 export async function restoreSession() {
   sessionStorage.removeItem('auth'); // tokens of older versions of the page
+  if (!/(^|;\s*)ii_session=1/.test(document.cookie)) return false;
   return refreshTokens(true);
 }
 
@@ -157,7 +160,7 @@ const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('i
 if (channel) {
   channel.onmessage = async ({ data }) => {
     if (data?.kind === 'signed-out' && auth.user) { clearSession(); sessionHooks.changed(); }
-    if (data?.kind === 'signed-in' && auth.user?.id !== data.user && await refreshTokens(true)) sessionHooks.changed();
+    if (data?.kind === 'signed-in' && auth.user?.id !== data.user && await restoreSession()) sessionHooks.changed();
     if (data?.kind === 'verified') document.dispatchEvent(new CustomEvent('hub:verified'));
   };
 }

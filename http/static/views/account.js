@@ -114,7 +114,7 @@ document.addEventListener('hub:verified', markVerified);
 // to guess, by the server's own rule (POST /auth/password-strength), as a
 // meter and a sentence. personal() gives the name and email typed so far.
 function passwordMeter(input, personal = () => ({})) {
-  const bar = h('meter', { id: input.id ? input.id + '-meter' : null, min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0, 'aria-label': 'Password strength' });
+  const bar = h('meter', { id: input.id ? input.id + '-meter' : null, min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0, 'aria-label': 'Strength' });
   const words = h('span', { class: 'muted', 'aria-live': 'polite' }, '');
   const labels = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'];
   let timer = 0, seq = 0;

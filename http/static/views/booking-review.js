@@ -102,7 +102,7 @@ async function confirm(section, btn, status, pick, ctx, shown) {
     section.dataset.done = 'true';
     section.replaceChildren(...confirmation(b, ctx, shown));
     section.querySelector('h2').focus();
-    toast(`Booked: ${service.name} with ${ins.full_name}, ${fmtDay(b.date)} ${b.start_time}–${b.end_time} (${fmtMoney(b.price_cents)}).`, 'success');
+    toast(`Booked: ${service.name} with ${ins.full_name}, ${fmtDay(b.date)} ${b.start_time}–${b.end_time}${b.location?.area ? ' in ' + b.location.area : ''} (${fmtMoney(b.price_cents)}).`, 'success');
   } catch (e) {
     btn.disabled = e.code === 'slot_unavailable';
     status.textContent = e.code === 'slot_unavailable' ? 'Sorry, this time was just taken. Pick another time.'
