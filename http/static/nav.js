@@ -17,7 +17,7 @@ export const signInFirst = (back = location.hash) => go('#/login?next=' + encode
 // one of this page's views, else the role's home.
 export function nextAfterSignIn(params, home) {
   const next = params?.get('next') || '';
-  return /^#\/(?!login|signup)[A-Za-z0-9/?=&%._~-]*$/.test(next) ? next : home;
+  return /^#\/(?!login|signup)[A-Za-z0-9/?=&%._~+,:-]*$/.test(next) ? next : home;
 }
 
 // current returns a check that is false once the user has left the view, so

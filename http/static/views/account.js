@@ -201,7 +201,9 @@ export function viewReset(main, params) {
       submit.disabled = true;
       try {
         await api('POST', '/auth/password-reset/confirm', { token, password: password.value });
-        if (auth.user) { clearSession(); live.restart(); renderNav(); renderAccountBanner(); }
+        // The reset ended every session: forget this browser's cookie too.
+        await fetch('/api/v1/auth/logout', { method: 'POST' }).catch(() => {});
+        if (auth.user) { clearSession(); announceSession('signed-out'); live.restart(); renderNav(); renderAccountBanner(); }
         form.replaceChildren(h('h1', { id: 'reset-h' }, 'Password changed'),
           h('p', { id: 'reset-done' }, 'You were signed out everywhere. Sign in with your new password.'),
           h('a', { class: 'button primary', href: '#/login' }, 'Sign in'));

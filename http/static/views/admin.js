@@ -281,10 +281,14 @@ async function adminAudit(body, params, can, alive) {
   const log = await api('GET', '/admin/audit?' + qs(q));
   if (!alive()) return;
   const person = (name, id, none) => (id ? h('span', { title: id }, name || 'Unknown account') : h('span', { class: 'muted' }, none));
+  // Signing in, out or verifying is done by the account itself, before it has a session.
+  const self = new Set(['auth.login', 'auth.logout', 'auth.email_verified', 'auth.password_changed']);
+  const actor = (e) => (e.actor_user_id || !self.has(e.action) || !e.target_user_id
+    ? person(e.actor_name, e.actor_user_id, 'Not signed in') : person(e.target_name, e.target_user_id, ''));
   const detail = (d) => Object.entries(d || {}).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('; ');
   body.append(adminTable('Audit trail, newest first', ['When', 'Who', 'Action', 'Concerning', 'From', 'Details'], items(log).map((e) =>
     h('tr', {}, h('td', {}, new Date(e.at).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' })),
-      h('td', {}, person(e.actor_name, e.actor_user_id, 'Not signed in')), h('td', {}, e.action),
+      h('td', {}, actor(e)), h('td', {}, e.action),
       h('td', {}, person(e.target_name, e.target_user_id, '—')), h('td', {}, e.ip || ''),
       h('td', {}, detail(e.details))))));
 }

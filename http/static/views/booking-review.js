@@ -48,9 +48,9 @@ function summary(rows) {
 
 // reviewPanel is the review step for a picked time. ctx: ins, tz, service,
 // duration, area, address, moving (the lesson being moved, or null),
-// onClose (back to picking). It returns the section and update(open), which
-// the page calls when live availability changes (a taken time disables
-// Confirm and says so).
+// onClose (back to picking), onBooked (after a new booking). It returns
+// the section and update(open), which the page calls when live
+// availability changes (a taken time disables Confirm and says so).
 export function reviewPanel(pick, ctx) {
   const { ins, tz, service, duration, moving } = ctx;
   const end = toHHMM(toMin(pick.start) + duration);
@@ -74,7 +74,7 @@ export function reviewPanel(pick, ctx) {
       ['Cancellation', policyText(start, notice, tz), 'review-policy'],
     ]),
     status, h('div', { class: 'row' }, confirmBtn, back));
-  confirmBtn.addEventListener('click', () => confirm(section, confirmBtn, status, pick, ctx, { when, where, price }));
+  confirmBtn.addEventListener('click', () => confirmPick(section, confirmBtn, status, pick, ctx, { when, where, price }));
   const update = (open) => {
     if (section.dataset.done) return;
     confirmBtn.disabled = !open;
@@ -83,8 +83,8 @@ export function reviewPanel(pick, ctx) {
   return { section, update };
 }
 
-// confirm books (or moves) the picked time and shows the result.
-async function confirm(section, btn, status, pick, ctx, shown) {
+// confirmPick books (or moves) the picked time and shows the result.
+async function confirmPick(section, btn, status, pick, ctx, shown) {
   const { ins, service, duration, moving } = ctx;
   btn.disabled = true; status.textContent = '';
   try {
@@ -100,6 +100,7 @@ async function confirm(section, btn, status, pick, ctx, shown) {
     }, { 'Idempotency-Key': uuid() });
     ownActions.add(b.id);
     section.dataset.done = 'true';
+    ctx.onBooked?.();
     section.replaceChildren(...confirmation(b, ctx, shown));
     section.querySelector('h2').focus();
     toast(`Booked: ${service.name} with ${ins.full_name}, ${fmtDay(b.date)} ${b.start_time}–${b.end_time}${b.location?.area ? ' in ' + b.location.area : ''} (${fmtMoney(b.price_cents)}).`, 'success');

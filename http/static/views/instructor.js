@@ -63,16 +63,7 @@ export async function viewInstructor(main, id, params) {
   ctl.area.addEventListener('change', updWhere);
   ctl.address.addEventListener('input', updWhere);
 
-  // remember keeps the choice in the URL without a new history entry.
-  function remember() {
-    const q = new URLSearchParams();
-    if (moving) q.set('reschedule', moving.id);
-    if (st.service) q.set('service_id', st.service.id);
-    if (st.duration) q.set('dur', st.duration);
-    if (ctl.area.value) q.set('area', ctl.area.value);
-    if (st.picked) { q.set('date', st.picked.date); q.set('start', st.picked.start); }
-    history.replaceState(null, '', `#/instructors/${id}?${q}`);
-  }
+  const remember = () => rememberChoice(id, st, moving, ctl);
   function closeReview() {
     st.review?.section.remove(); st.review = null; st.picked = null;
     remember(); draw();
@@ -83,7 +74,9 @@ export async function viewInstructor(main, id, params) {
     st.review = reviewPanel(pick, { ins, tz, service: st.service, duration: st.duration, moving,
       // Read when confirming: the place may still be changed during the review.
       get area() { return ctl.area.value; }, get address() { return ctl.address.value.trim(); },
-      onClose: () => { closeReview(); grid.querySelector('.slot')?.focus(); } });
+      onClose: () => { closeReview(); grid.querySelector('.slot')?.focus(); },
+      // Booked: a reload shows the week, not a review of a taken time.
+      onBooked: () => { st.picked = null; remember(); draw(); } });
     week.before(st.review.section);
     st.review.section.scrollIntoView({ block: 'start' });
     st.review.section.querySelector('h2').focus({ preventScroll: true });
@@ -95,29 +88,12 @@ export async function viewInstructor(main, id, params) {
     openReview({ date, start });
   }
 
-  // draw turns open intervals into start times at 15-minute steps that fit
-  // the chosen length and start at least one hour from now.
+  // draw redraws the week (after a load, a live change or a new choice).
   function draw() {
-    const min = wallClock(new Date(Date.now() + 3600e3), tz);
-    const minKey = min.date + ' ' + min.time;
     prev.disabled = st.weekStart <= mondayOf(today);
     title.textContent = `Week of ${fmtDay(st.weekStart, { month: 'long', day: 'numeric', year: 'numeric' })}`;
     Object.assign(week.dataset, { instructorId: id, serviceId: st.service?.id || '', duration: st.duration || '', weekStart: st.weekStart });
-    const cols = [];
-    let pickedOpen = false;
-    for (let i = 0; i < 7; i++) {
-      const date = addDays(st.weekStart, i);
-      const slots = startTimes(date, st.days.get(date) || [], st.duration, minKey);
-      if (st.picked?.date === date && slots.includes(st.picked.start)) pickedOpen = true;
-      cols.push(h('div', { class: 'day' + (slots.length ? '' : ' empty'), role: 'group', 'aria-labelledby': 'd-' + date, dataset: { date } },
-        h('h3', { id: 'd-' + date }, fmtDay(date)),
-        slots.length ? slots.map((s) => h('button', {
-          type: 'button', class: 'slot', dataset: { date, start: s },
-          'aria-pressed': String(st.picked?.date === date && st.picked?.start === s),
-          'aria-label': `${moving ? 'Move lesson to' : 'Book'} ${fmtDay(date, { weekday: 'long', month: 'long', day: 'numeric' })} at ${s}, ${st.duration} minutes`,
-          onclick: () => pick(date, s),
-        }, s)) : h('p', { class: 'muted' }, 'No open times')));
-    }
+    const { cols, pickedOpen } = weekColumns(st, tz, moving, pick);
     // Keep keyboard focus on the same slot (or its day) across live redraws.
     const f = document.activeElement?.closest?.('.slot');
     grid.replaceChildren(...cols);
@@ -150,6 +126,42 @@ export async function viewInstructor(main, id, params) {
   await load();
   // Back from signing in (or a reload) with a picked time: review it.
   if (st.picked && auth.user && alive()) openReview(st.picked);
+}
+
+// rememberChoice keeps the choice in the URL without a new history entry,
+// so a reload or a sign-in comes back to it.
+function rememberChoice(id, st, moving, ctl) {
+  const q = new URLSearchParams();
+  if (moving) q.set('reschedule', moving.id);
+  if (st.service) q.set('service_id', st.service.id);
+  if (st.duration) q.set('dur', st.duration);
+  if (ctl.area.value) q.set('area', ctl.area.value);
+  if (st.picked) { q.set('date', st.picked.date); q.set('start', st.picked.start); }
+  history.replaceState(null, '', `#/instructors/${id}?${q}`);
+}
+
+// weekColumns turns the week's open intervals into days of start-time
+// buttons (15-minute steps that fit the length, at least an hour from now);
+// pickedOpen says whether the picked time is still among them.
+function weekColumns(st, tz, moving, pick) {
+  const min = wallClock(new Date(Date.now() + 3600e3), tz);
+  const minKey = min.date + ' ' + min.time;
+  const cols = [];
+  let pickedOpen = false;
+  for (let i = 0; i < 7; i++) {
+    const date = addDays(st.weekStart, i);
+    const slots = startTimes(date, st.days.get(date) || [], st.duration, minKey);
+    if (st.picked?.date === date && slots.includes(st.picked.start)) pickedOpen = true;
+    cols.push(h('div', { class: 'day' + (slots.length ? '' : ' empty'), role: 'group', 'aria-labelledby': 'd-' + date, dataset: { date } },
+      h('h3', { id: 'd-' + date }, fmtDay(date)),
+      slots.length ? slots.map((s) => h('button', {
+        type: 'button', class: 'slot', dataset: { date, start: s },
+        'aria-pressed': String(st.picked?.date === date && st.picked?.start === s),
+        'aria-label': `${moving ? 'Move lesson to' : 'Book'} ${fmtDay(date, { weekday: 'long', month: 'long', day: 'numeric' })} at ${s}, ${st.duration} minutes`,
+        onclick: () => pick(date, s),
+      }, s)) : h('p', { class: 'muted' }, 'No open times')));
+  }
+  return { cols, pickedOpen };
 }
 
 // startTimes turns a day's open intervals into start times at 15-minute
