@@ -73,6 +73,9 @@ func TestBodiesThatAreNotValidJSONOrHaveWrongTypesAre400(t *testing.T) {
 	}
 	for _, r := range routes {
 		for _, b := range bad {
+			if b.name == "empty body" && (r.path == "/api/v1/auth/refresh" || r.path == "/api/v1/auth/logout") {
+				continue // bodiless on purpose: the refresh cookie (auth_cookie_test.go)
+			}
 			t.Run(r.method+" "+r.path+"/"+b.name, func(t *testing.T) {
 				req := newReq(t, r.method, r.path, []byte(b.body))
 				if b.contentType != "" {
