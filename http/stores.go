@@ -25,6 +25,7 @@ type Store interface {
 	photoStore
 	availabilityStore
 	bookingStore
+	calendarStore
 	notificationStore
 	conversationStore
 	privacyStore

@@ -105,6 +105,9 @@ var exportSections = []exportSection{
 	{Name: "account_tokens", Tables: []string{"account_tokens"}, SQL: `
 		SELECT jsonb_build_object('purpose', t.purpose, 'created_at', t.created_at, 'expires_at', t.expires_at, 'used_at', t.used_at)
 		FROM account_tokens t WHERE t.user_id = $1 ORDER BY t.created_at, t.id`},
+	// The private calendar feed: that one exists and since when, never the hash.
+	{Name: "calendar_feed", Tables: []string{"calendar_feeds"}, Single: true, SQL: `
+		SELECT jsonb_build_object('created_at', f.created_at) FROM calendar_feeds f WHERE f.user_id = $1`},
 	// The security log of the account: what was done to it or by it.
 	{Name: "security_log", Tables: []string{"audit_log"}, SQL: `
 		SELECT jsonb_build_object('at', a.at, 'action', a.action, 'ip', host(a.ip), 'request_id', a.request_id,
