@@ -1,6 +1,7 @@
 package market
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -86,18 +87,11 @@ type WatchSpec struct {
 func (in WatchInput) Validate(today time.Time) (WatchSpec, error) {
 	fields := map[string]string{}
 	var s WatchSpec
-	for _, d := range in.Days {
-		i := slices.Index(weekdayNames[:], strings.ToLower(d))
-		if i < 0 {
-			fields["days"] = "each day must be a weekday name, e.g. \"saturday\""
-			break
-		}
-		if slices.Contains(s.Days, time.Weekday(i)) {
-			fields["days"] = "days must not repeat"
-			break
-		}
-		s.Days = append(s.Days, time.Weekday(i))
+	days, err := ParseWeekdays(in.Days)
+	if err != nil {
+		fields["days"] = err.Error()
 	}
+	s.Days = days
 	if in.TimeOfDay != nil {
 		if !slices.Contains(TimesOfDay, *in.TimeOfDay) {
 			fields["time_of_day"] = "must be morning, afternoon, evening or null"
@@ -124,8 +118,25 @@ func (in WatchInput) Validate(today time.Time) (WatchSpec, error) {
 	if len(fields) > 0 {
 		return WatchSpec{}, ValidationError(fields)
 	}
-	slices.Sort(s.Days)
 	return s, nil
+}
+
+// ParseWeekdays parses distinct weekday names (any case) and returns them
+// sorted Sunday first.
+func ParseWeekdays(names []string) ([]time.Weekday, error) {
+	var out []time.Weekday
+	for _, d := range names {
+		i := slices.Index(weekdayNames[:], strings.ToLower(d))
+		if i < 0 {
+			return nil, errors.New("each day must be a weekday name, e.g. \"saturday\"")
+		}
+		if slices.Contains(out, time.Weekday(i)) {
+			return nil, errors.New("days must not repeat")
+		}
+		out = append(out, time.Weekday(i))
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // daysSpanned counts the calendar dates from..to, both included.

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func ptr(s string) *string { return &s }
+func todPtr(s string) *string { return &s }
 
 func TestWatchInputValidateNamesEachBadField(t *testing.T) {
 	today := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC) // a Tuesday
@@ -18,11 +18,11 @@ func TestWatchInputValidateNamesEachBadField(t *testing.T) {
 		wantDay []time.Weekday
 	}{
 		{"any day, whole day", func(*WatchInput) {}, "", nil},
-		{"saturday mornings", func(w *WatchInput) { w.Days, w.TimeOfDay = []string{"saturday"}, ptr("morning") }, "", []time.Weekday{time.Saturday}},
+		{"saturday mornings", func(w *WatchInput) { w.Days, w.TimeOfDay = []string{"saturday"}, todPtr("morning") }, "", []time.Weekday{time.Saturday}},
 		{"days sorted, any case", func(w *WatchInput) { w.Days = []string{"Sunday", "monday"} }, "", []time.Weekday{time.Sunday, time.Monday}},
 		{"unknown day", func(w *WatchInput) { w.Days = []string{"someday"} }, "days", nil},
 		{"repeated day", func(w *WatchInput) { w.Days = []string{"monday", "monday"} }, "days", nil},
-		{"unknown part of day", func(w *WatchInput) { w.TimeOfDay = ptr("noon") }, "time_of_day", nil},
+		{"unknown part of day", func(w *WatchInput) { w.TimeOfDay = todPtr("noon") }, "time_of_day", nil},
 		{"from yesterday", func(w *WatchInput) { w.From = "2026-12-07" }, "from", nil},
 		{"from malformed", func(w *WatchInput) { w.From = "12/08/2026" }, "from", nil},
 		{"to before from", func(w *WatchInput) { w.To = "2026-12-07" }, "to", nil},

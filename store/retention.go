@@ -22,6 +22,8 @@ const (
 	RetentionSearchHistory     = "search_history"     // searches last made longer ago
 	RetentionEvents            = "events"             // published events past the resume window
 	RetentionIdempotencyKeys   = "idempotency_keys"   // keys older than a client may retry
+	RetentionWatches           = "watches"            // watches whose "to" date has passed (watches.go)
+	RetentionWatchDays         = "watch_days"         // open times kept for dates no live watch covers
 )
 
 // retentionJobs are the bounded statements of each kind. $1 is the cutoff
@@ -54,6 +56,16 @@ var retentionJobs = map[string]string{
 	RetentionEvents: `DELETE FROM events WHERE id IN (
 		SELECT id FROM events WHERE created_at < $1 AND published_at IS NOT NULL
 		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// A watch ends at its "to" date (a local date: the cutoff leaves every
+	// zone's day behind); the open times kept for it go in the same pass
+	// (watch_days rows no live watch covers any more, watches.go).
+	RetentionWatches: `DELETE FROM watches WHERE id IN (
+		SELECT id FROM watches WHERE to_date < $1::date LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionWatchDays: `DELETE FROM watch_days WHERE (instructor_id, date) IN (
+		SELECT d.instructor_id, d.date FROM watch_days d WHERE d.date < $1::date OR NOT EXISTS (
+			SELECT 1 FROM watches x WHERE x.instructor_id = d.instructor_id
+			AND d.date BETWEEN x.from_date AND x.to_date AND x.to_date >= $1::date)
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	// A retry that late is a new request.
 	RetentionIdempotencyKeys: `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
 		SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
@@ -107,6 +119,7 @@ type RetentionConfig struct {
 	SearchHistory     time.Duration // after the last search of the query [4320h]
 	Events            time.Duration // event history kept for resume [24h]
 	IdempotencyKeys   time.Duration // [24h]
+	Watches           time.Duration // after the watch's "to" date [48h]
 }
 
 func (c *RetentionConfig) setDefaults() {
@@ -124,6 +137,7 @@ func (c *RetentionConfig) setDefaults() {
 	def(&c.SearchHistory, 180*24*time.Hour)
 	def(&c.Events, 24*time.Hour)
 	def(&c.IdempotencyKeys, 24*time.Hour)
+	def(&c.Watches, 48*time.Hour)
 	if c.Batch <= 0 {
 		c.Batch = 1000
 	}
@@ -168,6 +182,8 @@ func (r *Retention) periods() map[string]time.Duration {
 		RetentionSearchHistory:     r.cfg.SearchHistory,
 		RetentionEvents:            r.cfg.Events,
 		RetentionIdempotencyKeys:   r.cfg.IdempotencyKeys,
+		RetentionWatches:           r.cfg.Watches,
+		RetentionWatchDays:         r.cfg.Watches,
 	} {
 		if d > 0 {
 			out[kind] = d
