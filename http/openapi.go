@@ -249,6 +249,7 @@ func apiOps() []apiOp {
 	}
 	ops = append(ops, adminAPIOps()...)
 	ops = append(ops, verifyResetOps()...)
+	ops = append(ops, watchOps()...)
 	return append(ops, privacyOps()...)
 }
 

@@ -83,5 +83,6 @@ func (s *Server) routes() {
 	s.adminAccessRoutes(api)
 	s.adminRoutes(api)
 	s.privacyRoutes(api)
+	s.watchRoutes(api)
 	s.staticRoutes(s.app)
 }

@@ -27,6 +27,7 @@ type Store interface {
 	notificationStore
 	privacyStore
 	searchHistoryStore
+	watchStore // watches.go
 	adminStore
 	analyticsStore
 	opsStore
