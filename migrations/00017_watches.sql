@@ -34,6 +34,23 @@ CREATE TABLE watch_days (
 );
 CREATE INDEX watch_days_date ON watch_days (date);
 
+-- The notification kind slot.opened joins whatever kinds the check allows
+-- (read from the constraint, so migrations of other features that add
+-- kinds compose in any order).
+-- +goose StatementBegin
+DO $$
+DECLARE kinds text[];
+BEGIN
+    SELECT array_agg(DISTINCT m[1]) INTO kinds
+    FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_.]+)''', 'g') AS m
+    WHERE c.conname = 'notifications_kind_check';
+    ALTER TABLE notifications DROP CONSTRAINT IF EXISTS notifications_kind_check;
+    EXECUTE format('ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN (%s))',
+        (SELECT string_agg(quote_literal(k), ', ' ORDER BY k)
+         FROM unnest(array_append(array_remove(kinds, 'slot.opened'), 'slot.opened')) AS k));
+END $$;
+-- +goose StatementEnd
+
 INSERT INTO permissions (name, description) VALUES
     ('watches:manage', 'watch an instructor''s schedule and be told when a time opens')
 ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description;
@@ -45,6 +62,19 @@ INSERT INTO role_permissions (role, permission) VALUES
 ON CONFLICT DO NOTHING;
 
 -- +goose Down
+DELETE FROM notifications WHERE kind = 'slot.opened';
+-- +goose StatementBegin
+DO $$
+DECLARE kinds text[];
+BEGIN
+    SELECT array_agg(DISTINCT m[1]) INTO kinds
+    FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_.]+)''', 'g') AS m
+    WHERE c.conname = 'notifications_kind_check';
+    ALTER TABLE notifications DROP CONSTRAINT IF EXISTS notifications_kind_check;
+    EXECUTE format('ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN (%s))',
+        (SELECT string_agg(quote_literal(k), ', ' ORDER BY k) FROM unnest(array_remove(kinds, 'slot.opened')) AS k));
+END $$;
+-- +goose StatementEnd
 DELETE FROM role_permissions WHERE permission = 'watches:manage';
 DELETE FROM permissions WHERE name = 'watches:manage';
 DROP TABLE watch_days;

@@ -166,15 +166,18 @@ func (db *DB) CreateWatch(ctx context.Context, userID string, in market.WatchInp
 // creates cannot both pass it), inserts w and seeds watch_days from a.
 func insertWatch(ctx context.Context, tx pgx.Tx, w *market.Watch, today time.Time, a *market.Availability) error {
 	var active int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended('watches:' || $1::text, 0))) l,
-		watches WHERE user_id = $1 AND to_date >= $2`, w.UserID, today).Scan(&active)
-	if err != nil {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended('watches:' || $1, 0))`, w.UserID)
+	b.Queue(`SELECT count(*) FROM watches WHERE user_id = $1 AND to_date >= $2`, w.UserID, today).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&active)
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("count watches: %w", err)
 	}
 	if active >= market.MaxActiveWatches {
 		return market.Errorf(market.ECONFLICT, "you already watch %d times; delete one first", market.MaxActiveWatches)
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO watches (user_id, instructor_id, days, time_of_day, from_date, to_date)
+	err := tx.QueryRow(ctx, `INSERT INTO watches (user_id, instructor_id, days, time_of_day, from_date, to_date)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
 		w.UserID, w.InstructorID, w.Days, w.TimeOfDay, w.From, w.To).Scan(&w.ID, &w.CreatedAt)
 	if err != nil {
