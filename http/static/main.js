@@ -17,6 +17,7 @@ import { viewOnboarding } from './views/onboarding.js';
 import { viewPrivacy } from './views/privacy.js';
 import { viewSearch } from './views/search.js';
 import { viewTeach } from './views/teach.js';
+import { mountWatchAlerts, viewWatches } from './views/watches.js';
 
 // route leaves the current view and draws the one the hash names.
 function route() {
@@ -39,6 +40,7 @@ function route() {
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
   if (parts[0] === 'admin') return auth.user ? openAdmin(main, parts[1], params) : go('#/login');
+  if (parts[0] === 'watches') return auth.user ? viewWatches(main) : go('#/login');
   if (parts[0] === 'privacy') return auth.user ? viewPrivacy(main) : go('#/login');
   return viewBrowse(main, params);
 }
@@ -63,3 +65,4 @@ scheduleRefresh();
 route();
 live.connect();
 mountBell();
+mountWatchAlerts();

@@ -31,7 +31,7 @@ export function renderNav() {
   const nav = [link('#/', 'Browse')];
   if (isInstructor()) nav.push(link('#/teach', 'My week'), link('#/onboarding', 'Profile & lessons'));
   if (isStaff()) nav.push(link('#/admin', 'Admin'));
-  if (auth.user) nav.push(link('#/lessons', 'My lessons'),
+  if (auth.user) nav.push(link('#/lessons', 'My lessons'), link('#/watches', 'Watches'),
     h('span', { class: 'who' }, auth.user.full_name), link('#/privacy', 'Privacy'),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));
   else nav.push(link('#/login', 'Sign in'), link('#/signup', 'Sign up'));

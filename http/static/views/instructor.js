@@ -6,6 +6,7 @@ import { h, toast } from '../dom.js';
 import { addDays, fmtDay, fmtMoney, mondayOf, toHHMM, toMin, uuid, wallClock } from '../format.js';
 import { current, go, onLeave } from '../nav.js';
 import { ownActions } from '../usertopic.js';
+import { watchPanel } from './watches.js';
 
 // viewInstructor shows one instructor's week as bookable start times that
 // follow the live availability topic. With ?reschedule=<booking id> a click
@@ -41,6 +42,8 @@ export async function viewInstructor(main, id, params) {
   const grid = h('div', { class: 'grid' });
   week.before(instructorPanel(ins, tz, moving, { svcSel, durSel, areaSel, address }));
   week.append(h('div', { class: 'row between' }, prev, title, next), grid);
+  const watch = moving || auth.user?.id === id ? null : watchPanel(id, ins, tz);
+  if (watch) week.after(watch.el);
 
   // draw turns open intervals into start times at 15-minute steps that fit
   // the chosen length and start at least one hour from now.
@@ -65,6 +68,7 @@ export async function viewInstructor(main, id, params) {
     // Keep keyboard focus on the same slot (or its day) across live redraws.
     const f = document.activeElement?.closest?.('.slot');
     grid.replaceChildren(...cols);
+    watch?.update(st);
     if (f) (grid.querySelector(`.slot[data-date="${f.dataset.date}"][data-start="${f.dataset.start}"]`) || grid.querySelector(`.day[data-date="${f.dataset.date}"] .slot`))?.focus();
   }
 
