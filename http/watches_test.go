@@ -230,6 +230,11 @@ func TestWatchesAreValidatedCappedListedDeletedAndExported(t *testing.T) {
 			}
 		})
 	}
+	for _, r := range []struct{ method, path string }{{"GET", "/api/v1/watches"}, {"POST", "/api/v1/watches"}, {"DELETE", "/api/v1/watches/x"}} {
+		if st := w.b.call(r.method, r.path, "", nil, nil); st != 401 {
+			t.Fatalf("%s %s without a token: %d, want 401", r.method, r.path, st)
+		}
+	}
 	var created market.Watch
 	for i := range market.MaxActiveWatches {
 		if st := w.b.call("POST", "/api/v1/watches", tok, valid(), &created); st != 201 {

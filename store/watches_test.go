@@ -8,6 +8,7 @@ import (
 
 	"instainstru/jobs"
 	"instainstru/market"
+	"instainstru/store"
 	"instainstru/store/storetest"
 )
 
@@ -97,4 +98,35 @@ func TestWatchedDaysQueueWhatOpenedAndTheWorkerTellsOnceAnHour(t *testing.T) {
 	}
 	noErr(t, w.db.DeleteWatch(ctx, student, watch.ID))
 	wantCode(t, w.db.DeleteWatch(ctx, student, watch.ID), market.ENOTFOUND)
+}
+
+// A watch ends at its "to" date: retention deletes it once the cutoff
+// passes that date, and the open times kept for dates no live watch covers.
+func TestRetentionEndsWatchesAfterTheirLastDate(t *testing.T) {
+	t.Parallel()
+	w := newSchedWorld(t)
+	ctx := context.Background()
+	inst, _ := w.instructor("America/New_York")
+	student := w.user(market.RoleStudent)
+	now := time.Now()
+	d := now.AddDate(0, 0, 2).Format(time.DateOnly)
+	w.addWindow(inst, d, "09:00", "10:00", nil)
+	_, err := w.db.CreateWatch(ctx, student, market.WatchInput{InstructorID: inst, From: d, To: d}, now)
+	noErr(t, err)
+	n, err := w.db.Prune(ctx, store.RetentionWatches, now, 10)
+	noErr(t, err)
+	if n != 0 || w.count(`SELECT count(*) FROM watch_days`) != 1 {
+		t.Fatalf("pruned %d live watches", n)
+	}
+	after := now.AddDate(0, 0, 4)
+	for _, kind := range []string{store.RetentionWatchDays, store.RetentionWatches} {
+		n, err := w.db.Prune(ctx, kind, after, 10)
+		noErr(t, err)
+		if n != 1 {
+			t.Fatalf("%s pruned %d rows, want 1", kind, n)
+		}
+	}
+	if got := w.count(`SELECT count(*) FROM watches`) + w.count(`SELECT count(*) FROM watch_days`); got != 0 {
+		t.Fatalf("%d rows left", got)
+	}
 }
