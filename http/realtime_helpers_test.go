@@ -189,6 +189,10 @@ type rtFrame struct {
 	Topics []string         `json:"topics"`
 	Seqs   map[string]int64 `json:"seqs"`
 
+	ConversationID string `json:"conversation_id"` // typing
+	Watching       *int   `json:"watching"`        // presence
+	Raw            []byte `json:"-"`               // the frame as received
+
 	received time.Time
 }
 
@@ -235,7 +239,7 @@ func dialWSErr(url string, header nethttp.Header) (*rtClient, error) {
 			}
 			var f rtFrame
 			if json.Unmarshal(b, &f) == nil {
-				f.received = time.Now()
+				f.received, f.Raw = time.Now(), b
 				c.frames <- f
 			}
 		}

@@ -79,6 +79,8 @@ type inbound struct {
 	Topic string          `json:"topic"`
 	Since *int64          `json:"since"`
 	Token string          `json:"token"`
+
+	ConversationID string `json:"conversation_id"` // typing
 }
 
 // Serve takes over an accepted connection and returns; the hub closes it
@@ -343,6 +345,8 @@ func (c *Client) handle(ctx context.Context, in inbound) {
 		c.ack(in.ID, in.Topic)
 	case "auth":
 		c.refresh(ctx, in)
+	case "typing":
+		c.typing(ctx, in)
 	default:
 		c.replyError(in.ID, "unknown_type", "unknown frame type")
 	}

@@ -31,10 +31,13 @@ type History interface {
 }
 
 // Broker is the node-level topic interest the hub drives: Subscribe on a
-// topic's first local subscriber, Unsubscribe after its last.
+// topic's first local subscriber, Unsubscribe after its last; and the
+// cross-node channel for ephemeral frames (ephemeral.go), whose contract is
+// realtime.EphemeralPublisher's.
 type Broker interface {
 	Subscribe(ctx context.Context, topic string) error
 	Unsubscribe(ctx context.Context, topic string) error
+	PublishEphemeral(ctx context.Context, topic string, frame []byte) error
 }
 
 // Options tune the hub; zero values take the defaults in brackets.
@@ -54,6 +57,8 @@ type Options struct {
 	// connection. Where a ring cannot be set up the hub logs it once and
 	// writes as without it.
 	IOUring bool
+	// Typing decides client typing frames (typing.go); nil = refused.
+	Typing TypingRelay
 	// IOUringEntries is a ring's size, the most sends per io_uring_enter
 	// [256]; past the kernel's limit (32,768) the ring cannot be set up.
 	IOUringEntries int

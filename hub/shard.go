@@ -18,16 +18,19 @@ const (
 	cmdSubscribe                  // a client subscribes, maybe with since
 	cmdUnsubscribe                // a client leaves a topic (quiet: because it disconnected)
 	cmdReply                      // an I/O request or timer of a topic came back
+	cmdEphemeral                  // a frame outside the seq'd stream for the topic's live subscribers
 )
 
 type command struct {
 	kind  cmdKind
 	topic string
 	ev    market.Event
-	req   subReq // cmdSubscribe; cmdUnsubscribe uses req.client
-	quiet bool   // cmdUnsubscribe: the client is gone, answer nothing
-	reply reply  // cmdReply
-	asker *topic // cmdReply: the topic that asked, so a reply never reaches a newer one
+	req   subReq          // cmdSubscribe; cmdUnsubscribe uses req.client
+	quiet bool            // cmdUnsubscribe: the client is gone, answer nothing
+	reply reply           // cmdReply
+	asker *topic          // cmdReply: the topic that asked, so a reply never reaches a newer one
+	frame []byte          // cmdEphemeral: the JSON frame, as is
+	only  map[string]bool // cmdEphemeral: only these connection ids (nil = every live subscriber)
 }
 
 // shard serialises everything that touches its topics, so ordering, dedupe
@@ -62,6 +65,10 @@ func newInbox() inbox { return inbox{wake: make(chan struct{}, 1)} }
 
 func (in *inbox) post(c command) {
 	in.mu.Lock()
+	if c.kind == cmdEphemeral && len(in.cmds) >= maxInbox {
+		in.mu.Unlock() // best effort by contract: dropped, not retried
+		return
+	}
 	if c.kind == cmdEvent && len(in.cmds) >= maxInbox {
 		if in.resync == nil {
 			in.resync = map[string]struct{}{}
@@ -141,6 +148,8 @@ func (s *shard) handle(c *command) {
 			return
 		}
 		t.reply(s, c.reply)
+	case cmdEphemeral:
+		s.ephemeral(t, c.frame, c.only)
 	}
 	if t.gone() {
 		delete(s.topics, c.topic)

@@ -38,12 +38,16 @@ type Broker interface {
 	// reconnect events may have been missed, and the handler resyncs that
 	// topic from history.
 	Run(ctx context.Context, h Handler) error
+	// PublishEphemeral: see EphemeralPublisher for the contract of frames
+	// outside the seq'd stream.
+	EphemeralPublisher
 }
 
 // Handler receives what a Broker delivers.
 type Handler interface {
 	Event(ev market.Event)
 	Subscribed(topic string)
+	EphemeralHandler
 }
 
 // wireEvent is the broker payload (the envelope every broker that leaves
@@ -54,6 +58,9 @@ type wireEvent struct {
 	Type  string          `json:"event"`
 	Data  json.RawMessage `json:"data"`
 	TS    time.Time       `json:"ts"`
+	// Frame is set on ephemeral frames only (EncodeEphemeral), which have
+	// no seq, type, data or ts.
+	Frame json.RawMessage `json:"frame,omitempty"`
 }
 
 // EncodeWire is the envelope of ev as a broker sends it between nodes.

@@ -2,6 +2,8 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 
 	"instainstru/market"
@@ -55,5 +57,20 @@ func (b *MemoryBroker) Run(ctx context.Context, h Handler) error {
 	b.h = h
 	b.mu.Unlock()
 	<-ctx.Done()
+	return nil
+}
+
+// PublishEphemeral delivers frame synchronously if this node watches topic
+// (the contract is EphemeralPublisher's).
+func (b *MemoryBroker) PublishEphemeral(ctx context.Context, topic string, frame []byte) error {
+	if !json.Valid(frame) {
+		return fmt.Errorf("ephemeral frame for %s is not JSON", topic)
+	}
+	b.mu.RLock()
+	h, ok := b.h, b.topics[topic]
+	b.mu.RUnlock()
+	if ok && h != nil {
+		h.Ephemeral(topic, frame)
+	}
 	return nil
 }

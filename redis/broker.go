@@ -135,6 +135,20 @@ func (b *Broker) Publish(ctx context.Context, ev market.Event) error {
 	return nil
 }
 
+// PublishEphemeral sends frame on topic's channel, beside its events but
+// not among them (realtime.EphemeralPublisher has the contract): receiving
+// nodes hand it to Handler.Ephemeral.
+func (b *Broker) PublishEphemeral(ctx context.Context, topic string, frame []byte) error {
+	payload, err := realtime.EncodeEphemeral(topic, frame)
+	if err != nil {
+		return err
+	}
+	if err := b.publishCmd(ctx, b.rdb, b.Channel(topic), payload).Err(); err != nil {
+		return fmt.Errorf("redis publish ephemeral %s: %w", topic, err)
+	}
+	return nil
+}
+
 // PublishBatch sends evs in one round trip (a pipeline; on a cluster, one
 // per master), in order per topic; errs[i] is the outcome of evs[i].
 func (b *Broker) PublishBatch(ctx context.Context, evs []market.Event) []error {
@@ -259,9 +273,13 @@ func (b *Broker) startReader(ps *goredis.PubSub) {
 					b.resubscribeMoved(b.topicOf(m.Channel))
 				}
 			case *goredis.Message:
-				ev, err := realtime.DecodeWire([]byte(m.Payload))
+				ev, frame, err := realtime.DecodeMessage([]byte(m.Payload))
 				if err != nil {
 					b.log.Warn("bad broker payload", "channel", m.Channel, "err", err)
+					continue
+				}
+				if frame != nil {
+					h.Ephemeral(ev.Topic, frame)
 					continue
 				}
 				h.Event(ev)

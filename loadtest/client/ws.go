@@ -255,7 +255,7 @@ func (c *WSClient) handle(ctx context.Context, now time.Time, f *frame) {
 		c.onError(f)
 	case "reset":
 		c.onReset(ctx, f)
-	case "pong", "welcome":
+	case "pong", "welcome", "presence", "typing": // ephemeral frames (no seq) need nothing here
 	default:
 		c.unexpectedFrames++
 		c.env.St.Note("ws_unknown_frame_type")
