@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 	"instainstru/store"
 	"instainstru/store/storetest"
@@ -92,19 +93,9 @@ func (w *watchWorld) count(sql string, args ...any) int {
 // settled waits until every slot.opened and email job has run.
 func (w *watchWorld) settled() {
 	w.t.Helper()
-	pollUntil(w.t, 15*time.Second, "jobs to finish", func() bool {
+	eventually.True(w.t, 15*time.Second, "slot_opened and email jobs to finish", func() bool {
 		return w.count(`SELECT count(*) FROM river_job WHERE kind IN ('slot_opened', 'email') AND state <> 'completed'`) == 0
 	})
-}
-
-// pollUntil polls cond every 20 ms until it holds, failing after d.
-func pollUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
 }
 
 // slotOpened waits for the next slot.opened notification pushed to c.
