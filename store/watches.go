@@ -43,15 +43,19 @@ const watchDaysSQL = `
 	SELECT old.date, old.open, new.open FROM old JOIN new ON new.date = old.date
 	WHERE old.open IS DISTINCT FROM new.open`
 
-// availabilityChange is the data of an availability.changed event.
-func availabilityChange(data any) (market.AvailabilityChanged, bool) {
+// availabilityChange is the data of an availability.changed event: data
+// as its writer built it, else decoded from its JSON (encoded).
+func availabilityChange(data any, encoded []byte) (market.AvailabilityChanged, bool) {
 	switch d := data.(type) {
 	case market.AvailabilityChanged:
 		return d, true
 	case *market.AvailabilityChanged:
-		return *d, d != nil
+		if d != nil {
+			return *d, true
+		}
 	}
-	return market.AvailabilityChanged{}, false
+	var d market.AvailabilityChanged
+	return d, json.Unmarshal(encoded, &d) == nil
 }
 
 // queueWatchDays queues watchDaysSQL in b for each availability.changed
@@ -62,7 +66,7 @@ func queueWatchDays(b *pgx.Batch, q *queuedEvents, evs []market.NewEvent) {
 		if ne.Type != market.EventAvailabilityChanged {
 			continue
 		}
-		ac, ok := availabilityChange(ne.Data)
+		ac, ok := availabilityChange(ne.Data, q.out[i].Data)
 		if !ok || len(ac.Days) == 0 {
 			continue
 		}
