@@ -63,9 +63,9 @@ export default async function (browser, kit) {
   let mails = [];
   for (const deadline = Date.now() + 10000; api && !mails.length && Date.now() < deadline; await sleep(200)) {
     const list = await (await fetch(api + '/api/v1/messages')).json();
-    mails = list.messages.filter((m) => m.To.some((t) => t.Address === email));
+    mails = list.messages.filter((m) => m.To.some((t) => t.Address === email) && m.Subject.includes('just opened'));
   }
-  check('watches: the watcher is emailed once', !api || (mails.length === 1 && mails[0].Subject.includes('just opened')),
+  check('watches: the watcher is emailed once', !api || mails.length === 1,
     mails.map((m) => m.Subject).join(' | ') || 'no email');
 
   // The Watches view lists the watch; Delete removes it.
