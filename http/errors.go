@@ -24,7 +24,7 @@ func statusOf(code string) int {
 		return fiber.StatusBadRequest
 	case market.EUNAUTHORIZED:
 		return fiber.StatusUnauthorized
-	case market.EFORBIDDEN, market.EEMAILUNVERIFIED:
+	case market.EFORBIDDEN, market.EEMAILUNVERIFIED, market.EBLOCKED:
 		return fiber.StatusForbidden
 	case market.ENOTFOUND:
 		return fiber.StatusNotFound

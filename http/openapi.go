@@ -250,6 +250,7 @@ func apiOps() []apiOp {
 	ops = append(ops, adminAPIOps()...)
 	ops = append(ops, verifyResetOps()...)
 	ops = append(ops, watchOps()...)
+	ops = append(ops, conversationOps()...)
 	return append(ops, privacyOps()...)
 }
 

@@ -25,6 +25,7 @@ type Store interface {
 	availabilityStore
 	bookingStore
 	notificationStore
+	conversationStore
 	privacyStore
 	searchHistoryStore
 	watchStore // watches.go

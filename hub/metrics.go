@@ -66,6 +66,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "instainstru_ws_ephemeral_frames_total", Help: "Ephemeral frames (typing, presence; no seq) queued to connections.",
 		}),
 	}
+	// Born at 0, so rate() sees the first of each (see http/metrics_init.go).
+	for _, auth := range []string{"anonymous", "token", "ticket"} {
+		m.connections.WithLabelValues(auth)
+		m.connects.WithLabelValues(auth)
+	}
+	for _, code := range []int{1000, 1001, 1006, 1008, StatusTooBig, StatusServiceRestart, StatusTokenExpired, StatusSlowConsumer, StatusTooManyFrames} {
+		m.disconnects.WithLabelValues(strconv.Itoa(code))
+	}
 	if reg != nil {
 		reg.MustRegister(m.connections, m.connects, m.disconnects, m.sent, m.received, m.drops,
 			m.slowConsumers, m.subscriptions, m.latency, m.replays, m.resets, m.ephemerals)

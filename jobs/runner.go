@@ -32,6 +32,10 @@ type Handlers struct {
 	Reminder func(ctx context.Context, j Reminder, a Attempt) error
 	// SlotOpened is optional: without it QueueWatches is not worked here.
 	SlotOpened func(ctx context.Context, j SlotOpened, a Attempt) error
+	// MessageUnread may be nil only where no such job is ever inserted
+	// (tests of the runner): a worker of the reminders queue without it
+	// would fail the jobs it fetches. notify always sets it.
+	MessageUnread func(ctx context.Context, j MessageUnread, a Attempt) error
 }
 
 // RunnerConfig tunes the workers. Zero values are River's defaults.
@@ -87,6 +91,11 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 	if h.SlotOpened != nil {
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SlotOpened]) error {
 			return h.SlotOpened(ctx, j.Args, attemptOf(j.JobRow))
+		}))
+	}
+	if h.MessageUnread != nil {
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[MessageUnread]) error {
+			return h.MessageUnread(ctx, j.Args, attemptOf(j.JobRow))
 		}))
 	}
 	queues := cfg.Queues

@@ -103,7 +103,8 @@ func New(db *store.DB, m *Metrics, cfg Config, log *slog.Logger) (*Service, erro
 	if s.sender != nil {
 		queues = append(queues, jobs.QueueEmail)
 	}
-	s.runner, err = db.NewJobRunner(jobs.Handlers{Email: s.sendEmail, Reminder: s.remind, SlotOpened: s.slotOpened}, jobs.RunnerConfig{
+	s.runner, err = db.NewJobRunner(jobs.Handlers{Email: s.sendEmail, Reminder: s.remind, MessageUnread: s.messageUnread,
+		SlotOpened: s.slotOpened}, jobs.RunnerConfig{
 		Workers: cfg.Workers, Queues: queues, Backoff: cfg.Backoff, RescueAfter: rescue,
 		PollInterval: cfg.PollInterval, Logger: log, Periodic: cfg.Periodic,
 	})
@@ -214,6 +215,14 @@ func (s *Service) remind(ctx context.Context, j jobs.Reminder, a jobs.Attempt) e
 func (s *Service) slotOpened(ctx context.Context, j jobs.SlotOpened, _ jobs.Attempt) error {
 	// Each notification is counted by kind (slot.opened) when published.
 	_, err := s.db.NotifySlotOpened(ctx, j, time.Now())
+	return err
+}
+
+// messageUnread queues the email of a message still unread after
+// MESSAGE_EMAIL_DELAY (the store checks the read state; a read in time, or
+// an email already queued for this read position, makes it a no-op).
+func (s *Service) messageUnread(ctx context.Context, j jobs.MessageUnread, _ jobs.Attempt) error {
+	_, err := s.db.EmailUnreadMessage(ctx, j)
 	return err
 }
 

@@ -84,6 +84,17 @@ var exportSections = []exportSection{
 		FROM watches w WHERE w.user_id = $1 ORDER BY w.created_at, w.id`},
 	{Name: "notifications", Tables: []string{"notifications"}, SQL: `
 		SELECT to_jsonb(n) - 'user_id' - 'dedupe_key' FROM notifications n WHERE n.user_id = $1 ORDER BY n.created_at, n.id`},
+	// Conversations: the other party by name, and every message of both
+	// parties (each party is entitled to the whole thread).
+	{Name: "conversations", Tables: []string{"conversations", "messages"}, SQL: `
+		SELECT jsonb_build_object('id', c.id, 'created_at', c.created_at, 'updated_at', c.updated_at,
+			'your_role', CASE WHEN c.student_id = $1 THEN 'student' ELSE 'instructor' END,
+			'other', jsonb_build_object('id', o.id, 'full_name', o.full_name),
+			'you_blocked', CASE WHEN c.student_id = $1 THEN c.blocked_by_student ELSE c.blocked_by_instructor END,
+			'messages', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', m.id, 'from', CASE WHEN m.sender_id = $1 THEN 'you' ELSE 'other' END,
+				'body', m.body, 'created_at', m.created_at) ORDER BY m.seq) FROM messages m WHERE m.conversation_id = c.id), '[]'))
+		FROM conversations c JOIN users o ON o.id = CASE WHEN c.student_id = $1 THEN c.instructor_id ELSE c.student_id END
+		WHERE $1 IN (c.student_id, c.instructor_id) ORDER BY c.created_at, c.id`},
 	{Name: "notification_settings", Tables: []string{"notification_settings"}, Single: true, SQL: `
 		SELECT to_jsonb(s) - 'user_id' FROM notification_settings s WHERE s.user_id = $1`},
 	{Name: "emails", Tables: []string{"emails"}, SQL: `

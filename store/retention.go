@@ -24,6 +24,9 @@ const (
 	RetentionIdempotencyKeys   = "idempotency_keys"   // keys older than a client may retry
 	RetentionWatches           = "watches"            // watches whose "to" date has passed (watches.go)
 	RetentionWatchDays         = "watch_days"         // open times kept for dates no live watch covers
+	RetentionMessages          = "messages"           // conversation messages sent longer ago
+	RetentionSearchLog         = "search_log"         // anonymous search counts (analytics)
+	RetentionPageViews         = "page_views"         // instructor-page views (analytics)
 )
 
 // retentionJobs are the bounded statements of each kind. $1 is the cutoff
@@ -66,9 +69,19 @@ var retentionJobs = map[string]string{
 			SELECT 1 FROM watches x WHERE x.instructor_id = d.instructor_id
 			AND d.date BETWEEN x.from_date AND x.to_date AND x.to_date >= $1::date)
 		LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// Old messages go; the conversation row stays (its counters may then
+	// name messages that are gone: the list shows no last message).
+	RetentionMessages: `DELETE FROM messages WHERE id IN (
+		SELECT id FROM messages WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	// A retry that late is a new request.
 	RetentionIdempotencyKeys: `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
 		SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// Anyone can add these rows (a search, a page view): without a period
+	// they grow without bound.
+	RetentionSearchLog: `DELETE FROM search_log WHERE id IN (
+		SELECT id FROM search_log WHERE searched_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionPageViews: `DELETE FROM instructor_page_views WHERE id IN (
+		SELECT id FROM instructor_page_views WHERE viewed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 }
 
 // Prune applies kind's retention to rows older than cutoff, one batch per
@@ -120,6 +133,9 @@ type RetentionConfig struct {
 	Events            time.Duration // event history kept for resume [24h]
 	IdempotencyKeys   time.Duration // [24h]
 	Watches           time.Duration // after the watch's "to" date [48h]
+	Messages          time.Duration // conversation messages after being sent [17520h]
+	SearchLog         time.Duration // anonymous search counts [9600h = 400 days]
+	PageViews         time.Duration // instructor-page views [9600h = 400 days]
 }
 
 func (c *RetentionConfig) setDefaults() {
@@ -138,6 +154,9 @@ func (c *RetentionConfig) setDefaults() {
 	def(&c.Events, 24*time.Hour)
 	def(&c.IdempotencyKeys, 24*time.Hour)
 	def(&c.Watches, 48*time.Hour)
+	def(&c.Messages, 730*24*time.Hour)
+	def(&c.SearchLog, 400*24*time.Hour)
+	def(&c.PageViews, 400*24*time.Hour)
 	if c.Batch <= 0 {
 		c.Batch = 1000
 	}
@@ -184,6 +203,9 @@ func (r *Retention) periods() map[string]time.Duration {
 		RetentionIdempotencyKeys:   r.cfg.IdempotencyKeys,
 		RetentionWatches:           r.cfg.Watches,
 		RetentionWatchDays:         r.cfg.Watches,
+		RetentionMessages:          r.cfg.Messages,
+		RetentionSearchLog:         r.cfg.SearchLog,
+		RetentionPageViews:         r.cfg.PageViews,
 	} {
 		if d > 0 {
 			out[kind] = d

@@ -127,6 +127,9 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 		rtdb = cfg.DB
 	}
 	cfg.Hub.NodeID = cfg.NodeID
+	if cfg.Hub.Typing == nil {
+		cfg.Hub.Typing = cfg.DB // typing frames: the conversations store says who may and to whom
+	}
 	n.Hub = hub.New(ctx, cfg.Hub, broker, rtdb, hub.NewMetrics(reg), log)
 	pub := realtime.NewPublisher(broker, rtdb, rtMetrics, log)
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,

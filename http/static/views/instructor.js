@@ -7,6 +7,7 @@ import { addDays, fmtDay, fmtMoney, mondayOf, toHHMM, toMin, uuid, wallClock } f
 import { current, go, onLeave } from '../nav.js';
 import { ownActions } from '../usertopic.js';
 import { watchPanel } from './watches.js';
+import { messageButton } from './messages.js';
 
 // viewInstructor shows one instructor's week as bookable start times that
 // follow the live availability topic. With ?reschedule=<booking id> a click
@@ -135,7 +136,8 @@ function startTimes(date, intervals, duration, minKey) {
 function instructorPanel(ins, tz, moving, { svcSel, durSel, areaSel, address }) {
   const notice = ins.cancellation_notice_hours ?? 24;
   return h('section', { class: 'panel', 'aria-labelledby': 'ins-h' },
-    h('h1', { id: 'ins-h' }, ins.full_name), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
+    h('div', { class: 'row between' }, h('h1', { id: 'ins-h' }, ins.full_name), messageButton(ins.id, 'Message ' + ins.full_name.split(' ')[0])),
+    h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
     ins.bio ? h('p', {}, ins.bio) : null,
     moving ? h('p', { class: 'banner' }, `Pick a new time for your lesson on ${fmtDay(moving.date)} at ${moving.start_time}.`) : null,
     h('div', { class: 'row' }, h('label', { for: 'svc' }, 'Lesson'), svcSel, h('label', { for: 'dur' }, 'Length'), durSel),

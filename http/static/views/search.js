@@ -72,7 +72,7 @@ function withoutChip(q, source) {
 
 export async function viewSearch(main, params) {
   const q = (params.get('q') || '').trim(), alive = current();
-  const chips = h('div', { class: 'chips', id: 'parsed', 'aria-label': 'Understood' });
+  const chips = h('div', { class: 'chips', id: 'parsed', role: 'group', 'aria-label': 'Understood' });
   const results = h('div', { id: 'search-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const recent = h('section', { id: 'recent', class: 'recent', 'aria-labelledby': 'recent-h', hidden: true });
   main.append(h('section', { class: 'panel', 'aria-labelledby': 'find-h' },
