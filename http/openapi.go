@@ -260,6 +260,7 @@ func apiOps() []apiOp {
 	ops = append(ops, adminAPIOps()...)
 	ops = append(ops, verifyResetOps()...)
 	ops = append(ops, photoOps()...)
+	ops = append(ops, watchOps()...)
 	ops = append(ops, conversationOps()...)
 	ops = append(ops, calendarOps()...)
 	return append(ops, privacyOps()...)

@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	s.adminAccessRoutes(api)
 	s.adminRoutes(api)
 	s.privacyRoutes(api)
+	s.watchRoutes(api)
 	s.staticRoutes(s.app)
 	s.initSeries() // metrics_init.go
 }

@@ -30,6 +30,7 @@ type Store interface {
 	conversationStore
 	privacyStore
 	searchHistoryStore
+	watchStore // watches.go
 	adminStore
 	analyticsStore
 	opsStore

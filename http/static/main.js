@@ -18,6 +18,7 @@ import { viewOnboarding } from './views/onboarding.js';
 import { viewPrivacy } from './views/privacy.js';
 import { viewSearch } from './views/search.js';
 import { viewTeach } from './views/teach.js';
+import { mountWatchAlerts, viewWatches } from './views/watches.js';
 
 // route leaves the current view and draws the one the hash names.
 function route() {
@@ -42,6 +43,7 @@ function route() {
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming', parts[1] || params.get('booking')) : signInFirst();
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : signInFirst();
   if (parts[0] === 'admin') return auth.user ? openAdmin(main, parts[1], params) : signInFirst();
+  if (parts[0] === 'watches') return auth.user ? viewWatches(main) : signInFirst();
   if (parts[0] === 'messages') return auth.user ? viewMessages(main, parts[1]) : signInFirst();
   if (parts[0] === 'privacy') return auth.user ? viewPrivacy(main) : signInFirst();
   return viewBrowse(main, params);
@@ -81,4 +83,5 @@ await restoreSession();
 route();
 live.connect();
 mountBell();
+mountWatchAlerts();
 mountMessages();

@@ -44,7 +44,7 @@ export function renderNav() {
   if (isStaff()) nav.push(link('#/admin', 'Admin'));
   const chats = (auth.user?.roles || []).some((r) => r === 'student' || r === 'instructor');
   if (chats) nav.push(h('a', { href: '#/messages', 'aria-current': here.startsWith('#/messages') ? 'page' : null }, 'Messages ', h('span', { id: 'msg-count', class: 'bell-count' })));
-  if (auth.user) nav.push(link('#/lessons', 'My lessons'),
+  if (auth.user) nav.push(link('#/lessons', 'My lessons'), link('#/watches', 'Watches'),
     h('span', { class: 'who' }, auth.user.full_name), link('#/privacy', 'Privacy'),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));
   else {

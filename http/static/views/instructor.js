@@ -12,6 +12,7 @@ import { h, toast } from '../dom.js';
 import { addDays, fmtDay, fmtMoney, mondayOf, toHHMM, toMin, wallClock } from '../format.js';
 import { current, onLeave, signInFirst } from '../nav.js';
 import { policyText, priceOf, reviewPanel, zonedInstant } from './booking-review.js';
+import { watchPanel } from './watches.js';
 import { messageButton } from './messages.js';
 import { avatar } from './photo.js';
 
@@ -64,6 +65,8 @@ export async function viewInstructor(main, id, params) {
   };
   ctl.area.addEventListener('change', updWhere);
   ctl.address.addEventListener('input', updWhere);
+  const watch = moving || auth.user?.id === id ? null : watchPanel(id, ins, tz);
+  if (watch) week.after(watch.el);
 
   const remember = () => rememberChoice(id, st, moving, ctl);
   function closeReview() {
@@ -99,6 +102,7 @@ export async function viewInstructor(main, id, params) {
     // Keep keyboard focus on the same slot (or its day) across live redraws.
     const f = document.activeElement?.closest?.('.slot');
     grid.replaceChildren(...cols);
+    watch?.update(st);
     if (f && grid.isConnected) (grid.querySelector(`.slot[data-date="${f.dataset.date}"][data-start="${f.dataset.start}"]`) || grid.querySelector(`.day[data-date="${f.dataset.date}"] .slot`))?.focus();
     // The picked time is in another week while browsing: only a loaded week says it is gone.
     const inWeek = st.picked && st.picked.date >= st.weekStart && st.picked.date <= addDays(st.weekStart, 6);
