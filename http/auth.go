@@ -33,8 +33,10 @@ type loginRequest struct {
 	Password string `json:"password" validate:"required,max=1024"`
 }
 
+// refreshRequest is the optional body of refresh and logout: without a
+// token the refresh cookie is used (auth_cookie.go).
 type refreshRequest struct {
-	RefreshToken string `json:"refresh_token" validate:"required,max=256"`
+	RefreshToken string `json:"refresh_token" validate:"max=256"`
 }
 
 // userView is the "user" object of the auth responses (SPEC §4.1).
@@ -91,7 +93,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 		return err
 	}
 	if _, bad := fields["password"]; !bad {
-		if msg := market.PasswordProblem(req.Password); msg != "" {
+		if msg := market.PasswordProblem(req.Password, req.FullName, req.Email); msg != "" {
 			fields["password"] = msg
 		}
 	}
@@ -162,46 +164,66 @@ func errBadCredentials() error {
 	return &market.Error{Code: market.EUNAUTHORIZED, Message: "invalid email or password"}
 }
 
-// refresh spends a refresh token and returns a new pair (rotation). A token
+// refresh spends a refresh token (the body's, or the cookie's) and returns
+// a new pair (rotation), setting the new one as the cookie. A token
 // presented twice revokes its whole family: see store.RotateRefreshToken.
 func (s *Server) refresh(c *fiber.Ctx) error {
-	var req refreshRequest
-	if err := s.bind(c, &req); err != nil {
+	presented, fromCookie, err := s.presentedRefreshToken(c, true)
+	if err != nil {
 		return err
 	}
+	resp, err := s.rotate(c, presented)
+	if err != nil {
+		if fromCookie && market.ErrorCode(err) == market.EUNAUTHORIZED {
+			s.clearRefreshCookie(c) // spent, revoked or expired: stop sending it
+		}
+		return err
+	}
+	return c.JSON(resp)
+}
+
+// rotate spends presented and issues the next pair of its family.
+func (s *Server) rotate(c *fiber.Ctx, presented string) (tokenResponse, error) {
 	raw, hash, err := newRefreshToken()
 	if err != nil {
-		return err
+		return tokenResponse{}, err
 	}
 	ctx := s.requestMeta(c) // the new token's user agent; a reuse is audited
-	userID, err := s.deps.DB.RotateRefreshToken(ctx, hashRefreshToken(req.RefreshToken), hash, time.Now().Add(s.cfg.RefreshTTL))
+	exp := time.Now().Add(s.cfg.RefreshTTL)
+	userID, err := s.deps.DB.RotateRefreshToken(ctx, hashRefreshToken(presented), hash, exp)
 	if err != nil {
-		return err
+		return tokenResponse{}, err
 	}
 	u, err := s.deps.DB.UserByID(ctx, userID)
 	if err != nil {
 		if market.ErrorCode(err) == market.ENOTFOUND {
-			return &market.Error{Code: market.EUNAUTHORIZED, Message: "invalid refresh token"}
+			return tokenResponse{}, &market.Error{Code: market.EUNAUTHORIZED, Message: "invalid refresh token"}
 		}
-		return err
+		return tokenResponse{}, err
 	}
-	access, exp, err := s.issueAccessToken(u)
+	access, accessExp, err := s.issueAccessToken(u)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	s.setRefreshCookie(c, raw, exp)
+	return tokenResponse{AccessToken: access, RefreshToken: raw, TokenType: "Bearer",
+		ExpiresIn: expiresIn(accessExp), User: newUserView(u)}, nil
+}
+
+// logout revokes the family of the given refresh token (the body's, or the
+// cookie's) and clears the cookie. It answers 204 even for unknown tokens,
+// so logging out twice is harmless.
+func (s *Server) logout(c *fiber.Ctx) error {
+	presented, _, err := s.presentedRefreshToken(c, false)
+	s.clearRefreshCookie(c)
+	if market.ErrorCode(err) == market.ENOSESSION {
+		return c.SendStatus(fiber.StatusNoContent)
+	}
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(tokenResponse{AccessToken: access, RefreshToken: raw, TokenType: "Bearer",
-		ExpiresIn: expiresIn(exp), User: newUserView(u)})
-}
-
-// logout revokes the family of the given refresh token. It answers 204 even
-// for unknown tokens, so logging out twice is harmless.
-func (s *Server) logout(c *fiber.Ctx) error {
-	var req refreshRequest
-	if err := s.bind(c, &req); err != nil {
-		return err
-	}
-	owner, err := s.deps.DB.RevokeRefreshFamily(c.UserContext(), hashRefreshToken(req.RefreshToken))
+	owner, err := s.deps.DB.RevokeRefreshFamily(c.UserContext(), hashRefreshToken(presented))
 	if err != nil {
 		return err
 	}
@@ -236,10 +258,12 @@ func (s *Server) issueTokens(c *fiber.Ctx, u *market.User) (tokenResponse, error
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if err := s.deps.DB.CreateRefreshToken(s.requestMeta(c), u.ID, u.TokenVersion, hash, time.Now().Add(s.cfg.RefreshTTL)); err != nil {
+	refreshExp := time.Now().Add(s.cfg.RefreshTTL)
+	if err := s.deps.DB.CreateRefreshToken(s.requestMeta(c), u.ID, u.TokenVersion, hash, refreshExp); err != nil {
 		return tokenResponse{}, err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	s.setRefreshCookie(c, raw, refreshExp)
 	return tokenResponse{AccessToken: access, RefreshToken: raw, TokenType: "Bearer",
 		ExpiresIn: expiresIn(exp), User: newUserView(u)}, nil
 }

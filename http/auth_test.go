@@ -54,7 +54,7 @@ func TestRegisterReturnsTokensAndUserInTheSpecShape(t *testing.T) {
 
 	// The same email again, in another case, conflicts.
 	resp, body = ts.do("POST", "/api/v1/auth/register", "", map[string]string{
-		"email": "new.student@example.com", "password": "another pass", "full_name": "X", "role": "instructor",
+		"email": "new.student@example.com", "password": "another pass, quite strong 91", "full_name": "X", "role": "instructor",
 	})
 	if resp.StatusCode != 409 || decodeAPIError(t, body).Error.Code != market.ECONFLICT {
 		t.Fatalf("duplicate email: %d %s", resp.StatusCode, body)
@@ -64,7 +64,7 @@ func TestRegisterReturnsTokensAndUserInTheSpecShape(t *testing.T) {
 func TestRegisterRefusesBadInputWith422AndWritesNothing(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	ok := map[string]any{"email": "a@example.com", "password": "12345678", "full_name": "A", "role": "student"}
+	ok := map[string]any{"email": "a@example.com", "password": "correct horse battery staple", "full_name": "Ramona Quill", "role": "student"}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{}
 		for kk, vv := range ok {
@@ -87,6 +87,8 @@ func TestRegisterRefusesBadInputWith422AndWritesNothing(t *testing.T) {
 		{"missing role", with("role", nil), "role"},
 		{"password of 7 bytes", with("password", "1234567"), "password"},
 		{"password of 73 bytes", with("password", strings.Repeat("p", 73)), "password"},
+		{"a password easy to guess", with("password", "password1"), "password"},
+		{"a password with the name in it", with("password", "Ramona-9q!x7Lk"), "password"},
 		{"invalid email", with("email", "not-an-email"), "email"},
 		{"email with sql", with("email", "x'; DROP TABLE users;--@example.com"), "email"},
 		{"blank name", with("full_name", "   "), "full_name"},
@@ -109,8 +111,9 @@ func TestRegisterRefusesBadInputWith422AndWritesNothing(t *testing.T) {
 	if err := storetest.Pool(ts.db).QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("users written on failure: %d (%v)", n, err)
 	}
-	// 72 bytes exactly is accepted.
-	ts.doJSON("POST", "/api/v1/auth/register", "", with("password", strings.Repeat("p", 72)), 201, nil)
+	// 72 bytes exactly is accepted (a strong password: zxcvbn score ≥ 3).
+	long := strings.Repeat("correct horse battery staple ", 3)[:72]
+	ts.doJSON("POST", "/api/v1/auth/register", "", with("password", long), 201, nil)
 }
 
 func TestLoginRefreshRotationReuseAndLogout(t *testing.T) {

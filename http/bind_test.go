@@ -73,6 +73,9 @@ func TestBodiesThatAreNotValidJSONOrHaveWrongTypesAre400(t *testing.T) {
 	}
 	for _, r := range routes {
 		for _, b := range bad {
+			if b.name == "empty body" && (r.path == "/api/v1/auth/refresh" || r.path == "/api/v1/auth/logout") {
+				continue // bodiless on purpose: the refresh cookie (auth_cookie_test.go)
+			}
 			t.Run(r.method+" "+r.path+"/"+b.name, func(t *testing.T) {
 				req := newReq(t, r.method, r.path, []byte(b.body))
 				if b.contentType != "" {
@@ -126,7 +129,7 @@ func TestHostileTextIsStoredVerbatimOrRefusedNever500(t *testing.T) {
 		// when it holds bidi overrides or control characters (names.go);
 		// the same text as an email is refused.
 		regBody := map[string]string{
-			"email": "hostile" + string(rune('a'+i)) + "@example.com", "password": s + "pass1234", "full_name": s, "role": "student",
+			"email": "hostile" + string(rune('a'+i)) + "@example.com", "password": "correct horse battery staple", "full_name": s, "role": "student",
 		}
 		if nameProblem(strings.TrimSpace(s)) != "" {
 			ts.doJSON("POST", "/api/v1/auth/register", "", regBody, 422, nil)

@@ -120,8 +120,8 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 }
 
 type bookingList struct {
-	Items      []market.Booking `json:"items"`
-	NextCursor *string          `json:"next_cursor"`
+	Items      []bookingOut `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
 }
 
 // listBookings is GET /bookings?scope=upcoming|past&limit=&cursor= ("My
@@ -143,10 +143,7 @@ func (s *Server) listBookings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp := bookingList{Items: items}
-	if resp.Items == nil {
-		resp.Items = []market.Booking{}
-	}
+	resp := bookingList{Items: withPolicies(items, currentUser(c))}
 	if next != "" {
 		resp.NextCursor = &next
 	}
@@ -164,7 +161,7 @@ func (s *Server) getBooking(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(b)
+	return c.JSON(withPolicy(b, currentUser(c)))
 }
 
 type cancelRequest struct {
@@ -190,7 +187,7 @@ func (s *Server) cancelBooking(c *fiber.Ctx) error {
 		return err
 	}
 	s.metrics.bookings.WithLabelValues(bookingCancelled).Inc()
-	return c.JSON(b)
+	return c.JSON(withPolicy(b, currentUser(c)))
 }
 
 type rescheduleRequest struct {
@@ -216,5 +213,5 @@ func (s *Server) rescheduleBooking(c *fiber.Ctx) error {
 	if moved {
 		s.metrics.bookings.WithLabelValues(bookingRescheduled).Inc()
 	}
-	return c.JSON(b)
+	return c.JSON(withPolicy(b, currentUser(c)))
 }

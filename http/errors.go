@@ -22,9 +22,9 @@ func statusOf(code string) int {
 	switch code {
 	case market.EMALFORMED:
 		return fiber.StatusBadRequest
-	case market.EUNAUTHORIZED:
+	case market.EUNAUTHORIZED, market.ENOSESSION:
 		return fiber.StatusUnauthorized
-	case market.EFORBIDDEN, market.EEMAILUNVERIFIED, market.EBLOCKED:
+	case market.EFORBIDDEN, market.EEMAILUNVERIFIED, market.EBLOCKED, market.EFETCHHEADER:
 		return fiber.StatusForbidden
 	case market.ENOTFOUND:
 		return fiber.StatusNotFound

@@ -35,6 +35,7 @@ type offeredServiceView struct {
 	Name            string `json:"name"`
 	HourlyRateCents int    `json:"hourly_rate_cents"`
 	Durations       []int  `json:"durations"`
+	Main            bool   `json:"main"` // the instructor's main service (market.InstructorService.Main)
 }
 
 func publicServices(in []market.InstructorService) []offeredServiceView {
@@ -44,7 +45,7 @@ func publicServices(in []market.InstructorService) []offeredServiceView {
 			continue
 		}
 		out = append(out, offeredServiceView{ID: s.ID, ServiceID: s.ServiceID, Name: s.Name,
-			HourlyRateCents: s.HourlyRateCents, Durations: s.Durations})
+			HourlyRateCents: s.HourlyRateCents, Durations: s.Durations, Main: s.Main})
 	}
 	return out
 }

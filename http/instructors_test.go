@@ -118,7 +118,7 @@ func TestInstructorSelfServiceAndPublicProfile(t *testing.T) {
 		t.Fatalf("services %v", svcs)
 	}
 	s0 := svcs[0].(map[string]any)
-	if sortedKeys(s0) != "durations hourly_rate_cents id name service_id" || s0["id"] != pianoOffer || s0["service_id"] != piano {
+	if sortedKeys(s0) != "durations hourly_rate_cents id main name service_id" || s0["id"] != pianoOffer || s0["service_id"] != piano || s0["main"] != true {
 		t.Fatalf("service %v", s0)
 	}
 	// The own view keeps removed offers, marked inactive.

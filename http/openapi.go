@@ -124,9 +124,9 @@ func apiOps() []apiOp {
 		{Method: "POST", Path: "/api/v1/auth/login", Tag: "auth", Summary: "Log in (rate-limited per IP and per account)",
 			Request: loginRequest{}, Status: 200, Response: tokenResponse{}},
 		{Method: "POST", Path: "/api/v1/auth/refresh", Tag: "auth",
-			Summary: "Rotate a refresh token; reusing a spent one revokes its family",
+			Summary: "Rotate a refresh token (the body's, else the ii_refresh cookie with X-Requested-With: fetch); reusing a spent one revokes its family",
 			Request: refreshRequest{}, Status: 200, Response: tokenResponse{}},
-		{Method: "POST", Path: "/api/v1/auth/logout", Tag: "auth", Summary: "Revoke the refresh token's family",
+		{Method: "POST", Path: "/api/v1/auth/logout", Tag: "auth", Summary: "Revoke the refresh token's family (the body's or the cookie's) and clear the cookie",
 			Request: refreshRequest{}, Status: 204},
 		{Method: "GET", Path: "/api/v1/auth/me", Tag: "auth", Summary: "The caller, roles and permissions", Auth: market.PermAccountRead,
 			Status: 200, Response: meResponse{}},
@@ -191,12 +191,12 @@ func apiOps() []apiOp {
 				Schema: map[string]any{"type": "string", "enum": []string{"upcoming", "past"}}})}, pagingParams...),
 			Status: 200, Response: bookingList},
 		{Method: "GET", Path: "/api/v1/bookings/:id", Tag: "bookings", Summary: "One of my bookings",
-			Auth: market.PermBookingsRead, Status: 200, Response: market.Booking{}},
+			Auth: market.PermBookingsRead, Status: 200, Response: bookingOut{}},
 		{Method: "POST", Path: "/api/v1/bookings/:id/cancel", Tag: "bookings", Summary: "Cancel a booking",
-			Auth: market.PermBookingsManage, Request: cancelBody, Status: 200, Response: market.Booking{}},
+			Auth: market.PermBookingsManage, Request: cancelBody, Status: 200, Response: bookingOut{}},
 		{Method: "POST", Path: "/api/v1/bookings/:id/reschedule", Tag: "bookings",
 			Summary: "Move a booking atomically (it moves or nothing changes)", Auth: market.PermBookingsManage,
-			Request: rescheduleBody, Status: 200, Response: market.Booking{}},
+			Request: rescheduleBody, Status: 200, Response: bookingOut{}},
 		{Method: "POST", Path: "/api/v1/bookings/:id/no-show", Tag: "bookings",
 			Summary: "The instructor reports that the student did not come (within 48 h after the end; 403 for the student; 409 outside the window or unless confirmed/completed)",
 			Auth:    market.PermBookingsManage, Status: 200, Response: market.Booking{}},
@@ -262,7 +262,9 @@ func apiOps() []apiOp {
 	ops = append(ops, adminAPIOps()...)
 	ops = append(ops, verifyResetOps()...)
 	ops = append(ops, photoOps()...)
+	ops = append(ops, watchOps()...)
 	ops = append(ops, conversationOps()...)
+	ops = append(ops, calendarOps()...)
 	return append(ops, privacyOps()...)
 }
 
@@ -522,8 +524,11 @@ func (sg *schemaGen) addFields(t reflect.Type, props map[string]any, required *[
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			sg.addFields(f.Type, props, required)
+		if et := f.Type; f.Anonymous && name == "" && (et.Kind() == reflect.Struct || et.Kind() == reflect.Pointer && et.Elem().Kind() == reflect.Struct) {
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			sg.addFields(et, props, required)
 			continue
 		}
 		if !f.IsExported() {

@@ -108,7 +108,7 @@ func TestOpenAPIReferencesResolveAndCoreShapesMatchTheSpec(t *testing.T) {
 		"InstructorDetail":   "areas bio cancellation_notice_hours full_name id photo_url services timezone",
 		"InstructorSummary":  "areas bio full_name id photo_url services",
 		"InstructorList":     "items next_cursor",
-		"OfferedServiceView": "durations hourly_rate_cents id name service_id",
+		"OfferedServiceView": "durations hourly_rate_cents id main name service_id",
 		"RegisterRequest":    "email full_name password role",
 	}
 	for name, keys := range want {

@@ -105,14 +105,17 @@ func (s *Server) deleteAccount(c *fiber.Ctx, userID string) error {
 }
 
 type auditItem struct {
-	ID        string         `json:"id"`
-	At        string         `json:"at"`
-	ActorID   *string        `json:"actor_user_id"`
-	TargetID  *string        `json:"target_user_id"`
-	Action    string         `json:"action"`
-	RequestID *string        `json:"request_id"`
-	IP        *string        `json:"ip"`
-	Details   map[string]any `json:"details"`
+	ID       string  `json:"id"`
+	At       string  `json:"at"`
+	ActorID  *string `json:"actor_user_id"`
+	TargetID *string `json:"target_user_id"`
+	// ActorName and TargetName: the accounts' names (null when none).
+	ActorName  *string        `json:"actor_name"`
+	TargetName *string        `json:"target_name"`
+	Action     string         `json:"action"`
+	RequestID  *string        `json:"request_id"`
+	IP         *string        `json:"ip"`
+	Details    map[string]any `json:"details"`
 }
 
 type auditResponse struct {
@@ -175,7 +178,7 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	for _, e := range entries {
 		resp.Items = append(resp.Items, auditItem{ID: strconv.FormatInt(e.ID, 10),
 			At: e.At.Format("2006-01-02T15:04:05.000000Z07:00"), ActorID: opt(e.ActorID), TargetID: opt(e.TargetID),
-			Action: e.Action, RequestID: opt(e.RequestID), IP: opt(e.IP), Details: e.Details})
+			ActorName: opt(e.ActorName), TargetName: opt(e.TargetName), Action: e.Action, RequestID: opt(e.RequestID), IP: opt(e.IP), Details: e.Details})
 	}
 	if more && len(entries) > 0 {
 		next := strconv.FormatInt(entries[len(entries)-1].ID, 10)

@@ -218,6 +218,10 @@ func TestAdminReadsTheAuditTrailWithoutSecrets(t *testing.T) {
 	if del.ActorID == nil || *del.ActorID != admin.ID || del.Details["by"] != "admin" || del.RequestID == nil || del.IP == nil {
 		t.Fatalf("deletion entry %+v", del)
 	}
+	// Names, not only ids: the admin by name, the deleted student as "Deleted user".
+	if del.ActorName == nil || *del.ActorName != admin.FullName || del.TargetName == nil || *del.TargetName != market.DeletedUserName {
+		t.Fatalf("deletion entry names: actor %v target %v", del.ActorName, del.TargetName)
+	}
 
 	ts.doJSON("GET", "/api/v1/admin/audit?action=auth.login_failed&limit=1", adminTok, nil, 200, &page)
 	if len(page.Items) != 1 || page.NextCursor == nil {

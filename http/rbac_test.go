@@ -20,6 +20,7 @@ var publicRoutes = []string{
 	"GET /api/v1/categories", "GET /api/v1/services",
 	"GET /api/v1/instructors", "GET /api/v1/instructors/:id", "GET /api/v1/instructors/:id/availability",
 	"GET /api/v1/areas", "GET /api/v1/search", "GET /api/v1/search/suggest",
+	"POST /api/v1/auth/password-strength", "GET /api/v1/calendar/:token.ics",
 }
 
 // allRoles are the callers the table tries: "" is anonymous.

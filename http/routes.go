@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1")
 	s.authRoutes(api)
 	s.verifyResetRoutes(api)
+	s.passwordStrengthRoutes(api)
 	s.catalogRoutes(api)
 	s.areaRoutes(api)
 	s.instructorRoutes(api)
@@ -75,6 +76,7 @@ func (s *Server) routes() {
 	s.userRoutes(api)
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
+	s.calendarRoutes(api)
 	s.notificationRoutes(api)
 	s.conversationRoutes(api)
 	s.realtimeRoutes(api)
@@ -82,6 +84,7 @@ func (s *Server) routes() {
 	s.adminAccessRoutes(api)
 	s.adminRoutes(api)
 	s.privacyRoutes(api)
+	s.watchRoutes(api)
 	s.staticRoutes(s.app)
 	s.initSeries() // metrics_init.go
 }

@@ -19,14 +19,17 @@ import (
 // Config is what the http layer needs from the process configuration. A
 // zero field takes its value from DefaultConfig, the one table of defaults.
 type Config struct {
-	Env           string // development | test | production
-	NodeID        string
-	JWTSecret     []byte
-	JWTIssuer     string
-	JWTAudience   string
-	AccessTTL     time.Duration
-	RefreshTTL    time.Duration
-	BodyLimit     int    // bytes
+	Env         string // development | test | production
+	NodeID      string
+	JWTSecret   []byte
+	JWTIssuer   string
+	JWTAudience string
+	AccessTTL   time.Duration
+	RefreshTTL  time.Duration
+	BodyLimit   int // bytes
+	// PublicURL is the web page's address (PUBLIC_URL): the refresh cookie
+	// is Secure when it is https, and calendar feed URLs start with it.
+	PublicURL     string
 	MonitoringKey string // protects /metrics when set
 
 	// Fiber's timeouts apply to HTTP requests only: WebSockets are hijacked

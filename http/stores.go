@@ -25,10 +25,12 @@ type Store interface {
 	photoStore
 	availabilityStore
 	bookingStore
+	calendarStore
 	notificationStore
 	conversationStore
 	privacyStore
 	searchHistoryStore
+	watchStore // watches.go
 	adminStore
 	analyticsStore
 	opsStore

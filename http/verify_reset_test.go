@@ -143,6 +143,14 @@ func TestNewAccountIsMailedAVerificationLinkAndBooksOnlyAfterOpeningIt(t *testin
 	if st := n.call("GET", "/api/v1/auth/me", reg.AccessToken, nil, &me); st != 200 || !me.User.EmailVerified {
 		t.Fatalf("me after verifying: %d %+v", st, me.User)
 	}
+	// Every open tab hears it: account.verified on the user's topic, written
+	// with the verification (the outbox).
+	var verifiedEvents int
+	if err := storetest.Pool(db).QueryRow(context.Background(), `SELECT count(*) FROM events
+		WHERE topic = $1 AND type = $2 AND payload->>'email_verified' = 'true'`,
+		market.UserTopic(reg.User.ID), market.EventAccountVerified).Scan(&verifiedEvents); err != nil || verifiedEvents != 1 {
+		t.Fatalf("account.verified events: %d (%v)", verifiedEvents, err)
+	}
 	if st := n.call("POST", "/api/v1/bookings", reg.AccessToken, book, nil); st != 201 {
 		t.Fatalf("verified booking: %d", st)
 	}

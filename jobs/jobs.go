@@ -25,6 +25,7 @@ import (
 const (
 	QueueEmail     = "email"
 	QueueReminders = "reminders"
+	QueueWatches   = "watches" // slot.opened: tell watchers what a change opened
 )
 
 // EmailMaxAttempts is how often an email is tried before its job is
@@ -63,6 +64,32 @@ func (Reminder) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueReminders, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// SlotOpened asks a worker to tell the watchers of InstructorID that
+// Opened (local [start, end) intervals) became open on Date, as the
+// availability.changed event Seq of the instructor's topic committed. It
+// is inserted in that event's transaction (store.queueEvents), so it
+// exists exactly when the change committed.
+type SlotOpened struct {
+	InstructorID string       `json:"instructor_id"`
+	Date         string       `json:"date"`
+	Opened       []OpenedSpan `json:"opened"`
+	Seq          int64        `json:"seq"`
+}
+
+// OpenedSpan is one newly open local interval, "HH:MM" to "HH:MM".
+type OpenedSpan struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// Kind names the job in river_job.kind.
+func (SlotOpened) Kind() string { return "slot_opened" }
+
+// InsertOpts makes one job per (instructor, date, seq).
+func (SlotOpened) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueWatches, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // MessageUnread asks a worker, once MESSAGE_EMAIL_DELAY has passed, to
 // email RecipientID about MessageID of ConversationID if they have not read
 // it by then (the store checks the read state when the job runs; a read in
@@ -82,7 +109,7 @@ func (MessageUnread) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueReminders, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// Job is a job to insert: Email, Reminder or MessageUnread, to run at At (zero: now).
+// Job is a job to insert: Email, Reminder, MessageUnread or SlotOpened, to run at At (zero: now).
 type Job struct {
 	Args river.JobArgs
 	At   time.Time

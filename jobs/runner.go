@@ -30,6 +30,8 @@ func (a Attempt) Last() bool { return a.N >= a.Max }
 type Handlers struct {
 	Email    func(ctx context.Context, j Email, a Attempt) error
 	Reminder func(ctx context.Context, j Reminder, a Attempt) error
+	// SlotOpened is optional: without it QueueWatches is not worked here.
+	SlotOpened func(ctx context.Context, j SlotOpened, a Attempt) error
 	// MessageUnread may be nil only where no such job is ever inserted
 	// (tests of the runner): a worker of the reminders queue without it
 	// would fail the jobs it fetches. notify always sets it.
@@ -90,6 +92,11 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[Reminder]) error {
 		return h.Reminder(ctx, j.Args, attemptOf(j.JobRow))
 	}))
+	if h.SlotOpened != nil {
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SlotOpened]) error {
+			return h.SlotOpened(ctx, j.Args, attemptOf(j.JobRow))
+		}))
+	}
 	if h.MessageUnread != nil {
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[MessageUnread]) error {
 			return h.MessageUnread(ctx, j.Args, attemptOf(j.JobRow))
@@ -98,6 +105,9 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 	queues := cfg.Queues
 	if queues == nil {
 		queues = []string{QueueEmail, QueueReminders}
+		if h.SlotOpened != nil {
+			queues = append(queues, QueueWatches)
+		}
 	}
 	qc := map[string]river.QueueConfig{}
 	for _, q := range queues {

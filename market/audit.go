@@ -48,14 +48,18 @@ func RequestMetaFrom(ctx context.Context) RequestMeta {
 // AuditEntry is one row of the trail. Details must hold no secrets
 // (passwords, tokens, hashes) and no email addresses.
 type AuditEntry struct {
-	ID        int64          `json:"id"`
-	At        time.Time      `json:"at"`
-	ActorID   string         `json:"actor_user_id,omitempty"`
-	TargetID  string         `json:"target_user_id,omitempty"`
-	Action    string         `json:"action"`
-	RequestID string         `json:"request_id,omitempty"`
-	IP        string         `json:"ip,omitempty"`
-	Details   map[string]any `json:"details"`
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	ActorID  string    `json:"actor_user_id,omitempty"`
+	TargetID string    `json:"target_user_id,omitempty"`
+	// ActorName and TargetName are the accounts' names now (a deleted
+	// account reads "Deleted user"); empty when there is no such user.
+	ActorName  string         `json:"actor_name,omitempty"`
+	TargetName string         `json:"target_name,omitempty"`
+	Action     string         `json:"action"`
+	RequestID  string         `json:"request_id,omitempty"`
+	IP         string         `json:"ip,omitempty"`
+	Details    map[string]any `json:"details"`
 }
 
 // AuditQuery filters the trail for admins. Zero fields do not filter.

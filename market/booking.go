@@ -36,6 +36,9 @@ type Booking struct {
 	// Late is true when the student cancelled inside the instructor's
 	// cancellation notice.
 	Late bool `json:"late"`
+	// NoticeHours is the instructor's cancellation notice as it is now
+	// (read with the booking; REST answers show it through BookingPolicy).
+	NoticeHours int `json:"-"`
 }
 
 // Party is one side of a booking as the other side sees it. A deleted

@@ -46,6 +46,10 @@ type InstructorService struct {
 	HourlyRateCents int    `json:"hourly_rate_cents"`
 	Durations       []int  `json:"durations"`
 	Active          bool   `json:"is_active"`
+	// Main marks the instructor's main service: the first active one they
+	// offered (their founding offer). The booking page preselects it unless
+	// the student came from a search for another service.
+	Main bool `json:"main"`
 }
 
 // AllowsDuration reports whether minutes is one of s's lesson lengths.

@@ -22,6 +22,10 @@ const (
 	// EventSessionEnded goes to a user's private topic when every session
 	// of theirs ends (a password reset): the same close on every node.
 	EventSessionEnded = "session.ended"
+	// EventAccountVerified goes to a user's private topic when their email
+	// address is verified (written in the verify transaction), so every
+	// open tab drops its "confirm your email" banner at once.
+	EventAccountVerified = "account.verified"
 )
 
 // EndsSessions reports whether an event on a user's private topic ends

@@ -2,7 +2,6 @@ package market
 
 import (
 	"fmt"
-	"unicode/utf8"
 )
 
 // Limits of what a request may say. Each rule has this one home: the http
@@ -54,22 +53,4 @@ func ValidDuration(minutes int) bool {
 // DurationRule says what ValidDuration accepts, for validation messages.
 func DurationRule() string {
 	return fmt.Sprintf("must be a multiple of %d minutes from %d to %d", SlotMinutes, MinDurationMinutes, MaxDurationMinutes)
-}
-
-// Password length is counted in bytes: bcrypt reads at most 72.
-const (
-	MinPasswordBytes = 8
-	MaxPasswordBytes = 72
-)
-
-// PasswordProblem says what is wrong with a new password ("" when it is
-// acceptable). Registration and reset share it.
-func PasswordProblem(pw string) string {
-	switch {
-	case len(pw) < MinPasswordBytes || len(pw) > MaxPasswordBytes:
-		return fmt.Sprintf("must be %d to %d bytes long", MinPasswordBytes, MaxPasswordBytes)
-	case !utf8.ValidString(pw):
-		return "must be valid UTF-8 text"
-	}
-	return ""
 }

@@ -161,6 +161,9 @@ type SearchOffer struct {
 type NextOpen struct {
 	Date  string `json:"date"`
 	Start string `json:"start"`
+	// DurationMinutes is the lesson length it fits (the asked length, else
+	// the shortest offered), so a page can open that slot at that length.
+	DurationMinutes int `json:"duration_minutes"`
 }
 
 // Suggestion is one completion offered while typing.

@@ -44,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer, queue QueueReader) *Metrics {
 			Buckets: []float64{0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900},
 		}),
 	}
-	for _, k := range []string{"booking.created", "booking.confirmed", "booking.cancelled", "booking.rescheduled", "lesson.reminder"} {
+	for _, k := range []string{"booking.created", "booking.confirmed", "booking.cancelled", "booking.rescheduled", "lesson.reminder", "slot.opened"} {
 		m.created.WithLabelValues(k)
 	}
 	for _, r := range []string{"sent", "retried", "discarded", "duplicate_skipped"} {
@@ -80,7 +80,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(pendingDesc, err)
 		return
 	}
-	for _, kind := range []string{jobs.Email{}.Kind(), jobs.Reminder{}.Kind()} {
+	for _, kind := range []string{jobs.Email{}.Kind(), jobs.Reminder{}.Kind(), jobs.SlotOpened{}.Kind()} {
 		ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(st.PendingByKind[kind]), kind)
 		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestByKind[kind].Seconds(), kind)
 	}

@@ -99,11 +99,12 @@ func New(db *store.DB, m *Metrics, cfg Config, log *slog.Logger) (*Service, erro
 	if rescue == 0 {
 		rescue = 5 * time.Minute
 	}
-	queues := []string{jobs.QueueReminders}
+	queues := []string{jobs.QueueReminders, jobs.QueueWatches}
 	if s.sender != nil {
 		queues = append(queues, jobs.QueueEmail)
 	}
-	s.runner, err = db.NewJobRunner(jobs.Handlers{Email: s.sendEmail, Reminder: s.remind, MessageUnread: s.messageUnread}, jobs.RunnerConfig{
+	s.runner, err = db.NewJobRunner(jobs.Handlers{Email: s.sendEmail, Reminder: s.remind, MessageUnread: s.messageUnread,
+		SlotOpened: s.slotOpened}, jobs.RunnerConfig{
 		Workers: cfg.Workers, Queues: queues, Backoff: cfg.Backoff, RescueAfter: rescue,
 		PollInterval: cfg.PollInterval, Logger: log, Periodic: cfg.Periodic,
 	})
@@ -206,6 +207,15 @@ func (s *Service) remind(ctx context.Context, j jobs.Reminder, a jobs.Attempt) e
 	}
 	s.metrics.reminders.WithLabelValues("sent").Inc()
 	return nil
+}
+
+// slotOpened tells the watchers of what a committed change opened (the
+// store checks each watch's days, part of day, dates and the once-an-hour
+// rule; its publisher pushes the notifications).
+func (s *Service) slotOpened(ctx context.Context, j jobs.SlotOpened, _ jobs.Attempt) error {
+	// Each notification is counted by kind (slot.opened) when published.
+	_, err := s.db.NotifySlotOpened(ctx, j, time.Now())
+	return err
 }
 
 // messageUnread queues the email of a message still unread after

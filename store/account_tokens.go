@@ -160,7 +160,14 @@ func (db *DB) VerifyEmail(ctx context.Context, hash []byte) (string, error) {
 			WHERE id = $1`, userID); err != nil {
 			return fmt.Errorf("mark email verified: %w", err)
 		}
-		return auditTx(ctx, tx, AuditEmailVerified, userID, nil)
+		if err := auditTx(ctx, tx, AuditEmailVerified, userID, nil); err != nil {
+			return err
+		}
+		// Every open tab of the user hears it (the banner goes); the event
+		// row is the transaction's last write, as the outbox requires.
+		_, err = appendEvents(ctx, tx, []market.NewEvent{{Topic: market.UserTopic(userID), Type: market.EventAccountVerified,
+			Data: map[string]any{"user_id": userID, "email_verified": true}}})
+		return err
 	})
 	return userID, err
 }

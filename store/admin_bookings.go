@@ -38,7 +38,7 @@ func (db *DB) AdminBookings(ctx context.Context, f market.AdminBookingFilter) ([
 	rows, err := db.pool.Query(ctx, `SELECT b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
 			b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during),
 			b.created_at, b.cancelled_at, p.timezone,
-			su.full_name, iu.full_name, s.name, b.area, b.address, b.late,
+			su.full_name, iu.full_name, s.name, b.area, b.address, b.late, p.cancellation_notice_hours,
 			su.email, iu.email, b.cancel_reason
 		FROM bookings b
 		JOIN instructor_profiles p ON p.user_id = b.instructor_id

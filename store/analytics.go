@@ -108,14 +108,15 @@ func (db *DB) TopServices(ctx context.Context, from, to time.Time, limit int) ([
 }
 
 // TopAreas ranks areas by bookings created in the range (cancelled ones
-// excluded). A booking counts for each area its instructor serves:
-// bookings carry no area of their own.
+// excluded). Each booking counts once, in the area of the lesson itself
+// (bookings.area, chosen when booking); a lesson booked before areas were
+// recorded counts in its instructor's first area.
 func (db *DB) TopAreas(ctx context.Context, from, to time.Time, limit int) ([]market.RankedCount, error) {
-	return series[market.RankedCount](ctx, db, `WITH per AS (SELECT instructor_id AS i, count(*) AS n, sum(price_cents) AS rev
-			FROM bookings WHERE status <> 'cancelled' AND `+between("created_at")+` GROUP BY 1)
-		SELECT a, sum(per.n)::int, sum(per.rev)::bigint
-		FROM per JOIN instructor_profiles p ON p.user_id = per.i, unnest(p.areas) AS a
-		GROUP BY a ORDER BY 2 DESC, 1 LIMIT $3`, from, to, limit)
+	return series[market.RankedCount](ctx, db, `SELECT COALESCE(NULLIF(b.area, ''), p.areas[1], 'Unknown') AS a,
+			count(*)::int, sum(b.price_cents)::bigint
+		FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id
+		WHERE b.status <> 'cancelled' AND `+between("b.created_at")+`
+		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $3`, from, to, limit)
 }
 
 // UtilisationSeries sums open and booked hours per lesson date (the

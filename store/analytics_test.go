@@ -96,7 +96,8 @@ func seedAnalytics(t *testing.T) *analyticsWorld {
 		svc := []string{"Piano", "Guitar"}[rng.IntN(2)]
 		// Distinct, non-overlapping lesson slots: 90 minutes apart from Mar 11.
 		starts := time.Date(2027, 3, 11, 8, 0, 0, 0, w.ny).Add(time.Duration(i) * 90 * time.Minute)
-		b := seededBooking{service: svc, area: in.areas, starts: starts, minutes: 60, price: 6000 + 3000*rng.IntN(2)}
+		// The lesson's own area, one of its instructor's (Top areas counts it there only).
+		b := seededBooking{service: svc, area: []string{in.areas[i%len(in.areas)]}, starts: starts, minutes: 60, price: 6000 + 3000*rng.IntN(2)}
 		b.created = instant()
 		if b.created.After(starts) {
 			b.created = starts.Add(-time.Hour)
@@ -115,10 +116,10 @@ func seedAnalytics(t *testing.T) *analyticsWorld {
 		}
 		local := starts.In(w.ny)
 		_, err := storetest.Pool(w.db).Exec(ctx, `INSERT INTO bookings (student_id, instructor_id, instructor_service_id, date,
-				start_time, end_time, duration_minutes, price_cents, status, during, created_at, cancelled_at)
-			VALUES ($1, $2, $3, $4, $5, $6, 60, $7, $8, tstzrange($9, $10, '[)'), $11, $12)`,
+				start_time, end_time, duration_minutes, price_cents, status, during, created_at, cancelled_at, area)
+			VALUES ($1, $2, $3, $4, $5, $6, 60, $7, $8, tstzrange($9, $10, '[)'), $11, $12, $13)`,
 			students[i%2], in.id, in.offers[svc], local.Format(time.DateOnly), local.Format("15:04"),
-			local.Add(time.Hour).Format("15:04"), b.price, status, starts, starts.Add(time.Hour), b.created, b.cancelled)
+			local.Add(time.Hour).Format("15:04"), b.price, status, starts, starts.Add(time.Hour), b.created, b.cancelled, b.area[0])
 		noErr(t, err)
 		w.bookings = append(w.bookings, b)
 	}

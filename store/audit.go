@@ -82,21 +82,22 @@ func (db *DB) AuditEntries(ctx context.Context, q market.AuditQuery) ([]market.A
 	if q.AfterID > 0 {
 		after = &q.AfterID
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, at, COALESCE(actor_user_id::text, ''), COALESCE(target_user_id::text, ''),
-			action, COALESCE(request_id, ''), COALESCE(host(ip), ''), details
-		FROM audit_log
-		WHERE ($1::uuid IS NULL OR actor_user_id = $1 OR target_user_id = $1)
-		  AND ($2 = '' OR action = $2)
-		  AND ($3::timestamptz IS NULL OR at >= $3)
-		  AND ($4::timestamptz IS NULL OR at < $4)
-		  AND ($5::bigint IS NULL OR id < $5)
-		ORDER BY id DESC LIMIT $6`, nullUUID(q.UserID), q.Action, from, to, after, q.Limit+1)
+	rows, err := db.pool.Query(ctx, `SELECT l.id, l.at, COALESCE(l.actor_user_id::text, ''), COALESCE(l.target_user_id::text, ''),
+			l.action, COALESCE(l.request_id, ''), COALESCE(host(l.ip), ''), l.details,
+			COALESCE(au.full_name, ''), COALESCE(tu.full_name, '')
+		FROM audit_log l LEFT JOIN users au ON au.id = l.actor_user_id LEFT JOIN users tu ON tu.id = l.target_user_id
+		WHERE ($1::uuid IS NULL OR l.actor_user_id = $1 OR l.target_user_id = $1)
+		  AND ($2 = '' OR l.action = $2)
+		  AND ($3::timestamptz IS NULL OR l.at >= $3)
+		  AND ($4::timestamptz IS NULL OR l.at < $4)
+		  AND ($5::bigint IS NULL OR l.id < $5)
+		ORDER BY l.id DESC LIMIT $6`, nullUUID(q.UserID), q.Action, from, to, after, q.Limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("read audit: %w", translate(err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.AuditEntry, error) {
 		var e market.AuditEntry
-		err := r.Scan(&e.ID, &e.At, &e.ActorID, &e.TargetID, &e.Action, &e.RequestID, &e.IP, &e.Details)
+		err := r.Scan(&e.ID, &e.At, &e.ActorID, &e.TargetID, &e.Action, &e.RequestID, &e.IP, &e.Details, &e.ActorName, &e.TargetName)
 		e.At = e.At.UTC()
 		return e, err
 	})

@@ -83,7 +83,7 @@ func checkSlot(ctx context.Context, tx pgx.Tx, instructorID, studentID, exclude 
 const bookingColumns = `b.id, b.status, b.student_id, b.instructor_id, b.instructor_service_id,
 	b.date, b.start_time, b.end_time, b.price_cents, b.note, lower(b.during), upper(b.during),
 	b.created_at, b.cancelled_at, p.timezone,
-	su.full_name, iu.full_name, sv.name, b.area, b.address, b.late`
+	su.full_name, iu.full_name, sv.name, b.area, b.address, b.late, p.cancellation_notice_hours`
 
 const bookingJoins = ` JOIN instructor_profiles p ON p.user_id = b.instructor_id
 	JOIN users su ON su.id = b.student_id JOIN users iu ON iu.id = b.instructor_id
@@ -101,7 +101,7 @@ func scanBooking(row pgx.Row) (*market.Booking, error) {
 	)
 	err := row.Scan(&b.ID, &b.Status, &b.StudentID, &b.InstructorID, &b.InstructorServiceID,
 		&date, &start, &end, &b.PriceCents, &b.Note, &b.StartsAt, &b.EndsAt, &b.CreatedAt, &cancelledAt, &tz,
-		&b.Student.FullName, &b.Instructor.FullName, &b.ServiceName, &b.Location.Area, &b.Location.Address, &b.Late)
+		&b.Student.FullName, &b.Instructor.FullName, &b.ServiceName, &b.Location.Area, &b.Location.Address, &b.Late, &b.NoticeHours)
 	if err != nil {
 		return nil, err
 	}

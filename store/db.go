@@ -181,6 +181,10 @@ func (db *DB) inTx(ctx context.Context, b interface {
 	if err := fn(otx); err != nil {
 		return db.lost(err)
 	}
+	// Jobs the events cause (watchers of what opened) join the same commit.
+	if err := db.jobs.InsertTx(ctx, tx, otx.jobs...); err != nil {
+		return db.lost(err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", db.lost(err))
 	}
@@ -196,6 +200,7 @@ func (db *DB) inTx(ctx context.Context, b interface {
 type outboxTx struct {
 	pgx.Tx
 	events []market.Event
+	jobs   []jobs.Job // caused by the events, inserted before COMMIT
 }
 
 // lost is translate that also resets the pool when the server went away,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"instainstru/jobs"
 	"instainstru/market"
 )
 
@@ -52,8 +53,9 @@ func appendEvents(ctx context.Context, tx pgx.Tx, evs []market.NewEvent) ([]mark
 // queuedEvents are events queued in a caller's batch (queueEvents); done
 // hands them to the transaction's publisher once the batch succeeded.
 type queuedEvents struct {
-	otx *outboxTx
-	out []market.Event
+	otx  *outboxTx
+	out  []market.Event
+	jobs []jobs.Job // what the events opened for watchers (watches.go)
 }
 
 // queueEvents is appendEvents as one statement queued at the end of b, so
@@ -136,12 +138,15 @@ func queueEvents(tx pgx.Tx, b *pgx.Batch, evs []market.NewEvent) (*queuedEvents,
 		}
 		return nil
 	})
+	queueWatchDays(b, q, evs)
 	return q, nil
 }
 
-// done records the queued events for publishing after commit.
+// done records the queued events for publishing after commit, and the
+// jobs they cause for inTx to insert before it commits.
 func (q *queuedEvents) done() []market.Event {
 	q.otx.events = append(q.otx.events, q.out...)
+	q.otx.jobs = append(q.otx.jobs, q.jobs...)
 	return q.out
 }
 

@@ -82,6 +82,12 @@ var exportSections = []exportSection{
 	{Name: "search_history", Tables: []string{"search_history"}, SQL: `
 		SELECT jsonb_build_object('id', h.id, 'query', h.query, 'searched_at', h.searched_at, 'result_count', h.result_count)
 		FROM search_history h WHERE h.user_id = $1 ORDER BY h.searched_at DESC`},
+	// Watches the user keeps ("tell me when a time opens", watches.go).
+	{Name: "watches", Tables: []string{"watches"}, SQL: `
+		SELECT jsonb_build_object('id', w.id, 'instructor_id', w.instructor_id, 'days', w.days,
+			'time_of_day', w.time_of_day, 'from', w.from_date, 'to', w.to_date,
+			'created_at', w.created_at, 'last_notified_at', w.last_notified_at)
+		FROM watches w WHERE w.user_id = $1 ORDER BY w.created_at, w.id`},
 	{Name: "notifications", Tables: []string{"notifications"}, SQL: `
 		SELECT to_jsonb(n) - 'user_id' - 'dedupe_key' FROM notifications n WHERE n.user_id = $1 ORDER BY n.created_at, n.id`},
 	// Conversations: the other party by name, and every message of both
@@ -105,6 +111,9 @@ var exportSections = []exportSection{
 	{Name: "account_tokens", Tables: []string{"account_tokens"}, SQL: `
 		SELECT jsonb_build_object('purpose', t.purpose, 'created_at', t.created_at, 'expires_at', t.expires_at, 'used_at', t.used_at)
 		FROM account_tokens t WHERE t.user_id = $1 ORDER BY t.created_at, t.id`},
+	// The private calendar feed: that one exists and since when, never the hash.
+	{Name: "calendar_feed", Tables: []string{"calendar_feeds"}, Single: true, SQL: `
+		SELECT jsonb_build_object('created_at', f.created_at) FROM calendar_feeds f WHERE f.user_id = $1`},
 	// The security log of the account: what was done to it or by it.
 	{Name: "security_log", Tables: []string{"audit_log"}, SQL: `
 		SELECT jsonb_build_object('at', a.at, 'action', a.action, 'ip', host(a.ip), 'request_id', a.request_id,

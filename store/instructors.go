@@ -101,7 +101,8 @@ func (db *DB) fillServices(ctx context.Context, list []market.Instructor, withIn
 		at[in.ID] = i
 	}
 	rows, err := db.pool.Query(ctx, `
-		SELECT s.instructor_id, `+instructorServiceColumns+`
+		SELECT s.instructor_id, s.is_active AND s.id = (SELECT f.id FROM instructor_services f
+			WHERE f.instructor_id = s.instructor_id AND f.is_active ORDER BY f.created_at, f.id LIMIT 1), `+instructorServiceColumns+`
 		FROM instructor_services s JOIN services sv ON sv.id = s.service_id
 		WHERE s.instructor_id = ANY($1::uuid[]) AND (s.is_active OR $2)
 		ORDER BY s.is_active DESC, sv.name, s.created_at`, ids, withInactive)
@@ -112,7 +113,7 @@ func (db *DB) fillServices(ctx context.Context, list []market.Instructor, withIn
 	for rows.Next() {
 		var owner string
 		var s market.InstructorService
-		if err := rows.Scan(append([]any{&owner}, instructorServiceDest(&s)...)...); err != nil {
+		if err := rows.Scan(append([]any{&owner, &s.Main}, instructorServiceDest(&s)...)...); err != nil {
 			return fmt.Errorf("scan instructor service: %w", err)
 		}
 		i := at[owner]

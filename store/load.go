@@ -275,8 +275,8 @@ func loadInstructorTx(ctx context.Context, tx pgx.Tx, in DatasetInstructor, serv
 			return nil, market.Errorf(market.EVALIDATION, "offer of unknown service %q", o.ServiceSlug)
 		}
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations)
-			SELECT $1, $2, $3, $4
+			INSERT INTO instructor_services (instructor_id, service_id, hourly_rate_cents, durations, created_at)
+			SELECT $1, $2, $3, $4, clock_timestamp() -- in listed order: the first is the main service
 			WHERE NOT EXISTS (SELECT 1 FROM instructor_services WHERE instructor_id = $1 AND service_id = $2)`,
 			id, sid, o.RateCents, o.Durations)
 		if err != nil {

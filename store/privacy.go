@@ -34,6 +34,9 @@ var accountScrubbers = []struct {
 	{"idempotency_keys", `DELETE FROM idempotency_keys WHERE user_id = $1`},
 	{"search_history", `DELETE FROM search_history WHERE user_id = $1`},
 	{"notifications", `DELETE FROM notifications WHERE user_id = $1`},
+	// The user's watches, and others' watches of a deleted instructor.
+	{"watches", `DELETE FROM watches WHERE user_id = $1 OR instructor_id = $1`},
+	{"watch_days", `DELETE FROM watch_days WHERE instructor_id = $1`},
 	{"notification_settings", `DELETE FROM notification_settings WHERE user_id = $1`},
 	// Queued emails to the user are dropped too (their jobs find nothing to send).
 	{"emails", `DELETE FROM emails WHERE user_id = $1`},

@@ -23,6 +23,7 @@ import (
 // is exported. A new table must land either in store.exportSections or here.
 var notPersonal = map[string]string{
 	"instructor_page_views": "counts views of an instructor's public page; nothing about the viewer is stored",
+	"watch_days":            "a copy of an instructor's public open time (exported as availability), kept while someone watches it",
 }
 
 func TestExportCoversEveryTableThatReferencesUsers(t *testing.T) {

@@ -22,6 +22,8 @@ const (
 	RetentionSearchHistory     = "search_history"     // searches last made longer ago
 	RetentionEvents            = "events"             // published events past the resume window
 	RetentionIdempotencyKeys   = "idempotency_keys"   // keys older than a client may retry
+	RetentionWatches           = "watches"            // watches whose "to" date has passed (watches.go)
+	RetentionWatchDays         = "watch_days"         // open times kept for dates no live watch covers
 	RetentionMessages          = "messages"           // conversation messages sent longer ago
 	RetentionSearchLog         = "search_log"         // anonymous search counts (analytics)
 	RetentionPageViews         = "page_views"         // instructor-page views (analytics)
@@ -57,6 +59,16 @@ var retentionJobs = map[string]string{
 	RetentionEvents: `DELETE FROM events WHERE id IN (
 		SELECT id FROM events WHERE created_at < $1 AND published_at IS NOT NULL
 		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// A watch ends at its "to" date (a local date: the cutoff leaves every
+	// zone's day behind); the open times kept for it go in the same pass
+	// (watch_days rows no live watch covers any more, watches.go).
+	RetentionWatches: `DELETE FROM watches WHERE id IN (
+		SELECT id FROM watches WHERE to_date < $1::date LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionWatchDays: `DELETE FROM watch_days WHERE (instructor_id, date) IN (
+		SELECT d.instructor_id, d.date FROM watch_days d WHERE d.date < $1::date OR NOT EXISTS (
+			SELECT 1 FROM watches x WHERE x.instructor_id = d.instructor_id
+			AND d.date BETWEEN x.from_date AND x.to_date AND x.to_date >= $1::date)
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	// Old messages go; the conversation row stays (its counters may then
 	// name messages that are gone: the list shows no last message).
 	RetentionMessages: `DELETE FROM messages WHERE id IN (
@@ -120,6 +132,7 @@ type RetentionConfig struct {
 	SearchHistory     time.Duration // after the last search of the query [4320h]
 	Events            time.Duration // event history kept for resume [24h]
 	IdempotencyKeys   time.Duration // [24h]
+	Watches           time.Duration // after the watch's "to" date [48h]
 	Messages          time.Duration // conversation messages after being sent [17520h]
 	SearchLog         time.Duration // anonymous search counts [9600h = 400 days]
 	PageViews         time.Duration // instructor-page views [9600h = 400 days]
@@ -140,6 +153,7 @@ func (c *RetentionConfig) setDefaults() {
 	def(&c.SearchHistory, 180*24*time.Hour)
 	def(&c.Events, 24*time.Hour)
 	def(&c.IdempotencyKeys, 24*time.Hour)
+	def(&c.Watches, 48*time.Hour)
 	def(&c.Messages, 730*24*time.Hour)
 	def(&c.SearchLog, 400*24*time.Hour)
 	def(&c.PageViews, 400*24*time.Hour)
@@ -187,6 +201,8 @@ func (r *Retention) periods() map[string]time.Duration {
 		RetentionSearchHistory:     r.cfg.SearchHistory,
 		RetentionEvents:            r.cfg.Events,
 		RetentionIdempotencyKeys:   r.cfg.IdempotencyKeys,
+		RetentionWatches:           r.cfg.Watches,
+		RetentionWatchDays:         r.cfg.Watches,
 		RetentionMessages:          r.cfg.Messages,
 		RetentionSearchLog:         r.cfg.SearchLog,
 		RetentionPageViews:         r.cfg.PageViews,

@@ -417,7 +417,7 @@ func (db *DB) fillNextOpen(ctx context.Context, pq *market.SearchQuery, cands []
 			slices.SortFunc(ds.spans, func(a, b span) int { return int(a[0] - b[0]) })
 			slices.SortFunc(ds.busy, func(a, b span) int { return int(a[0] - b[0]) })
 			if start, ok := firstFit(market.Subtract(ds.spans, ds.busy), date, length, todFrom, todTo, earliest, loc); ok {
-				c.hit.NextOpen = &market.NextOpen{Date: dateString(date), Start: start.String()}
+				c.hit.NextOpen = &market.NextOpen{Date: dateString(date), Start: start.String(), DurationMinutes: length}
 				c.openInDays = daysBetween(today, date)
 				break
 			}

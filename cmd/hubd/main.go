@@ -166,7 +166,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer readdb.Close()
 	httpCfg := apphttp.Config{
-		Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret),
+		Env: cfg.Env, NodeID: cfg.NodeID, JWTSecret: []byte(cfg.JWTSecret), PublicURL: cfg.PublicURL,
 		MonitoringKey: cfg.MonitoringKey, RedisPrefix: cfg.RedisPrefix,
 		RegisterPerIPPerMinute: cfg.RegisterPerMin, LoginPerIPPerMinute: cfg.LoginPerMin,
 		LoginFailuresPerAccountPerMinute: cfg.LoginFailPerMin,

@@ -11,5 +11,5 @@ export const live = createLive({
     $('#conn').dataset.state = state;
     $('#conn-text').textContent = text;
   },
-  onUnauthorized: () => { if (auth.refresh) refreshTokens(); },
+  onUnauthorized: () => { if (auth.user) refreshTokens(); },
 });

@@ -3,10 +3,10 @@
 // protocol (/ws, ticket auth, resume by seq). Views are chosen by the URL
 // hash so the server needs no fallback route. The admin console (and its
 // chart library) is imported only when #/admin opens.
-import { auth, isInstructor, scheduleRefresh, sessionHooks } from './api.js';
+import { auth, isInstructor, restoreSession, sessionHooks } from './api.js';
 import { live } from './conn.js';
 import { $, h } from './dom.js';
-import { current, go, leave, renderNav } from './nav.js';
+import { current, go, leave, renderNav, signInFirst } from './nav.js';
 import { watchUser } from './usertopic.js';
 import { renderAccountBanner, viewForgot, viewLogin, viewReset, viewSignup, viewVerify } from './views/account.js';
 import { viewBrowse } from './views/browse.js';
@@ -18,6 +18,7 @@ import { viewOnboarding } from './views/onboarding.js';
 import { viewPrivacy } from './views/privacy.js';
 import { viewSearch } from './views/search.js';
 import { viewTeach } from './views/teach.js';
+import { mountWatchAlerts, viewWatches } from './views/watches.js';
 
 // route leaves the current view and draws the one the hash names.
 function route() {
@@ -27,21 +28,24 @@ function route() {
   const parts = (path || '/').split('/').filter(Boolean);
   renderNav();
   renderAccountBanner();
+  closeMenu();
   const main = $('#main');
   main.replaceChildren();
-  if (parts[0] === 'login') return viewLogin(main);
+  if (parts[0] === 'login') return viewLogin(main, params);
   if (parts[0] === 'signup') return viewSignup(main, params);
   if (parts[0] === 'verify') return viewVerify(main, params);
   if (parts[0] === 'forgot') return viewForgot(main);
   if (parts[0] === 'reset') return viewReset(main, params);
-  if (parts[0] === 'onboarding') return isInstructor() ? viewOnboarding(main, parts[1]) : go('#/login');
+  if (parts[0] === 'onboarding') return isInstructor() ? viewOnboarding(main, parts[1]) : signInFirst();
   if (parts[0] === 'search') return viewSearch(main, params);
   if (parts[0] === 'instructors' && parts[1]) return viewInstructor(main, parts[1], params);
-  if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
-  if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
-  if (parts[0] === 'admin') return auth.user ? openAdmin(main, parts[1], params) : go('#/login');
-  if (parts[0] === 'messages') return auth.user ? viewMessages(main, parts[1]) : go('#/login');
-  if (parts[0] === 'privacy') return auth.user ? viewPrivacy(main) : go('#/login');
+  // #/lessons/<id> and #/lessons?booking=<id> (emailed links) show that lesson.
+  if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming', parts[1] || params.get('booking')) : signInFirst();
+  if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : signInFirst();
+  if (parts[0] === 'admin') return auth.user ? openAdmin(main, parts[1], params) : signInFirst();
+  if (parts[0] === 'watches') return auth.user ? viewWatches(main) : signInFirst();
+  if (parts[0] === 'messages') return auth.user ? viewMessages(main, parts[1]) : signInFirst();
+  if (parts[0] === 'privacy') return auth.user ? viewPrivacy(main) : signInFirst();
   return viewBrowse(main, params);
 }
 
@@ -56,13 +60,28 @@ async function openAdmin(main, tab, params) {
   }
 }
 
+// The header's menu button (phones): the links fold away behind it.
+const menu = $('#menu-button');
+function closeMenu() { document.body.dataset.menu = 'closed'; menu?.setAttribute('aria-expanded', 'false'); }
+menu?.addEventListener('click', () => {
+  const open = document.body.dataset.menu !== 'open';
+  document.body.dataset.menu = open ? 'open' : 'closed';
+  menu.setAttribute('aria-expanded', String(open));
+  if (open) $('#nav a, #nav button')?.focus();
+});
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && document.body.dataset.menu === 'open') { closeMenu(); menu?.focus(); } });
+
 sessionHooks.refreshed = (token) => live.send({ type: 'auth', token });
 sessionHooks.lost = () => { live.restart(); route(); };
+sessionHooks.changed = () => { live.restart(); route(); };
 live.beforeConnect = watchUser;
 
 window.addEventListener('hashchange', route);
-scheduleRefresh();
+// The refresh cookie signs a new tab (or an emailed link) in before the
+// first view is drawn, so it opens where the link points, signed in.
+await restoreSession();
 route();
 live.connect();
 mountBell();
+mountWatchAlerts();
 mountMessages();

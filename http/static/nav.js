@@ -1,13 +1,24 @@
 // Navigation state shared by the router and the views: go, the "still on
 // this view?" check and what to undo when the view is left, and the header's
 // links.
-import { api, auth, clearSession, isInstructor, isStaff } from './api.js';
+import { announceSession, api, auth, clearSession, isInstructor, isStaff } from './api.js';
 import { live } from './conn.js';
 import { $, h } from './dom.js';
 
 let disposers = [], viewSeq = 0;
 
 export const go = (hash) => { location.hash = hash; };
+
+// signInFirst sends a signed-out visitor to sign in, and back to where they
+// were (the hash, with a picked time or a lesson id) afterwards.
+export const signInFirst = (back = location.hash) => go('#/login?next=' + encodeURIComponent(back || '#/'));
+
+// nextAfterSignIn is where a sign-in returns to: the ?next= hash when it is
+// one of this page's views, else the role's home.
+export function nextAfterSignIn(params, home) {
+  const next = params?.get('next') || '';
+  return /^#\/(?!login|signup)[A-Za-z0-9/?=&%._~+,:-]*$/.test(next) ? next : home;
+}
 
 // current returns a check that is false once the user has left the view, so
 // a view that awaited something does not install handlers for a page gone.
@@ -33,14 +44,19 @@ export function renderNav() {
   if (isStaff()) nav.push(link('#/admin', 'Admin'));
   const chats = (auth.user?.roles || []).some((r) => r === 'student' || r === 'instructor');
   if (chats) nav.push(h('a', { href: '#/messages', 'aria-current': here.startsWith('#/messages') ? 'page' : null }, 'Messages ', h('span', { id: 'msg-count', class: 'bell-count' })));
-  if (auth.user) nav.push(link('#/lessons', 'My lessons'),
+  if (auth.user) nav.push(link('#/lessons', 'My lessons'), link('#/watches', 'Watches'),
     h('span', { class: 'who' }, auth.user.full_name), link('#/privacy', 'Privacy'),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));
-  else nav.push(link('#/login', 'Sign in'), link('#/signup', 'Sign up'));
+  else {
+    // Signing in from here comes back here.
+    const back = /^#\/(login|signup)/.test(here) ? '' : '?next=' + encodeURIComponent(here);
+    nav.push(link('#/login' + back, 'Sign in'), link('#/signup' + back, 'Sign up'));
+  }
   $('#nav').replaceChildren(...nav);
 }
 
 async function signOut() {
-  try { await api('POST', '/auth/logout', { refresh_token: auth.refresh }); } catch { /* signing out locally anyway */ }
-  clearSession(); live.restart(); go('#/login');
+  // The cookie carries the refresh token; logout revokes it and clears it.
+  try { await api('POST', '/auth/logout'); } catch { /* signing out locally anyway */ }
+  clearSession(); announceSession('signed-out'); live.restart(); go('#/login');
 }

@@ -36,6 +36,7 @@ function onUserTopicEvent(ev) {
   // The server closes this socket (4001) right after; the refresh fails and the page signs out.
   if (ev.event === 'session.ended') { toast('Your password was changed: you were signed out everywhere.', 'info'); return; }
   if (ev.event === 'account.deleted') return;
+  if (ev.event === 'account.verified') { document.dispatchEvent(new CustomEvent('hub:verified')); return; }
   const b = ev.data || {};
   const line = lessonLine(b, auth.user?.id);
   const when = `${fmtDay(b.date)} ${b.start_time}–${b.end_time}${line ? ' · ' + line : ''}`;

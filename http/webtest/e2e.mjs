@@ -164,7 +164,8 @@ async function signUpOnPage(page, role, name, email) {
 }
 
 // bookOnPage opens an instructor found by name from the search box, goes to
-// next week, picks area and address, and books the first open slot.
+// next week, picks area and address, picks the first (or last) open slot,
+// reads the review (date, price, free-until) and confirms it.
 async function bookOnPage(page, instructorName, area, address, pick = 'first') {
   await page.goto(BASE + '/#/');
   await page.getByLabel('Search instructors').fill(instructorName);
@@ -180,10 +181,16 @@ async function bookOnPage(page, instructorName, area, address, pick = 'first') {
   const slot = pick === 'last' ? page.locator('.slot').last() : page.locator('.slot').first();
   await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
   const [date, start] = [await slot.getAttribute('data-date'), await slot.getAttribute('data-start')];
-  await arm(page, 'booked', '.toast[data-kind="success"]', true);
   await slot.click();
+  await page.waitForSelector('#review #confirm-booking');
+  const review = {
+    when: await page.textContent('#review-when'), price: await page.textContent('#review-price'),
+    policy: await page.textContent('#review-policy'), where: await page.textContent('#review-where'),
+  };
+  await arm(page, 'booked', '.toast[data-kind="success"]', true);
+  await page.click('#confirm-booking');
   const ms = await waited(page, 'booked', Date.now());
-  return { date, start, notice, ms, toast: ms == null ? '' : await page.textContent('.toast[data-kind="success"]') };
+  return { date, start, notice, ms, review, toast: ms == null ? '' : await page.textContent('.toast[data-kind="success"]') };
 }
 
 // scenarioStudentSignsUpAndBooks: a new student signs up on the page and
@@ -581,7 +588,14 @@ async function main() {
     await arm(emma, 'mine', '.toast[data-kind="success"]', true);
     const bell0 = Number(await ins.getAttribute('#bell-button', 'data-unread') || 0);
     await arm(ins, 'bell', `#bell-button[data-unread="${bell0 + 1}"]`, true);
+    // Keyboard only: Enter on the time opens the review, Tab reaches Confirm, Enter books.
     await emma.focus(slotSel(date, start));
+    await emma.keyboard.press('Enter');
+    await emma.waitForSelector('#review #confirm-booking');
+    await emma.keyboard.press('Tab');
+    check('after the review opens, Tab reaches Confirm', await emma.evaluate(() => document.activeElement?.id) === 'confirm-booking',
+      await emma.evaluate(() => document.activeElement?.outerHTML.slice(0, 80)));
+    await emma.focus('#confirm-booking');
     const t0 = Date.now();
     await emma.keyboard.press('Enter');
     const goneMs = await waited(john, 'gone', t0), toastMs = await waited(ins, 'toast', t0), mineMs = await waited(emma, 'mine', t0);
@@ -631,8 +645,10 @@ async function main() {
     await lesson.waitFor();
     await arm(john, 'back', slotSel(date, start), true);
     await arm(ins, 'cancel', '#feed li[data-event="Cancelled"]', true);
+    await lesson.getByRole('button', { name: 'Cancel', exact: true }).click();
+    check('cancelling says first whether it is free', /free/i.test(await lesson.locator('.confirm-cancel').textContent()));
     const t2 = Date.now();
-    await lesson.getByRole('button', { name: 'Cancel' }).click();
+    await lesson.getByRole('button', { name: /^Yes, cancel/ }).click();
     const backMs = await waited(john, 'back', t2), cancelMs = await waited(ins, 'cancel', t2);
     record('cancel → slot back on watcher', backMs); record('cancel → instructor feed', cancelMs);
     check(`the cancelled slot reappears for john within ${LIMIT_MS} ms`, backMs != null && backMs <= LIMIT_MS, `${backMs} ms`);
@@ -692,8 +708,10 @@ async function main() {
     await arm(john, 'moved', slotSel(target[0], target[1]), false);
     await arm(john, 'freed', slotSel(date, start), true);
     await arm(ins, 'resched', '#feed li[data-event="Rescheduled"]', true);
-    const t4 = Date.now();
     await emma.click(slotSel(target[0], target[1]));
+    await emma.waitForSelector('#review #confirm-booking');
+    const t4 = Date.now();
+    await emma.click('#confirm-booking');
     const movedMs = await waited(john, 'moved', t4), freedMs = await waited(john, 'freed', t4), reschedMs = await waited(ins, 'resched', t4);
     record('reschedule → watcher grid', Math.max(movedMs ?? Infinity, freedMs ?? Infinity)); record('reschedule → instructor feed', reschedMs);
     check(`a reschedule moves the slot on john's grid within ${LIMIT_MS} ms`, movedMs != null && freedMs != null && Math.max(movedMs, freedMs) <= LIMIT_MS, `${movedMs}/${freedMs} ms`);

@@ -105,5 +105,7 @@ echo "e2e: running the browser test against 127.0.0.1:$HTTP_PORT"
 if [[ "${UPDATE_SCREENSHOTS:-}" == 1 ]]; then
   cp "$art/student.png" "$here/screenshot-student.png"
   cp "$art/instructor.png" "$here/screenshot-instructor.png"
+  cp "$art/booking-review.png" "$here/screenshot-confirm.png"
+  cp "$art/booking-phone.png" "$here/screenshot-phone.png"
   echo "e2e: README screenshots updated"
 fi

@@ -33,9 +33,9 @@ SELECT f.inst,
   a.c23 AS c23,
   replace(replace(replace(replace(replace(replace(a.c24, '00000000-0000-4000-8000-000000000001', f.inst), '00000000-0000-4000-8000-000000000002', f.stud), '00000000-0000-4000-8000-000000000003', f.offer), '00000000-0000-4000-8000-000000000004', u.u1), '00000000-0000-4000-8000-000000000005', u.u2), '00000000-0000-4000-8000-000000000006', u.u3) AS c24,
   a.c25 AS c25,
-  replace(replace(replace(a.c26, '00000000-0000-4000-8000-000000000001', f.inst), '00000000-0000-4000-8000-000000000002', f.stud), '00000000-0000-4000-8000-000000000004', u.u1) AS c26,
+  a.c26 AS c26,
   a.c27 AS c27,
-  a.c28 AS c28,
+  replace(replace(replace(a.c28, '00000000-0000-4000-8000-000000000001', f.inst), '00000000-0000-4000-8000-000000000002', f.stud), '00000000-0000-4000-8000-000000000004', u.u1) AS c28,
   a.c29 AS c29,
   a.c3 AS c3,
   a.c30 AS c30,
@@ -45,6 +45,8 @@ SELECT f.inst,
   a.c34 AS c34,
   a.c35 AS c35,
   a.c36 AS c36,
+  a.c37 AS c37,
+  a.c38 AS c38,
   a.c4 AS c4,
   a.c5 AS c5,
   a.c6 AS c6,
@@ -75,6 +77,7 @@ INSERT INTO emails (user_id, template, data, dedupe_key) VALUES (:inst, :c9, :c1
 INSERT INTO notifications (id, user_id, kind, title, body, booking_id, dedupe_key, created_at) VALUES (:u3, :stud, :c14, :c15, :c16, :u1, NULL, COALESCE(:c7, clock_timestamp())) RETURNING created_at;
 INSERT INTO emails (user_id, template, data, dedupe_key) VALUES (:stud, :c14, :c17, :c18) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id;
 WITH s AS ( INSERT INTO topic_seqs AS ts (topic, seq) SELECT t.topic, t.n FROM unnest(:c19::text[], :c20::bigint[]) WITH ORDINALITY AS t(topic, n, ord) ORDER BY t.ord ON CONFLICT (topic) DO UPDATE SET seq = ts.seq + EXCLUDED.seq RETURNING topic, seq) INSERT INTO events (topic, seq, type, payload) SELECT e.topic, s.seq - e.back, e.type, e.payload::jsonb FROM unnest(:c21::text[], :c22::bigint[], :c23::text[], :c24::text[]) AS e(topic, back, type, payload) JOIN s ON s.topic = e.topic RETURNING id, topic, seq, created_at;
+WITH new AS (SELECT n.date, n.open::jsonb AS open FROM unnest(:c25::date[], :c26::text[]) AS n(date, open)), old AS (SELECT d.date, d.open FROM watch_days d JOIN new ON new.date = d.date WHERE d.instructor_id = :inst), up AS (UPDATE watch_days d SET open = new.open FROM new WHERE d.instructor_id = :inst AND d.date = new.date AND d.open IS DISTINCT FROM new.open) SELECT old.date, old.open, new.open FROM old JOIN new ON new.date = old.date WHERE old.open IS DISTINCT FROM new.open;
 \endpipeline
-WITH raw_job_data AS ( SELECT unnest(:c25::bigint[]) AS id, unnest(:c26::jsonb[]) AS args, unnest(:c27::timestamptz[]) AS created_at, unnest(:c28::text[]) AS kind, unnest(:c29::smallint[]) AS max_attempts, unnest(:c30::jsonb[]) AS metadata, unnest(:c31::smallint[]) AS priority, unnest(:c32::text[]) AS queue, unnest(:c33::timestamptz[]) AS scheduled_at, unnest(:c34::text[]) AS state, unnest(:c35::text[]) AS tags, unnest(:rk1::bytea[]) AS unique_key, unnest(:c36::integer[]) AS unique_states ) INSERT INTO river_job( id, args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, unique_key, unique_states ) SELECT coalesce(nullif(id, 0), nextval('river_job_id_seq'::regclass)), args, coalesce(nullif(created_at, '0001-01-01 00:00:00 +0000'), now()) AS created_at, kind, max_attempts, coalesce(metadata, '{}'::jsonb) AS metadata, priority, queue, coalesce(nullif(scheduled_at, '0001-01-01 00:00:00 +0000'), now()) AS scheduled_at, state::river_job_state, string_to_array(tags, ',')::varchar(255)[], nullif(unique_key, '')::bytea, nullif(unique_states::integer, 0)::bit(8) FROM raw_job_data ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL AND river_job_state_in_bitmask(unique_states, state) DO UPDATE SET kind = river_job.kind RETURNING river_job.id, river_job.args, river_job.attempt, river_job.attempted_at, river_job.attempted_by, river_job.created_at, river_job.errors, river_job.finalized_at, river_job.kind, river_job.max_attempts, river_job.metadata, river_job.priority, river_job.queue, river_job.state, river_job.scheduled_at, river_job.tags, river_job.unique_key, river_job.unique_states, (xmax != 0) AS unique_skipped_as_duplicate;
+WITH raw_job_data AS ( SELECT unnest(:c27::bigint[]) AS id, unnest(:c28::jsonb[]) AS args, unnest(:c29::timestamptz[]) AS created_at, unnest(:c30::text[]) AS kind, unnest(:c31::smallint[]) AS max_attempts, unnest(:c32::jsonb[]) AS metadata, unnest(:c33::smallint[]) AS priority, unnest(:c34::text[]) AS queue, unnest(:c35::timestamptz[]) AS scheduled_at, unnest(:c36::text[]) AS state, unnest(:c37::text[]) AS tags, unnest(:rk1::bytea[]) AS unique_key, unnest(:c38::integer[]) AS unique_states ) INSERT INTO river_job( id, args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, unique_key, unique_states ) SELECT coalesce(nullif(id, 0), nextval('river_job_id_seq'::regclass)), args, coalesce(nullif(created_at, '0001-01-01 00:00:00 +0000'), now()) AS created_at, kind, max_attempts, coalesce(metadata, '{}'::jsonb) AS metadata, priority, queue, coalesce(nullif(scheduled_at, '0001-01-01 00:00:00 +0000'), now()) AS scheduled_at, state::river_job_state, string_to_array(tags, ',')::varchar(255)[], nullif(unique_key, '')::bytea, nullif(unique_states::integer, 0)::bit(8) FROM raw_job_data ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL AND river_job_state_in_bitmask(unique_states, state) DO UPDATE SET kind = river_job.kind RETURNING river_job.id, river_job.args, river_job.attempt, river_job.attempted_at, river_job.attempted_by, river_job.created_at, river_job.errors, river_job.finalized_at, river_job.kind, river_job.max_attempts, river_job.metadata, river_job.priority, river_job.queue, river_job.state, river_job.scheduled_at, river_job.tags, river_job.unique_key, river_job.unique_states, (xmax != 0) AS unique_skipped_as_duplicate;
 commit;

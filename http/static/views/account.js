@@ -1,12 +1,21 @@
 // Accounts: sign in, sign up, the email-verification banner and link, and
 // the password reset by email.
-import { api, auth, clearSession, errorText, isInstructor, saveSession, setSession } from '../api.js';
+import { announceSession, api, auth, clearSession, errorText, fieldSentence, setSession } from '../api.js';
 import { live } from '../conn.js';
-import { $, h, toast } from '../dom.js';
-import { current, go, renderNav } from '../nav.js';
+import { $, h, showFieldErrors, toast } from '../dom.js';
+import { current, go, nextAfterSignIn, renderNav } from '../nav.js';
 import { field } from './shared.js';
 
-export function viewLogin(main) {
+// signedIn starts the session a sign-in or sign-up returned and goes back
+// to where the person was (?next=), else to home.
+function signedIn(r, params, home) {
+  setSession(r);
+  announceSession('signed-in');
+  live.restart();
+  go(nextAfterSignIn(params, home));
+}
+
+export function viewLogin(main, params) {
   const err = h('p', { class: 'error', role: 'alert' });
   const email = h('input', { id: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
@@ -16,17 +25,17 @@ export function viewLogin(main) {
     onsubmit: async (e) => {
       e.preventDefault(); err.textContent = '';
       try {
-        setSession(await api('POST', '/auth/login', { email: email.value.trim(), password: password.value }));
-        live.restart();
-        go(isInstructor() ? '#/teach' : '#/');
-      } catch (ex) { err.textContent = ex.status === 401 ? 'Wrong email or password.' : ex.message; }
+        const r = await api('POST', '/auth/login', { email: email.value.trim(), password: password.value });
+        signedIn(r, params, (r.user.roles || []).includes('instructor') ? '#/teach' : '#/');
+      } catch (ex) { err.textContent = ex.status === 401 ? 'Wrong email or password.' : errorText(ex); }
     },
   }, h('h1', { id: 'login-h' }, 'Sign in'),
   h('label', { for: 'email' }, 'Email'), email,
   h('label', { for: 'password' }, 'Password'), password, err,
   h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
   h('p', { class: 'muted' }, h('a', { href: '#/forgot' }, 'Forgot password?')),
-  h('p', { class: 'muted' }, 'New here? ', h('a', { href: '#/signup' }, 'Create an account')),
+  params?.get('next') ? h('p', { class: 'banner', id: 'login-next' }, 'Sign in to continue: you will come back to where you were.') : null,
+  h('p', { class: 'muted' }, 'New here? ', h('a', { href: '#/signup' + (params?.get('next') ? '?next=' + encodeURIComponent(params.get('next')) : '') }, 'Create an account')),
   h('p', { class: 'muted' }, 'Demo accounts (password TestPassword123!):'),
   h('div', { class: 'chips' }, ['sarah.chen', 'michael.rodriguez', 'john.smith', 'emma.johnson'].map((n) => demo(n + '@example.com')))));
   email.focus();
@@ -37,6 +46,7 @@ export function viewSignup(main, params) {
   const name = h('input', { type: 'text', autocomplete: 'name', required: true, maxlength: 200 });
   const email = h('input', { type: 'email', autocomplete: 'email', required: true, maxlength: 254 });
   const password = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 8, maxlength: 72 });
+  const meter = passwordMeter(password, () => ({ full_name: name.value.trim(), email: email.value.trim() }));
   const role = (value, text, checked) => h('label', { class: 'choice' },
     h('input', { type: 'radio', name: 'role', value, checked }), ' ' + text);
   const roles = h('fieldset', { class: 'choices' }, h('legend', {}, 'I want to'),
@@ -53,16 +63,15 @@ export function viewSignup(main, params) {
           full_name: name.value.trim(), email: email.value.trim(), password: password.value,
           role: roles.querySelector('input:checked').value,
         });
-        setSession(r);
-        live.restart();
-        go(isInstructor() ? '#/onboarding' : '#/');
+        signedIn(r, params, (r.user.roles || []).includes('instructor') ? '#/onboarding' : '#/');
       } catch (ex) {
-        err.textContent = ex.status === 409 ? 'An account with this email already exists. Sign in instead.' : errorText(ex);
+        if (ex.status === 409) err.textContent = 'An account with this email already exists. Sign in instead.';
+        else err.textContent = showFieldErrors(e.target, ex.details, { full_name: name, email, password }, fieldSentence).join(' ') || (ex.details ? '' : errorText(ex));
       } finally { submit.disabled = false; }
     },
   }, h('h1', { id: 'signup-h' }, 'Create your account'),
   field('su-name', 'Full name', name), field('su-email', 'Email', email),
-  field('su-password', 'Password', password, 'At least 8 characters.'), roles, err, submit,
+  field('su-password', 'Password', password, 'At least 8 characters; a few words or a mix that is hard to guess, without your name or email.'), meter, roles, err, submit,
   h('p', { class: 'muted' }, 'Already have an account? ', h('a', { href: '#/login' }, 'Sign in'))));
   name.focus();
 }
@@ -92,11 +101,38 @@ export function renderAccountBanner() {
   $('#main').before(banner);
 }
 
+// markVerified drops the banner; other tabs hear account.verified on the
+// user topic (usertopic.js dispatches 'hub:verified') and do the same.
 function markVerified() {
   if (!auth.user) return;
   auth.user.email_verified = true;
-  saveSession();
   renderAccountBanner();
+}
+document.addEventListener('hub:verified', markVerified);
+
+// passwordMeter shows, under a new-password field, how hard the password is
+// to guess, by the server's own rule (POST /auth/password-strength), as a
+// meter and a sentence. personal() gives the name and email typed so far.
+function passwordMeter(input, personal = () => ({})) {
+  const bar = h('meter', { id: input.id ? input.id + '-meter' : null, min: 0, max: 4, low: 2, high: 3, optimum: 4, value: 0, 'aria-label': 'Strength' });
+  const words = h('span', { class: 'muted', 'aria-live': 'polite' }, '');
+  const labels = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'];
+  let timer = 0, seq = 0;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const n = ++seq;
+      if (!input.value) { bar.value = 0; words.textContent = ''; return; }
+      try {
+        const r = await api('POST', '/auth/password-strength', { password: input.value.slice(0, 1024), ...personal() });
+        if (n !== seq) return;
+        bar.value = r.score;
+        words.textContent = `${labels[r.score]}${r.ok ? '.' : ': ' + fieldSentence('password', r.problem).replace(/^Password /, '')}`;
+        bar.dataset.ok = String(r.ok);
+      } catch { /* the meter is advice; the form's answer is what counts */ }
+    }, 250);
+  });
+  return h('div', { class: 'meter row', dataset: { for: input.id || '' } }, bar, words);
 }
 
 // viewVerify opens the link from the verification email (#/verify?token=…).
@@ -108,6 +144,7 @@ export async function viewVerify(main, params) {
     await api('POST', '/auth/verify-email', { token: params.get('token') || '' });
     if (!alive()) return;
     markVerified();
+    announceSession('verified');
     panel.replaceChildren(h('h1', { id: 'verify-h' }, 'Your email is verified'),
       h('p', { id: 'verify-result' }, 'Thank you. You can book lessons now.'),
       h('a', { class: 'button primary', href: auth.user ? '#/' : '#/login' }, auth.user ? 'Find a lesson' : 'Sign in'));
@@ -154,6 +191,7 @@ export function viewReset(main, params) {
   const err = h('p', { class: 'error', role: 'alert' });
   const password = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 8, maxlength: 72 });
   const again = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 8, maxlength: 72 });
+  const meter = passwordMeter(password);
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Set new password');
   const form = h('form', {
     class: 'panel narrow', 'aria-labelledby': 'reset-h',
@@ -163,17 +201,21 @@ export function viewReset(main, params) {
       submit.disabled = true;
       try {
         await api('POST', '/auth/password-reset/confirm', { token, password: password.value });
-        if (auth.user) { clearSession(); live.restart(); renderNav(); renderAccountBanner(); }
+        // The reset ended every session: forget this browser's cookie too.
+        await fetch('/api/v1/auth/logout', { method: 'POST' }).catch(() => {});
+        if (auth.user) { clearSession(); announceSession('signed-out'); live.restart(); renderNav(); renderAccountBanner(); }
         form.replaceChildren(h('h1', { id: 'reset-h' }, 'Password changed'),
           h('p', { id: 'reset-done' }, 'You were signed out everywhere. Sign in with your new password.'),
           h('a', { class: 'button primary', href: '#/login' }, 'Sign in'));
       } catch (ex) {
-        err.textContent = ex.details?.token ? 'This link is invalid, was already used, or has expired. Ask for a new one.' : errorText(ex);
-        if (ex.details?.token) err.append(' ', h('a', { href: '#/forgot' }, 'Send a new link'));
+        if (ex.details?.token) {
+          err.textContent = 'This link is invalid, was already used, or has expired. Ask for a new one.';
+          err.append(' ', h('a', { href: '#/forgot' }, 'Send a new link'));
+        } else err.textContent = showFieldErrors(form, ex.details, { password }, fieldSentence).join(' ') || (ex.details ? '' : errorText(ex));
       } finally { submit.disabled = false; }
     },
   }, h('h1', { id: 'reset-h' }, 'Choose a new password'),
-  field('rp-password', 'New password', password, '8 to 72 characters.'), field('rp-again', 'New password again', again),
+  field('rp-password', 'New password', password, '8 to 72 characters, hard to guess.'), meter, field('rp-again', 'New password again', again),
   err, submit);
   main.append(form);
   password.focus();

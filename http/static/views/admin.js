@@ -77,11 +77,13 @@ export async function viewAdmin(main, tab, params, alive) {
   body.setAttribute('aria-busy', 'false');
 }
 
-// table builds a simple table from a header row and rows of cells.
+// table builds a simple table from a header row and rows of cells, in a
+// box that scrolls sideways on its own (a phone's page does not).
 function adminTable(caption, heads, rows) {
-  return h('table', { class: 'admin-table' }, h('caption', {}, caption),
+  const table = h('table', { class: 'admin-table' }, h('caption', {}, caption),
     h('thead', {}, h('tr', {}, heads.map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: heads.length, class: 'muted' }, 'Nothing here.'))));
+  return h('div', { class: 'table-scroll', role: 'region', 'aria-label': caption, tabindex: '0' }, table);
 }
 
 const qs = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v != null && v !== '')).toString();
@@ -253,11 +255,40 @@ async function adminAccess(body, params, can, alive) {
 }
 
 // ---------- audit ----------
+const auditActions = ['auth.login', 'auth.login_failed', 'auth.logout', 'auth.refresh_reuse', 'auth.password_changed',
+  'auth.password_reset_requested', 'auth.email_verified', 'user.roles_changed', 'user.deleted', 'user.exported',
+  'booking.admin_cancelled', 'auth.verification_resent'];
+
+// localDayStart is the instant a YYYY-MM-DD day starts in this browser's zone.
+const localDayStart = (d) => new Date(d + 'T00:00:00').toISOString();
+
+// adminAudit: the trail, newest first, by action and date range, with the
+// names of who did it and whom it concerned (ids on hover).
 async function adminAudit(body, params, can, alive) {
-  const log = await api('GET', '/admin/audit?limit=100');
+  const action = h('select', { id: 'audit-action' }, h('option', { value: '' }, 'Any action'),
+    auditActions.map((a) => h('option', { value: a, selected: a === params.get('action') }, a)));
+  const from = h('input', { id: 'audit-from', type: 'date', value: params.get('from') || '' });
+  const to = h('input', { id: 'audit-to', type: 'date', value: params.get('to') || '' });
+  const lab = (id, text, ctl) => h('div', {}, h('label', { for: id }, text), ctl);
+  body.append(h('form', { class: 'filters', 'aria-label': 'Filter the audit log', onsubmit: (e) => {
+    e.preventDefault();
+    go('#/admin/audit?' + qs({ action: action.value, from: from.value, to: to.value }));
+  } }, lab('audit-action', 'Action', action), lab('audit-from', 'From', from), lab('audit-to', 'To (inclusive)', to),
+  h('button', { type: 'submit' }, 'Show')));
+  const q = { limit: 100, action: params.get('action'),
+    from: params.get('from') ? localDayStart(params.get('from')) : null,
+    to: params.get('to') ? localDayStart(addDays(params.get('to'), 1)) : null };
+  const log = await api('GET', '/admin/audit?' + qs(q));
   if (!alive()) return;
-  body.append(adminTable('Audit trail, newest first', ['When', 'Who', 'Action', 'Target', 'From', 'Details'], items(log).map((e) =>
-    h('tr', {}, h('td', {}, e.at.replace('T', ' ').slice(0, 19)), h('td', {}, e.actor_user_id || 'system'), h('td', {}, e.action),
-      h('td', {}, e.target_user_id || (e.details && e.details.target) || ''), h('td', {}, e.ip || ''),
-      h('td', {}, h('code', {}, JSON.stringify(e.details)))))));
+  const person = (name, id, none) => (id ? h('span', { title: id }, name || 'Unknown account') : h('span', { class: 'muted' }, none));
+  // Signing in, out or verifying is done by the account itself, before it has a session.
+  const self = new Set(['auth.login', 'auth.logout', 'auth.email_verified', 'auth.password_changed']);
+  const actor = (e) => (e.actor_user_id || !self.has(e.action) || !e.target_user_id
+    ? person(e.actor_name, e.actor_user_id, 'Not signed in') : person(e.target_name, e.target_user_id, ''));
+  const detail = (d) => Object.entries(d || {}).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('; ');
+  body.append(adminTable('Audit trail, newest first', ['When', 'Who', 'Action', 'Concerning', 'From', 'Details'], items(log).map((e) =>
+    h('tr', {}, h('td', {}, new Date(e.at).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' })),
+      h('td', {}, actor(e)), h('td', {}, e.action),
+      h('td', {}, person(e.target_name, e.target_user_id, '—')), h('td', {}, e.ip || ''),
+      h('td', {}, detail(e.details))))));
 }

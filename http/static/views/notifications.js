@@ -2,7 +2,7 @@
 // (mark read, link to the lesson) and the notification settings. It hears
 // the private topic's notification.* events, which usertopic.js hands over
 // as the document event 'hub:notification'.
-import { api, auth } from '../api.js';
+import { api, auth, errorText } from '../api.js';
 import { $, h, toast } from '../dom.js';
 
 // bellIcon is drawn in SVG: emoji fonts are not everywhere.
@@ -54,7 +54,7 @@ const bell = {
   },
 
   setUnread(n) {
-    this.unread = Math.max(0, n);
+    this.unread = Math.max(0, Number(n) || 0);
     this.button.dataset.unread = String(this.unread);
     $('#bell-count').textContent = this.unread ? String(this.unread) : '';
     this.button.setAttribute('aria-label', `Notifications, ${this.unread} unread`);
@@ -96,7 +96,7 @@ const bell = {
     const when = (iso) => new Date(iso).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
     const list = h('ul', { id: 'notif-list', class: 'notif-list', 'aria-live': 'polite' },
       this.items.length ? this.items.map((n) => h('li', { class: 'notif', dataset: { id: n.id, kind: n.kind, unread: n.read_at ? 'false' : 'true' } },
-        h('strong', {}, n.title), h('p', {}, n.body),
+        h('strong', {}, n.title ?? ''), n.body ? h('p', {}, n.body) : null,
         h('p', { class: 'muted notif-meta' }, when(n.created_at),
           n.booking_id ? h('a', { href: '#/lessons?booking=' + n.booking_id, onclick: () => { if (!n.read_at) this.markRead({ ids: [n.id] }); this.toggle(false); } }, 'Open lesson') : null,
           n.read_at ? null : h('button', { class: 'link', onclick: () => this.markRead({ ids: [n.id] }) }, 'Mark read'))))
@@ -119,7 +119,7 @@ const bell = {
     if (!s) return h('p', { class: 'muted' }, 'Loading settings…');
     const email = h('input', { type: 'checkbox', id: 'ns-email', checked: s.email });
     const rem = h('input', { type: 'checkbox', id: 'ns-reminders', checked: s.reminders });
-    const hours = h('input', { id: 'ns-hours', value: s.reminder_hours.join(', '), inputmode: 'numeric', 'aria-describedby': 'ns-hours-help' });
+    const hours = h('input', { id: 'ns-hours', value: (s.reminder_hours || []).join(', '), inputmode: 'numeric', 'aria-describedby': 'ns-hours-help' });
     const status = h('span', { class: 'muted', role: 'status' });
     return h('form', { class: 'notif-settings', onsubmit: async (e) => {
       e.preventDefault();
@@ -127,7 +127,7 @@ const bell = {
       try {
         this.settings = await api('PUT', '/me/notification-settings', { email: email.checked, reminders: rem.checked, reminder_hours: list });
         status.textContent = 'Saved.';
-      } catch (err) { status.textContent = Object.values(err.details || {})[0] || err.message; }
+      } catch (err) { status.textContent = errorText(err); }
     } },
     h('h3', {}, 'Settings'),
     h('label', {}, email, ' Email me'),

@@ -9,7 +9,7 @@ import { go } from '../nav.js';
 async function downloadExport() {
   const get = () => fetch('/api/v1/me/export', { headers: { Authorization: 'Bearer ' + auth.access } });
   let res = await get();
-  if (res.status === 401 && auth.refresh && await refreshTokens()) res = await get();
+  if (res.status === 401 && auth.user && await refreshTokens()) res = await get();
   if (!res.ok) {
     let body = null;
     try { body = await res.json(); } catch { /* not JSON */ }

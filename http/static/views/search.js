@@ -125,9 +125,10 @@ function resultCard(it) {
     h('p', { class: 'price' }, `from ${fmtMoney(from)}/h`),
     h('p', { class: 'muted' }, it.areas.join(' · ')),
     h('p', {}, it.services.map((s) => `${s.name} (${fmtMoney(s.hourly_rate_cents)})`).join(', ')),
-    n ? h('a', { class: 'next-open', href: `${base}&date=${n.date}&start=${n.start}`, dataset: { date: n.date, start: n.start } },
-      `next open: ${nextOpenText(n)}`)
-      : h('p', { class: 'muted' }, 'No open time in the next 14 days'));
+    // The week opens at that date with that time (at the length it fits) picked.
+    n ? h('a', { class: 'next-open', href: `${base}&date=${n.date}&start=${n.start}${n.duration_minutes ? '&dur=' + n.duration_minutes : ''}`,
+      dataset: { date: n.date, start: n.start } }, `next open: ${nextOpenText(n)}`)
+      : h('p', { class: 'muted' }, 'No open time in the next 14 days. ', h('a', { href: base, class: 'watch-link' }, 'Tell me when a time opens')));
 }
 
 // noResults never ends the search: services nobody teaches are named as such,

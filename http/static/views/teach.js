@@ -70,7 +70,7 @@ export async function viewTeach(main) {
       status.textContent = 'Saved.'; draw();
     } catch (e) {
       status.textContent = '';
-      toast(e.details ? `${e.message} ${JSON.stringify(e.details)}` : e.message, 'error');
+      toast(errorText(e), 'error');
     }
   }
   const addFeed = (b, verb, at) => feed.prepend(feedItem(b, verb, at, me));

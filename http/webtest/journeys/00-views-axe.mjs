@@ -1,9 +1,10 @@
 // The main views, signed out and signed in, at desktop and phone size, each
 // checked with axe-core (no serious or critical violation) and for
 // horizontal overflow on the phone.
-export default async function (browser, { BASE, PHONE, openPage, signIn, axe, check }) {
-  const views = ['#/', '#/search?q=piano', '#/login'];
-  const signedIn = ['#/lessons', '#/notifications', '#/privacy'];
+export default async function (browser, { BASE, PHONE, openPage, signIn, axe, check, rest }) {
+  const sarah = (await rest('GET', '/instructors?q=Sarah%20Chen')).body.items[0];
+  const views = ['#/', '#/search?q=piano', '#/login', '#/signup', `#/instructors/${sarah.id}`];
+  const signedIn = ['#/lessons', '#/lessons?scope=past', '#/notifications', '#/privacy', `#/instructors/${sarah.id}`];
   for (const [size, opts] of [['desktop', {}], ['phone', PHONE]]) {
     const page = await openPage(browser, `axe-${size}`, opts);
     const visit = async (hash) => {

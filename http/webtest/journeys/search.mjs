@@ -4,7 +4,7 @@
 // lessons, never "Remove a chip above" without chips); "spanish in queens"
 // offers relaxation chips with counts, and one leads to that many results;
 // "piano bk" reads bk as Brooklyn; "next open" has a day and date and opens
-// the instructor's week with that slot focused. On a phone: the relaxations
+// the instructor's week with that slot picked (highlighted). On a phone: the relaxations
 // and the did-you-mean fit, and axe is clean on both.
 export default async function searchJourney(browser, kit) {
   const { BASE, ART, PHONE, axe, check, must, openPage, weekReady } = kit;
@@ -55,13 +55,14 @@ export default async function searchJourney(browser, kit) {
     must('find: the first piano result has a next open time', await next.waitFor({ timeout: 5000 }).then(() => true, () => false));
     const [date, start, text] = [await next.getAttribute('data-date'), await next.getAttribute('data-start'), await next.textContent()];
     check('find: next open reads like "Mon Dec 14, 10:00"', /^next open: [A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2}, \d\d:\d\d$/.test(text), text);
-    check('find: the next-open link carries the date and start', (await next.getAttribute('href')).endsWith(`&date=${date}&start=${start}`));
+    check('find: the next-open link carries the date, start and length', new RegExp(`&date=${date}&start=${start}&dur=\\d+$`).test(await next.getAttribute('href')),
+      await next.getAttribute('href'));
     await next.click();
     await weekReady(desk);
-    const focused = await desk.waitForFunction(() => document.activeElement?.classList.contains('slot') && document.activeElement.dataset, null, { timeout: 5000 })
-      .then(() => desk.evaluate(() => ({ ...document.activeElement.dataset, wanted: document.activeElement.classList.contains('wanted') })), () => null);
-    check('find: the instructor\'s week opens with the next-open slot focused and highlighted',
-      focused?.date === date && (focused.wanted ? focused.start === start : true), JSON.stringify(focused) + ` want ${date} ${start}`);
+    const picked = desk.locator(`.slot[aria-pressed="true"][data-date="${date}"][data-start="${start}"]`);
+    check('find: the instructor\'s week opens at that date with the next-open slot highlighted',
+      await picked.waitFor({ timeout: 5000 }).then(() => true, () => false),
+      `week ${await desk.getAttribute('#week', 'data-week-start')}, want ${date} ${start}`);
 
     phone = await openPage(browser, 'find-phone', PHONE);
     await open(phone, 'spanish in queens');
