@@ -56,6 +56,7 @@ type instructorSummary struct {
 	Bio      string               `json:"bio"`
 	Areas    []string             `json:"areas"`
 	Services []offeredServiceView `json:"services"`
+	Online   bool                 `json:"online"` // a live connection on any node (presence.go)
 }
 
 type instructorList struct {
@@ -75,6 +76,8 @@ type instructorDetail struct {
 	// Shown to students before they book: cancelling closer than this to
 	// the start is a late cancellation.
 	CancellationNoticeHours int `json:"cancellation_notice_hours"`
+
+	Online bool `json:"online"` // a live connection on any node (presence.go)
 }
 
 // ownProfile is the instructor's own view: every field they can edit and
@@ -147,9 +150,14 @@ func (s *Server) listInstructors(c *fiber.Ctx) error {
 		return err
 	}
 	resp := instructorList{Items: make([]instructorSummary, 0, len(list))}
+	ids := make([]string, len(list))
+	for i, in := range list {
+		ids[i] = in.ID
+	}
+	online := s.online(c.UserContext(), ids...)
 	for _, in := range list {
 		resp.Items = append(resp.Items, instructorSummary{ID: in.ID, FullName: in.FullName, Bio: in.Bio,
-			Areas: in.Areas, Services: publicServices(in.Services)})
+			Areas: in.Areas, Services: publicServices(in.Services), Online: online[in.ID]})
 	}
 	if more && len(list) > 0 {
 		next := encodeInstructorCursor(list[len(list)-1])
@@ -169,7 +177,8 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 	}
 	s.recordView(c, in.ID)
 	return c.JSON(instructorDetail{ID: in.ID, FullName: in.FullName, Bio: in.Bio, Timezone: in.Timezone,
-		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours})
+		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours,
+		Online: s.online(c.UserContext(), in.ID)[in.ID]})
 }
 
 func (s *Server) myProfile(c *fiber.Ctx) error {

@@ -68,7 +68,7 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 	}
 	var srv *Server
 	n, err := node.New(cfg.Config, NewRegistry(), func(p node.Parts) (node.Front, error) {
-		deps := Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Registry: p.Registry, Logger: p.Logger}
+		deps := Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Presence: p.Presence, Registry: p.Registry, Logger: p.Logger}
 		if p.Redis != nil {
 			withRedis(&deps, p.Redis, cfg.HTTP.RedisPrefix)
 		}
