@@ -32,6 +32,7 @@ export class Live {
     };
     this.ws = null; this.attempt = 0; this.nextId = 1; this.timer = 0; this.pingTimer = 0; this.pongDue = 0;
     this.topics = new Map();
+    this.listeners = new Map(); // frame type → handlers (on)
     this.beforeConnect = () => {};
   }
 
@@ -122,7 +123,19 @@ export class Live {
       case 'error':
         console.warn('hub error', f.code, f.message);
         if (f.code === 'unauthorized') this.o.onUnauthorized();
+        return;
+      default:
+        for (const fn of this.listeners.get(f.type) || []) fn(f);
     }
+  }
+
+  // on calls fn with every frame of a type outside the seq'd stream
+  // (ephemeral: 'presence', 'typing' — no seq, never replayed, so nothing
+  // to resume); it returns the function that stops it.
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(fn);
+    return () => this.listeners.get(type)?.delete(fn);
   }
 
   // welcomed: the socket is live. Topics the hub subscribed on its own

@@ -6,6 +6,7 @@ import { h, toast } from '../dom.js';
 import { addDays, fmtDay, fmtMoney, mondayOf, toHHMM, toMin, uuid, wallClock } from '../format.js';
 import { current, go, onLeave } from '../nav.js';
 import { ownActions } from '../usertopic.js';
+import { lookingLine, onlineBadge } from './presence.js';
 
 // viewInstructor shows one instructor's week as bookable start times that
 // follow the live availability topic. With ?reschedule=<booking id> a click
@@ -40,7 +41,9 @@ export async function viewInstructor(main, id, params) {
   const next = h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, 7); load(); } }, 'Next week →');
   const grid = h('div', { class: 'grid' });
   week.before(instructorPanel(ins, tz, moving, { svcSel, durSel, areaSel, address }));
-  week.append(h('div', { class: 'row between' }, prev, title, next), grid);
+  const looking = lookingLine(topic, auth.user?.id === id);
+  onLeave(looking.stop);
+  week.append(h('div', { class: 'row between' }, prev, title, next), looking.el, grid);
 
   // draw turns open intervals into start times at 15-minute steps that fit
   // the chosen length and start at least one hour from now.
@@ -131,7 +134,7 @@ function startTimes(date, intervals, duration, minKey) {
 function instructorPanel(ins, tz, moving, { svcSel, durSel, areaSel, address }) {
   const notice = ins.cancellation_notice_hours ?? 24;
   return h('section', { class: 'panel', 'aria-labelledby': 'ins-h' },
-    h('h1', { id: 'ins-h' }, ins.full_name), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
+    h('h1', { id: 'ins-h' }, ins.full_name, onlineBadge(ins.online)), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
     ins.bio ? h('p', {}, ins.bio) : null,
     moving ? h('p', { class: 'banner' }, `Pick a new time for your lesson on ${fmtDay(moving.date)} at ${moving.start_time}.`) : null,
     h('div', { class: 'row' }, h('label', { for: 'svc' }, 'Lesson'), svcSel, h('label', { for: 'dur' }, 'Length'), durSel),
