@@ -186,7 +186,7 @@ func TestExpiredRefreshTokenIsRefused(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, func(c *Config, _ *Deps) { c.RefreshTTL = time.Millisecond })
 	_, refresh, _ := ts.signUpFull(market.RoleStudent)
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // past the token's 1 ms lifetime
 	resp, body := ts.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh})
 	if resp.StatusCode != 401 {
 		t.Fatalf("expired refresh: %d %s", resp.StatusCode, body)

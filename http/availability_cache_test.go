@@ -113,7 +113,7 @@ func TestCachedAvailabilitySnapshotsAreExactAndResumeWithoutGapsUnderConcurrentW
 			mu.Lock()
 			weekAt[week.Seq] = daysJSON(week.Days)
 			mu.Unlock()
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond) // pacing: reads interleave with the writers
 		}
 		writerErr <- nil
 	}()

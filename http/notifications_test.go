@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 	"instainstru/notify"
 	"instainstru/store"
@@ -227,13 +228,9 @@ func TestRetriedEmailJobsNeverSendTwice(t *testing.T) {
 		scheduled_at = now() WHERE kind = 'email'`); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for w.node.metric(t, "instainstru_emails_total", "result", "duplicate_skipped") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the rerun jobs did not finish")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, "the rerun jobs to finish", func() bool {
+		return w.node.metric(t, "instainstru_emails_total", "result", "duplicate_skipped") >= 2
+	})
 	if got := len(w.mp.Messages()); got != 2 {
 		t.Fatalf("%d emails after the rerun, want 2", got)
 	}
@@ -273,19 +270,15 @@ func TestEmailsWaitForTheMailServerAndAreDeliveredOnceWhenItIsBack(t *testing.T)
 	w := newNotifyWorld(t)
 	w.mp.Stop()
 	w.book("10:00")
-	deadline := time.Now().Add(10 * time.Second)
-	for w.node.metric(t, "instainstru_emails_total", "result", "retried") < 4 { // two emails, two failed tries each
-		if time.Now().After(deadline) {
-			t.Fatal("emails were not retried")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, "two failed tries of each of the two emails", func() bool {
+		return w.node.metric(t, "instainstru_emails_total", "result", "retried") >= 4
+	})
 	if got := w.count(`SELECT count(*) FROM emails WHERE sent_at IS NULL AND last_error LIKE '%unreachable%'`); got != 2 {
 		t.Fatalf("%d emails waiting with their error, want 2", got)
 	}
 	w.mp.Start()
 	w.mp.WaitFor(2, 10*time.Second, nil)
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // give a third (duplicate) email the time to show
 	if got := len(w.mp.Messages()); got != 2 {
 		t.Fatalf("%d emails after the server came back, want 2", got)
 	}
@@ -492,13 +485,9 @@ func TestRemindersFireAtTheRightInstantAndNeverForAMovedOrCancelledLesson(t *tes
 			scheduled_at = now() WHERE kind = 'lesson_reminder'`); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for w.node.metric(t, "instainstru_reminders_total") < want {
-			if time.Now().After(deadline) {
-				t.Fatalf("reminders ran %v times, want %v", w.node.metric(t, "instainstru_reminders_total"), want)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		eventually.True(t, 10*time.Second, "the reminder runs", func() bool {
+			return w.node.metric(t, "instainstru_reminders_total") >= want
+		})
 	}
 	runReminders(8)
 	if sent, stale := w.node.metric(t, "instainstru_reminders_total", "result", "sent"),

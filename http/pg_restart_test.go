@@ -84,7 +84,7 @@ func TestTerminatedPostgresBackendsGive503NotA500(t *testing.T) {
 	}
 	killed := 0
 	for range 5 {
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(150 * time.Millisecond) // pacing: kill the backends while bookings are in flight
 		killed += terminate()
 	}
 	time.Sleep(300 * time.Millisecond)

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"instainstru/hub"
+	"instainstru/internal/eventually"
 	"instainstru/market"
 	"instainstru/store/storetest"
 )
@@ -153,7 +154,7 @@ func testSubscribeWhileEventsAreCommittedHasNoGapOrDuplicateAtTheSeam(t *testing
 		c.expect("welcome")
 		replays[c], _ = c.subscribe(topic, 0)
 		clients = append(clients, c)
-		time.Sleep(15 * time.Millisecond)
+		time.Sleep(15 * time.Millisecond) // pacing: clients join while events are being committed
 	}
 	<-stop
 	for _, c := range clients {
@@ -226,7 +227,7 @@ func testRedisKilledAndRestartedDuringBookingStreamLosesNoEvents(t *testing.T, b
 			n = b
 		}
 		n.commit(availEvent(topics[0], i), availEvent(topics[1], i))
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(25 * time.Millisecond) // pacing: commits spread over the time the other node's clients resubscribe
 	}
 	for ci, c := range clients {
 		got := map[string][]rtFrame{}
@@ -314,10 +315,7 @@ func testClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving(t *testi
 		t.Fatalf("healthy clients were held up %v by the slow one", worst)
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for n.metric(t, "instainstru_ws_slow_consumer_closes_total") < 1 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	eventually.Within(10*time.Second, func() bool { return n.metric(t, "instainstru_ws_slow_consumer_closes_total") >= 1 })
 	if v := n.metric(t, "instainstru_ws_slow_consumer_closes_total"); v != 1 {
 		t.Fatalf("slow consumer closes = %v, want exactly 1 (the slow client)", v)
 	}
@@ -340,10 +338,7 @@ func testClientThatStopsReadingIsClosedWith4008WhileOthersKeepReceiving(t *testi
 	}
 	// The node counts the disconnect once its side of the socket is torn
 	// down, which may be a moment after the client saw it.
-	deadline = time.Now().Add(5 * time.Second)
-	for n.metric(t, "instainstru_ws_disconnects_total", "code", "4008") < 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually.Within(5*time.Second, func() bool { return n.metric(t, "instainstru_ws_disconnects_total", "code", "4008") >= 1 })
 	if got := n.metric(t, "instainstru_ws_disconnects_total", "code", "4008"); got != 1 {
 		t.Fatalf("disconnects{code=4008} = %v", got)
 	}
@@ -649,20 +644,13 @@ func testEventCommittedButNeverPublishedIsDeliveredByTheRelay(t *testing.T, bk r
 		t.Fatal(err)
 	}
 	assertSeqs(t, c.events(topic, 2, 10*time.Second), 1, 2)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually.True(t, 5*time.Second, "the relay to publish every event (outbox lag 0)", func() bool {
 		lag, err := db.OutboxLag(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lag == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("events still unpublished after the relay ran (lag %v)", lag)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return lag == 0
+	})
 	if got := a.metric(t, "instainstru_outbox_republished_total") + b.metric(t, "instainstru_outbox_republished_total"); got != 2 {
 		t.Fatalf("republished_total over both nodes = %v, want 2 (one relay active)", got)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 	"instainstru/seed"
 	"instainstru/store/storetest"
@@ -176,21 +177,18 @@ func TestSearchHistoryIsRecordedCollapsedPrivateAndDeletable(t *testing.T) {
 	waitHistory := func(tok string, want []string) hist {
 		t.Helper()
 		var h hist
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		var got []string
+		if !eventually.Within(5*time.Second, func() bool {
 			ts.doJSON("GET", "/api/v1/search/history", tok, nil, 200, &h)
-			var got []string
+			got = got[:0]
 			for _, e := range h.Items {
 				got = append(got, e.Query)
 			}
-			if strings.Join(got, "|") == strings.Join(want, "|") {
-				return h
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("history = %v, want %v", got, want)
-			}
-			time.Sleep(20 * time.Millisecond)
+			return strings.Join(got, "|") == strings.Join(want, "|")
+		}) {
+			t.Fatalf("history = %v, want %v", got, want)
 		}
+		return h
 	}
 	ts.doJSON("GET", searchPath("piano in harlem"), john, nil, 200, nil)
 	waitHistory(john, []string{"piano in harlem"})
@@ -221,16 +219,15 @@ func TestSearchHistoryIsRecordedCollapsedPrivateAndDeletable(t *testing.T) {
 
 	var users, logged, zero int
 	ctx := context.Background()
-	deadline := time.Now().Add(5 * time.Second)
-	for logged < 5 && time.Now().Before(deadline) {
+	eventually.Within(5*time.Second, func() bool {
 		if err := storetest.Pool(ts.db).QueryRow(ctx, `SELECT count(DISTINCT user_id) FROM search_history`).Scan(&users); err != nil {
 			t.Fatal(err)
 		}
 		if err := storetest.Pool(ts.db).QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE result_count = 0) FROM search_log`).Scan(&logged, &zero); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return logged >= 5
+	})
 	if users != 1 || logged != 5 || zero != 1 {
 		t.Fatalf("history users %d (want only emma), log rows %d (want 5), zero-result %d (want 1)", users, logged, zero)
 	}
@@ -271,16 +268,11 @@ func TestSuggestAPICompletesAndShowsRecentSearches(t *testing.T) {
 		t.Fatalf("empty anonymous suggest = %+v", s)
 	}
 	ts.doJSON("GET", searchPath("piano in harlem"), tok, nil, 200, nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	if !eventually.Within(5*time.Second, func() bool {
 		ts.doJSON("GET", "/api/v1/search/suggest?q=pia", tok, nil, 200, &s)
-		if len(s.Items) > 0 && s.Items[0].Kind == "recent" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("recent search never suggested: %+v", s)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(s.Items) > 0 && s.Items[0].Kind == "recent"
+	}) {
+		t.Fatalf("recent search never suggested: %+v", s)
 	}
 	if s.Items[0].Text != "piano in harlem" || s.Items[0].ID != nil {
 		t.Fatalf("recent = %+v", s.Items[0])

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 )
 
@@ -179,10 +180,7 @@ func runRefused(t *testing.T, hist History, since *int64) {
 	c := queueClient(h)
 	h.send(subscribeCmd(c, "availability:a", since))
 	frames(t, c, `"code":"unavailable"`)
-	deadline := time.Now().Add(2 * time.Second)
-	for b.count("availability:a") != 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.Within(2*time.Second, func() bool { return b.count("availability:a") == 0 })
 	if n := b.count("availability:a"); n != 0 {
 		t.Fatalf("broker still subscribed (%d) to a topic nobody here watches", n)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"instainstru/internal/eventually"
 	"instainstru/internal/uring"
 	"instainstru/market"
 )
@@ -213,10 +214,7 @@ func (s *sockHub) checkSlots(t *testing.T, open int) {
 // waitSlots waits until the rings hold want sockets.
 func (s *sockHub) waitSlots(t *testing.T, want int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.slotsUsed() != want && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.Within(5*time.Second, func() bool { return s.slotsUsed() == want })
 	if got := s.slotsUsed(); got != want {
 		t.Fatalf("%d ring slots in use, want %d", got, want)
 	}
@@ -423,13 +421,7 @@ func TestSocketFullBufferHandsTheRestOnAndLosesNothing(t *testing.T) {
 		s.checkSlots(t, 1)
 		const events = 200 // 200 × 8 KiB: far more than both socket buffers
 		s.publish(topic, 1, events, 8<<10)
-		deadline := time.Now().Add(5 * time.Second)
-		for s.partials() == 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if s.partials() == 0 {
-			t.Fatal("no write came up short")
-		}
+		eventually.True(t, 5*time.Second, "a write that comes up short", func() bool { return s.partials() > 0 })
 		if err := c.events(topic, 1, events, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -483,10 +475,7 @@ func TestSocketClosedConnectionReallyClosesItsSocket(t *testing.T) {
 			t.Fatalf("upgrade: %v %v", resp, err)
 		}
 		other := s.dial(t, "", 0) // stays open
-		deadline := time.Now().Add(5 * time.Second)
-		for s.h.UserConnections("u1") != 1 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		eventually.Within(5*time.Second, func() bool { return s.h.UserConnections("u1") == 1 })
 		s.checkSlots(t, 2)
 
 		s.h.DisconnectUser("u1", 4003, "bye")
@@ -512,12 +501,6 @@ func TestSocketClosedConnectionReallyClosesItsSocket(t *testing.T) {
 		// The peer hangs up: the hub closes its side and the slot goes.
 		other.ws.CloseNow() //nolint:errcheck
 		s.waitSlots(t, 0)
-		deadline = time.Now().Add(5 * time.Second)
-		for s.h.Connections() != 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if n := s.h.Connections(); n != 0 {
-			t.Fatalf("%d connections left", n)
-		}
+		eventually.True(t, 5*time.Second, "no connection left", func() bool { return s.h.Connections() == 0 })
 	})
 }

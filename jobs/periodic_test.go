@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/internal/eventually"
 	"instainstru/jobs"
 	"instainstru/store/storetest"
 )
@@ -38,14 +39,7 @@ func TestPeriodicTaskRunsOncePerPeriodAcrossALeaderChange(t *testing.T) {
 		}
 		return r
 	}
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-		}
-	}
+	waitFor := func(what string, ok func() bool) { t.Helper(); eventually.True(t, 20*time.Second, what, ok) }
 
 	first := start(task)
 	waitFor("the first node's run", func() bool { return shared.Load() == 1 })

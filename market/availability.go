@@ -2,6 +2,7 @@ package market
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -94,9 +95,11 @@ type AvailabilityChanged struct {
 	Days         []OpenDay `json:"days"`
 }
 
-// Subtract returns windows minus busy, both as minute intervals sorted by start.
-// It is the definition of "open time".
+// Subtract returns windows minus busy, sorted by start. Either may come in
+// any order (an unsorted one is copied and sorted, the caller's slice is
+// left as it is). It is the definition of "open time".
 func Subtract(windows, busy [][2]Clock) [][2]Clock {
+	windows, busy = byStart(windows), byStart(busy)
 	var out [][2]Clock
 	for _, w := range windows {
 		cur := w[0]
@@ -131,4 +134,16 @@ func LocalInstant(date time.Time, c Clock, loc *time.Location) (time.Time, error
 		}
 	}
 	return t, nil
+}
+
+// byStart is spans sorted by start: spans itself when already sorted, else
+// a sorted copy.
+func byStart(spans [][2]Clock) [][2]Clock {
+	cmp := func(a, b [2]Clock) int { return int(a[0]) - int(b[0]) }
+	if slices.IsSortedFunc(spans, cmp) {
+		return spans
+	}
+	out := slices.Clone(spans)
+	slices.SortStableFunc(out, cmp)
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 )
 
@@ -47,13 +48,7 @@ func (r *recorder) Subscribed(topic string) {
 // waitFor polls cond for up to d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.True(t, d, what, cond)
 }
 
 func (r *recorder) snapshot() ([]market.Event, map[string]int) {

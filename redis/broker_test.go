@@ -11,6 +11,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 	"instainstru/store/storetest"
 )
@@ -52,13 +53,7 @@ func (r *recorder) Subscribed(topic string) {
 // waitFor polls cond for up to d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.True(t, d, what, cond)
 }
 
 func (r *recorder) snapshot() ([]market.Event, map[string]int) {
@@ -181,7 +176,7 @@ func TestRedisBrokerDeliversOnlyTheTopicsANodeSubscribed(t *testing.T) {
 			if err := sub.Unsubscribe(ctx, "availability:a"); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)               // the UNSUBSCRIBE reaches Redis before the publish that must not arrive
 			pub.Publish(ctx, testEvent("availability:a", 8)) //nolint:errcheck
 			time.Sleep(200 * time.Millisecond)
 			if evs, _ := rec.snapshot(); len(evs) != 1 {

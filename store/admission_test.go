@@ -79,7 +79,7 @@ func TestWriteBehindAFullInstructorQueueIsRefusedAtOnce(t *testing.T) {
 		_, err := w.db.AddWindow(context.Background(), in, date, market.WindowInput{Start: "09:00", End: "10:00"}, time.Now)
 		queued <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // the writer reaches the admission queue before the clock starts
 	start := time.Now()
 	_, err = w.db.AddWindow(context.Background(), in, date, market.WindowInput{Start: "11:00", End: "12:00"}, time.Now)
 	if !errors.Is(err, market.ErrOverloaded) || time.Since(start) > 100*time.Millisecond {

@@ -100,67 +100,24 @@ func pgClock(c market.Clock) pgtype.Time {
 
 func clockOf(t pgtype.Time) market.Clock { return market.Clock(t.Microseconds / 60_000_000) }
 
-// wallInstant is the instant of a window boundary: date+c in loc, where a
-// boundary that falls in a spring-forward gap moves to the end of the gap
-// (the first wall time that exists) and 24:00 is the next midnight.
-func wallInstant(date time.Time, c market.Clock, loc *time.Location) time.Time {
-	y, mo, d := date.Date()
-	for m := int(c); ; m += market.SlotMinutes {
-		t := time.Date(y, mo, d, 0, m, 0, 0, loc)
-		if m >= 24*60 || (t.Day() == d && t.Hour()*60+t.Minute() == m) {
-			return t
-		}
-	}
-}
-
-// busySpan is the wall-clock part of date that a booking [startsAt, endsAt)
-// covers: every existing wall time from its start whose instant (first
-// occurrence, as bookings are placed) falls before endsAt. On ordinary days
-// it is start+duration; across a DST change it follows real time, so an
-// hour-long lesson at 01:30 on fall-back day blocks 01:30–02:00 wall time
-// (01:30 EDT–01:30 EST) and one at 01:30 on spring-forward day blocks
-// 01:30–03:30.
+// busySpan is market.BusySpan as the store's span (search reads through it).
 func busySpan(date time.Time, start market.Clock, startsAt, endsAt time.Time, loc *time.Location) span {
-	y, mo, d := date.Date()
-	fast := start + market.Clock(endsAt.Sub(startsAt)/time.Minute)
-	if fast <= 24*60 {
-		if t := time.Date(y, mo, d, 0, int(fast), 0, 0, loc); t.Equal(endsAt) && (fast == 24*60 || t.Hour()*60+t.Minute() == int(fast)) {
-			return span{start, fast}
-		}
-	}
-	for m := int(start) + market.SlotMinutes; m < 24*60; m += market.SlotMinutes {
-		t := time.Date(y, mo, d, 0, m, 0, 0, loc)
-		if t.Day() != d || t.Hour()*60+t.Minute() != m {
-			continue // does not exist (spring-forward gap)
-		}
-		if !t.Before(endsAt) {
-			return span{start, market.Clock(m)}
-		}
-	}
-	return span{start, 24 * 60}
-}
-
-func toIntervals(spans []span) []market.Interval {
-	out := make([]market.Interval, 0, len(spans))
-	for _, s := range spans {
-		out = append(out, market.Interval{Start: s[0].String(), End: s[1].String()})
-	}
-	return out
+	return market.BusySpan(date, start, startsAt, endsAt, loc)
 }
 
 // dayState is what one date holds, as read inside a transaction.
 type dayState struct {
 	windows []market.Window
 	spans   []span // windows as minute spans, sorted
-	busy    []span // confirmed bookings as wall spans, sorted
+	busy    []span // time-blocking bookings as wall spans, sorted
 }
 
 func (d *dayState) open() []market.Interval {
-	return toIntervals(market.Subtract(d.spans, d.busy))
+	return market.Intervals(market.Subtract(d.spans, d.busy))
 }
 
 // readSchedule reads, in one round trip and tx's snapshot, the windows and
-// confirmed bookings of dates [from, to] (or only the listed dates when
+// time-blocking bookings of dates [from, to] (or only the listed dates when
 // dates is non-nil), plus the instructor's timezone when loc is nil
 // (ENOTFOUND for an unknown instructor) and the availability topic's seq
 // when withSeq is set.
@@ -180,7 +137,7 @@ func readSchedule(ctx context.Context, tx batchSender, instructorID string, loc 
 	// Completed and no-show lessons keep their time taken: the completion
 	// job must not make past hours look open again without an event.
 	b.Queue(`SELECT date, start_time, lower(during), upper(during) FROM bookings
-		WHERE instructor_id = $1 AND status <> 'cancelled' AND `+filter, args...)
+		WHERE instructor_id = $1 AND `+blocksTimeSQL("")+` AND `+filter, args...)
 	if withSeq {
 		b.Queue(`SELECT COALESCE((SELECT seq FROM topic_seqs WHERE topic = $1), 0)`, market.AvailabilityTopic(instructorID))
 	}
@@ -188,15 +145,8 @@ func readSchedule(ctx context.Context, tx batchSender, instructorID string, loc 
 	defer br.Close()
 
 	if loc == nil {
-		var tz string
-		if err := br.QueryRow().Scan(&tz); err != nil {
-			if market.ErrorCode(translate(err)) == market.ENOTFOUND {
-				return nil, nil, 0, market.Errorf(market.ENOTFOUND, "instructor not found")
-			}
-			return nil, nil, 0, fmt.Errorf("read instructor: %w", err)
-		}
 		var err error
-		if loc, err = loadZone(tz); err != nil {
+		if loc, err = scanZone(br.QueryRow()); err != nil {
 			return nil, nil, 0, err
 		}
 	}
@@ -246,6 +196,19 @@ func readSchedule(ctx context.Context, tx batchSender, instructorID string, loc 
 		return nil, nil, 0, fmt.Errorf("read schedule: %w", err)
 	}
 	return days, loc, seq, nil
+}
+
+// scanZone reads an instructor's timezone row: ENOTFOUND when there is
+// none.
+func scanZone(row pgx.Row) (*time.Location, error) {
+	var tz string
+	if err := row.Scan(&tz); err != nil {
+		if market.ErrorCode(translate(err)) == market.ENOTFOUND {
+			return nil, market.Errorf(market.ENOTFOUND, "instructor not found")
+		}
+		return nil, fmt.Errorf("read instructor: %w", err)
+	}
+	return loadZone(tz)
 }
 
 // batchSender is what the schedule reads need: a transaction, or
@@ -376,64 +339,6 @@ func (db *DB) Availability(ctx context.Context, instructorID, from, to string) (
 	return a, nil
 }
 
-// parseSpans validates the windows of one day: HH:MM, 15-minute aligned,
-// end after start, no two overlapping. Field names in the returned details
-// are prefixed with prefix. The result is sorted by start.
-func parseSpans(ws []market.WindowInput, prefix string, fields map[string]string) []span {
-	type indexed struct {
-		s span
-		i int
-	}
-	var ok []indexed
-	for i, w := range ws {
-		p := fmt.Sprintf("%swindows[%d].", prefix, i)
-		if prefix == "" {
-			p = ""
-		}
-		s, err := market.ParseClock(w.Start)
-		if err != nil {
-			fields[p+"start"] = "must be a time HH:MM"
-			continue
-		}
-		e, err := market.ParseClock(w.End)
-		if err != nil {
-			fields[p+"end"] = "must be a time HH:MM"
-			continue
-		}
-		if s == 24*60 {
-			fields[p+"start"] = "must be before 24:00"
-			continue
-		}
-		if !s.Aligned() {
-			fields[p+"start"] = "must be on a 15-minute boundary"
-			continue
-		}
-		if !e.Aligned() {
-			fields[p+"end"] = "must be on a 15-minute boundary"
-			continue
-		}
-		if e <= s {
-			fields[p+"end"] = "must be after start"
-			continue
-		}
-		ok = append(ok, indexed{span{s, e}, i})
-	}
-	sort.Slice(ok, func(a, b int) bool { return ok[a].s[0] < ok[b].s[0] })
-	out := make([]span, 0, len(ok))
-	for k, x := range ok {
-		if k > 0 && x.s[0] < ok[k-1].s[1] {
-			key := fmt.Sprintf("%swindows[%d]", prefix, x.i)
-			if prefix == "" {
-				key = "windows"
-			}
-			fields[key] = "overlaps another window on the same day"
-			continue
-		}
-		out = append(out, x.s)
-	}
-	return out
-}
-
 // daySpans reads the windows of dates, by date, sorted by start.
 func daySpans(ctx context.Context, tx pgx.Tx, instructorID string, dates []time.Time) (map[string][]span, error) {
 	have := map[string][]span{}
@@ -562,7 +467,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 	} else {
 		beyondHorizon(d, "date", fields)
 	}
-	spans := parseSpans([]market.WindowInput{w}, "", fields)
+	spans := market.ParseWindows([]market.WindowInput{w}, "", fields)
 	if len(fields) > 0 {
 		return nil, market.ValidationError(fields)
 	}
@@ -589,7 +494,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 			}
 			return nil
 		})
-		day.queue(b, loc, `$2`, instructorID, d)
+		day.queue(b, `$2`, instructorID, d)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
@@ -607,7 +512,7 @@ func (db *DB) AddWindow(ctx context.Context, instructorID string, date string, w
 			}
 			return nil
 		})
-		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, openOf(spans, day.busy))})
+		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, market.OpenTime(d, spans, day.lessons, loc))})
 		if err != nil {
 			return err
 		}
@@ -641,7 +546,7 @@ func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, n
 			instructorID, windowID).QueryRow(func(row pgx.Row) error {
 			return noRowOK(row.Scan(&d), &found, "read window")
 		})
-		day.queue(b, loc, `(SELECT date FROM availability_windows WHERE id = $2 AND instructor_id = $1)`, instructorID, windowID)
+		day.queue(b, `(SELECT date FROM availability_windows WHERE id = $2 AND instructor_id = $1)`, instructorID, windowID)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
@@ -659,7 +564,7 @@ func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, n
 		}
 		w := &pgx.Batch{}
 		w.Queue(`DELETE FROM availability_windows WHERE id = $1`, windowID).Exec(func(pgconn.CommandTag) error { return nil })
-		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, openOf(spans, day.busy))})
+		q, err := queueEvents(tx, w, []market.NewEvent{availabilityChangedOf(instructorID, d, market.OpenTime(d, spans, day.lessons, loc))})
 		if err != nil {
 			return err
 		}
@@ -674,14 +579,14 @@ func (db *DB) DeleteWindow(ctx context.Context, instructorID, windowID string, n
 // scheduleDay is one date's windows and time-taking bookings, read in a
 // caller's batch after the schedule lock (so they stay true until commit).
 type scheduleDay struct {
-	ids   []string
-	spans []span // windows, by start
-	busy  []span // non-cancelled bookings as wall spans (as readSchedule)
+	ids     []string
+	spans   []span          // windows, by start
+	lessons []market.Lesson // its time-blocking bookings (as readSchedule)
 }
 
 // queue reads the day that dateSQL names ($1 is the instructor, args the
 // parameters) into d.
-func (d *scheduleDay) queue(b *pgx.Batch, loc *time.Location, dateSQL string, args ...any) {
+func (d *scheduleDay) queue(b *pgx.Batch, dateSQL string, args ...any) {
 	b.Queue(`SELECT id, start_time, end_time FROM availability_windows
 		WHERE instructor_id = $1 AND date = `+dateSQL+` ORDER BY start_time`, args...).Query(func(rows pgx.Rows) error {
 		var (
@@ -698,22 +603,8 @@ func (d *scheduleDay) queue(b *pgx.Batch, loc *time.Location, dateSQL string, ar
 		return nil
 	})
 	// Completed and no-show lessons keep their time taken (as readSchedule).
-	b.Queue(`SELECT date, start_time, lower(during), upper(during) FROM bookings
-		WHERE instructor_id = $1 AND status <> 'cancelled' AND date = `+dateSQL, args...).Query(func(rows pgx.Rows) error {
-		var (
-			date             time.Time
-			st               pgtype.Time
-			startsAt, endsAt time.Time
-		)
-		_, err := pgx.ForEachRow(rows, []any{&date, &st, &startsAt, &endsAt}, func() error {
-			d.busy = append(d.busy, busySpan(date, clockOf(st), startsAt, endsAt, loc))
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read bookings: %w", err)
-		}
-		return nil
-	})
+	queueLessons(b, &d.lessons, "bookings", `SELECT date, start_time, lower(during), upper(during) FROM bookings
+		WHERE instructor_id = $1 AND `+blocksTimeSQL("")+` AND date = `+dateSQL, args...)
 }
 
 func parseMonday(s, field string) (time.Time, error) {
@@ -759,7 +650,7 @@ func (db *DB) ReplaceWeek(ctx context.Context, instructorID, weekStart string, d
 			fields[p+"date"] = "appears more than once"
 			continue
 		}
-		want[d] = parseSpans(day.Windows, p, fields)
+		want[d] = market.ParseWindows(day.Windows, p, fields)
 	}
 	if len(fields) > 0 {
 		return nil, market.ValidationError(fields)

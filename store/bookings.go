@@ -26,15 +26,6 @@ import (
 //   - Only participants (the student, the instructor) and admins see a
 //     booking; anyone else gets ENOTFOUND, so ids reveal nothing.
 
-// placement is a validated local date+time and its DST-correct instants.
-type placement struct {
-	date     time.Time
-	start    market.Clock
-	end      market.Clock // wall end on date (24:00 for next midnight)
-	startsAt time.Time
-	endsAt   time.Time
-}
-
 func parseSlot(date, start string, fields map[string]string) (time.Time, market.Clock) {
 	d, err := market.ParseDate(date)
 	if err != nil {
@@ -43,41 +34,12 @@ func parseSlot(date, start string, fields map[string]string) (time.Time, market.
 		beyondHorizon(d, "date", fields)
 	}
 	c, err := market.ParseClock(start)
-	switch {
-	case err != nil:
+	if err != nil {
 		fields["start_time"] = "must be a time HH:MM"
-	case c >= 24*60:
-		fields["start_time"] = "must be before 24:00"
-	case !c.Aligned():
-		fields["start_time"] = "must be on a 15-minute boundary"
+	} else if problem := market.StartProblem(c); problem != "" {
+		fields["start_time"] = problem
 	}
 	return d, c
-}
-
-// place computes the instants of a lesson of the given real duration
-// starting at date+start in loc, and checks the notice period. A wall time
-// that does not exist (spring-forward gap) is EVALIDATION rather than being
-// silently moved by an hour.
-func place(date time.Time, start market.Clock, minutes int, loc *time.Location, now time.Time) (placement, error) {
-	startsAt, err := market.LocalInstant(date, start, loc)
-	if err != nil {
-		return placement{}, market.ValidationError(map[string]string{
-			"start_time": fmt.Sprintf("%s %s does not exist in %s (daylight saving time change)", dateString(date), start, loc)})
-	}
-	if startsAt.Before(now.Add(market.MinNotice)) {
-		return placement{}, market.ValidationError(map[string]string{
-			"start_time": fmt.Sprintf("must be at least %d minutes from now", int(market.MinNotice/time.Minute))})
-	}
-	endsAt := startsAt.Add(time.Duration(minutes) * time.Minute)
-	le := endsAt.In(loc)
-	end := market.Clock(le.Hour()*60 + le.Minute())
-	if y, m, d := le.Date(); time.Date(y, m, d, 0, 0, 0, 0, time.UTC).After(date) {
-		end += 24 * 60 // next day: only 24:00 can pass the window check
-	}
-	if end > 24*60 {
-		end = 24 * 60
-	}
-	return placement{date: date, start: start, end: end, startsAt: startsAt, endsAt: endsAt}, nil
 }
 
 // offer is an instructor's offered service as a booking sees it.
@@ -102,75 +64,18 @@ func (o offer) check(instructorID string, minutes int) error {
 }
 
 // checkSlot reads, under the schedule lock and in one round trip, the
-// offered service serviceID (when not empty), the windows of p's date and
-// whether p overlaps a confirmed booking of the instructor or of the
-// student (other than exclude, the booking being moved). It returns the
-// offer and the first failing rule: the offer's (EVALIDATION), then "inside
-// one window", then "no overlap" (ESLOTUNAVAIL).
-func checkSlot(ctx context.Context, tx pgx.Tx, instructorID, studentID, exclude, serviceID string, minutes int, p placement, loc *time.Location) (offer, error) {
-	var excl *string
-	if exclude != "" {
-		excl = &exclude
-	}
+// windows of p's date and the time-blocking lessons of the instructor and
+// of the student near it (other than exclude, the booking being moved), and
+// decides with market.CheckSlot: ESLOTUNAVAIL when p is outside every
+// window or overlaps a lesson of either party.
+func checkSlot(ctx context.Context, tx pgx.Tx, instructorID, studentID, exclude string, p market.Placement, loc *time.Location) error {
+	var f slotFacts
 	b := &pgx.Batch{}
-	if serviceID != "" {
-		b.Queue(`SELECT instructor_id, hourly_rate_cents, durations, is_active
-			FROM instructor_services WHERE id = $1`, serviceID)
+	f.queue(b, instructorID, studentID, exclude, p.Date)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("check slot: %w", err)
 	}
-	b.Queue(`SELECT start_time, end_time FROM availability_windows WHERE instructor_id = $1 AND date = $2`,
-		instructorID, p.date)
-	b.Queue(`SELECT
-		EXISTS (SELECT 1 FROM bookings WHERE instructor_id = $1 AND status = 'confirmed'
-			AND during && tstzrange($3, $4, '[)') AND ($5::uuid IS NULL OR id <> $5)),
-		EXISTS (SELECT 1 FROM bookings WHERE student_id = $2 AND status = 'confirmed'
-			AND during && tstzrange($3, $4, '[)') AND ($5::uuid IS NULL OR id <> $5))`,
-		instructorID, studentID, p.startsAt, p.endsAt, excl)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-
-	var o offer
-	if serviceID != "" {
-		err := br.QueryRow().Scan(&o.owner, &o.svc.HourlyRateCents, &o.svc.Durations, &o.svc.Active)
-		switch {
-		case err == nil:
-			o.found = true
-		case market.ErrorCode(translate(err)) != market.ENOTFOUND:
-			return o, fmt.Errorf("read offer: %w", err)
-		}
-	}
-	var s, e pgtype.Time
-	inside := false
-	rows, _ := br.Query() // an error surfaces from ForEachRow
-	if _, err := pgx.ForEachRow(rows, []any{&s, &e}, func() error {
-		ws, we := wallInstant(p.date, clockOf(s), loc), wallInstant(p.date, clockOf(e), loc)
-		if !p.startsAt.Before(ws) && !p.endsAt.After(we) {
-			inside = true
-		}
-		return nil
-	}); err != nil {
-		return o, fmt.Errorf("read windows: %w", err)
-	}
-	var instructorBusy, studentBusy bool
-	if err := br.QueryRow().Scan(&instructorBusy, &studentBusy); err != nil {
-		return o, fmt.Errorf("check overlap: %w", err)
-	}
-	if err := br.Close(); err != nil {
-		return o, fmt.Errorf("check slot: %w", err)
-	}
-	if serviceID != "" {
-		if err := o.check(instructorID, minutes); err != nil {
-			return o, err
-		}
-	}
-	switch {
-	case !inside:
-		return o, market.Errorf(market.ESLOTUNAVAIL, "the instructor is not available at that time")
-	case instructorBusy:
-		return o, &market.Error{Code: market.ESLOTUNAVAIL, Message: slotMessage("bookings_instructor_no_overlap")}
-	case studentBusy:
-		return o, &market.Error{Code: market.ESLOTUNAVAIL, Message: slotMessage("bookings_student_no_overlap")}
-	}
-	return o, nil
+	return market.CheckSlot(p, market.SlotFacts(f), loc)
 }
 
 // bookingColumns and bookingJoins read a booking as alias b with the
@@ -319,6 +224,21 @@ func (db *DB) Booking(ctx context.Context, actor *market.User, id string) (*mark
 	return b, nil
 }
 
+// changeRefusal is why actor may not change the booking of student with
+// instructor: EFORBIDDEN for a participant who may only read it (an admin
+// with read but not manage rights), ENOTFOUND for anyone else (existence
+// is not revealed); nil when actor may change it.
+func changeRefusal(actor *market.User, student, instructor string) error {
+	who := &market.Booking{StudentID: student, InstructorID: instructor}
+	switch {
+	case mayChange(actor, who):
+		return nil
+	case participates(actor, who):
+		return market.Errorf(market.EFORBIDDEN, "you may read this booking but not change it")
+	}
+	return market.Errorf(market.ENOTFOUND, "booking not found")
+}
+
 // lockBooking takes the schedule lock of the booking's instructor, then the
 // booking row, and checks that actor may change it and that it is still a
 // confirmed lesson that has not started.
@@ -331,11 +251,8 @@ func lockBooking(ctx context.Context, tx pgx.Tx, actor *market.User, id string, 
 		}
 		return nil, nil, fmt.Errorf("read booking: %w", err)
 	}
-	if who := (&market.Booking{StudentID: student, InstructorID: instructor}); !mayChange(actor, who) {
-		if participates(actor, who) {
-			return nil, nil, market.Errorf(market.EFORBIDDEN, "you may read this booking but not change it")
-		}
-		return nil, nil, market.Errorf(market.ENOTFOUND, "booking not found")
+	if err := changeRefusal(actor, student, instructor); err != nil {
+		return nil, nil, err
 	}
 	loc, err := lockSchedule(ctx, tx, instructor)
 	if err != nil {
@@ -345,11 +262,8 @@ func lockBooking(ctx context.Context, tx pgx.Tx, actor *market.User, id string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if b.Status != market.BookingConfirmed {
-		return nil, nil, market.Errorf(market.ECONFLICT, "booking is %s", b.Status)
-	}
-	if !b.StartsAt.After(now) {
-		return nil, nil, market.Errorf(market.ECONFLICT, "lesson has already started")
+	if err := market.CheckChangeable(b, now); err != nil {
+		return nil, nil, err
 	}
 	return b, loc, nil
 }
@@ -404,16 +318,16 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 			}
 		}
 		minutes := int(cur.EndsAt.Sub(cur.StartsAt) / time.Minute)
-		p, err := place(d, start, minutes, loc, t)
+		p, err := market.Place(d, start, minutes, loc, t)
 		if err != nil {
 			return err
 		}
-		if _, err := checkSlot(ctx, tx, cur.InstructorID, cur.StudentID, id, "", minutes, p, loc); err != nil {
+		if err := checkSlot(ctx, tx, cur.InstructorID, cur.StudentID, id, p, loc); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE bookings SET date = $2, start_time = $3, end_time = $4,
 			during = tstzrange($5, $6, '[)'), updated_at = now() WHERE id = $1`,
-			id, p.date, pgClock(p.start), pgClock(p.end), p.startsAt, p.endsAt); err != nil {
+			id, p.Date, pgClock(p.Start), pgClock(p.End), p.StartsAt, p.EndsAt); err != nil {
 			return fmt.Errorf("reschedule booking: %w", err)
 		}
 		if b, err = bookingByID(ctx, tx, id, false); err != nil {
@@ -425,7 +339,7 @@ func (db *DB) RescheduleBooking(ctx context.Context, actor *market.User, id, dat
 			return err
 		}
 		moved = true
-		return bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.date}, notes...)
+		return bookingEvents(ctx, tx, b, market.EventBookingRescheduled, market.EventBookingRescheduled, loc, []time.Time{old, p.Date}, notes...)
 	})
 	if err != nil {
 		return nil, false, err

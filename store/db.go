@@ -238,9 +238,9 @@ func translate(err error) error {
 
 func slotMessage(constraint string) string {
 	if constraint == "bookings_student_no_overlap" {
-		return "you already have a lesson at that time"
+		return market.MsgStudentBusy
 	}
-	return "that time is no longer available"
+	return market.MsgInstructorBusy
 }
 
 // Translate is translate for callers that run SQL outside a transaction (tests, tools).

@@ -347,12 +347,12 @@ func loadWindowsTx(ctx context.Context, tx pgx.Tx, id string, want DatasetDays, 
 }
 
 // availabilityEvent builds availability.changed for the new days: open time
-// is windows minus confirmed bookings, as everywhere else (a booking can
+// is windows minus time-blocking bookings (blocksTimeSQL), as everywhere else (a booking can
 // outlive a deleted window, so a "new" day is not assumed empty).
 func availabilityEvent(ctx context.Context, tx pgx.Tx, id string, order []string, windows map[string][][2]market.Clock) (*market.NewEvent, error) {
 	rows, err := tx.Query(ctx, `SELECT date::text, (extract(epoch FROM start_time) / 60)::int,
 			(extract(epoch FROM end_time) / 60)::int
-		FROM bookings WHERE instructor_id = $1 AND status = 'confirmed' AND date = ANY($2::date[])
+		FROM bookings WHERE instructor_id = $1 AND `+blocksTimeSQL("")+` AND date = ANY($2::date[])
 		ORDER BY date, start_time`, id, order)
 	if err != nil {
 		return nil, fmt.Errorf("read bookings: %w", err)

@@ -95,10 +95,5 @@ func checkNotice(ctx context.Context, tx pgx.Tx, b *market.Booking, now time.Tim
 		b.InstructorID).Scan(&hours); err != nil {
 		return fmt.Errorf("read cancellation notice: %w", err)
 	}
-	if b.StartsAt.Add(-time.Duration(hours) * time.Hour).Before(now) {
-		return &market.Error{Code: market.EINSIDENOTICE,
-			Message: fmt.Sprintf("the lesson starts within the instructor's %d-hour cancellation notice: it can no longer be moved, only cancelled (a late cancellation)", hours),
-			Details: map[string]any{"cancellation_notice_hours": hours}}
-	}
-	return nil
+	return market.CheckMoveNotice(true, b.StartsAt, hours, now)
 }

@@ -44,7 +44,7 @@ func TestPoolCollectorReportsConnectionsAndWaitsOfAnExhaustedPool(t *testing.T) 
 		}
 		got <- c
 	}()
-	time.Sleep(held)
+	time.Sleep(held) // the second acquire waits this long: the wait histogram must record it
 	first.Release()
 	second := <-got
 	defer second.Release()

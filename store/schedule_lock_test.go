@@ -33,7 +33,7 @@ func TestScheduleQueueGivesOneTurnPerKeyAndForgetsIdleKeys(t *testing.T) {
 						break
 					}
 				}
-				time.Sleep(time.Millisecond)
+				time.Sleep(time.Millisecond) // hold the lock long enough for a second holder to show, if the lock let one in
 				inside.Add(-1)
 			}
 			release()

@@ -345,7 +345,7 @@ func (db *DB) searchCandidates(ctx context.Context, pq *market.SearchQuery, limi
 // scope, in the instructor's timezone, within SearchHorizonDays) and in its
 // part of the day, where a lesson of the asked length (else the shortest
 // length the instructor offers for the matching services) fits in open time
-// (windows minus confirmed bookings). One batched read covers every
+// (windows minus time-blocking bookings). One batched read covers every
 // candidate.
 func (db *DB) fillNextOpen(ctx context.Context, pq *market.SearchQuery, cands []candidate, now time.Time) error {
 	ids := make([]string, len(cands))
@@ -411,7 +411,7 @@ func firstFit(open []span, date time.Time, length int, todFrom, todTo market.Clo
 }
 
 // readSchedules is readSchedule for many instructors at once (without the
-// zone lookup and seq): windows and confirmed bookings of dates [from, to],
+// zone lookup and seq): windows and time-blocking bookings of dates [from, to],
 // by instructor and date, read in one round trip.
 func (db *DB) readSchedules(ctx context.Context, ids []string, from, to time.Time) (map[string]map[string]*dayState, error) {
 	b := &pgx.Batch{}
@@ -419,7 +419,7 @@ func (db *DB) readSchedules(ctx context.Context, ids []string, from, to time.Tim
 		WHERE instructor_id = ANY ($1::uuid[]) AND date BETWEEN $2 AND $3`, ids, from, to)
 	b.Queue(`SELECT b.instructor_id, b.date, b.start_time, lower(b.during), upper(b.during), p.timezone
 		FROM bookings b JOIN instructor_profiles p ON p.user_id = b.instructor_id
-		WHERE b.instructor_id = ANY ($1::uuid[]) AND b.status = 'confirmed' AND b.date BETWEEN $2 AND $3`, ids, from, to)
+		WHERE b.instructor_id = ANY ($1::uuid[]) AND `+blocksTimeSQL("b")+` AND b.date BETWEEN $2 AND $3`, ids, from, to)
 	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	out := map[string]map[string]*dayState{}

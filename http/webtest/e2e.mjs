@@ -14,7 +14,8 @@
 // node itself so it can stop and restart it, and writes its pid to
 // $HUBD_PIDFILE so run.sh can always kill it.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const PORT = process.env.HTTP_PORT;
@@ -489,6 +490,40 @@ async function searchScenario(browser) {
   await page.context().close();
 }
 
+// ---------- accessibility (axe-core, run inside the page) ----------
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// axe runs axe-core on the page as it is now (evaluated over CDP, so the
+// page's CSP is untouched) and records one check: no serious or critical
+// violation. It returns the violations for callers that want more.
+async function axe(page, label) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
+  check(`axe: no serious or critical violation on ${label}`, violations.length === 0, violations.join(' | '));
+  return violations;
+}
+
+// ---------- feature journeys (journeys/*.mjs) ----------
+// Each file under journeys/ default-exports async (browser, kit) and walks
+// one feature; they run in name order after the scenarios above.
+const kit = {
+  BASE, PASSWORD, ART, PHONE, rest, login, openPage, signIn, check, must, sleep, waitLive, weekReady,
+  arm, waited, slotSel, uniq, signUpOnPage, bookOnPage, mailedLink, record, axe,
+};
+async function runJourneys(browser) {
+  const dir = new URL('./journeys/', import.meta.url);
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
+    try {
+      await (await import(new URL(file, dir))).default(browser, kit);
+    } catch (e) {
+      check(`journey ${file} ran to its end`, false, e.stack?.split('\n').slice(0, 3).join(' '));
+    }
+  }
+}
+
 async function main() {
   await startHub();
   const root = await fetch(BASE + '/');
@@ -507,7 +542,7 @@ async function main() {
   try {
     const ins = await openPage(browser, 'sarah');
     const john = await openPage(browser, 'john');
-    const emma = await openPage(browser, 'emma', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const emma = await openPage(browser, 'emma', PHONE);
 
     await searchScenario(browser);
 
@@ -679,6 +714,7 @@ async function main() {
     await analyticsPageDrawsChartsFromTheData(browser);
     await privacyScenario(browser);
     await scenarioPasswordReset(browser);
+    await runJourneys(browser);
 
     check('no script errors or CSP violations in any page', pageErrors.length === 0, pageErrors.join(' | '));
   } finally {

@@ -22,8 +22,8 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
-if [[ ! -d "$here/node_modules/playwright-core" ]]; then
-  echo "e2e: npm ci (playwright-core)"
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" ]]; then
+  echo "e2e: npm ci (playwright-core, axe-core)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

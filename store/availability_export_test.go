@@ -1,0 +1,4 @@
+package store
+
+// BlocksTimeSQL is blocksTimeSQL, for the tests of package store_test.
+var BlocksTimeSQL = blocksTimeSQL
