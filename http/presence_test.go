@@ -1,9 +1,11 @@
 package http
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"instainstru/internal/eventually"
 	"instainstru/market"
 	"instainstru/store/storetest"
 )
@@ -50,22 +52,15 @@ func watch(t *testing.T, n *rtNode, token, topic string) *rtClient {
 // isOnline polls GET /instructors/{id} on n until "online" is want.
 func isOnline(t *testing.T, n *rtNode, id string, want bool) {
 	t.Helper()
-	deadline := time.Now().Add(presenceWait)
-	for {
+	eventually.True(t, presenceWait, fmt.Sprintf("online = %v", want), func() bool {
 		var got struct {
 			Online *bool `json:"online"`
 		}
 		if st := n.call("GET", "/api/v1/instructors/"+id, "", nil, &got); st != 200 || got.Online == nil {
 			t.Fatalf("GET instructor: %d, online %v", st, got.Online)
 		}
-		if *got.Online == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("online still %v after %v", *got.Online, presenceWait)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return *got.Online == want
+	})
 }
 
 // Viewers are counted across two nodes: a signed-in user once however many

@@ -265,16 +265,24 @@ func (c *rtClient) send(m map[string]any) int {
 	return c.nextID
 }
 
-// next returns the next frame or fails after d.
+// next returns the next frame or fails after d. Presence frames are
+// skipped: every availability subscription gets them (ephemeral, about
+// once a second; docs/features/presence.md), and the tests that are about
+// them read them with watching (presence_test.go).
 func (c *rtClient) next(d time.Duration) rtFrame {
 	c.t.Helper()
-	select {
-	case f := <-c.frames:
-		return f
-	case <-time.After(d):
-		c.t.Fatalf("no frame within %v", d)
+	timeout := time.After(d)
+	for {
+		select {
+		case f := <-c.frames:
+			if f.Type == "presence" {
+				continue
+			}
+			return f
+		case <-timeout:
+			c.t.Fatalf("no frame within %v", d)
+		}
 	}
-	return rtFrame{}
 }
 
 // frameWait is how long a test waits for a frame it expects. Generous:

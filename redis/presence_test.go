@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"instainstru/internal/eventually"
 	"instainstru/realtime"
 	"instainstru/store/storetest"
 )
@@ -26,7 +27,7 @@ func TestRedisPresenceCountsDistinctViewersOverLiveInstances(t *testing.T) {
 			prefix := "t" + storetest.RandomSuffix() + ":"
 			a, b := NewPresence(rdb, prefix, "node-a"), NewPresence(rdb, prefix, "node-b")
 			ctx := context.Background()
-			sync := func(p *Presence, req realtime.PresenceSync) int {
+			put := func(p *Presence, req realtime.PresenceSync) int {
 				t.Helper()
 				res, err := p.Sync(ctx, req, ttl)
 				if err != nil {
@@ -34,9 +35,9 @@ func TestRedisPresenceCountsDistinctViewersOverLiveInstances(t *testing.T) {
 				}
 				return res.Watching[topic]
 			}
-			sync(a, realtime.PresenceSync{Topics: map[string]realtime.PresenceTopic{topic: topicPart("u:1", "u:2", "c:x")},
+			put(a, realtime.PresenceSync{Topics: map[string]realtime.PresenceTopic{topic: topicPart("u:1", "u:2", "c:x")},
 				UsersAdd: []string{"i1"}, Users: 1})
-			if n := sync(b, realtime.PresenceSync{Topics: map[string]realtime.PresenceTopic{topic: topicPart("u:2", "u:3")}}); n != 4 {
+			if n := put(b, realtime.PresenceSync{Topics: map[string]realtime.PresenceTopic{topic: topicPart("u:2", "u:3")}}); n != 4 {
 				t.Fatalf("count = %d, want 4 distinct (u:2 on both nodes counts once)", n)
 			}
 			if on, err := b.Online(ctx, []string{"i1", "i2"}); err != nil || !on["i1"] || on["i2"] {
@@ -44,26 +45,20 @@ func TestRedisPresenceCountsDistinctViewersOverLiveInstances(t *testing.T) {
 			}
 			// a stops syncing (a crash): b's count falls to its own part
 			// once a's TTL has passed.
-			deadline := time.Now().Add(5 * time.Second)
 			keep := realtime.PresenceSync{Topics: map[string]realtime.PresenceTopic{topic: {Local: 2, Count: true}}}
-			for n := sync(b, keep); n != 2; n = sync(b, keep) {
-				if time.Now().After(deadline) {
-					t.Fatalf("count still %d, want 2 after node-a's TTL", n)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			eventually.True(t, 5*time.Second, "node-a's viewers to stop counting after its TTL", func() bool { return put(b, keep) == 2 })
 			if on, _ := b.Online(ctx, []string{"i1"}); on["i1"] {
 				t.Fatal("i1 still online on a node that stopped syncing")
 			}
 			// a comes back, then leaves cleanly: at once.
-			sync(a, realtime.PresenceSync{Topics: map[string]realtime.PresenceTopic{topic: topicPart("u:9")}})
-			if n := sync(b, keep); n != 3 {
+			put(a, realtime.PresenceSync{Topics: map[string]realtime.PresenceTopic{topic: topicPart("u:9")}})
+			if n := put(b, keep); n != 3 {
 				t.Fatalf("count = %d, want 3", n)
 			}
 			if err := a.Leave(ctx, []string{topic}); err != nil {
 				t.Fatal(err)
 			}
-			if n := sync(b, keep); n != 2 {
+			if n := put(b, keep); n != 2 {
 				t.Fatalf("count = %d after node-a left, want 2", n)
 			}
 		})
