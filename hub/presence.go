@@ -9,6 +9,9 @@ type Presence interface {
 	Watch(topic, userID, connID string)
 	// Unwatch undoes Watch: unsubscribed, refused, or disconnected.
 	Unwatch(topic, userID, connID string)
+	// Live: connID's subscription to topic is live (acked), so frames for
+	// the topic now reach it (called on the topic's shard goroutine).
+	Live(topic, connID string)
 	// Connected and Disconnected bracket each signed-in connection.
 	Connected(userID string)
 	Disconnected(userID string)
@@ -23,6 +26,12 @@ func (c *Client) watched(topic string) {
 func (c *Client) unwatched(topic string) {
 	if p := c.h.opts.Presence; p != nil {
 		p.Unwatch(topic, c.userID, c.id)
+	}
+}
+
+func (h *Hub) live(topic string, c *Client) {
+	if p := h.opts.Presence; p != nil {
+		p.Live(topic, c.id)
 	}
 }
 

@@ -23,8 +23,8 @@ import (
 // each topic whose count changed since it last pushed there — so each
 // connection gets at most one presence frame per Interval, from its own
 // node, and a change anywhere reaches every node's viewers within about
-// two intervals. A connection that subscribes is also sent the current
-// count at the next sync, changed or not.
+// two intervals. A connection whose subscription has gone live is also
+// sent the current count at the next sync, changed or not.
 //
 // Presence frames are ephemeral (no seq, never stored or replayed; see
 // EphemeralPublisher), delivered by LocalDeliverer. Expiry is the store's:
@@ -49,7 +49,7 @@ type presTopic struct {
 	subs    int            // local connections subscribed, counted or not: they get the frames
 	changed bool           // viewers changed since the last successful sync
 	last    int            // count last pushed here; -1 none yet
-	greet   []string       // connections subscribed since the last push
+	greet   []string       // connections gone live since the last push
 }
 
 // PresenceOptions tune presence; zero values take the defaults in brackets.
@@ -126,10 +126,20 @@ func (p *Presence) Watch(topic, userID, connID string) {
 		p.topics[topic] = t
 	}
 	t.subs++
-	t.greet = append(t.greet, connID)
 	if v, ok := market.PresenceViewer(topic, userID, connID); ok {
 		t.viewers[v]++
 		t.changed = t.changed || t.viewers[v] == 1
+	}
+}
+
+// Live notes that connID's subscription to topic is live: the next sync
+// sends it the current count, changed or not (a frame sent before it was
+// live would not have reached it).
+func (p *Presence) Live(topic, connID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.topics[topic]; t != nil {
+		t.greet = append(t.greet, connID)
 	}
 }
 

@@ -59,9 +59,13 @@ func TestPresenceCountsDistinctViewersAndPushesOnlyChanges(t *testing.T) {
 	p.Watch(insA, "", "c3")   // anonymous
 	p.Watch("user:u1", "u1", "c1")
 	step(presenceLine(insA, "2", ""))
+	p.Live(insA, "c1") // went live after the push: told again
+	step(presenceLine(insA, "2", "c1"))
 	step() // nothing changed: nothing pushed
 
-	p.Watch(insA, "aaaaaaaa-0000-0000-0000-000000000000", "c4") // the instructor: not counted, but told
+	p.Watch(insA, "aaaaaaaa-0000-0000-0000-000000000000", "c4") // the instructor: not counted, but told once live
+	step()
+	p.Live(insA, "c4")
 	step(presenceLine(insA, "2", "c4"))
 
 	p.Watch(insB, "u2", "c5")
