@@ -138,6 +138,22 @@ func TestPresenceAndOnlineOnASingleNode(t *testing.T) {
 	ins := dialWS(t, n.ws, bearer(insTok))
 	ins.expect("welcome")
 	isOnline(t, n, insID, true)
+	var list struct {
+		Items []struct {
+			ID     string `json:"id"`
+			Online bool   `json:"online"`
+		} `json:"items"`
+	}
+	if st := n.call("GET", "/api/v1/instructors?limit=100", "", nil, &list); st != 200 {
+		t.Fatalf("list: %d", st)
+	}
+	listed := false
+	for _, it := range list.Items {
+		listed = listed || (it.ID == insID && it.Online)
+	}
+	if !listed {
+		t.Fatalf("the instructor list does not show %s online: %+v", insID, list.Items)
+	}
 }
 
 // Under churn each connection gets at most one presence frame per second:

@@ -79,9 +79,30 @@ func (s *Server) searchRoutes(r fiber.Router) {
 
 // searchView is GET /search (SPEC §4.2).
 type searchView struct {
-	Query  string             `json:"query"`
-	Parsed parsedView         `json:"parsed"`
-	Items  []market.SearchHit `json:"items"`
+	Query  string           `json:"query"`
+	Parsed parsedView       `json:"parsed"`
+	Items  []searchItemView `json:"items"`
+}
+
+// searchItemView is a search hit and whether its instructor is online
+// (SPEC §4.3; presence.go).
+type searchItemView struct {
+	market.SearchHit
+	Online bool `json:"online"`
+}
+
+// searchItems adds "online" to hits, in one presence call.
+func (s *Server) searchItems(ctx context.Context, hits []market.SearchHit) []searchItemView {
+	ids := make([]string, len(hits))
+	for i, hit := range hits {
+		ids[i] = hit.InstructorID
+	}
+	online := s.online(ctx, ids...)
+	out := make([]searchItemView, len(hits))
+	for i, hit := range hits {
+		out[i] = searchItemView{SearchHit: hit, Online: online[hit.InstructorID]}
+	}
+	return out
 }
 
 type parsedServiceView struct {
@@ -216,7 +237,7 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 			rec.ServiceIDs = append(rec.ServiceIDs, sv.ID)
 		}
 		st.record(rec)
-		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: res.Items})
+		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: s.searchItems(c.UserContext(), res.Items)})
 		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
 		return err
 	}
