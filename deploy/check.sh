@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks deploy/ and docker-compose.yml with the real tools: promtool (Debian
-# package `prometheus`) and docker-compose (Debian package `docker-compose`,
+# package `prometheus`), amtool and alertmanager (`prometheus-alertmanager`)
+# and docker-compose (Debian package `docker-compose`,
 # v1.29, which validates without a Docker engine). Installs them with apt-get
 # when they are missing and we are root, then runs the deploy tests, which
 # fail rather than skip once this script has made the tools a requirement.
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     echo "deploy/check.sh: ${need[*]} missing; install with: apt-get install -y ${need[*]}" >&2
@@ -35,6 +37,8 @@ echo "==> promtool"
 promtool check config deploy/prometheus/prometheus.yml
 promtool check rules deploy/prometheus/alerts.yml
 promtool test rules deploy/prometheus/alerts_test.yml
+echo "==> amtool"
+amtool check-config deploy/alertmanager/alertmanager.yml
 echo "==> docker-compose config"
 HUB_ENV_FILE=deploy/hub.env.example docker-compose -f docker-compose.yml config -q
 echo "docker-compose.yml: valid"

@@ -17,6 +17,7 @@ import (
 
 	apphttp "instainstru/http"
 	"instainstru/hub"
+	"instainstru/internal/netguard"
 	"instainstru/notify"
 	"instainstru/realtime"
 	"instainstru/redis"
@@ -68,6 +69,12 @@ var teamMetrics = []string{
 	"instainstru_jobs_oldest_pending_seconds",
 	"instainstru_write_shed_total",
 	"instainstru_retention_removed_total",
+	// the edge (netguard.NewMetrics, realtime relay)
+	"instainstru_outbox_relay_active",
+	"instainstru_connections_shed_total",
+	"instainstru_accept_errors_total",
+	"instainstru_connections_open",
+	"instainstru_connections_max",
 }
 
 // teamHistograms may be queried through their _bucket, _count and _sum series.
@@ -95,6 +102,7 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	reg.MustRegister((*store.DB)(nil).Collectors()...)
 	store.NewRetention(nil, store.RetentionConfig{}, reg, nil)
 	reg.MustRegister(redis.NewPoolCollector(nil))
+	netguard.NewMetrics(reg)
 	apphttp.New(apphttp.Config{Env: "test", JWTSecret: []byte("deploy-test-secret-0123456789abcdef")}, apphttp.Deps{Registry: reg})
 
 	ch := make(chan *prometheus.Desc)

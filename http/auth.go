@@ -15,7 +15,7 @@ import (
 func (s *Server) authRoutes(r fiber.Router) {
 	st := s.rest
 	r.Post("/auth/register", st.registerIPLimit, s.register)
-	r.Post("/auth/login", st.loginIPLimit, st.loginAccountCap, st.loginAccountLimit, s.respondErrors, s.login)
+	r.Post("/auth/login", append([]fiber.Handler{st.loginIPLimit}, st.passwordChecked(s, s.login)...)...)
 	r.Post("/auth/refresh", st.tokenIPLimit, s.refresh)
 	r.Post("/auth/logout", st.tokenIPLimit, s.logout)
 	s.handle(r, "GET", "/auth/me", market.PermAccountRead, s.me)
@@ -98,6 +98,11 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if _, bad := fields["full_name"]; !bad && utf8.RuneCountInString(req.FullName) > 200 {
 		fields["full_name"] = "must be at most 200 characters"
 	}
+	if _, bad := fields["full_name"]; !bad {
+		if msg := nameProblem(req.FullName); msg != "" { // names.go
+			fields["full_name"] = msg
+		}
+	}
 	if len(fields) > 0 {
 		return market.ValidationError(fields)
 	}
@@ -149,6 +154,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	s.audit(c, market.AuditLoginSucceeded, u.ID, nil)
+	s.setDeviceCookie(c, u.Email) // lockout.go
 	return c.JSON(resp)
 }
 

@@ -25,4 +25,9 @@ func TestDefaultConfigFillsOnlyZeroFields(t *testing.T) {
 	if set.TokenPerIPPerMinute != 300 || set.BodyLimit != 64<<10 {
 		t.Fatalf("unset fields not defaulted: token %d, body %d", set.TokenPerIPPerMinute, set.BodyLimit)
 	}
+	edge := Config{Edge: EdgeLimits{WSPerUser: 3}}
+	edge.setDefaults()
+	if want := (EdgeLimits{WSPerUser: 3, WSPerAddress: 50, WSTopicsPerAddress: 500}); edge.Edge != want {
+		t.Fatalf("a partly set Edge = %+v, want %+v (the rest from DefaultConfig)", edge.Edge, want)
+	}
 }

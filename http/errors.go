@@ -24,7 +24,7 @@ func statusOf(code string) int {
 		return fiber.StatusBadRequest
 	case market.EUNAUTHORIZED:
 		return fiber.StatusUnauthorized
-	case market.EFORBIDDEN, market.EEMAILUNVERIFIED:
+	case market.EFORBIDDEN, market.EEMAILUNVERIFIED, market.EBLOCKED:
 		return fiber.StatusForbidden
 	case market.ENOTFOUND:
 		return fiber.StatusNotFound
@@ -32,11 +32,11 @@ func statusOf(code string) int {
 		return fiber.StatusMethodNotAllowed
 	case market.ECONFLICT, market.ESLOTUNAVAIL, market.EINSIDENOTICE:
 		return fiber.StatusConflict
-	case market.ETOOLARGE:
+	case market.ETOOLARGE, market.EIMAGETOOLARGE:
 		return fiber.StatusRequestEntityTooLarge
-	case codeUnsupportedMedia:
+	case codeUnsupportedMedia, market.EUNSUPPORTEDIMAGE:
 		return fiber.StatusUnsupportedMediaType
-	case market.EVALIDATION, market.EIDEMPOTENCY:
+	case market.EVALIDATION, market.EIDEMPOTENCY, market.EIMAGEDIMENSIONS, market.EIMAGETOOSMALL:
 		return fiber.StatusUnprocessableEntity
 	case market.ERATELIMIT:
 		return fiber.StatusTooManyRequests
@@ -97,7 +97,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.As(err, &me):
 	case errors.As(err, &fe):
-		me = fromFiberError(fe)
+		me = photoUploadTooLarge(c, fromFiberError(fe))
 	case s.dependencyDown(err):
 		me = &market.Error{Code: market.EUNAVAILABLE, Message: "a backing service is unavailable, retry shortly"}
 	}

@@ -56,7 +56,8 @@ type instructorSummary struct {
 	Bio      string               `json:"bio"`
 	Areas    []string             `json:"areas"`
 	Services []offeredServiceView `json:"services"`
-	Online   bool                 `json:"online"` // a live connection on any node (presence.go)
+	PhotoURL *string              `json:"photo_url"` // photos.go; null without a photo
+	Online   bool                 `json:"online"`    // a live connection on any node (presence.go)
 }
 
 type instructorList struct {
@@ -72,6 +73,7 @@ type instructorDetail struct {
 	Timezone string               `json:"timezone"`
 	Areas    []string             `json:"areas"`
 	Services []offeredServiceView `json:"services"`
+	PhotoURL *string              `json:"photo_url"`
 
 	// Shown to students before they book: cancelling closer than this to
 	// the start is a late cancellation.
@@ -90,13 +92,15 @@ type ownProfile struct {
 	Timezone        string                     `json:"timezone"`
 	Areas           []string                   `json:"areas"`
 	Services        []market.InstructorService `json:"services"`
+	PhotoURL        *string                    `json:"photo_url"`
 
 	CancellationNoticeHours int `json:"cancellation_notice_hours"`
 }
 
-func newOwnProfile(in *market.Instructor) ownProfile {
+func newOwnProfile(in *market.Instructor, photoURL *string) ownProfile {
 	return ownProfile{ID: in.ID, FullName: in.FullName, Bio: in.Bio, YearsExperience: in.YearsExperience,
-		Timezone: in.Timezone, Areas: in.Areas, Services: in.Services, CancellationNoticeHours: in.CancellationNoticeHours}
+		Timezone: in.Timezone, Areas: in.Areas, Services: in.Services, CancellationNoticeHours: in.CancellationNoticeHours,
+		PhotoURL: photoURL}
 }
 
 // instructorCursor is the opaque cursor's content.
@@ -149,15 +153,19 @@ func (s *Server) listInstructors(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp := instructorList{Items: make([]instructorSummary, 0, len(list))}
-	ids := make([]string, len(list))
-	for i, in := range list {
-		ids[i] = in.ID
+	ids := make([]string, 0, len(list))
+	for _, in := range list {
+		ids = append(ids, in.ID)
 	}
+	photos, err := s.photoURLs(c.UserContext(), ids...)
+	if err != nil {
+		return err
+	}
+	resp := instructorList{Items: make([]instructorSummary, 0, len(list))}
 	online := s.online(c.UserContext(), ids...)
 	for _, in := range list {
 		resp.Items = append(resp.Items, instructorSummary{ID: in.ID, FullName: in.FullName, Bio: in.Bio,
-			Areas: in.Areas, Services: publicServices(in.Services), Online: online[in.ID]})
+			Areas: in.Areas, Services: publicServices(in.Services), PhotoURL: photos[in.ID], Online: online[in.ID]})
 	}
 	if more && len(list) > 0 {
 		next := encodeInstructorCursor(list[len(list)-1])
@@ -175,10 +183,14 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	photo, err := s.photoURL(c.UserContext(), in.ID)
+	if err != nil {
+		return err
+	}
 	s.recordView(c, in.ID)
 	return c.JSON(instructorDetail{ID: in.ID, FullName: in.FullName, Bio: in.Bio, Timezone: in.Timezone,
 		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours,
-		Online: s.online(c.UserContext(), in.ID)[in.ID]})
+		PhotoURL: photo, Online: s.online(c.UserContext(), in.ID)[in.ID]})
 }
 
 func (s *Server) myProfile(c *fiber.Ctx) error {
@@ -186,7 +198,11 @@ func (s *Server) myProfile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newOwnProfile(in))
+	photo, err := s.photoURL(c.UserContext(), in.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(newOwnProfile(in, photo))
 }
 
 type profileRequest struct {
@@ -247,7 +263,11 @@ func (s *Server) updateMyProfile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newOwnProfile(in))
+	photo, err := s.photoURL(c.UserContext(), in.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(newOwnProfile(in, photo))
 }
 
 // validTimezone accepts IANA zone names only ("Local" and "" are refused:

@@ -40,6 +40,16 @@ type apiOp struct {
 	Request  any // Go value whose type is the JSON body, or a schema map; nil: no body
 	Status   int // success status
 	Response any // Go value, schema map, or nil for no body
+
+	// For bodies that are not JSON (photos): RequestTypes are the media
+	// types the request body may have, each with the Request schema;
+	// ResponseType replaces application/json for the success body;
+	// PathSchema replaces the uuid schema of path parameters; Errors adds
+	// error responses by status ("413": "why").
+	RequestTypes []string
+	ResponseType string
+	PathSchema   map[string]any
+	Errors       map[string]string
 }
 
 // apiParam is a query or header parameter.
@@ -249,6 +259,8 @@ func apiOps() []apiOp {
 	}
 	ops = append(ops, adminAPIOps()...)
 	ops = append(ops, verifyResetOps()...)
+	ops = append(ops, photoOps()...)
+	ops = append(ops, conversationOps()...)
 	return append(ops, privacyOps()...)
 }
 
@@ -300,8 +312,11 @@ func (sg *schemaGen) operation(op apiOp) map[string]any {
 	o := map[string]any{"summary": op.Summary, "operationId": operationID(op), "tags": []string{op.Tag}}
 	var params []any
 	for _, m := range fiberParam.FindAllStringSubmatch(op.Path, -1) {
-		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
-			"schema": map[string]any{"type": "string", "format": "uuid"}})
+		schema := map[string]any{"type": "string", "format": "uuid"}
+		if op.PathSchema != nil {
+			schema = op.PathSchema
+		}
+		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
 	}
 	for _, p := range op.Query {
 		params = append(params, map[string]any{"name": p.Name, "in": "query", "required": p.Required,
@@ -315,13 +330,23 @@ func (sg *schemaGen) operation(op apiOp) map[string]any {
 		o["parameters"] = params
 	}
 	if op.Request != nil {
-		o["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-			"application/json": map[string]any{"schema": sg.schema(op.Request)}}}
+		content := map[string]any{}
+		for _, t := range op.RequestTypes {
+			content[t] = map[string]any{"schema": sg.schema(op.Request)}
+		}
+		if len(content) == 0 {
+			content["application/json"] = map[string]any{"schema": sg.schema(op.Request)}
+		}
+		o["requestBody"] = map[string]any{"required": true, "content": content}
 	}
 	responses := map[string]any{}
 	ok := map[string]any{"description": http200Text(op.Status)}
 	if op.Response != nil {
-		ok["content"] = map[string]any{"application/json": map[string]any{"schema": sg.schema(op.Response)}}
+		mediaType := "application/json"
+		if op.ResponseType != "" {
+			mediaType = op.ResponseType
+		}
+		ok["content"] = map[string]any{mediaType: map[string]any{"schema": sg.schema(op.Response)}}
 	}
 	responses[strconv.Itoa(op.Status)] = ok
 	errResp := func(desc string) map[string]any {
@@ -354,6 +379,9 @@ func (sg *schemaGen) operation(op apiOp) map[string]any {
 	}
 	if strings.HasPrefix(op.Path, "/api/v1/bookings") && op.Method == "POST" {
 		responses["409"] = errResp("slot_unavailable or conflict")
+	}
+	for status, why := range op.Errors {
+		responses[status] = errResp(why)
 	}
 	responses["500"] = errResp("internal error")
 	o["responses"] = responses

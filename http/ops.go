@@ -21,9 +21,9 @@ import (
 	"instainstru/market"
 )
 
-// readyPingTimeout bounds each dependency ping, so a hung Postgres or Redis
-// turns /ready into a quick 503 instead of a probe timeout.
-const readyPingTimeout = time.Second
+// readyPingTimeout bounds each dependency ping (in parallel), so /ready
+// answers within ~200 ms even when Postgres or Redis hangs.
+const readyPingTimeout = 150 * time.Millisecond
 
 // Dependency names, used in /ready's body and as the `dependency` label.
 const (
@@ -94,19 +94,28 @@ func (s *Server) health(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "node": s.cfg.NodeID})
 }
 
-// ready is readiness: Postgres and, when configured, Redis answer a ping
-// within readyPingTimeout. On failure it answers 503 (service_unavailable)
-// in the API's error shape; details name every dependency with "ok",
-// "unreachable" or "timeout", so the failing one is visible from the probe
-// alone.
+// ready is readiness: "can this node serve the REST API", i.e. Postgres
+// answers a ping within readyPingTimeout. Then it answers 200, with status
+// "ready", or "degraded" when Redis (configured) does not answer: REST
+// reads and writes still work, only cross-node realtime and shared rate
+// limits suffer, and taking every node out of the load balancer for a Redis
+// outage would turn it into a full one (instainstru_dependency_up and
+// HubDependencyDown still report it). Without Postgres it answers 503
+// (service_unavailable) in the API's error shape. Either way the checks
+// name every dependency with "ok", "unreachable" or "timeout".
 func (s *Server) ready(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	results := s.checkDependencies(c.UserContext())
 	checks := make(map[string]any, len(results))
 	var failed []string
+	status := "ready"
 	for _, r := range results {
 		checks[r.name] = r.state()
-		if r.err != nil {
+		switch {
+		case r.err == nil:
+		case r.name == depRedis:
+			status = "degraded"
+		default:
 			failed = append(failed, r.name)
 		}
 	}
@@ -114,7 +123,7 @@ func (s *Server) ready(c *fiber.Ctx) error {
 		return &market.Error{Code: market.EUNAVAILABLE,
 			Message: "not ready: " + strings.Join(failed, ", ") + " not reachable", Details: checks}
 	}
-	return c.JSON(fiber.Map{"status": "ready", "node": s.cfg.NodeID, "checks": checks})
+	return c.JSON(fiber.Map{"status": status, "node": s.cfg.NodeID, "checks": checks})
 }
 
 // dependencyResult is the outcome of one readiness ping.

@@ -280,7 +280,7 @@ func TestReadyReportsEachDependency(t *testing.T) {
 			wantUp:      map[string]float64{"postgres": 1},
 		},
 		{
-			name: "redis on a closed port → 503 naming redis", db: db, wantStatus: 503,
+			name: "redis on a closed port → 200 degraded naming redis", db: db, wantStatus: 200,
 			redis: func(t *testing.T) redis.UniversalClient {
 				return newOpsRedisClient(t, fmt.Sprintf("redis://127.0.0.1:%d/0", opsClosedPort(t)))
 			},
@@ -288,7 +288,7 @@ func TestReadyReportsEachDependency(t *testing.T) {
 			wantUp:      map[string]float64{"postgres": 1, "redis": 0},
 		},
 		{
-			name: "redis that never answers → 503 timeout within the deadline", db: db, wantStatus: 503,
+			name: "redis that never answers → 200 degraded, timeout within the deadline", db: db, wantStatus: 200,
 			redis: func(t *testing.T) redis.UniversalClient {
 				return newOpsRedisClient(t, "redis://"+opsSilentListener(t)+"/0")
 			},
@@ -323,8 +323,12 @@ func TestReadyReportsEachDependency(t *testing.T) {
 					Status string            `json:"status"`
 					Checks map[string]string `json:"checks"`
 				}
-				if err := json.Unmarshal(body, &ok); err != nil || ok.Status != "ready" {
-					t.Fatalf("body %s (err %v), want status ready", body, err)
+				want := "ready"
+				if r := tt.wantDetails["redis"]; r != "" && r != "ok" {
+					want = "degraded" // REST still works without Redis
+				}
+				if err := json.Unmarshal(body, &ok); err != nil || ok.Status != want {
+					t.Fatalf("body %s (err %v), want status %s", body, err, want)
 				}
 				details = ok.Checks
 			} else {
@@ -338,6 +342,12 @@ func TestReadyReportsEachDependency(t *testing.T) {
 					}
 				}
 				details = e.Error.Details
+			}
+			// go-redis retries a refused dial with a back-off that can run
+			// past the 150 ms ping deadline on a loaded machine: a closed
+			// port may read as either failure.
+			if tt.wantDetails["redis"] == "unreachable" && details["redis"] == "timeout" {
+				details["redis"] = "unreachable"
 			}
 			if fmt.Sprint(details) != fmt.Sprint(tt.wantDetails) {
 				t.Fatalf("checks %v, want %v", details, tt.wantDetails)

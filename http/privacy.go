@@ -22,7 +22,7 @@ const exportTimeout = time.Minute
 // admins' audit trail.
 func (s *Server) privacyRoutes(r fiber.Router) {
 	s.handle(r, "GET", "/me/export", market.PermAccountExport, s.rest.exportLimit, s.exportMe)
-	s.handle(r, "DELETE", "/me", market.PermAccountDelete, s.deleteMe)
+	s.handle(r, "DELETE", "/me", market.PermAccountDelete, s.rest.passwordChecked(s, s.deleteMe)...)
 	s.handle(r, "GET", "/admin/audit", market.PermAuditRead, s.listAudit)
 }
 

@@ -54,14 +54,6 @@ func (s *Server) newWindowLimiter(storage fiber.Storage, name string, max int, w
 	})
 }
 
-// loginAccountIPKey keys the fast failed-login limit by account and client
-// IP: ten wrong passwords lock out that IP for that account, not the owner
-// signing in from elsewhere. The slower per-account ceiling
-// (loginAccountKey, per hour) bounds an attacker who spreads over many IPs.
-func (s *Server) loginAccountIPKey(c *fiber.Ctx) string {
-	return loginAccountKey(c) + ":" + s.clientIP(c)
-}
-
 // loginAccountKey keys the failed-login limit by the (normalised) email in
 // the body. The email is hashed so no address is written to Redis.
 func loginAccountKey(c *fiber.Ctx) string {

@@ -56,6 +56,9 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 			Env: "test", NodeID: id, JWTSecret: testJWTSecret, BcryptCost: bcrypt.MinCost,
 			RedisPrefix: prefix, RegisterPerIPPerMinute: 100000, LoginPerIPPerMinute: 100000,
 			LoginFailuresPerAccountPerMinute: 100000,
+			// Tests publish to random topics and dial hundreds of sockets
+			// from 127.0.0.1; the caps have their own tests (conncaps_test.go).
+			Edge: EdgeLimits{AnyAvailabilityTopic: true, WSPerUser: 100000, WSPerAddress: 100000, WSTopicsPerAddress: 100000},
 		},
 		Config: node.Config{
 			NodeID: id, RedisPrefix: prefix,

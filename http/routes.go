@@ -1,8 +1,6 @@
 package http
 
 import (
-	"time"
-
 	"github.com/go-playground/validator/v10"
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
@@ -18,12 +16,11 @@ type restState struct {
 	// paths cost one bcrypt check.
 	dummyHash []byte
 
-	registerIPLimit   fiber.Handler
-	loginIPLimit      fiber.Handler
-	loginAccountLimit fiber.Handler // failures per account and client IP, per minute
-	loginAccountCap   fiber.Handler // failures per account from every IP, per hour
-	tokenIPLimit      fiber.Handler // refresh and logout: unauthenticated, so bounded per IP
-	exportLimit       fiber.Handler // data export per user (after authentication)
+	registerIPLimit fiber.Handler
+	loginIPLimit    fiber.Handler
+	passwordLimits  []fiber.Handler // failed password checks per account, IP and device (lockout.go)
+	tokenIPLimit    fiber.Handler   // refresh and logout: unauthenticated, so bounded per IP
+	exportLimit     fiber.Handler   // data export per user (after authentication)
 }
 
 func (s *Server) newRestState() *restState {
@@ -40,15 +37,14 @@ func (s *Server) newRestState() *restState {
 	}
 	storage := s.limiterStorage()
 	return &restState{
-		validate:          newValidator(),
-		bcryptCost:        cost,
-		dummyHash:         dummy,
-		registerIPLimit:   s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, s.clientIP, false),
-		loginIPLimit:      s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, s.clientIP, false),
-		loginAccountLimit: s.newLimiter(storage, "login-account-ip-failures", s.cfg.LoginFailuresPerAccountPerMinute, s.loginAccountIPKey, true),
-		loginAccountCap:   s.newWindowLimiter(storage, "login-account-failures", s.cfg.LoginFailuresPerAccountPerHour, time.Hour, loginAccountKey, true),
-		tokenIPLimit:      s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, s.clientIP, false),
-		exportLimit:       s.newLimiter(storage, "export-user", s.cfg.ExportPerUserPerMinute, func(c *fiber.Ctx) string { return currentUser(c).ID }, false),
+		validate:        newValidator(),
+		bcryptCost:      cost,
+		dummyHash:       dummy,
+		registerIPLimit: s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, s.clientIP, false),
+		loginIPLimit:    s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, s.clientIP, false),
+		passwordLimits:  s.newPasswordLimits(storage),
+		tokenIPLimit:    s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, s.clientIP, false),
+		exportLimit:     s.newLimiter(storage, "export-user", s.cfg.ExportPerUserPerMinute, func(c *fiber.Ctx) string { return currentUser(c).ID }, false),
 	}
 }
 
@@ -64,6 +60,7 @@ func (s *Server) routes() {
 	s.app.Use(s.httpMetrics())
 	s.app.Use(s.accessLog())
 	s.app.Use(securityHeaders())
+	s.app.Use(s.hsts()) // hsts.go
 	s.app.Use(refuseEncodedBodies())
 
 	s.opsRoutes()
@@ -74,14 +71,17 @@ func (s *Server) routes() {
 	s.catalogRoutes(api)
 	s.areaRoutes(api)
 	s.instructorRoutes(api)
+	s.photoRoutes(api)
 	s.userRoutes(api)
 	s.availabilityRoutes(api)
 	s.bookingRoutes(api)
 	s.notificationRoutes(api)
+	s.conversationRoutes(api)
 	s.realtimeRoutes(api)
 	s.searchRoutes(api)
 	s.adminAccessRoutes(api)
 	s.adminRoutes(api)
 	s.privacyRoutes(api)
 	s.staticRoutes(s.app)
+	s.initSeries() // metrics_init.go
 }

@@ -79,30 +79,29 @@ func (s *Server) searchRoutes(r fiber.Router) {
 
 // searchView is GET /search (SPEC §4.2).
 type searchView struct {
-	Query  string           `json:"query"`
-	Parsed parsedView       `json:"parsed"`
-	Items  []searchItemView `json:"items"`
+	Query  string       `json:"query"`
+	Parsed parsedView   `json:"parsed"`
+	Items  []searchItem `json:"items"`
 }
 
-// searchItemView is a search hit and whether its instructor is online
-// (SPEC §4.3; presence.go).
-type searchItemView struct {
+// searchItem is a search hit with the instructor's photo (photos.go) and
+// whether they are online (presence.go, SPEC §4.3).
+type searchItem struct {
 	market.SearchHit
-	Online bool `json:"online"`
+	PhotoURL *string `json:"photo_url"`
+	Online   bool    `json:"online"`
 }
 
-// searchItems adds "online" to hits, in one presence call.
-func (s *Server) searchItems(ctx context.Context, hits []market.SearchHit) []searchItemView {
-	ids := make([]string, len(hits))
-	for i, hit := range hits {
-		ids[i] = hit.InstructorID
+// markOnline sets "online" on items, in one presence call.
+func (s *Server) markOnline(ctx context.Context, items []searchItem) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.InstructorID
 	}
 	online := s.online(ctx, ids...)
-	out := make([]searchItemView, len(hits))
-	for i, hit := range hits {
-		out[i] = searchItemView{SearchHit: hit, Online: online[hit.InstructorID]}
+	for i := range items {
+		items[i].Online = online[items[i].InstructorID]
 	}
-	return out
 }
 
 type parsedServiceView struct {
@@ -237,7 +236,12 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 			rec.ServiceIDs = append(rec.ServiceIDs, sv.ID)
 		}
 		st.record(rec)
-		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: s.searchItems(c.UserContext(), res.Items)})
+		items, err := s.searchItems(c.UserContext(), res.Items)
+		if err != nil {
+			return err
+		}
+		s.markOnline(c.UserContext(), items)
+		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: items})
 		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
 		return err
 	}

@@ -48,6 +48,12 @@ type Config struct {
 	TokenPerIPPerMinute              int // refresh + logout
 	ExportPerUserPerMinute           int // GET /me/export
 
+	// Conversations (conversations.go): sends per user per minute
+	// (RATE_LIMIT_MESSAGES_PER_MIN), and how long a message may stay unread
+	// before it is emailed (MESSAGE_EMAIL_DELAY; negative: never).
+	MessageSendPerUserPerMinute int
+	MessageEmailDelay           time.Duration
+
 	// Search history: at most this many entries per user (the node's
 	// retention job deletes what is past SEARCH_HISTORY_RETENTION).
 	SearchHistoryCap int
@@ -67,6 +73,8 @@ type Config struct {
 	// email (ALLOW_UNVERIFIED_BOOKING, for load tests that register
 	// thousands of students). Off by default: see docs/features/accounts.md.
 	AllowUnverifiedBooking bool
+
+	Edge EdgeLimits // WebSockets per user/address, topics per address (conncaps.go)
 
 	BcryptCost  int    // 0 = bcrypt.DefaultCost (routes.go); tests use bcrypt.MinCost
 	RedisPrefix string // key prefix in Redis (REDIS_PREFIX)
@@ -113,6 +121,7 @@ type Server struct {
 	baseCancel context.CancelFunc
 
 	availability *availabilityCache // GET availability responses by stamp (availability_cache.go)
+	conns        *connCaps          // open sockets and watched topics per client (conncaps.go)
 }
 
 // New builds the Fiber app with every route registered.
@@ -127,6 +136,7 @@ func New(cfg Config, deps Deps) *Server {
 	if s.tickets == nil {
 		s.tickets = newMemoryTickets()
 	}
+	s.conns = newConnCaps(cfg.Edge)
 	var badProxies []string
 	s.proxies, badProxies = parseTrustedProxies(cfg.TrustedProxies)
 	if len(badProxies) > 0 {
@@ -176,7 +186,12 @@ func DefaultConfig() Config {
 		TokenPerIPPerMinute:              300,
 		ExportPerUserPerMinute:           3,
 
+		MessageSendPerUserPerMinute: 60,
+		MessageEmailDelay:           10 * time.Minute,
+
 		SearchHistoryCap: 100,
+
+		Edge: EdgeLimits{WSPerUser: 20, WSPerAddress: 50, WSTopicsPerAddress: 500},
 
 		VerifyTokenTTL:               48 * time.Hour,
 		ResetTokenTTL:                30 * time.Minute,
@@ -192,11 +207,19 @@ func DefaultConfig() Config {
 
 // setDefaults sets every zero field to its value in DefaultConfig.
 func (c *Config) setDefaults() {
-	def := reflect.ValueOf(DefaultConfig())
-	v := reflect.ValueOf(c).Elem()
+	fillZero(reflect.ValueOf(c).Elem(), reflect.ValueOf(DefaultConfig()))
+}
+
+// fillZero sets every zero field of v to def's, field by field inside
+// nested structs (Edge), so a config that sets one limit keeps the others'
+// defaults.
+func fillZero(v, def reflect.Value) {
 	for i := range v.NumField() {
-		if f := v.Field(i); f.IsZero() {
+		switch f := v.Field(i); {
+		case f.IsZero():
 			f.Set(def.Field(i))
+		case f.Kind() == reflect.Struct:
+			fillZero(f, def.Field(i))
 		}
 	}
 }

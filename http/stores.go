@@ -22,9 +22,11 @@ type Store interface {
 	accountStore
 	catalogStore
 	instructorStore
+	photoStore
 	availabilityStore
 	bookingStore
 	notificationStore
+	conversationStore
 	privacyStore
 	searchHistoryStore
 	adminStore

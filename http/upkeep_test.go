@@ -126,7 +126,7 @@ func TestUpkeepRunsAsPeriodicJobsOnceAcrossTheCluster(t *testing.T) {
 	// exactly what was removed.
 	tasks := []string{"lesson_completion", "retention.refresh_tokens", "retention.audit", "retention.lesson_notes",
 		"retention.read_notifications", "retention.emails", "retention.search_history", "retention.events",
-		"retention.idempotency_keys"}
+		"retention.idempotency_keys", "retention.page_views", "retention.search_log"}
 	for _, task := range tasks {
 		if n := count(`SELECT count(*) FROM river_job WHERE kind = 'periodic' AND args->>'task' = $1`, task); n != 1 {
 			t.Errorf("task %s: %d jobs, want 1", task, n)

@@ -34,7 +34,7 @@ func (s *Server) verifyResetRoutes(r fiber.Router) {
 	storage := s.limiterStorage()
 	tokenIP := s.newLimiter(storage, "account-token-ip", s.cfg.AccountTokenPerIPPerMinute, s.clientIP, false)
 	resetIP := s.newLimiter(storage, "password-reset-ip", s.cfg.PasswordResetPerIPPerMinute, s.clientIP, false)
-	resetEmail := s.newWindowLimiter(storage, "password-reset-email", s.cfg.PasswordResetPerEmailPerHour, time.Hour, loginAccountKey, false)
+	resetEmail := s.resetEmailLimit(storage) // lockout.go: never 429, owner's browser unlimited
 	resend := s.newWindowLimiter(storage, "verify-resend-user", s.cfg.VerifyResendPerUserPerHour, time.Hour,
 		func(c *fiber.Ctx) string { return currentUser(c).ID }, false)
 
@@ -136,12 +136,7 @@ func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
 	if err := s.deps.DB.RequestPasswordReset(s.requestMeta(c), req.Email, t); err != nil {
 		return err
 	}
-	if wait := s.cfg.ResetRequestFloor - time.Since(start); wait > 0 {
-		time.Sleep(wait)
-	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{
-		"message": "If an account uses this address, a link to choose a new password is on its way.",
-	})
+	return s.resetAccepted(c, start)
 }
 
 // confirmPasswordReset is POST /auth/password-reset/confirm

@@ -85,7 +85,13 @@ func (s *Server) upgrade(c *fiber.Ctx) error {
 	// the socket (it does not close the conn: KeepHijackedConns, server.go).
 	// A client may not send frames before it has the 101 response (RFC 6455
 	// §4.1), so nothing useful is left in fasthttp's read buffer.
-	raw := c.Context().Conn()
+	ip := s.clientIP(c)
+	release, err := s.conns.acquire(id.UserID, ip) // conncaps.go
+	if err != nil {
+		return err
+	}
+	id.Gate = s.newTopicGate(ip)
+	raw := &releasingConn{Conn: c.Context().Conn(), release: release}
 	c.Context().HijackSetNoResponse(true)
 	c.Context().Hijack(func(net.Conn) {
 		go func() {

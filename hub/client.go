@@ -34,6 +34,18 @@ type Identity struct {
 	Expires   time.Time // credentials expire here; zero = never (anonymous)
 	RequestID string
 	Frames    *FrameBudget // the connection's frame allowance, shared with the ping hook; nil = a fresh one
+	Gate      TopicGate    // nil = every well-formed topic the connection may watch is admitted
+}
+
+// TopicGate is the front end's say on a connection's subscriptions, asked
+// before the hub subscribes its broker: Admit returns an error code and
+// message to refuse topic ("" admits it); Release is called once for each
+// admitted topic the connection stops watching (unsubscribe, a refused
+// subscribe, or the end of the connection), and must ignore topics it
+// never admitted.
+type TopicGate interface {
+	Admit(ctx context.Context, topic string) (code, msg string)
+	Release(topic string)
 }
 
 // Authenticator verifies an access token sent in an `auth` frame.
@@ -69,6 +81,7 @@ type Client struct {
 
 	// Owned by the read side.
 	frames *FrameBudget
+	gate   TopicGate // nil: no front-end check (Identity.Gate)
 	expiry *time.Timer
 }
 
@@ -96,6 +109,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, wire *Wire, id Iden
 		readDone: make(chan struct{}),
 		topics:   map[string]uint64{},
 		frames:   id.Frames,
+		gate:     id.Gate,
 	}
 	if wire.raw != nil {
 		c.w = h.nextWriter()
@@ -162,6 +176,7 @@ func (c *Client) end() {
 	for t := range c.topics {
 		c.h.send(command{kind: cmdUnsubscribe, topic: t, req: subReq{client: c}, quiet: true})
 		c.unwatched(t)
+		c.release(t)
 	}
 	clear(c.topics) // a late refusal (forget) must not unwatch twice
 	c.topicsMu.Unlock()
@@ -304,13 +319,14 @@ func (c *Client) control() int {
 		return -total
 	}
 	b, _ = br.Peek(total)
-	if op == opPong {
+	switch {
+	case !c.frames.lim.Allow(): // pongs too: an unasked one costs a read like a ping
+		c.closeWith(StatusTooManyFrames, "too many messages")
+	case op == opPong:
 		if c.awaitPong.CompareAndSwap(true, false) {
 			c.ping.Reset(c.h.opts.PingInterval)
 		}
-	} else if !c.frames.lim.Allow() {
-		c.closeWith(StatusTooManyFrames, "too many messages")
-	} else {
+	default:
 		payload := make([]byte, total-6)
 		for i := range payload {
 			payload[i] = b[6+i] ^ b[2+i%4]
@@ -334,8 +350,15 @@ func (c *Client) handle(ctx context.Context, in inbound) {
 			c.replyError(in.ID, "bad_frame", "since must be ≥ 0")
 			return
 		}
+		if c.gate != nil {
+			if code, msg := c.gate.Admit(ctx, in.Topic); code != "" {
+				c.replyError(in.ID, code, msg)
+				return
+			}
+		}
 		gen, ok := c.want(in.Topic, c.h.opts.MaxSubscriptions)
 		if !ok {
+			c.release(in.Topic)
 			c.replyError(in.ID, "too_many_subscriptions", "subscription limit reached")
 			return
 		}
@@ -420,8 +443,16 @@ func (c *Client) unwant(topic string) bool {
 	delete(c.topics, topic)
 	if ok {
 		c.unwatched(topic)
+		c.release(topic)
 	}
 	return ok
+}
+
+// release tells the gate that topic is no longer watched.
+func (c *Client) release(topic string) {
+	if c.gate != nil {
+		c.gate.Release(topic)
+	}
 }
 
 // forget drops topic after the shard refused request gen, unless a later
@@ -432,6 +463,7 @@ func (c *Client) forget(topic string, gen uint64) {
 	if g, ok := c.topics[topic]; ok && g == gen {
 		delete(c.topics, topic)
 		c.unwatched(topic)
+		c.release(topic)
 	}
 }
 

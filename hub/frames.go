@@ -37,10 +37,17 @@ func (b *FrameBudget) OnPing(context.Context, []byte) bool {
 }
 
 // OnPong notes a pong the WebSocket library read itself (one between the
-// fragments of a message; the hub reads the others): the keepalive is
-// answered.
+// fragments of a message; the hub reads the others): it counts toward the
+// frame limit like a ping, and answers the keepalive.
 func (b *FrameBudget) OnPong(context.Context, []byte) {
-	if c := b.client.Load(); c != nil && c.awaitPong.CompareAndSwap(true, false) {
+	c := b.client.Load()
+	if !b.lim.Allow() {
+		if c != nil {
+			c.closeWith(StatusTooManyFrames, "too many messages")
+		}
+		return
+	}
+	if c != nil && c.awaitPong.CompareAndSwap(true, false) {
 		c.ping.Reset(c.h.opts.PingInterval)
 	}
 }

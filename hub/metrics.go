@@ -62,6 +62,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "instainstru_resume_resets_total", Help: "Resumes answered with reset (history no longer retained).",
 		}),
 	}
+	// Born at 0, so rate() sees the first of each (see http/metrics_init.go).
+	for _, auth := range []string{"anonymous", "token", "ticket"} {
+		m.connections.WithLabelValues(auth)
+		m.connects.WithLabelValues(auth)
+	}
+	for _, code := range []int{1000, 1001, 1006, 1008, StatusTooBig, StatusServiceRestart, StatusTokenExpired, StatusSlowConsumer, StatusTooManyFrames} {
+		m.disconnects.WithLabelValues(strconv.Itoa(code))
+	}
 	if reg != nil {
 		reg.MustRegister(m.connections, m.connects, m.disconnects, m.sent, m.received, m.drops,
 			m.slowConsumers, m.subscriptions, m.latency, m.replays, m.resets)

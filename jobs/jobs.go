@@ -63,7 +63,26 @@ func (Reminder) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueReminders, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// Job is a job to insert: Email or Reminder, to run at At (zero: now).
+// MessageUnread asks a worker, once MESSAGE_EMAIL_DELAY has passed, to
+// email RecipientID about MessageID of ConversationID if they have not read
+// it by then (the store checks the read state when the job runs; a read in
+// time makes the job a no-op).
+type MessageUnread struct {
+	ConversationID string `json:"conversation_id"`
+	MessageID      string `json:"message_id"`
+	RecipientID    string `json:"recipient_id"`
+}
+
+// Kind names the job in river_job.kind.
+func (MessageUnread) Kind() string { return "message_unread" }
+
+// InsertOpts makes one job per message; it runs on the reminders queue,
+// which every worker node works (it only queues an email row).
+func (MessageUnread) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueReminders, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Job is a job to insert: Email, Reminder or MessageUnread, to run at At (zero: now).
 type Job struct {
 	Args river.JobArgs
 	At   time.Time

@@ -30,6 +30,10 @@ func (a Attempt) Last() bool { return a.N >= a.Max }
 type Handlers struct {
 	Email    func(ctx context.Context, j Email, a Attempt) error
 	Reminder func(ctx context.Context, j Reminder, a Attempt) error
+	// MessageUnread may be nil only where no such job is ever inserted
+	// (tests of the runner): a worker of the reminders queue without it
+	// would fail the jobs it fetches. notify always sets it.
+	MessageUnread func(ctx context.Context, j MessageUnread, a Attempt) error
 }
 
 // RunnerConfig tunes the workers. Zero values are River's defaults.
@@ -82,6 +86,11 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[Reminder]) error {
 		return h.Reminder(ctx, j.Args, attemptOf(j.JobRow))
 	}))
+	if h.MessageUnread != nil {
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[MessageUnread]) error {
+			return h.MessageUnread(ctx, j.Args, attemptOf(j.JobRow))
+		}))
+	}
 	queues := cfg.Queues
 	if queues == nil {
 		queues = []string{QueueEmail, QueueReminders}

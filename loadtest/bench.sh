@@ -177,6 +177,9 @@ node_env=(
 	"JWT_SECRET=$SECRET" "MONITORING_API_KEY=$KEY"
 	"ALLOW_UNVERIFIED_BOOKING=true" # students are registered by the thousand and never read email
 	"RATE_LIMIT_REGISTER_PER_MIN=1000000" "RATE_LIMIT_LOGIN_PER_MIN=1000000" "RATE_LIMIT_LOGIN_FAILURES_PER_MIN=1000000"
+	"RATE_LIMIT_MESSAGES_PER_MIN=1000000" # the messages scenario sends ~3 messages/s per user
+	# thousands of watchers from one address, several sockets per student
+	"WS_MAX_PER_ADDRESS=1000000" "WS_MAX_PER_USER=1000000" "WS_MAX_TOPICS_PER_ADDRESS=1000000"
 	"SMTP_URL=$SMTP_URL" "MAIL_FROM=bench@example.com"
 )
 log "migrate and seed"
@@ -219,6 +222,7 @@ for s in $SCENARIOS; do
 	booking-steady) run_scenario booking-steady -urls "$NODE_A,$NODE_B" ;;
 	changes) run_scenario changes -urls "$NODE_A,$NODE_B" ;;
 	fanout) run_scenario fanout -urls "$NODE_A,$NODE_B" ;;
+	messages) run_scenario messages -urls "$NODE_A,$NODE_B" ;;
 	*) echo "bench: unknown scenario $s" >&2; status=1 ;;
 	esac
 done

@@ -96,7 +96,10 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if err := msg.From(s.from); err != nil {
 		return fmt.Errorf("from: %w", err)
 	}
-	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
+	// net/mail quotes and escapes (or RFC 2047-encodes) the display name;
+	// go-mail's AddToFormat pastes it between quotes as it is, so a name
+	// with a quote or angle bracket made every email to its owner fail.
+	if err := msg.AddTo((&mail.Address{Name: m.ToName, Address: m.To}).String()); err != nil {
 		return fmt.Errorf("to %q: %w", m.To, err)
 	}
 	msg.Subject(m.Subject)

@@ -50,6 +50,9 @@ func NewMetrics(reg prometheus.Registerer, queue QueueReader) *Metrics {
 	for _, r := range []string{"sent", "retried", "discarded", "duplicate_skipped"} {
 		m.emails.WithLabelValues(r)
 	}
+	for _, r := range []string{"sent", "stale"} {
+		m.reminders.WithLabelValues(r)
+	}
 	reg.MustRegister(m.created, m.emails, m.reminders, m.reminderLag, &queueCollector{queue: queue})
 	return m
 }

@@ -103,7 +103,7 @@ func New(db *store.DB, m *Metrics, cfg Config, log *slog.Logger) (*Service, erro
 	if s.sender != nil {
 		queues = append(queues, jobs.QueueEmail)
 	}
-	s.runner, err = db.NewJobRunner(jobs.Handlers{Email: s.sendEmail, Reminder: s.remind}, jobs.RunnerConfig{
+	s.runner, err = db.NewJobRunner(jobs.Handlers{Email: s.sendEmail, Reminder: s.remind, MessageUnread: s.messageUnread}, jobs.RunnerConfig{
 		Workers: cfg.Workers, Queues: queues, Backoff: cfg.Backoff, RescueAfter: rescue,
 		PollInterval: cfg.PollInterval, Logger: log, Periodic: cfg.Periodic,
 	})
@@ -206,6 +206,14 @@ func (s *Service) remind(ctx context.Context, j jobs.Reminder, a jobs.Attempt) e
 	}
 	s.metrics.reminders.WithLabelValues("sent").Inc()
 	return nil
+}
+
+// messageUnread queues the email of a message still unread after
+// MESSAGE_EMAIL_DELAY (the store checks the read state; a read in time, or
+// an email already queued for this read position, makes it a no-op).
+func (s *Service) messageUnread(ctx context.Context, j jobs.MessageUnread, _ jobs.Attempt) error {
+	_, err := s.db.EmailUnreadMessage(ctx, j)
+	return err
 }
 
 // Counting wraps the fast-path publisher so that every notification a node

@@ -16,6 +16,9 @@ type Metrics struct {
 	// availabilityChanges counts committed availability.changed events
 	// as the fast path receives them (once each; the relay does not count).
 	availabilityChanges prometheus.Counter
+	// relayActive is 1 on the node whose relay holds the advisory lock:
+	// summed over nodes it must be 1 (RelayInactive alerts on 0).
+	relayActive prometheus.Gauge
 }
 
 // NewMetrics registers the realtime series on reg.
@@ -37,9 +40,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		availabilityChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "instainstru_availability_changes_total", Help: "Committed availability changes.",
 		}),
+		relayActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "instainstru_outbox_relay_active",
+			Help: "1 while this node's outbox relay holds the relay lock (exactly one node should), else 0.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.publish, m.outboxLag, m.republished, m.availabilityChanges)
+		reg.MustRegister(m.publish, m.outboxLag, m.republished, m.availabilityChanges, m.relayActive)
 	}
 	return m
 }
@@ -66,6 +73,16 @@ func (m *Metrics) countCommitted(evs []market.Event) {
 		if e.Type == market.EventAvailabilityChanged {
 			m.availabilityChanges.Inc()
 		}
+	}
+}
+
+func (m *Metrics) setRelayActive(on bool) {
+	if m != nil {
+		v := 0.0
+		if on {
+			v = 1
+		}
+		m.relayActive.Set(v)
 	}
 }
 

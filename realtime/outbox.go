@@ -183,6 +183,7 @@ func (r *Relay) Run(ctx context.Context) {
 	defer func() {
 		if release != nil {
 			release()
+			r.Metrics.setRelayActive(false)
 		}
 	}()
 	t := time.NewTicker(r.Interval)
@@ -199,6 +200,7 @@ func (r *Relay) Run(ctx context.Context) {
 				continue
 			}
 			release = rel
+			r.Metrics.setRelayActive(true)
 			r.Log.Info("outbox relay active")
 		}
 		if err := r.Once(ctx); err != nil && ctx.Err() == nil {
@@ -206,6 +208,7 @@ func (r *Relay) Run(ctx context.Context) {
 			// The lock's connection may be gone; take it again next tick.
 			release()
 			release = nil
+			r.Metrics.setRelayActive(false)
 			continue
 		}
 	}

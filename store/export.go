@@ -39,6 +39,12 @@ var exportSections = []exportSection{
 		SELECT to_jsonb(s) - 'instructor_id' || jsonb_build_object('service_name', sv.name)
 		FROM instructor_services s JOIN services sv ON sv.id = s.service_id
 		WHERE s.instructor_id = $1 ORDER BY s.created_at, s.id`},
+	// The photo as the export's reader can open it: its public URLs (the
+	// images themselves are what the page shows, re-encoded, no metadata).
+	{Name: "photo", Tables: []string{"instructor_photos"}, Single: true, SQL: `
+		SELECT jsonb_build_object('url', '/photos/' || ph.hash || '-320.jpg', 'small_url', '/photos/' || ph.hash || '-96.jpg',
+			'uploaded_at', ph.created_at)
+		FROM instructor_photos ph WHERE ph.instructor_id = $1`},
 	{Name: "availability", Tables: []string{"availability_windows"}, SQL: `
 		SELECT jsonb_build_object('id', w.id, 'date', w.date, 'start', to_char(w.start_time, 'HH24:MI'),
 			'end', CASE WHEN w.end_time = '24:00' THEN '24:00' ELSE to_char(w.end_time, 'HH24:MI') END,
@@ -78,6 +84,17 @@ var exportSections = []exportSection{
 		FROM search_history h WHERE h.user_id = $1 ORDER BY h.searched_at DESC`},
 	{Name: "notifications", Tables: []string{"notifications"}, SQL: `
 		SELECT to_jsonb(n) - 'user_id' - 'dedupe_key' FROM notifications n WHERE n.user_id = $1 ORDER BY n.created_at, n.id`},
+	// Conversations: the other party by name, and every message of both
+	// parties (each party is entitled to the whole thread).
+	{Name: "conversations", Tables: []string{"conversations", "messages"}, SQL: `
+		SELECT jsonb_build_object('id', c.id, 'created_at', c.created_at, 'updated_at', c.updated_at,
+			'your_role', CASE WHEN c.student_id = $1 THEN 'student' ELSE 'instructor' END,
+			'other', jsonb_build_object('id', o.id, 'full_name', o.full_name),
+			'you_blocked', CASE WHEN c.student_id = $1 THEN c.blocked_by_student ELSE c.blocked_by_instructor END,
+			'messages', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', m.id, 'from', CASE WHEN m.sender_id = $1 THEN 'you' ELSE 'other' END,
+				'body', m.body, 'created_at', m.created_at) ORDER BY m.seq) FROM messages m WHERE m.conversation_id = c.id), '[]'))
+		FROM conversations c JOIN users o ON o.id = CASE WHEN c.student_id = $1 THEN c.instructor_id ELSE c.student_id END
+		WHERE $1 IN (c.student_id, c.instructor_id) ORDER BY c.created_at, c.id`},
 	{Name: "notification_settings", Tables: []string{"notification_settings"}, Single: true, SQL: `
 		SELECT to_jsonb(s) - 'user_id' FROM notification_settings s WHERE s.user_id = $1`},
 	{Name: "emails", Tables: []string{"emails"}, SQL: `

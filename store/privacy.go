@@ -38,6 +38,10 @@ var accountScrubbers = []struct {
 	// Queued emails to the user are dropped too (their jobs find nothing to send).
 	{"emails", `DELETE FROM emails WHERE user_id = $1`},
 	{"account_tokens", `DELETE FROM account_tokens WHERE user_id = $1`},
+	{"instructor_photos", `DELETE FROM instructor_photos WHERE instructor_id = $1`},
+	// Messages the user sent are blanked; the other party keeps the thread
+	// (their own messages) with "Deleted user" as the correspondent.
+	{"messages", `UPDATE messages SET body = '' WHERE sender_id = $1 AND body <> ''`},
 	{"instructor_services", `UPDATE instructor_services SET is_active = false, updated_at = now() WHERE instructor_id = $1 AND is_active`},
 	{"instructor_profiles", `UPDATE instructor_profiles SET bio = '', areas = '{}', years_experience = 0, updated_at = now() WHERE user_id = $1`},
 	{"users", `UPDATE users SET full_name = '` + market.DeletedUserName + `', email = id::text || '@` + DeletedEmailDomain + `',

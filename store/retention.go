@@ -22,6 +22,9 @@ const (
 	RetentionSearchHistory     = "search_history"     // searches last made longer ago
 	RetentionEvents            = "events"             // published events past the resume window
 	RetentionIdempotencyKeys   = "idempotency_keys"   // keys older than a client may retry
+	RetentionMessages          = "messages"           // conversation messages sent longer ago
+	RetentionSearchLog         = "search_log"         // anonymous search counts (analytics)
+	RetentionPageViews         = "page_views"         // instructor-page views (analytics)
 )
 
 // retentionJobs are the bounded statements of each kind. $1 is the cutoff
@@ -54,9 +57,19 @@ var retentionJobs = map[string]string{
 	RetentionEvents: `DELETE FROM events WHERE id IN (
 		SELECT id FROM events WHERE created_at < $1 AND published_at IS NOT NULL
 		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// Old messages go; the conversation row stays (its counters may then
+	// name messages that are gone: the list shows no last message).
+	RetentionMessages: `DELETE FROM messages WHERE id IN (
+		SELECT id FROM messages WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	// A retry that late is a new request.
 	RetentionIdempotencyKeys: `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
 		SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	// Anyone can add these rows (a search, a page view): without a period
+	// they grow without bound.
+	RetentionSearchLog: `DELETE FROM search_log WHERE id IN (
+		SELECT id FROM search_log WHERE searched_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	RetentionPageViews: `DELETE FROM instructor_page_views WHERE id IN (
+		SELECT id FROM instructor_page_views WHERE viewed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 }
 
 // Prune applies kind's retention to rows older than cutoff, one batch per
@@ -107,6 +120,9 @@ type RetentionConfig struct {
 	SearchHistory     time.Duration // after the last search of the query [4320h]
 	Events            time.Duration // event history kept for resume [24h]
 	IdempotencyKeys   time.Duration // [24h]
+	Messages          time.Duration // conversation messages after being sent [17520h]
+	SearchLog         time.Duration // anonymous search counts [9600h = 400 days]
+	PageViews         time.Duration // instructor-page views [9600h = 400 days]
 }
 
 func (c *RetentionConfig) setDefaults() {
@@ -124,6 +140,9 @@ func (c *RetentionConfig) setDefaults() {
 	def(&c.SearchHistory, 180*24*time.Hour)
 	def(&c.Events, 24*time.Hour)
 	def(&c.IdempotencyKeys, 24*time.Hour)
+	def(&c.Messages, 730*24*time.Hour)
+	def(&c.SearchLog, 400*24*time.Hour)
+	def(&c.PageViews, 400*24*time.Hour)
 	if c.Batch <= 0 {
 		c.Batch = 1000
 	}
@@ -168,6 +187,9 @@ func (r *Retention) periods() map[string]time.Duration {
 		RetentionSearchHistory:     r.cfg.SearchHistory,
 		RetentionEvents:            r.cfg.Events,
 		RetentionIdempotencyKeys:   r.cfg.IdempotencyKeys,
+		RetentionMessages:          r.cfg.Messages,
+		RetentionSearchLog:         r.cfg.SearchLog,
+		RetentionPageViews:         r.cfg.PageViews,
 	} {
 		if d > 0 {
 			out[kind] = d

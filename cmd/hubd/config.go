@@ -37,6 +37,8 @@ type config struct {
 	LoginFailPerHr  int // per account from every IP
 	TokenPerMin     int
 	ExportPerMin    int
+	MessagePerMin   int           // RATE_LIMIT_MESSAGES_PER_MIN: sends per user
+	MessageEmail    time.Duration // MESSAGE_EMAIL_DELAY: an unread message is emailed after this
 	// Email verification and password reset (see docs/features/accounts.md); the defaults of
 	// these and of the rate limits above are http.DefaultConfig's.
 	VerifyTokenTTL     time.Duration // VERIFY_TOKEN_TTL
@@ -109,6 +111,8 @@ func loadConfig() (config, error) {
 	c.LoginFailPerHr = intEnv("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", def.LoginFailuresPerAccountPerHour, &errs)
 	c.TokenPerMin = intEnv("RATE_LIMIT_TOKEN_PER_MIN", def.TokenPerIPPerMinute, &errs)
 	c.ExportPerMin = intEnv("RATE_LIMIT_EXPORT_PER_MIN", def.ExportPerUserPerMinute, &errs)
+	c.MessagePerMin = intEnv("RATE_LIMIT_MESSAGES_PER_MIN", def.MessageSendPerUserPerMinute, &errs)
+	c.MessageEmail = durationEnv("MESSAGE_EMAIL_DELAY", def.MessageEmailDelay, &errs)
 	c.VerifyTokenTTL = durationEnv("VERIFY_TOKEN_TTL", def.VerifyTokenTTL, &errs)
 	c.ResetTokenTTL = durationEnv("RESET_TOKEN_TTL", def.ResetTokenTTL, &errs)
 	c.ResetPerMin = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_MIN", def.PasswordResetPerIPPerMinute, &errs)

@@ -22,7 +22,6 @@ import (
 
 	"instainstru/cmd/hubd/node"
 	apphttp "instainstru/http"
-	"instainstru/hub"
 	"instainstru/notify"
 	"instainstru/redis"
 	"instainstru/seed"
@@ -134,6 +133,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.generatedSecret {
 		log.Warn("JWT_SECRET not set: generated a random one; tokens will not survive a restart")
 	}
+	edge, hubOpts, err := edgeConfig() // listener.go
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -170,6 +173,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		LoginFailuresPerAccountPerHour:   cfg.LoginFailPerHr,
 		TokenPerIPPerMinute:              cfg.TokenPerMin,
 		ExportPerUserPerMinute:           cfg.ExportPerMin,
+		MessageSendPerUserPerMinute:      cfg.MessagePerMin,
+		MessageEmailDelay:                cfg.MessageEmail,
 		TrustedProxies:                   cfg.TrustedProxies,
 		VerifyTokenTTL:                   cfg.VerifyTokenTTL,
 		ResetTokenTTL:                    cfg.ResetTokenTTL,
@@ -178,15 +183,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		AccountTokenPerIPPerMinute:       cfg.AccountTokenPerMin,
 		VerifyResendPerUserPerHour:       cfg.ResendPerHr,
 		AllowUnverifiedBooking:           cfg.AllowUnverified,
+		Edge:                             edge,
 	}
+	hubOpts.IOUring = cfg.HubIOUring
 	var srv *apphttp.Server
+	reg := apphttp.NewRegistry()
 	n, err := node.New(node.Config{
 		NodeID: cfg.NodeID, RedisPrefix: cfg.RedisPrefix,
 		DB: db, RealtimeDB: rtdb, ReadDB: readdb, JobsDB: jobsdb, RedisURL: cfg.RedisURL, RedisClusterAddrs: cfg.RedisCluster, EventRetention: cfg.EventRetention, Logger: log,
 		Retention: cfg.Retention, LessonCompletion: cfg.LessonEvery,
-		Hub:    hub.Options{IOUring: cfg.HubIOUring},
+		Hub:    hubOpts,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
-	}, apphttp.NewRegistry(), func(p node.Parts) (node.Front, error) {
+	}, reg, func(p node.Parts) (node.Front, error) {
 		deps := apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Presence: p.Presence, Registry: p.Registry, Logger: p.Logger}
 		if p.Redis != nil {
 			withRedis(&deps, p.Redis, cfg.RedisPrefix)
@@ -201,6 +209,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
+	guarded, err := guardListener(ln, log, reg)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	ln = guarded
+	log.Info("connection cap", "max_connections", guarded.MaxConns())
 	mode := "single node, in-process broker"
 	if cfg.RedisURL != "" {
 		mode = "multi-node via Redis"

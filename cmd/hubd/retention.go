@@ -26,5 +26,8 @@ func retentionConfig(errs *[]error) store.RetentionConfig {
 	c.LessonNotes = period("RETENTION_LESSON_NOTES")
 	c.ReadNotifications = period("RETENTION_READ_NOTIFICATIONS")
 	c.Emails = period("RETENTION_EMAILS")
+	c.Messages = period("RETENTION_MESSAGES")
+	c.SearchLog = period("RETENTION_SEARCH_LOG")
+	c.PageViews = period("RETENTION_PAGE_VIEWS")
 	return c
 }

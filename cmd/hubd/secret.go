@@ -11,6 +11,9 @@ var knownSecrets = []string{
 	"local-stack-jwt-secret-change-me-0123456789abcdef",
 	"test-secret-0123456789abcdef0123456789",
 	"deploy-test-secret-0123456789abcdef",
+	"ops-test-secret-ops-test-secret-0123",
+	"loadtest-smoke-secret-0123456789abcdef",
+	"another-secret-of-some-length-here!!",
 }
 
 // Thresholds for a production JWT secret, on the Shannon entropy of its
@@ -40,6 +43,13 @@ func weakSecret(s string) string {
 	h := shannonBitsPerChar(s)
 	if h < minSecretBitsPerChar || h*float64(len(s)) < minSecretBits {
 		return "has too little entropy (repeated or predictable characters); use `openssl rand -hex 32`"
+	}
+	// Random bytes never spell these; a secret that does was typed by a
+	// person (or copied from a test) and is guessable.
+	for _, w := range []string{"secret", "password", "test"} {
+		if strings.Contains(strings.ToLower(s), w) {
+			return "contains the word " + w + ": use `openssl rand -hex 32`"
+		}
 	}
 	return ""
 }

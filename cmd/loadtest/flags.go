@@ -67,6 +67,7 @@ var overrides = []override{
 	set(intVar, "instructors", 0, "instructors (M) whose availability is watched and booked; those with the most open time are chosen", func(c *config.Config) *int { return &c.Instructors }),
 	set(intVar, "topics", 0, "availability topics each watcher subscribes to (spread evenly over the M instructors)", func(c *config.Config) *int { return &c.TopicsPerWatcher }),
 	set(intVar, "students", 0, "students (K) registered for this run, who book and cancel", func(c *config.Config) *int { return &c.Students }),
+	set(intVar, "conversations", 0, "messages: conversations (N) opened between the run's students and instructors", func(c *config.Config) *int { return &c.Conversations }),
 	set(floatVar, "rate", 0, "booking attempts per second (R), open loop; 0 = no bookings", func(c *config.Config) *float64 { return &c.Rate }),
 	set(boolVar, "poisson", false, "exponential inter-arrival times instead of a fixed interval", func(c *config.Config) *bool { return &c.Poisson }),
 	set(floatVar, "cancel-ratio", 0, "share of created bookings cancelled later (0..1)", func(c *config.Config) *float64 { return &c.CancelRatio }),

@@ -12,6 +12,7 @@ import { renderAccountBanner, viewForgot, viewLogin, viewReset, viewSignup, view
 import { viewBrowse } from './views/browse.js';
 import { viewInstructor } from './views/instructor.js';
 import { viewLessons } from './views/lessons.js';
+import { mountMessages, viewMessages } from './views/messages.js';
 import { mountBell } from './views/notifications.js';
 import { viewOnboarding } from './views/onboarding.js';
 import { viewPrivacy } from './views/privacy.js';
@@ -39,6 +40,7 @@ function route() {
   if (parts[0] === 'lessons') return auth.user ? viewLessons(main, params.get('scope') || 'upcoming') : go('#/login');
   if (parts[0] === 'teach') return isInstructor() ? viewTeach(main) : go('#/login');
   if (parts[0] === 'admin') return auth.user ? openAdmin(main, parts[1], params) : go('#/login');
+  if (parts[0] === 'messages') return auth.user ? viewMessages(main, parts[1]) : go('#/login');
   if (parts[0] === 'privacy') return auth.user ? viewPrivacy(main) : go('#/login');
   return viewBrowse(main, params);
 }
@@ -63,3 +65,4 @@ scheduleRefresh();
 route();
 live.connect();
 mountBell();
+mountMessages();

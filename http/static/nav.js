@@ -31,6 +31,8 @@ export function renderNav() {
   const nav = [link('#/', 'Browse')];
   if (isInstructor()) nav.push(link('#/teach', 'My week'), link('#/onboarding', 'Profile & lessons'));
   if (isStaff()) nav.push(link('#/admin', 'Admin'));
+  const chats = (auth.user?.roles || []).some((r) => r === 'student' || r === 'instructor');
+  if (chats) nav.push(h('a', { href: '#/messages', 'aria-current': here.startsWith('#/messages') ? 'page' : null }, 'Messages ', h('span', { id: 'msg-count', class: 'bell-count' })));
   if (auth.user) nav.push(link('#/lessons', 'My lessons'),
     h('span', { class: 'who' }, auth.user.full_name), link('#/privacy', 'Privacy'),
     h('button', { class: 'link', onclick: signOut }, 'Sign out'));

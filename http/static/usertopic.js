@@ -31,6 +31,8 @@ export function watchUser() {
 function onUserTopicEvent(ev) {
   // The inbox's events belong to the bell (views/notifications.js).
   if (ev.event.startsWith('notification.')) { document.dispatchEvent(new CustomEvent('hub:notification', { detail: ev })); return; }
+  // Conversations' events belong to the Messages view and count (views/messages.js).
+  if (ev.event.startsWith('message.') || ev.event.startsWith('conversation.')) { document.dispatchEvent(new CustomEvent('hub:message', { detail: ev })); return; }
   // The server closes this socket (4001) right after; the refresh fails and the page signs out.
   if (ev.event === 'session.ended') { toast('Your password was changed: you were signed out everywhere.', 'info'); return; }
   if (ev.event === 'account.deleted') return;

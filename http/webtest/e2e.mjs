@@ -554,7 +554,7 @@ async function main() {
     await signIn(john, 'john.smith@example.com');
     await john.getByLabel('Search instructors').fill('Sarah Chen');
     await john.getByRole('button', { name: 'Search' }).click();
-    await john.getByRole('link', { name: 'Sarah Chen' }).first().click();
+    await john.locator('#search-results').getByRole('link', { name: 'Sarah Chen' }).first().click();
     await weekReady(john);
     check('john sees the live indicator', await john.textContent('#conn') === 'Live');
 

@@ -41,6 +41,9 @@ type Config struct {
 	Cleanup           bool     `json:"cleanup"`
 	CreateInstructors bool     `json:"create_instructors"` // register instructors when the cluster has fewer than -instructors
 
+	// messages: conversations between the run's students and instructors
+	Conversations int `json:"conversations"`
+
 	// idle-conns
 	Procs     int           `json:"procs"`
 	SourceIPs []string      `json:"source_ips,omitempty"`
@@ -155,6 +158,21 @@ var Presets = []Preset{
 			c.Settle = 5 * time.Second
 			c.ConnectParallel = 64
 			c.WatchOn = []int{0}
+		},
+	},
+	{
+		Name: "messages",
+		About: "1,000 conversations between 50 students (sockets on the first node) and 20 instructors (on the last), 200 messages/s, " +
+			"every message crossing nodes (SPEC §7: send → other party's socket p99 ≤ 20 ms at 200 messages/s, none lost or duplicated)",
+		Apply: func(c *Config) {
+			c.Duration = 20 * time.Second
+			c.Drain = 10 * time.Second
+			c.Watchers = 0
+			c.Students = 50
+			c.Instructors = 20
+			c.Conversations = 1000
+			c.Rate = 200
+			c.GetRate = 0
 		},
 	},
 }

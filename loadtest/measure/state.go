@@ -27,12 +27,16 @@ const (
 	HReconnect          = "ws_reconnect"
 	HBookingPushInstr   = "push_booking_to_instructor"
 	HBookingPushStudent = "push_booking_to_student"
+	HMessageDeliver     = "message_send_to_recipient"   // messages: intended send → the other party's socket (other node)
+	HMessageCommit      = "message_commit_to_recipient" // messages: commit ts → the other party's socket
+	HMessagePost        = "message_post"                // messages: intended send → 201
 )
 
 var histNames = []string{
 	HBookingPost, HBookingService, HCancelPost, HGetAvailability, HConnect, HSubscribeAck,
 	HPushAvailSame, HPushAvailCross, HPushBookingSame, HPushBookingCross, HPushSameAll, HPushCrossAll,
 	HBookingPushInstr, HBookingPushStudent, HFanoutFirst, HFanoutLast, HFanoutSpread, HReconnect,
+	HMessageDeliver, HMessageCommit, HMessagePost,
 }
 
 // Stats is everything counted while the run goes; all of it is safe for

@@ -151,6 +151,14 @@ Each process may open {{.FDLimit}} files (hard limit, not raisable here), so the
 {{- end}}
 
 Connection setup: {{printf "%.0f" $r.Connections.PerSecond}} connections/s ({{$r.Connections.Open}} open, {{$r.Connections.Failed}} failed, {{.Dropped}} dropped while held).
+{{- else with .Messages -}}
+{{.Conversations}} conversations between {{.Users}} users (students' sockets on the first node, instructors' on the last, so every message crosses nodes); {{printf "%.1f" .TargetRate}} messages/s open-loop for {{$r.Config.Duration}}.
+
+| count | value |
+| --- | --- |
+| messages sent (rate) / errors | {{.Sent}} ({{printf "%.1f" .AchievedRate}}/s) / {{.Errors}} |
+| deliveries expected (recipient + sender's own socket) / received | {{$r.Delivery.ExpectedEvents}} / {{$r.Delivery.ReceivedEvents}} |
+| lost / duplicated | **{{$r.Delivery.Lost}} / {{$r.Delivery.Duplicated}}** |
 {{- else -}}
 {{with .Config}}{{.Watchers}} watchers ({{printf "%.0f" (times100 .SignedInRatio)}}% signed in) on nodes {{.WatchOn}}, {{.TopicsPerWatcher}} topics each over {{.Instructors}} instructors; {{.Students}} students booking at {{printf "%.1f" .Rate}}/s open-loop for {{.Duration}} (cancelling {{printf "%.0f" (times100 .CancelRatio)}}% after {{.CancelAfter}}), {{printf "%.0f" .GetRate}} availability GETs/s.{{end}}
 

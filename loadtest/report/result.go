@@ -32,6 +32,7 @@ type Result struct {
 	Fanout      FanoutStats                   `json:"fanout"`
 	Floor       *floor.Stats                  `json:"floor,omitempty"` // fanout: the syscall floor, measured before the watchers connect
 	Idle        *IdleStats                    `json:"idle,omitempty"`
+	Messages    *MessageStats                 `json:"messages,omitempty"`
 	Latency     map[string]*measure.Histogram `json:"latency"`
 	Errors      map[string]int64              `json:"errors"`
 	Notes       map[string]int64              `json:"notes"`
@@ -116,6 +117,18 @@ type IdleStats struct {
 	HoldSecs    float64    `json:"hold_seconds"`
 	Dropped     int        `json:"dropped_during_hold"`
 	Nodes       []IdleNode `json:"nodes"`
+}
+
+// MessageStats is the messages scenario's load (its deliveries are
+// reconciled in Delivery: each message once at the recipient's socket and
+// once at the sender's own).
+type MessageStats struct {
+	Conversations int     `json:"conversations"`
+	Users         int     `json:"users"`
+	TargetRate    float64 `json:"target_rate"`
+	Sent          int64   `json:"sent"`
+	AchievedRate  float64 `json:"achieved_rate"`
+	Errors        int64   `json:"errors"`
 }
 
 // IdleNode is one node's RSS before and after.
@@ -235,6 +248,16 @@ func targetsFor(res *Result) []TargetResult {
 					Limit: "≤ 1.25×", Pass: f.CPURatio <= 1.25})
 			}
 		}
+	case "messages":
+		var m MessageStats
+		if res.Messages != nil {
+			m = *res.Messages
+		}
+		t = append(t,
+			TargetResult{Name: "messages/s sent", Value: fmt.Sprintf("%.1f", m.AchievedRate),
+				Limit: fmt.Sprintf("≥ %.0f", 0.97*m.TargetRate), Pass: m.AchievedRate >= 0.97*m.TargetRate},
+			durTarget("message send → other party's socket p99", L[measure.HMessageDeliver], 0.99, 20*time.Millisecond),
+			zero)
 	case "idle-conns":
 		if res.Idle != nil {
 			for _, n := range res.Idle.Nodes {
@@ -270,6 +293,9 @@ var latencyRows = []struct{ key, label string }{
 	{measure.HFanoutFirst, "fan-out: first receiver"},
 	{measure.HFanoutLast, "fan-out: last receiver"},
 	{measure.HFanoutSpread, "fan-out: first→last spread"},
+	{measure.HMessagePost, "POST /conversations/{id}/messages (from intended start)"},
+	{measure.HMessageDeliver, "message: send → other party's socket (other node)"},
+	{measure.HMessageCommit, "message: commit → other party's socket"},
 	{measure.HConnect, "WebSocket connect (dial→welcome)"},
 	{measure.HSubscribeAck, "subscribe → ack"},
 	{measure.HReconnect, "reconnect"},

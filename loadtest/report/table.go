@@ -24,9 +24,12 @@ func (res *Result) WriteTable(w io.Writer) {
 	for _, wn := range res.Warnings {
 		p("warning: %s", wn)
 	}
-	if res.Idle == nil {
+	switch {
+	case res.Messages != nil:
+		res.tableMessages(p)
+	case res.Idle == nil:
 		res.tableLoad(p)
-	} else {
+	default:
 		res.tableIdle(p)
 	}
 	res.tableLatency(p)
@@ -78,6 +81,19 @@ func (res *Result) tableLoad(p printer) {
 		for _, l := range res.Floor.Lines() {
 			p("%s", l)
 		}
+	}
+}
+
+// tableMessages is a messages run's load and reconciliation.
+func (res *Result) tableMessages(p printer) {
+	m, d := res.Messages, res.Delivery
+	p("")
+	p("messages     %d conversations between %d users: target %.1f/s achieved %.1f/s, %d sent, %d errors",
+		m.Conversations, m.Users, m.TargetRate, m.AchievedRate, m.Sent, m.Errors)
+	p("delivery     expected %d (recipient + sender's own socket), received %d, lost %d, duplicated %d",
+		d.ExpectedEvents, d.ReceivedEvents, d.Lost, d.Duplicated)
+	for _, s := range d.Samples {
+		p("             %s", s)
 	}
 }
 

@@ -80,6 +80,9 @@ func Run(ctx context.Context, cfg config.Config, progress io.Writer) (*report.Re
 	if cfg.RunID == "" {
 		cfg.RunID = NewRunID()
 	}
+	if cfg.Scenario == "messages" {
+		return runMessages(ctx, cfg, progress)
+	}
 	if progress == nil {
 		progress = io.Discard
 	}

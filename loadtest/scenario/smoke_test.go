@@ -36,6 +36,7 @@ func TestScenariosAgainstTwoNodes(t *testing.T) {
 	cl := startCluster(t, 2)
 	t.Run("smoke books, pushes across nodes and loses nothing", func(t *testing.T) { testSmoke(t, cl) })
 	t.Run("idle-conns measures RSS per connection from child processes", func(t *testing.T) { testIdle(t, cl) })
+	t.Run("messages cross nodes and every one is reconciled", func(t *testing.T) { testMessages(t, cl) })
 }
 
 // testSmoke runs the smoke preset: it proves the generator books, receives
@@ -178,6 +179,8 @@ func startCluster(t *testing.T, n int) *cluster {
 		"JWT_SECRET=loadtest-smoke-secret-0123456789abcdef", "MONITORING_API_KEY="+cl.monitoringKey,
 		"RATE_LIMIT_REGISTER_PER_MIN=100000", "RATE_LIMIT_LOGIN_PER_MIN=100000", "RATE_LIMIT_LOGIN_FAILURES_PER_MIN=100000",
 		"ALLOW_UNVERIFIED_BOOKING=true", // the generator's students never read their email
+		// every watcher dials from 127.0.0.1, several sockets per student
+		"WS_MAX_PER_ADDRESS=1000000", "WS_MAX_PER_USER=1000000", "WS_MAX_TOPICS_PER_ADDRESS=1000000",
 	)
 	for _, sub := range []string{"migrate", "seed"} {
 		cmd := exec.Command(bin, sub)

@@ -132,6 +132,9 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 		rtdb = cfg.DB
 	}
 	cfg.Hub.NodeID = cfg.NodeID
+	if cfg.Hub.Typing == nil {
+		cfg.Hub.Typing = cfg.DB // typing frames: the conversations store says who may and to whom
+	}
 	var presence realtime.PresenceStore = realtime.NewMemoryPresence()
 	if n.Redis != nil {
 		presence = redis.NewPresence(n.Redis, cfg.RedisPrefix, cfg.NodeID)

@@ -6,6 +6,8 @@ import { h, toast } from '../dom.js';
 import { addDays, fmtDay, fmtMoney, mondayOf, toHHMM, toMin, uuid, wallClock } from '../format.js';
 import { current, go, onLeave } from '../nav.js';
 import { ownActions } from '../usertopic.js';
+import { messageButton } from './messages.js';
+import { avatar } from './photo.js';
 import { lookingLine, onlineBadge } from './presence.js';
 
 // viewInstructor shows one instructor's week as bookable start times that
@@ -134,7 +136,10 @@ function startTimes(date, intervals, duration, minKey) {
 function instructorPanel(ins, tz, moving, { svcSel, durSel, areaSel, address }) {
   const notice = ins.cancellation_notice_hours ?? 24;
   return h('section', { class: 'panel', 'aria-labelledby': 'ins-h' },
-    h('h1', { id: 'ins-h' }, ins.full_name, onlineBadge(ins.online)), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`),
+    h('div', { class: 'row between' },
+      h('div', { class: 'card-head' }, avatar(ins.full_name, ins.photo_url, 'large'),
+        h('div', {}, h('h1', { id: 'ins-h' }, ins.full_name, onlineBadge(ins.online)), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`))),
+      messageButton(ins.id, 'Message ' + ins.full_name.split(' ')[0])),
     ins.bio ? h('p', {}, ins.bio) : null,
     moving ? h('p', { class: 'banner' }, `Pick a new time for your lesson on ${fmtDay(moving.date)} at ${moving.start_time}.`) : null,
     h('div', { class: 'row' }, h('label', { for: 'svc' }, 'Lesson'), svcSel, h('label', { for: 'dur' }, 'Length'), durSel),

@@ -5,6 +5,7 @@ import { h, toast } from '../dom.js';
 import { fmtDay, fmtMoney } from '../format.js';
 import { onLeave } from '../nav.js';
 import { ownActions, userHooks } from '../usertopic.js';
+import { messageButton } from './messages.js';
 import { lessonLine } from './shared.js';
 
 export async function viewLessons(main, scope) {
@@ -24,7 +25,8 @@ export async function viewLessons(main, scope) {
           h('span', { class: 'who-what' }, ` ${lessonLine(b, auth.user.id) || 'Lesson'} · ${fmtMoney(b.price_cents)}`),
           b.status !== 'confirmed' ? h('span', { class: 'badge', dataset: { status: b.status } }, b.status.replace('_', '-')) : null,
           b.late ? h('span', { class: 'badge' }, 'late') : null,
-          b.location?.address ? h('p', { class: 'muted address' }, b.location.address) : null),
+          b.location?.address ? h('p', { class: 'muted address' }, b.location.address) : null,
+          messageButton(mine ? b.instructor_id : b.student_id)),
         canReport ? h('div', { class: 'row' }, h('button', {
           type: 'button', onclick: async (e) => {
             if (!confirm('Report that the student did not come?')) return;

@@ -4,6 +4,7 @@ import { api, auth, errorText, items } from '../api.js';
 import { h, toast } from '../dom.js';
 import { addDays, fmtDay, mondayOf, wallClock } from '../format.js';
 import { current, go } from '../nav.js';
+import { photoField } from './photo.js';
 import { field, instructorCache } from './shared.js';
 
 const TIMEZONES = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles',
@@ -49,6 +50,7 @@ async function onboardProfile(panel, me) {
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save and continue');
   panel.append(h('h1', { id: 'ob-h' }, 'Your profile'),
     h('p', { class: 'muted' }, 'Students see this on your listing.'),
+    photoField(me.full_name, me.photo_url), // saved on its own, before the form below
     h('form', {
       class: 'stack',
       onsubmit: async (e) => {

@@ -5,6 +5,7 @@ import { api, auth } from '../api.js';
 import { h, toast } from '../dom.js';
 import { fmtMoney } from '../format.js';
 import { current, go } from '../nav.js';
+import { avatar } from './photo.js';
 import { onlineBadge } from './presence.js';
 
 const searchHref = (q) => '#/search?q=' + encodeURIComponent(q);
@@ -73,7 +74,7 @@ function withoutChip(q, source) {
 
 export async function viewSearch(main, params) {
   const q = (params.get('q') || '').trim(), alive = current();
-  const chips = h('div', { class: 'chips', id: 'parsed', 'aria-label': 'Understood' });
+  const chips = h('div', { class: 'chips', id: 'parsed', role: 'group', 'aria-label': 'Understood' });
   const results = h('div', { id: 'search-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const recent = h('section', { id: 'recent', class: 'recent', 'aria-labelledby': 'recent-h', hidden: true });
   main.append(h('section', { class: 'panel', 'aria-labelledby': 'find-h' },
@@ -102,7 +103,7 @@ export async function viewSearch(main, params) {
       const base = `#/instructors/${it.instructor_id}?service_id=${svc ? svc.service_id : ''}`;
       const from = Math.min(...it.services.map((s) => s.hourly_rate_cents));
       return h('li', { class: 'card result', dataset: { id: it.instructor_id } },
-        h('h3', {}, h('a', { href: base }, it.full_name), onlineBadge(it.online)),
+        h('div', { class: 'card-head' }, avatar(it.full_name, it.photo_url), h('h3', {}, h('a', { href: base }, it.full_name), onlineBadge(it.online))),
         h('p', { class: 'price' }, `from ${fmtMoney(from)}/h`),
         h('p', { class: 'muted' }, it.areas.join(' · ')),
         h('p', {}, it.services.map((s) => `${s.name} (${fmtMoney(s.hourly_rate_cents)})`).join(', ')),

@@ -7,11 +7,13 @@ import { $, clearUnread, h, toast } from '../dom.js';
 import { addDays, fmtDay, fmtMoney, mondayOf, wallClock } from '../format.js';
 import { current, onLeave } from '../nav.js';
 import { userHooks } from '../usertopic.js';
+import { photoField } from './photo.js';
 import { instructorOf, lessonLine } from './shared.js';
 
 export async function viewTeach(main) {
   const me = auth.user.id, topic = 'availability:' + me, alive = current();
-  const tz = (await instructorOf(me))?.timezone || 'America/New_York';
+  const mine = await instructorOf(me);
+  const tz = mine?.timezone || 'America/New_York';
   if (!alive()) return;
   const st = { weekStart: mondayOf(wallClock(new Date(), tz).date), windows: new Map(), open: new Map() };
   const feed = h('ol', { id: 'feed', class: 'feed', role: 'log', 'aria-live': 'polite', 'aria-label': 'Incoming bookings' });
@@ -26,7 +28,9 @@ export async function viewTeach(main) {
         h('button', { type: 'button', onclick: () => { st.weekStart = addDays(st.weekStart, 7); load(); } }, 'Next →')),
       editor,
       h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', onclick: save }, 'Save week'), status),
-      patternRow(st, tz)));
+      patternRow(st, tz)),
+    h('details', { class: 'panel photo-panel' }, h('summary', {}, 'Your photo'),
+      photoField(mine?.full_name || auth.user.full_name, mine?.photo_url, undefined, 'teach-photo')));
 
   const timeInput = (label, value) => h('input', { type: 'time', step: 900, value, 'aria-label': label, required: true });
   function draw() {
