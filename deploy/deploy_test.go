@@ -38,6 +38,7 @@ var teamMetrics = []string{
 	"instainstru_ws_send_queue_drops_total",
 	"instainstru_ws_slow_consumer_closes_total",
 	"instainstru_ws_subscriptions",
+	"instainstru_ws_ephemeral_frames_total",
 	"instainstru_delivery_latency_seconds",
 	"instainstru_broker_publish_duration_seconds",
 	"instainstru_outbox_lag_seconds",

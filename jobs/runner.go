@@ -52,7 +52,11 @@ type RunnerConfig struct {
 	// PollInterval is how often workers look for due jobs besides
 	// Postgres notifications of new ones; default 1 s.
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// PollOnly fetches by polling alone, without LISTEN for new jobs and
+	// leadership changes: what a pooler in transaction mode allows
+	// (DB_POOLING=transaction), at up to PollInterval's latency.
+	PollOnly bool
+	Logger   *slog.Logger
 	// Periodic is the cluster's upkeep (see Periodic), worked on its own
 	// queue. Every node with workers must declare the same tasks.
 	Periodic []Periodic
@@ -115,6 +119,7 @@ func NewRunner(pool *pgxpool.Pool, h Handlers, cfg RunnerConfig) (*Runner, error
 		Workers:              workers,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
+		PollOnly:             cfg.PollOnly,
 		JobTimeout:           time.Minute,
 		Logger:               cfg.Logger,
 		PeriodicJobs:         periodic,

@@ -13,8 +13,14 @@ type OutboxStore interface {
 	MarkPublished(ctx context.Context, ids []int64) error
 	Unpublished(ctx context.Context, minAge time.Duration, limit int) ([]market.Event, error)
 	OutboxLag(ctx context.Context) (time.Duration, error)
-	TryRelayLock(ctx context.Context) (release func(), ok bool, err error)
+	// TakeLease takes or renews a cluster-wide lease for holder until ttl
+	// from now and reports whether holder holds it; ReleaseLease gives it up.
+	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
 }
+
+// relayLease is the name of the outbox relay's lease.
+const relayLease = "outbox_relay"
 
 // Publisher is the outbox fast path: right after commit the events are
 // queued, and one goroutine publishes whatever is queued in one round trip
@@ -160,29 +166,33 @@ func (p *Publisher) Run(ctx context.Context) {
 
 // Relay republishes events that were committed but not published within
 // Delay — a crash or broker outage between commit and publish loses nothing.
-// One relay is active across nodes at a time (a Postgres advisory lock);
-// the others stand by and take over when its session ends.
+// One relay is active across nodes at a time: the holder of a lease row
+// (store.TakeLease), renewed every LeaseTTL/3 while it runs and given up on
+// shutdown; a standby tries as often and takes over when the lease is free
+// or expired (a crashed leader: within LeaseTTL). The lease is an economy,
+// not a guard: two relays for a moment only publish some events twice,
+// which the hub drops by seq. No session state, so it works through a
+// pooler in transaction mode.
 type Relay struct {
 	Store    OutboxStore
 	Broker   Broker
 	Log      *slog.Logger
 	Metrics  *Metrics
+	Holder   string        // this relay's lease holder id, unique per process
 	Delay    time.Duration // how long the fast path has before the relay steps in
 	Interval time.Duration // poll interval
+	LeaseTTL time.Duration // [6s]
 }
 
 // Run polls until ctx ends.
 func (r *Relay) Run(ctx context.Context) {
-	if r.Delay == 0 {
-		r.Delay = time.Second
-	}
-	if r.Interval == 0 {
-		r.Interval = 250 * time.Millisecond
-	}
-	var release func()
+	r.defaults()
+	var heldUntil, tried time.Time
 	defer func() {
-		if release != nil {
-			release()
+		if !heldUntil.IsZero() {
+			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			r.Store.ReleaseLease(rctx, relayLease, r.Holder) //nolint:errcheck // it expires anyway
 			r.Metrics.setRelayActive(false)
 		}
 	}()
@@ -194,24 +204,57 @@ func (r *Relay) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if release == nil {
-			rel, ok, err := r.Store.TryRelayLock(ctx)
-			if err != nil || !ok {
-				continue
-			}
-			release = rel
-			r.Metrics.setRelayActive(true)
-			r.Log.Info("outbox relay active")
+		if now := time.Now(); now.Sub(tried) >= r.LeaseTTL/3 {
+			tried = now
+			heldUntil = r.lease(ctx, now, heldUntil)
+		}
+		active := time.Now().Before(heldUntil)
+		r.Metrics.setRelayActive(active)
+		if !active {
+			continue
 		}
 		if err := r.Once(ctx); err != nil && ctx.Err() == nil {
 			r.Log.Warn("outbox relay", "err", err)
-			// The lock's connection may be gone; take it again next tick.
-			release()
-			release = nil
-			r.Metrics.setRelayActive(false)
-			continue
 		}
 	}
+}
+
+func (r *Relay) defaults() {
+	if r.Delay == 0 {
+		r.Delay = time.Second
+	}
+	if r.Interval == 0 {
+		r.Interval = 250 * time.Millisecond
+	}
+	if r.LeaseTTL == 0 {
+		r.LeaseTTL = 6 * time.Second
+	}
+}
+
+// lease takes or renews the lease at now and returns until when this relay
+// may act (counted from before the request, so never past the row's
+// expiry); zero when it does not hold it.
+func (r *Relay) lease(ctx context.Context, now, heldUntil time.Time) time.Time {
+	ok, err := r.Store.TakeLease(ctx, relayLease, r.Holder, r.LeaseTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.Log.Warn("outbox relay lease", "err", err)
+		}
+		if now.Before(heldUntil) {
+			return heldUntil // still ours until it runs out
+		}
+		return time.Time{}
+	}
+	if !ok {
+		if !heldUntil.IsZero() {
+			r.Log.Info("outbox relay standing by: another node holds the lease")
+		}
+		return time.Time{}
+	}
+	if heldUntil.IsZero() {
+		r.Log.Info("outbox relay active", "holder", r.Holder)
+	}
+	return now.Add(r.LeaseTTL)
 }
 
 // Once publishes one batch of overdue events and updates the lag gauge.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"instainstru/internal/eventually"
 	"instainstru/store/storetest"
 )
 
@@ -18,12 +19,12 @@ import (
 func TestRelayActiveGaugeFollowsTheRelayLock(t *testing.T) {
 	db := storetest.NewDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	start := func() (*prometheus.Registry, context.CancelFunc, chan struct{}) {
+	start := func(holder string) (*prometheus.Registry, context.CancelFunc, chan struct{}) {
 		reg := prometheus.NewRegistry()
 		m := NewMetrics(reg)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		r := &Relay{Store: db, Broker: NewMemoryBroker(), Log: log, Metrics: m, Interval: 20 * time.Millisecond}
+		r := &Relay{Store: db, Broker: NewMemoryBroker(), Log: log, Metrics: m, Interval: 20 * time.Millisecond, Holder: holder}
 		go func() { defer close(done); r.Run(ctx) }()
 		return reg, cancel, done
 	}
@@ -40,23 +41,14 @@ func TestRelayActiveGaugeFollowsTheRelayLock(t *testing.T) {
 		t.Fatal("instainstru_outbox_relay_active not registered")
 		return -1
 	}
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	m1, stop1, done1 := start()
-	waitFor("the first relay to take the lock", func() bool { return active(m1) == 1 })
-	m2, stop2, done2 := start()
+	waitFor := func(what string, ok func() bool) { t.Helper(); eventually.True(t, 10*time.Second, what, ok) }
+	m1, stop1, done1 := start("relay-1")
+	waitFor("the first relay to take the lease", func() bool { return active(m1) == 1 })
+	m2, stop2, done2 := start("relay-2")
 	defer func() { stop2(); <-done2 }()
 	time.Sleep(200 * time.Millisecond) // several ticks: the stand-by stays inactive
 	if active(m2) != 0 {
-		t.Fatalf("stand-by relay reports active while the first holds the lock")
+		t.Fatalf("stand-by relay reports active while the first holds the lease")
 	}
 	stop1()
 	<-done1

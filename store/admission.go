@@ -149,7 +149,7 @@ func (db *DB) admittedScheduleTx(ctx context.Context, instructorID string, fn fu
 		return fmt.Errorf("acquire: %w", translate(err))
 	}
 	defer conn.Release()
-	return db.inTx(ctx, conn, fn)
+	return db.inTx(ctx, lazyBegin{conn}, fn)
 }
 
 // shedReason is why scheduleQueue.admit refused a writer.

@@ -32,6 +32,7 @@ type DB struct {
 
 type shared struct {
 	pool *pgxpool.Pool
+	opts Options // how it reaches Postgres (pooling.go)
 
 	schedules scheduleQueue  // per-instructor turn for schedule writers on this node
 	admission admission      // bounded, deadline-aware waits on the write path (admission.go)
@@ -55,7 +56,12 @@ func (db *DB) WithPublisher(pub Publisher) *DB { return &DB{shared: db.shared, p
 
 // Open connects to url and pings it.
 func Open(ctx context.Context, url string) (*DB, error) {
-	db, err := New(ctx, url)
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open through what opts describe (a pooler in transaction mode).
+func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
+	db, err := NewWith(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +77,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // New returns a DB on url without contacting the server: connections are
 // made on first use (Open also checks that the server answers).
 func New(ctx context.Context, url string) (*DB, error) {
+	return NewWith(ctx, url, Options{})
+}
+
+// NewWith is New through what opts describe.
+func NewWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -81,6 +92,7 @@ func New(ctx context.Context, url string) (*DB, error) {
 		cfg.MaxConns = 32
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	opts.apply(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
@@ -90,7 +102,7 @@ func New(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{shared: &shared{pool: pool, jobs: ins}}, nil
+	return &DB{shared: &shared{pool: pool, opts: opts, jobs: ins}}, nil
 }
 
 // Close closes the pool.

@@ -224,24 +224,6 @@ func (db *DB) MarkPublished(ctx context.Context, ids []int64) error {
 	return err
 }
 
-// TryRelayLock takes the session-level advisory lock that makes one outbox
-// relay active across nodes. The returned release func must be called; ok
-// is false when another node holds it.
-func (db *DB) TryRelayLock(ctx context.Context) (release func(), ok bool, err error) {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(4242001)`).Scan(&ok); err != nil || !ok {
-		conn.Release()
-		return nil, false, err
-	}
-	return func() {
-		conn.Exec(context.Background(), `SELECT pg_advisory_unlock(4242001)`) //nolint:errcheck
-		conn.Release()
-	}, true, nil
-}
-
 func scanEvent(row pgx.CollectableRow) (market.Event, error) {
 	var e market.Event
 	err := row.Scan(&e.ID, &e.Topic, &e.Seq, &e.Type, &e.Data, &e.TS)

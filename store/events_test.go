@@ -13,24 +13,6 @@ import (
 	"instainstru/store/storetest"
 )
 
-func TestOnlyOneRelayHoldsTheLockAtATime(t *testing.T) {
-	db := storetest.NewDB(t)
-	ctx := context.Background()
-	release, ok, err := db.TryRelayLock(ctx)
-	if err != nil || !ok {
-		t.Fatalf("first lock: ok=%v err=%v", ok, err)
-	}
-	if _, ok2, err := db.TryRelayLock(ctx); err != nil || ok2 {
-		t.Fatalf("second lock while held: ok=%v err=%v", ok2, err)
-	}
-	release()
-	release2, ok, err := db.TryRelayLock(ctx)
-	if err != nil || !ok {
-		t.Fatalf("lock after release: ok=%v err=%v", ok, err)
-	}
-	release2()
-}
-
 func TestUnpublishedMarkPublishedAndEventRetention(t *testing.T) {
 	db := storetest.NewDB(t)
 	ctx := context.Background()

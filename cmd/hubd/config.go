@@ -20,7 +20,8 @@ import (
 type config struct {
 	Env             string // development | test | production
 	DatabaseURL     string
-	RedisURL        string // "" = single node, in-process broker
+	DBPooling       store.Pooling // DB_POOLING: session (direct) | transaction (PgBouncer pool_mode=transaction)
+	RedisURL        string        // "" = single node, in-process broker
 	RedisPrefix     string
 	HTTPAddr        string
 	AdminAddr       string // optional: /metrics + pprof on a separate listener
@@ -94,6 +95,10 @@ func loadConfig() (config, error) {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	var err error
+	if c.DBPooling, err = store.ParsePooling(os.Getenv("DB_POOLING")); err != nil {
+		errs = append(errs, err)
 	}
 	c.EventRetention = durationEnv("EVENT_RETENTION", 24*time.Hour, &errs)
 	c.ShutdownTimeout = durationEnv("SHUTDOWN_TIMEOUT", 15*time.Second, &errs)

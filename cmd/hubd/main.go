@@ -89,7 +89,7 @@ func migrate(ctx context.Context, cfg config, args []string) error {
 	if dir == "down" && cfg.Env == "production" {
 		return errors.New("refusing `migrate down` with APP_ENV=production: it drops every table")
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.dbOptions())
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func seedDemo(ctx context.Context, cfg config, args []string) error {
 	if cfg.Env == "production" && !*allowProd {
 		return errors.New("refusing `seed` with APP_ENV=production: demo accounts share a published password (pass --allow-production to insist)")
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.dbOptions())
 	if err != nil {
 		return err
 	}
@@ -137,13 +137,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.dbOptions())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	db.SetAdmission(store.AdmissionConfig{MaxWait: cfg.WriteMaxWait, TurnQueue: cfg.WriteTurnQueue, PoolQueue: cfg.WritePoolQueue})
-	rtdb, err := store.Open(ctx, withPoolSize(cfg.DatabaseURL, 6))
+	rtdb, err := store.OpenWith(ctx, withPoolSize(cfg.DatabaseURL, 6), cfg.dbOptions())
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	// not wait behind a mail backlog for connections).
 	jobsdb := db
 	if cfg.JobWorkers > 0 {
-		if jobsdb, err = store.Open(ctx, withPoolSize(cfg.DatabaseURL, min(cfg.JobWorkers, 12)+4)); err != nil {
+		if jobsdb, err = store.OpenWith(ctx, withPoolSize(cfg.DatabaseURL, min(cfg.JobWorkers, 12)+4), cfg.dbOptions()); err != nil {
 			return err
 		}
 		defer jobsdb.Close()
@@ -160,7 +160,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	// Public availability reads get their own few connections: under a
 	// booking storm the main pool is held by bookings queued on row locks,
 	// and a GET waiting for one of them is what made its p99 ~150 ms.
-	readdb, err := store.Open(ctx, withPoolSize(cfg.DatabaseURL, 4))
+	readdb, err := store.OpenWith(ctx, withPoolSize(cfg.DatabaseURL, 4), cfg.dbOptions())
 	if err != nil {
 		return err
 	}
@@ -254,6 +254,9 @@ func serveAdmin(addr string, h nethttp.Handler, log *slog.Logger) {
 		log.Error("admin listener", "err", err)
 	}
 }
+
+// dbOptions is how every pool reaches Postgres (DB_POOLING).
+func (c config) dbOptions() store.Options { return store.Options{Pooling: c.DBPooling} }
 
 // withPoolSize sets pgx's pool_max_conns on a URL or key=value DSN.
 func withPoolSize(dsn string, n int) string {

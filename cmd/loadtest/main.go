@@ -39,6 +39,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "floor" {
 		return floorMain(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "pgfloor" {
+		return pgfloorMain(args[1:], stdout, stderr)
+	}
 	cfg, o, code := parseArgs(args, stderr)
 	if code >= 0 {
 		return code

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"instainstru/loadtest/pgfloor"
 	"instainstru/loadtest/report"
 	"io"
 	"os"
@@ -23,6 +24,11 @@ func markdownMain(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "BENCHMARKS.md", "file to write")
 	loadBefore := fs.String("load", "", "load average when the benchmark started (from /proc/loadavg)")
 	elapsed := fs.Duration("elapsed", 0, "how long the whole benchmark took")
+	var floorFiles []string
+	fs.Func("pgfloor", "a `loadtest pgfloor -json` file to compare the write scenarios with (repeatable)", func(p string) error {
+		floorFiles = append(floorFiles, p)
+		return nil
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadtest markdown [-o BENCHMARKS.md] result.json…  (results written with -json)")
 		fs.PrintDefaults()
@@ -49,8 +55,23 @@ func markdownMain(args []string, stdout, stderr io.Writer) int {
 		}
 		results = append(results, &r)
 	}
+	var floors []*pgfloor.Stats
+	for _, p := range floorFiles {
+		var f pgfloor.Stats
+		b, err := os.ReadFile(p)
+		if err == nil {
+			err = json.Unmarshal(b, &f)
+		}
+		if err != nil {
+			// A floor that could not run is said so in the file, as a scenario would be.
+			failed = append(failed, fmt.Sprintf("postgres floor %s: %v", p, err))
+			continue
+		}
+		floors = append(floors, &f)
+	}
+	rows := report.CompareWithPgFloor(results, floors)
 	var b bytes.Buffer
-	if err := report.WriteMarkdown(&b, results, failed, report.MachineInfo(*loadBefore), *elapsed); err != nil {
+	if err := report.WriteMarkdownWithFloors(&b, results, rows, failed, report.MachineInfo(*loadBefore), *elapsed); err != nil {
 		fmt.Fprintf(stderr, "loadtest markdown: %v\n", err)
 		return 2
 	}

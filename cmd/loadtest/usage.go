@@ -4,6 +4,7 @@ const usageHead = `loadtest — load generator for the InstaInstru hub (SPEC §7
 
 Usage: go run ./cmd/loadtest -scenario NAME -urls http://node-a:8080,http://node-b:8080 [flags]
        go run ./cmd/loadtest markdown -o BENCHMARKS.md result.json…   (render -json results)
+       go run ./cmd/loadtest pgfloor -db URL -script booking|change -clients N   (the Postgres floor)
 
 What it does, against one or more nodes of a running, seeded cluster:
   1. finds instructors with services and open time (GET /api/v1/instructors…),

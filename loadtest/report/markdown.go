@@ -57,6 +57,7 @@ func procField(path, key string) string {
 
 // markdownData is what markdownTmpl renders.
 type markdownData struct {
+	Floors  []FloorRow // write scenarios beside the Postgres floor (CompareWithPgFloor)
 	Results []*Result
 	Failed  []string
 	M       machine
@@ -135,6 +136,21 @@ the numbers below are from the run described here, not hand-edited.
 {{- end}}
 {{- range .Failed}}
 | — | scenario did not complete | {{.}} | | **FAIL** |
+{{- end}}
+{{- if .Floors}}
+
+## Write path beside the Postgres floor
+
+The floor is the same statements a booking (and a change: a booking and its cancellation) sends, recorded
+from the store (` + "`loadtest/pgfloor`" + `) and replayed by ` + "`pgbench`" + ` against the same database, one client per
+instructor as the hub serializes each instructor's writes, no Go in between. Each floor script also runs one
+statement before BEGIN that draws its ids and slot (the hub makes those in Go).
+
+| scenario | floor clients | floor rate | floor p50 / p99 per script | hub rate | hub ÷ floor |
+| --- | --- | --- | --- | --- | --- |
+{{- range .Floors}}
+| {{.Scenario}} | {{.Floor.Clients}} | {{printf "%.0f" .FloorRate}} {{.What}} | {{printf "%.1f" .Floor.P50Millis}} / {{printf "%.1f" .Floor.P99Millis}} ms | {{printf "%.0f" .Hub}} {{.What}} | **{{printf "%.2f" .Ratio}}×** |
+{{- end}}
 {{- end}}
 {{- range $r := .Results}}
 
@@ -240,7 +256,13 @@ go run ./cmd/loadtest -scenario booking-storm -urls http://127.0.0.1:8081,http:/
 
 // WriteMarkdown renders BENCHMARKS.md (markdownTmpl) from the results.
 func WriteMarkdown(w io.Writer, results []*Result, failed []string, m machine, elapsed time.Duration) error {
-	return markdownTmpl.Execute(w, markdownData{Results: results, Failed: failed, M: m, Elapsed: elapsed})
+	return WriteMarkdownWithFloors(w, results, nil, failed, m, elapsed)
+}
+
+// WriteMarkdownWithFloors is WriteMarkdown with the write scenarios beside
+// the Postgres floor (CompareWithPgFloor, which also adds its target).
+func WriteMarkdownWithFloors(w io.Writer, results []*Result, floors []FloorRow, failed []string, m machine, elapsed time.Duration) error {
+	return markdownTmpl.Execute(w, markdownData{Results: results, Floors: floors, Failed: failed, M: m, Elapsed: elapsed})
 }
 
 func orDash(s string) string {

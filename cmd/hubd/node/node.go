@@ -6,6 +6,8 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -144,7 +146,7 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	n.Hub = hub.New(ctx, cfg.Hub, broker, rtdb, hub.NewMetrics(reg), log)
 	pub := realtime.NewPublisher(broker, rtdb, rtMetrics, log)
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
-		Delay: cfg.RelayDelay}
+		Holder: leaseHolder(cfg.NodeID), Delay: cfg.RelayDelay}
 
 	nm := notify.NewMetrics(reg, cfg.DB)
 	// Every write publishes what it committed (store.DB.WithPublisher),
@@ -181,6 +183,15 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 		return nil, err
 	}
 	return n, nil
+}
+
+// leaseHolder names this process in the leases it holds: the node id and
+// a random suffix, so a restarted node (or two nodes given one id) never
+// mistakes another's lease for its own.
+func leaseHolder(nodeID string) string {
+	var b [6]byte
+	rand.Read(b[:]) //nolint:errcheck // never fails (crypto/rand)
+	return nodeID + ":" + hex.EncodeToString(b[:])
 }
 
 // Serve accepts connections on ln until Shutdown.
