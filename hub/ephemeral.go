@@ -60,5 +60,6 @@ func (s *shard) ephemeral(t *topic, frame []byte, only map[string]bool) {
 			}
 		}
 	}
+	s.h.metrics.countN(ephemerals, len(subs))
 	s.fanout(subs, textFrame(frame, time.Time{}))
 }

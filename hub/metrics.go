@@ -20,6 +20,7 @@ type Metrics struct {
 	latency       prometheus.Histogram
 	replays       prometheus.Counter
 	resets        prometheus.Counter
+	ephemerals    prometheus.Counter
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -61,6 +62,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		resets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "instainstru_resume_resets_total", Help: "Resumes answered with reset (history no longer retained).",
 		}),
+		ephemerals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "instainstru_ws_ephemeral_frames_total", Help: "Ephemeral frames (typing, presence; no seq) queued to connections.",
+		}),
 	}
 	// Born at 0, so rate() sees the first of each (see http/metrics_init.go).
 	for _, auth := range []string{"anonymous", "token", "ticket"} {
@@ -72,7 +76,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.connections, m.connects, m.disconnects, m.sent, m.received, m.drops,
-			m.slowConsumers, m.subscriptions, m.latency, m.replays, m.resets)
+			m.slowConsumers, m.subscriptions, m.latency, m.replays, m.resets, m.ephemerals)
 	}
 	return m
 }
@@ -112,6 +116,14 @@ func (m *Metrics) count(pick func(*Metrics) prometheus.Counter) {
 	}
 }
 
+// countN adds n to the counter pick selects, if m is not nil.
+func (m *Metrics) countN(pick func(*Metrics) prometheus.Counter, n int) {
+	if m != nil && n > 0 {
+		pick(m).Add(float64(n))
+	}
+}
+
+func ephemerals(m *Metrics) prometheus.Counter    { return m.ephemerals }
 func received(m *Metrics) prometheus.Counter      { return m.received }
 func drops(m *Metrics) prometheus.Counter         { return m.drops }
 func slowConsumers(m *Metrics) prometheus.Counter { return m.slowConsumers }
