@@ -58,6 +58,7 @@ type instructorSummary struct {
 	Areas    []string             `json:"areas"`
 	Services []offeredServiceView `json:"services"`
 	PhotoURL *string              `json:"photo_url"` // photos.go; null without a photo
+	Online   bool                 `json:"online"`    // a live connection on any node (presence.go)
 }
 
 type instructorList struct {
@@ -78,6 +79,8 @@ type instructorDetail struct {
 	// Shown to students before they book: cancelling closer than this to
 	// the start is a late cancellation.
 	CancellationNoticeHours int `json:"cancellation_notice_hours"`
+
+	Online bool `json:"online"` // a live connection on any node (presence.go)
 }
 
 // ownProfile is the instructor's own view: every field they can edit and
@@ -160,9 +163,10 @@ func (s *Server) listInstructors(c *fiber.Ctx) error {
 		return err
 	}
 	resp := instructorList{Items: make([]instructorSummary, 0, len(list))}
+	online := s.online(c.UserContext(), ids...)
 	for _, in := range list {
 		resp.Items = append(resp.Items, instructorSummary{ID: in.ID, FullName: in.FullName, Bio: in.Bio,
-			Areas: in.Areas, Services: publicServices(in.Services), PhotoURL: photos[in.ID]})
+			Areas: in.Areas, Services: publicServices(in.Services), PhotoURL: photos[in.ID], Online: online[in.ID]})
 	}
 	if more && len(list) > 0 {
 		next := encodeInstructorCursor(list[len(list)-1])
@@ -187,7 +191,7 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 	s.recordView(c, in.ID)
 	return c.JSON(instructorDetail{ID: in.ID, FullName: in.FullName, Bio: in.Bio, Timezone: in.Timezone,
 		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours,
-		PhotoURL: photo})
+		PhotoURL: photo, Online: s.online(c.UserContext(), in.ID)[in.ID]})
 }
 
 func (s *Server) myProfile(c *fiber.Ctx) error {

@@ -106,11 +106,12 @@ func TestInstructorSelfServiceAndPublicProfile(t *testing.T) {
 	ts.doJSON("DELETE", "/api/v1/instructors/me/services/"+guitarOffer, tok, nil, 404, nil)
 	ts.doJSON("PATCH", "/api/v1/instructors/me/services/"+guitarOffer, tok, map[string]any{"hourly_rate_cents": 100}, 404, nil)
 
-	// Public detail: exactly the SPEC's keys (plus the cancellation notice students see before booking; photo_url, §4.3); only active services.
+	// Public detail: exactly the SPEC's keys (plus the cancellation notice students see before booking; photo_url
+	// and online, §4.3); only active services.
 	_, data := ts.do("GET", "/api/v1/instructors/"+me.ID, "", nil)
 	var detail map[string]any
 	mustJSON(t, data, &detail)
-	if keys := sortedKeys(detail); keys != "areas bio cancellation_notice_hours full_name id photo_url services timezone" {
+	if keys := sortedKeys(detail); keys != "areas bio cancellation_notice_hours full_name id online photo_url services timezone" {
 		t.Fatalf("detail keys %q: %s", keys, data)
 	}
 	svcs := detail["services"].([]any)
@@ -281,7 +282,7 @@ func TestInstructorCursorPaginationVisitsEveryInstructorOnce(t *testing.T) {
 				t.Fatalf("page of %d > limit %d", len(page.Items), limit)
 			}
 			for _, it := range page.Items {
-				if sortedKeys(it) != "areas bio full_name id photo_url services" {
+				if sortedKeys(it) != "areas bio full_name id online photo_url services" {
 					t.Fatalf("item keys: %s", data)
 				}
 				ids = append(ids, it["id"].(string))

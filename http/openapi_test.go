@@ -105,8 +105,8 @@ func TestOpenAPIReferencesResolveAndCoreShapesMatchTheSpec(t *testing.T) {
 	want := map[string]string{
 		"TokenResponse":      "access_token expires_in refresh_token token_type user",
 		"UserView":           "email email_verified full_name id roles",
-		"InstructorDetail":   "areas bio cancellation_notice_hours full_name id photo_url services timezone",
-		"InstructorSummary":  "areas bio full_name id photo_url services",
+		"InstructorDetail":   "areas bio cancellation_notice_hours full_name id online photo_url services timezone",
+		"InstructorSummary":  "areas bio full_name id online photo_url services",
 		"InstructorList":     "items next_cursor",
 		"OfferedServiceView": "durations hourly_rate_cents id main name service_id",
 		"RegisterRequest":    "email full_name password role",

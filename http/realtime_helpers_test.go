@@ -71,7 +71,7 @@ func startNode(t testing.TB, db *store.DB, redisURL, prefix, id string, opts ...
 	}
 	var srv *Server
 	n, err := node.New(cfg.Config, NewRegistry(), func(p node.Parts) (node.Front, error) {
-		deps := Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Registry: p.Registry, Logger: p.Logger}
+		deps := Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Presence: p.Presence, Registry: p.Registry, Logger: p.Logger}
 		if p.Redis != nil {
 			withRedis(&deps, p.Redis, cfg.HTTP.RedisPrefix)
 		}
@@ -268,16 +268,24 @@ func (c *rtClient) send(m map[string]any) int {
 	return c.nextID
 }
 
-// next returns the next frame or fails after d.
+// next returns the next frame or fails after d. Presence frames are
+// skipped: every availability subscription gets them (ephemeral, about
+// once a second; docs/features/presence.md), and the tests that are about
+// them read them with watching (presence_test.go).
 func (c *rtClient) next(d time.Duration) rtFrame {
 	c.t.Helper()
-	select {
-	case f := <-c.frames:
-		return f
-	case <-time.After(d):
-		c.t.Fatalf("no frame within %v", d)
+	timeout := time.After(d)
+	for {
+		select {
+		case f := <-c.frames:
+			if f.Type == "presence" {
+				continue
+			}
+			return f
+		case <-timeout:
+			c.t.Fatalf("no frame within %v", d)
+		}
 	}
-	return rtFrame{}
 }
 
 // frameWait is how long a test waits for a frame it expects. Generous:

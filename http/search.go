@@ -92,10 +92,24 @@ type searchView struct {
 	Popular     []parsedServiceView       `json:"popular"`
 }
 
-// searchItem is a search hit with the instructor's photo (photos.go).
+// searchItem is a search hit with the instructor's photo (photos.go) and
+// whether they are online (presence.go, SPEC §4.3).
 type searchItem struct {
 	market.SearchHit
 	PhotoURL *string `json:"photo_url"`
+	Online   bool    `json:"online"`
+}
+
+// markOnline sets "online" on items, in one presence call.
+func (s *Server) markOnline(ctx context.Context, items []searchItem) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.InstructorID
+	}
+	online := s.online(ctx, ids...)
+	for i := range items {
+		items[i].Online = online[items[i].InstructorID]
+	}
 }
 
 type parsedServiceView struct {
@@ -258,7 +272,12 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 		if err != nil {
 			return err
 		}
+<<<<<<< HEAD
 		err = c.JSON(newSearchView(q, exact, res, items))
+=======
+		s.markOnline(c.UserContext(), items)
+		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: items})
+>>>>>>> main
 		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
 		return err
 	}

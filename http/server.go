@@ -89,6 +89,7 @@ type Deps struct {
 	ReadDB   availabilityReader // public availability reads (availability_cache.go); nil = DB
 	Search   Searcher           // search and suggest (store.Searcher); required with DB
 	Hub      *hub.Hub
+	Presence Presence // who is online across nodes (presence.go); nil = nobody
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 

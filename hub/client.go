@@ -175,8 +175,10 @@ func (c *Client) end() {
 	c.topicsMu.Lock()
 	for t := range c.topics {
 		c.h.send(command{kind: cmdUnsubscribe, topic: t, req: subReq{client: c}, quiet: true})
+		c.unwatched(t)
 		c.release(t)
 	}
+	clear(c.topics) // a late refusal (forget) must not unwatch twice
 	c.topicsMu.Unlock()
 	c.h.unregister(c)
 	c.h.metrics.disconnected(c.auth, c.code)
@@ -421,11 +423,15 @@ func (c *Client) mayWatch(topic string) (code, msg string) {
 func (c *Client) want(topic string, limit int) (gen uint64, ok bool) {
 	c.topicsMu.Lock()
 	defer c.topicsMu.Unlock()
-	if _, ok := c.topics[topic]; !ok && limit > 0 && len(c.topics) >= limit {
+	_, had := c.topics[topic]
+	if !had && limit > 0 && len(c.topics) >= limit {
 		return 0, false
 	}
 	c.reqs++
 	c.topics[topic] = c.reqs
+	if !had {
+		c.watched(topic)
+	}
 	return c.reqs, true
 }
 
@@ -436,6 +442,7 @@ func (c *Client) unwant(topic string) bool {
 	_, ok := c.topics[topic]
 	delete(c.topics, topic)
 	if ok {
+		c.unwatched(topic)
 		c.release(topic)
 	}
 	return ok
@@ -455,6 +462,7 @@ func (c *Client) forget(topic string, gen uint64) {
 	defer c.topicsMu.Unlock()
 	if g, ok := c.topics[topic]; ok && g == gen {
 		delete(c.topics, topic)
+		c.unwatched(topic)
 		c.release(topic)
 	}
 }

@@ -59,6 +59,8 @@ type Options struct {
 	IOUring bool
 	// Typing decides client typing frames (typing.go); nil = refused.
 	Typing TypingRelay
+	// Presence is told who watches what (presence.go); nil = none.
+	Presence Presence
 	// IOUringEntries is a ring's size, the most sends per io_uring_enter
 	// [256]; past the kernel's limit (32,768) the ring cannot be set up.
 	IOUringEntries int
@@ -177,6 +179,7 @@ func (h *Hub) register(c *Client) bool {
 		h.users[c.userID] = set
 	}
 	set[c] = struct{}{}
+	h.connected(c)
 	return true
 }
 
@@ -184,6 +187,9 @@ func (h *Hub) unregister(c *Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if set := h.users[c.userID]; set != nil {
+		if _, ok := set[c]; ok {
+			h.disconnected(c)
+		}
 		delete(set, c)
 		if len(set) == 0 {
 			delete(h.users, c.userID)

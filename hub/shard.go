@@ -180,6 +180,7 @@ func (s *shard) do(t *topic, a action) {
 		h.metrics.count(resets)
 		c.enqueue(textFrame(encodeControl("reset", nil, t.name, a.seq), time.Time{}))
 	case actAccept:
+		h.live(t.name, c)
 		if a.req.first != nil {
 			c.enqueue(textFrame(a.req.first(a.seq), time.Time{}))
 		}

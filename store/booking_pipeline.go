@@ -95,8 +95,7 @@ func lessonsNearSQL(who string) string {
 
 // createFacts is everything createBookingTx reads in its first batch.
 type createFacts struct {
-	claimed                  bool
-	storedHash, storedBody   []byte
+	idempotencyClaim
 	locked, isInstructor     bool
 	tz                       string
 	areas                    []string
@@ -110,19 +109,7 @@ type createFacts struct {
 // queue queues the first batch of a new booking: the idempotency claim,
 // the schedule lock, then the facts (see the comment above).
 func (c *createFacts) queue(b *pgx.Batch, nb market.NewBooking, date time.Time, hash []byte) {
-	c.claimed = true
-	if nb.IdempotencyKey != "" {
-		b.Queue(claimIdempotencyKeySQL, nb.StudentID, nb.IdempotencyKey, hash).Exec(func(ct pgconn.CommandTag) error {
-			c.claimed = ct.RowsAffected() == 1
-			return nil
-		})
-		b.Queue(readIdempotencyKeySQL, nb.StudentID, nb.IdempotencyKey).QueryRow(func(row pgx.Row) error {
-			if err := row.Scan(&c.storedHash, &c.storedBody); err != nil {
-				return fmt.Errorf("read idempotency key: %w", err)
-			}
-			return nil
-		})
-	}
+	c.idempotencyClaim.queue(b, nb.StudentID, nb.IdempotencyKey, hash)
 	b.Queue(`SELECT p.timezone, p.areas, now(), clock_timestamp() FROM instructor_profiles p
 		JOIN users u ON u.id = p.user_id WHERE p.user_id = $1 AND u.deleted_at IS NULL FOR UPDATE OF p`,
 		nb.InstructorID).QueryRow(func(row pgx.Row) error {

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"instainstru/market"
 )
 
@@ -59,4 +62,31 @@ func storedAnswer(stored, hash []byte, body []byte) (*storedResponse, error) {
 		return nil, market.Errorf(market.ECONFLICT, "a request with this Idempotency-Key is still in progress")
 	}
 	return &storedResponse{Body: body}, nil
+}
+
+// idempotencyClaim is what the first batch of an idempotent write learns of
+// its key: claimed (this request inserted the row and goes on), or the
+// earlier request's hash and answer to replay.
+type idempotencyClaim struct {
+	claimed                bool
+	storedHash, storedBody []byte
+}
+
+// queue queues the claim and the read of key for userID into b (the first
+// statements of the transaction); without a key the request is claimed.
+func (ic *idempotencyClaim) queue(b *pgx.Batch, userID, key string, hash []byte) {
+	ic.claimed = true
+	if key == "" {
+		return
+	}
+	b.Queue(claimIdempotencyKeySQL, userID, key, hash).Exec(func(ct pgconn.CommandTag) error {
+		ic.claimed = ct.RowsAffected() == 1
+		return nil
+	})
+	b.Queue(readIdempotencyKeySQL, userID, key).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&ic.storedHash, &ic.storedBody); err != nil {
+			return fmt.Errorf("read idempotency key: %w", err)
+		}
+		return nil
+	})
 }

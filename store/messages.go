@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"instainstru/jobs"
 	"instainstru/market"
@@ -22,8 +21,7 @@ type sendFacts struct {
 	studentDeleted, instructorDeleted bool
 	lastSeq                           int64
 	now                               time.Time
-	claimed                           bool
-	storedHash, storedBody            []byte
+	idempotencyClaim
 }
 
 // SendMessage writes a message in one transaction with its outbox events
@@ -82,18 +80,7 @@ func (db *DB) SendMessage(ctx context.Context, nm market.NewMessage) (*market.Me
 func readSendFacts(ctx context.Context, tx pgx.Tx, nm market.NewMessage, hash []byte) (*sendFacts, error) {
 	f := &sendFacts{}
 	b := &pgx.Batch{}
-	if nm.IdempotencyKey != "" {
-		b.Queue(claimIdempotencyKeySQL, nm.SenderID, nm.IdempotencyKey, hash).Exec(func(ct pgconn.CommandTag) error {
-			f.claimed = ct.RowsAffected() == 1
-			return nil
-		})
-		b.Queue(readIdempotencyKeySQL, nm.SenderID, nm.IdempotencyKey).QueryRow(func(row pgx.Row) error {
-			if err := row.Scan(&f.storedHash, &f.storedBody); err != nil {
-				return fmt.Errorf("read idempotency key: %w", err)
-			}
-			return nil
-		})
-	}
+	f.idempotencyClaim.queue(b, nm.SenderID, nm.IdempotencyKey, hash)
 	b.Queue(`SELECT c.student_id, c.instructor_id, c.blocked_by_student, c.blocked_by_instructor,
 		su.deleted_at IS NOT NULL, iu.deleted_at IS NOT NULL, c.last_seq, clock_timestamp()
 		FROM conversations c JOIN users su ON su.id = c.student_id JOIN users iu ON iu.id = c.instructor_id

@@ -195,7 +195,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Hub:    hubOpts,
 		Notify: notify.Config{Workers: cfg.JobWorkers, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, PublicURL: cfg.PublicURL},
 	}, reg, func(p node.Parts) (node.Front, error) {
-		deps := apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Registry: p.Registry, Logger: p.Logger}
+		deps := apphttp.Deps{DB: p.DB, ReadDB: p.ReadDB, Search: store.NewSearcher(p.DB), Hub: p.Hub, Presence: p.Presence, Registry: p.Registry, Logger: p.Logger}
 		if p.Redis != nil {
 			withRedis(&deps, p.Redis, cfg.RedisPrefix)
 		}

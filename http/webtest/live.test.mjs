@@ -217,3 +217,20 @@ test('unwatch unsubscribes a subscribed topic; send is refused while not open', 
   assert.deepEqual(ws().frames('unsubscribe').map((f) => f.topic), ['availability:a']);
   ws().push(ev('availability:a', 2)); // no handler left: ignored without error
 });
+
+test('ephemeral frames (presence) reach their listeners, outside the seq stream, until stopped', async () => {
+  const { live, ws } = await setup();
+  ws().open();
+  const seen = [], applied = [];
+  live.watch('availability:a', (f) => applied.push(f.seq), () => {});
+  live.subscribe('availability:a');
+  ws().push({ type: 'ack', topic: 'availability:a', seq: 4 });
+  const stop = live.on('presence', (f) => seen.push(f.watching));
+  ws().push({ type: 'presence', topic: 'availability:a', watching: 2 });
+  ws().push(ev('availability:a', 5));
+  ws().push({ type: 'presence', topic: 'availability:a', watching: 3 });
+  stop();
+  ws().push({ type: 'presence', topic: 'availability:a', watching: 4 });
+  assert.deepEqual(seen, [2, 3]);
+  assert.deepEqual(applied, [5]); // the seq stream went on as if they were not there
+});

@@ -50,6 +50,9 @@ type Config struct {
 	// RedisClusterAddrs are the seed nodes of a Redis Cluster: the broker
 	// uses sharded pub/sub there. Set this or RedisURL, not both.
 	RedisClusterAddrs []string
+	// Presence tunes viewer counts and "online" (realtime.Presence): its
+	// sync interval (the coalescing window) and expiry.
+	Presence realtime.PresenceOptions
 }
 
 // Parts are what the node built that its front end uses.
@@ -58,6 +61,7 @@ type Parts struct {
 	ReadDB   *store.DB               // public availability reads (Config.ReadDB, or DB)
 	Redis    goredis.UniversalClient // nil in single-node mode
 	Hub      *hub.Hub
+	Presence *realtime.Presence // viewer counts and who is online, across nodes
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 }
@@ -76,6 +80,7 @@ type Node struct {
 	Front    Front
 	DB       *store.DB // the node's store: its writes publish through this node
 	Hub      *hub.Hub
+	Presence *realtime.Presence
 	Registry *prometheus.Registry
 	Redis    goredis.UniversalClient
 	Notify   *notify.Service
@@ -132,6 +137,12 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	if cfg.Hub.Typing == nil {
 		cfg.Hub.Typing = cfg.DB // typing frames: the conversations store says who may and to whom
 	}
+	var presence realtime.PresenceStore = realtime.NewMemoryPresence()
+	if n.Redis != nil {
+		presence = redis.NewPresence(n.Redis, cfg.RedisPrefix, cfg.NodeID)
+	}
+	n.Presence = realtime.NewPresence(presence, cfg.Presence, log)
+	cfg.Hub.Presence = n.Presence
 	n.Hub = hub.New(ctx, cfg.Hub, broker, rtdb, hub.NewMetrics(reg), log)
 	pub := realtime.NewPublisher(broker, rtdb, rtMetrics, log)
 	relay := &realtime.Relay{Store: rtdb, Broker: broker, Log: log, Metrics: rtMetrics,
@@ -157,8 +168,9 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	}
 	n.Notify = svc
 
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go func() { defer n.wg.Done(); broker.Run(ctx, n.Hub) }() //nolint:errcheck
+	go func() { defer n.wg.Done(); n.Presence.Run(ctx, n.Hub) }()
 	go func() { defer n.wg.Done(); pub.Run(ctx) }()
 	go func() { defer n.wg.Done(); relay.Run(ctx) }()
 
@@ -166,7 +178,7 @@ func New(cfg Config, reg *prometheus.Registry, front func(Parts) (Front, error))
 	if readDB == nil { // never a nil *store.DB inside the front end's interface
 		readDB = n.DB
 	}
-	if n.Front, err = front(Parts{DB: n.DB, ReadDB: readDB, Redis: n.Redis, Hub: n.Hub, Registry: reg, Logger: log}); err != nil {
+	if n.Front, err = front(Parts{DB: n.DB, ReadDB: readDB, Redis: n.Redis, Hub: n.Hub, Presence: n.Presence, Registry: reg, Logger: log}); err != nil {
 		n.stop(context.Background())
 		return nil, err
 	}

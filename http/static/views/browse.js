@@ -3,6 +3,7 @@
 import { api, items } from '../api.js';
 import { h } from '../dom.js';
 import { avatar } from './photo.js';
+import { onlineBadge } from './presence.js';
 import { searchBox } from './search.js';
 
 export async function viewBrowse(main, params) {
@@ -19,7 +20,7 @@ export async function viewBrowse(main, params) {
         list.length || !params.get('q') ? null : h('p', { class: 'muted' }, 'Nobody teaches this yet. ', h('a', { href: '#/search?q=' + encodeURIComponent(params.get('q') || '') }, 'Search for related lessons')),
         h('ul', { class: 'cards' }, list.map((i) => h('li', { class: 'card' },
           h('div', { class: 'card-head' }, avatar(i.full_name, i.photo_url),
-            h('h3', {}, h('a', { href: `#/instructors/${i.id}${params.get('service') ? '?service_id=' + params.get('service') : ''}` }, i.full_name))),
+            h('h3', {}, h('a', { href: `#/instructors/${i.id}${params.get('service') ? '?service_id=' + params.get('service') : ''}` }, i.full_name), onlineBadge(i.online))),
           h('p', { class: 'muted' }, (i.areas || []).join(' · ')), h('p', {}, i.bio || '')))));
       return;
     }

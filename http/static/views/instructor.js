@@ -15,6 +15,7 @@ import { policyText, priceOf, reviewPanel, zonedInstant } from './booking-review
 import { watchPanel } from './watches.js';
 import { messageButton } from './messages.js';
 import { avatar } from './photo.js';
+import { lookingLine, onlineBadge } from './presence.js';
 
 // defaultService is the lesson preselected: the one being moved, else the
 // service the student searched for (offer id or catalog service id), else
@@ -57,7 +58,9 @@ export async function viewInstructor(main, id, params) {
   week.before(headPanel(ins, tz, moving, ctl, refused));
   week.after(aboutPanel(ins, tz));
   if (refused) { week.remove(); return; }
-  week.append(h('div', { class: 'row between' }, prev, title, next), grid);
+  const looking = lookingLine(topic, auth.user?.id === id);
+  onLeave(looking.stop);
+  week.append(h('div', { class: 'row between' }, prev, title, next), looking.el, grid);
   const updWhere = () => {
     const dd = document.getElementById('review-where');
     if (dd) dd.textContent = [ctl.area.value, ctl.address.value.trim()].filter(Boolean).join(' · ') || 'To be agreed with the instructor';
@@ -209,7 +212,7 @@ function headPanel(ins, tz, moving, { svc, dur, area, address, total }, refused)
   return h('section', { class: 'panel ins-head', 'aria-labelledby': 'ins-h' },
     h('div', { class: 'row between' },
       h('div', { class: 'card-head' }, avatar(ins.full_name, ins.photo_url, 'large'),
-        h('div', {}, h('h1', { id: 'ins-h' }, ins.full_name), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`))),
+        h('div', {}, h('h1', { id: 'ins-h' }, ins.full_name, onlineBadge(ins.online)), h('p', { class: 'muted' }, (ins.areas || []).join(' · ') + ` · times in ${tz}`))),
       messageButton(ins.id, 'Message ' + ins.full_name.split(' ')[0])),
     moving ? h('p', { class: 'banner', id: 'moving' }, refused
       ? `Your lesson on ${fmtDay(moving.date)} at ${moving.start_time} starts within the ${notice}-hour cancellation notice: it can no longer be moved. You can still cancel it in My lessons (a late cancellation).`

@@ -6,6 +6,7 @@ import { h, toast } from '../dom.js';
 import { fmtMoney } from '../format.js';
 import { current, go } from '../nav.js';
 import { avatar } from './photo.js';
+import { onlineBadge } from './presence.js';
 
 const searchHref = (q) => '#/search?q=' + encodeURIComponent(q);
 // nextOpenText is "Mon Dec 14, 10:00": the day and date, never a bare weekday that reads as today.
@@ -121,7 +122,7 @@ function resultCard(it) {
   const from = Math.min(...it.services.map((s) => s.hourly_rate_cents));
   const n = it.next_open;
   return h('li', { class: 'card result', dataset: { id: it.instructor_id } },
-    h('div', { class: 'card-head' }, avatar(it.full_name, it.photo_url), h('h3', {}, h('a', { href: base }, it.full_name))),
+    h('div', { class: 'card-head' }, avatar(it.full_name, it.photo_url), h('h3', {}, h('a', { href: base }, it.full_name), onlineBadge(it.online))),
     h('p', { class: 'price' }, `from ${fmtMoney(from)}/h`),
     h('p', { class: 'muted' }, it.areas.join(' · ')),
     h('p', {}, it.services.map((s) => `${s.name} (${fmtMoney(s.hourly_rate_cents)})`).join(', ')),
