@@ -272,12 +272,8 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 		if err != nil {
 			return err
 		}
-<<<<<<< HEAD
-		err = c.JSON(newSearchView(q, exact, res, items))
-=======
 		s.markOnline(c.UserContext(), items)
-		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: items})
->>>>>>> main
+		err = c.JSON(newSearchView(q, exact, res, items))
 		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
 		return err
 	}
