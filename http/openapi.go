@@ -229,6 +229,8 @@ func apiOps() []apiOp {
 					Schema: map[string]any{"type": "string", "minLength": 1, "maxLength": market.MaxSearchQueryChars}, Required: true}),
 				param("limit", apiParam{Description: "results, 1..50 (default 10)",
 					Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxSearchLimit, "default": defaultSearchLimit}}),
+				param("exact", apiParam{Description: "1: search the words as typed, without typo correction (\"search instead for …\")",
+					Schema: map[string]any{"type": "string", "enum": []string{"0", "1", "true", "false"}}}),
 			},
 			Status: 200, Response: searchView{}},
 		{Method: "GET", Path: "/api/v1/search/suggest", Tag: "search",

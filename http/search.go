@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"instainstru/market"
+	"instainstru/search"
 )
 
 // Search defaults (SPEC §4.2).
@@ -80,8 +81,15 @@ func (s *Server) searchRoutes(r fiber.Router) {
 // searchView is GET /search (SPEC §4.2).
 type searchView struct {
 	Query  string       `json:"query"`
+	Exact  bool         `json:"exact"` // typo correction was off
 	Parsed parsedView   `json:"parsed"`
 	Items  []searchItem `json:"items"`
+	// DidYouMean is the query with its typo corrections applied, the one
+	// searched; null when nothing was corrected.
+	DidYouMean *string `json:"did_you_mean"`
+	// Relaxations and Popular are set when items is empty (else []).
+	Relaxations []market.SearchRelaxation `json:"relaxations"`
+	Popular     []parsedServiceView       `json:"popular"`
 }
 
 // searchItem is a search hit with the instructor's photo (photos.go) and
@@ -105,9 +113,21 @@ func (s *Server) markOnline(ctx context.Context, items []searchItem) {
 }
 
 type parsedServiceView struct {
-	ID   string `json:"id"`
-	Slug string `json:"slug"`
-	Name string `json:"name"`
+	ID              string `json:"id"`
+	Slug            string `json:"slug"`
+	Name            string `json:"name"`
+	InstructorCount int    `json:"instructor_count"`
+	Taught          bool   `json:"taught"`
+}
+
+// serviceViews are services with their taught flag.
+func serviceViews(list []market.ServiceMatch) []parsedServiceView {
+	out := make([]parsedServiceView, 0, len(list))
+	for _, s := range list {
+		out = append(out, parsedServiceView{ID: s.ID, Slug: s.Slug, Name: s.Name,
+			InstructorCount: s.InstructorCount, Taught: s.InstructorCount > 0})
+	}
+	return out
 }
 
 // parsedView is what the search understood; chips quote the query's own
@@ -128,11 +148,8 @@ type parsedView struct {
 }
 
 func newParsedView(q market.SearchQuery) parsedView {
-	v := parsedView{Services: []parsedServiceView{}, Areas: []string{}, Boroughs: []string{}, Instructors: []string{},
+	v := parsedView{Services: serviceViews(q.Services), Areas: []string{}, Boroughs: []string{}, Instructors: []string{},
 		Days: []string{}, Levels: []string{}, Unmatched: []string{}, Corrections: map[string]string{}, Chips: []market.Chip{}}
-	for _, s := range q.Services {
-		v.Services = append(v.Services, parsedServiceView{ID: s.ID, Slug: s.Slug, Name: s.Name})
-	}
 	for _, a := range q.Areas {
 		v.Areas = append(v.Areas, a.Name)
 	}
@@ -158,6 +175,20 @@ func newParsedView(q market.SearchQuery) parsedView {
 		v.Corrections[k] = c
 	}
 	v.Chips = append(v.Chips, q.Chips...)
+	return v
+}
+
+// newSearchView is the answer to GET /search.
+func newSearchView(q string, exact bool, res *market.SearchResult, items []searchItem) searchView {
+	v := searchView{Query: q, Exact: exact, Parsed: newParsedView(res.Parsed), Items: items,
+		Relaxations: res.Relaxations, Popular: serviceViews(res.Popular)}
+	if v.Relaxations == nil {
+		v.Relaxations = []market.SearchRelaxation{}
+	}
+	if len(res.Parsed.Corrections) > 0 {
+		dym := search.Corrected(q, res.Parsed.Corrections)
+		v.DidYouMean = &dym
+	}
 	return v
 }
 
@@ -220,7 +251,8 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		res, err := st.searcher.Search(c.UserContext(), q, limit, start)
+		exact := c.Query("exact") == "1" || c.Query("exact") == "true"
+		res, err := st.searcher.SearchWith(c.UserContext(), q, market.SearchOptions{Limit: limit, Exact: exact}, start)
 		if err != nil {
 			return err
 		}
@@ -241,7 +273,7 @@ func (s *Server) handleSearch(st *searchState) fiber.Handler {
 			return err
 		}
 		s.markOnline(c.UserContext(), items)
-		err = c.JSON(searchView{Query: q, Parsed: newParsedView(res.Parsed), Items: items})
+		err = c.JSON(newSearchView(q, exact, res, items))
 		st.latency.WithLabelValues("search").Observe(time.Since(start).Seconds())
 		return err
 	}

@@ -160,5 +160,7 @@ type opsStore interface {
 // Searcher answers GET /search and /search/suggest (store.Searcher).
 type Searcher interface {
 	Search(ctx context.Context, q string, limit int, now time.Time) (*market.SearchResult, error)
+	// SearchWith is Search with options (exact words, no relaxations).
+	SearchWith(ctx context.Context, q string, o market.SearchOptions, now time.Time) (*market.SearchResult, error)
 	Suggest(ctx context.Context, userID, prefix string, limit int) ([]market.Suggestion, error)
 }

@@ -15,6 +15,11 @@ type Service struct {
 	Slug        string `json:"slug"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
+	// InstructorCount is how many instructors offer the service now;
+	// Taught is InstructorCount > 0 (a service nobody teaches is a dead end
+	// for a student: the page marks it and search offers related ones).
+	InstructorCount int  `json:"instructor_count"`
+	Taught          bool `json:"taught"`
 }
 
 // Instructor is an instructor's public profile; ID is the instructor's user id.

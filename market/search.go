@@ -21,6 +21,9 @@ type ServiceMatch struct {
 	Slug   string  `json:"slug"`
 	Name   string  `json:"name"`
 	Weight float64 `json:"-"`
+	// InstructorCount is how many instructors offer the service now (as of
+	// the vocabulary load); 0 means nobody teaches it.
+	InstructorCount int `json:"instructor_count"`
 }
 
 // AreaMatch is an area the query asks for; Weight is lower for an area that
@@ -158,6 +161,9 @@ type SearchOffer struct {
 type NextOpen struct {
 	Date  string `json:"date"`
 	Start string `json:"start"`
+	// DurationMinutes is the lesson length it fits (the asked length, else
+	// the shortest offered), so a page can open that slot at that length.
+	DurationMinutes int `json:"duration_minutes"`
 }
 
 // Suggestion is one completion offered while typing.
@@ -165,4 +171,6 @@ type Suggestion struct {
 	Kind string  `json:"kind"` // service | area | instructor | recent
 	Text string  `json:"text"`
 	ID   *string `json:"id"`
+	// Taught is set on service suggestions: false when nobody teaches it.
+	Taught *bool `json:"taught,omitempty"`
 }

@@ -7,6 +7,12 @@ type SearchResult struct {
 	Query  string
 	Parsed SearchQuery
 	Items  []SearchHit
+	// Relaxations are set when Items is empty: nearby searches that do
+	// find instructors, nearest first (see SearchRelaxation).
+	Relaxations []SearchRelaxation
+	// Popular is set when Items is empty: services people teach most, to
+	// offer instead of a dead end.
+	Popular []ServiceMatch
 }
 
 // SearchRecord is one search as recorded after the answer went out.

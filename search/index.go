@@ -18,6 +18,10 @@ const (
 // VocabService is a catalog service as the parser knows it.
 type VocabService struct {
 	ID, Slug, Name, Category string
+	// Instructors is how many instructors offer the service; 0 = nobody
+	// teaches it (it is still understood, but corrections, suggestions and
+	// relaxations lean towards services someone teaches).
+	Instructors int
 }
 
 // VocabArea is an NYC area with its borough and other ways to write it.
@@ -38,6 +42,10 @@ type Vocab struct {
 	Synonyms    map[string][]string // folded term → service slugs
 	Areas       []VocabArea
 	Instructors []VocabInstructor
+	// Nicknames are other names of places (data, from the database): a
+	// folded term → area names or borough names ("bk" → Brooklyn, "uptown"
+	// → Harlem, Washington Heights, …).
+	Nicknames map[string][]string
 }
 
 // target is one meaning of a phrase.
@@ -59,6 +67,7 @@ type Index struct {
 	boroughs    map[string][]string // folded borough → area names
 	words       map[string]bool     // every known word (vocabulary and grammar)
 	typoWords   []typoWord          // candidates for correction
+	boroughName map[string]string   // folded phrase naming a whole borough → its name
 }
 
 // NewIndex prepares v for parsing.
@@ -69,9 +78,12 @@ func NewIndex(v Vocab) *Index {
 		areas:    map[string]VocabArea{},
 		boroughs: map[string][]string{},
 		words:    map[string]bool{},
+
+		boroughName: map[string]string{},
 	}
 	ix.addServices(v.Services, v.Synonyms)
 	ix.addAreas(v.Areas)
+	ix.addNicknames(v.Nicknames)
 	ix.addInstructors(v.Instructors)
 	ix.addKnownWords()
 	return ix
@@ -86,7 +98,9 @@ func (ix *Index) addServices(services []VocabService, synonyms map[string][]stri
 		ix.services[s.Slug] = s
 		bySlug[s.Slug] = true
 		id := s.ID
+		taught := s.Instructors > 0
 		ix.addSuggestion("service", s.Name, &id)
+		ix.suggestions[len(ix.suggestions)-1].s.Taught = &taught
 		ix.add(s.Name, target{"service", s.Slug, weightExact})
 		for _, w := range foldWords(s.Name) {
 			if len(w) >= 3 && !isStopword(w) && !genericServiceWord[w] && levelOf(w) == "" && !isNumber(w) {
@@ -123,6 +137,8 @@ func (ix *Index) addAreas(areas []VocabArea) {
 		}
 		b := strings.Join(foldWords(a.Borough), " ")
 		ix.boroughs[b] = append(ix.boroughs[b], a.Name)
+		ix.boroughName[b] = a.Borough
+		ix.boroughName["the "+b] = a.Borough
 	}
 	boroughs := map[string]bool{}
 	for _, a := range areas {
@@ -171,8 +187,9 @@ func (ix *Index) addKnownWords() {
 	for w := range levelWords {
 		ix.words[w] = true
 	}
+	poor := ix.untaughtOnlyWords()
 	for w := range ix.words {
-		ix.typoWords = append(ix.typoWords, typoWord{w, trigrams(w)})
+		ix.typoWords = append(ix.typoWords, typoWord{w, trigrams(w), poor[w]})
 	}
 	for w := range grammarWords {
 		ix.words[w] = true

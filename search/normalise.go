@@ -1,6 +1,9 @@
 package search
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // normalise is the first pass: plurals, verb forms and typos become known
 // words, so every later pass sees the vocabulary's spelling. A corrected
@@ -20,12 +23,17 @@ func (p *parser) normalise() {
 		if p.ix.words[w] { // part of a longer phrase ("dancing" in "ballroom dancing")
 			continue
 		}
+		if p.exact {
+			continue
+		}
 		if c, ok := p.ix.correct(w); ok {
 			t.text, t.corrected = c, true
 			if p.out.Corrections == nil {
 				p.out.Corrections = map[string]string{}
 			}
 			p.out.Corrections[p.q[t.start:t.end]] = c
+		} else if sw := nearStopword(w); sw != "" {
+			t.text = sw // "lesons": dropped like "lessons", not searched as text
 		}
 	}
 }
@@ -57,3 +65,29 @@ func (ix *Index) inflection(w string) (string, bool) {
 	}
 	return "", false
 }
+
+// nearStopword is the stopword of 5+ letters one edit from w ("lesons" →
+// lessons, "tuter" → tutor), or "".
+func nearStopword(w string) string {
+	if len(w) < 5 {
+		return ""
+	}
+	for _, sw := range longStopwords {
+		if osaDistance(w, sw, 1) <= 1 {
+			return sw
+		}
+	}
+	return ""
+}
+
+// longStopwords are the stopwords of 5+ letters, in order.
+var longStopwords = func() []string {
+	var out []string
+	for w := range stopwords {
+		if len(w) >= 5 {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	return out
+}()

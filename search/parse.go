@@ -10,11 +10,12 @@ import (
 // parser is the state of one Parse call: the query, its tokens, which
 // tokens a pass has already read, the matches so far and the result.
 type parser struct {
-	ix   *Index
-	q    string
-	toks []token
-	used []bool
-	out  market.SearchQuery
+	ix    *Index
+	q     string
+	exact bool // no typo corrections
+	toks  []token
+	used  []bool
+	out   market.SearchQuery
 
 	// best weight per service slug, area name and instructor id
 	services, areas, names map[string]float64
@@ -25,8 +26,14 @@ type parser struct {
 // ones left: normalise (plurals and typos), grammar (prices, lengths, days,
 // times), vocabulary (services, areas, instructors), then level words and
 // whatever is left.
-func (ix *Index) Parse(q string) market.SearchQuery {
-	p := &parser{ix: ix, q: q, toks: tokenize(q),
+func (ix *Index) Parse(q string) market.SearchQuery { return ix.parse(q, false) }
+
+// ParseExact is Parse without typo corrections: the words as typed ("search
+// instead for violn").
+func (ix *Index) ParseExact(q string) market.SearchQuery { return ix.parse(q, true) }
+
+func (ix *Index) parse(q string, exact bool) market.SearchQuery {
+	p := &parser{ix: ix, q: q, exact: exact, toks: tokenize(q),
 		services: map[string]float64{}, areas: map[string]float64{}, names: map[string]float64{}}
 	p.normalise()
 	p.used = make([]bool, len(p.toks))
@@ -79,7 +86,8 @@ func (p *parser) collect() {
 	out := &p.out
 	for slug, wt := range p.services {
 		s := p.ix.services[slug]
-		out.Services = append(out.Services, market.ServiceMatch{ID: s.ID, Slug: s.Slug, Name: s.Name, Weight: wt})
+		out.Services = append(out.Services, market.ServiceMatch{ID: s.ID, Slug: s.Slug, Name: s.Name, Weight: wt,
+			InstructorCount: s.Instructors})
 	}
 	sort.Slice(out.Services, func(i, j int) bool {
 		a, b := out.Services[i], out.Services[j]

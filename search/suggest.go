@@ -23,9 +23,13 @@ func (ix *Index) addSuggestion(kind, text string, id *string) {
 	ix.suggestions = append(ix.suggestions, e)
 }
 
+// untaught reports whether e is a service nobody teaches.
+func (e *suggestEntry) untaught() bool { return e.s.Taught != nil && !*e.s.Taught }
+
 // Suggest completes prefix over service, area, borough and instructor
 // names: names starting with it first, then names with a word starting
-// with it, then close spellings (prefixes of 4+ letters). At most limit.
+// with it, then close spellings (prefixes of 4+ letters); services nobody
+// teaches come after all of those. At most limit.
 func (ix *Index) Suggest(prefix string, limit int) []market.Suggestion {
 	p := strings.Join(foldWords(prefix), " ")
 	if p == "" || limit <= 0 {
@@ -60,6 +64,10 @@ func (ix *Index) Suggest(prefix string, limit int) []market.Suggestion {
 	}
 	sort.Slice(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
+		// A service nobody teaches is a dead end: after everything else.
+		if ua, ub := a.e.untaught(), b.e.untaught(); ua != ub {
+			return ub
+		}
 		if a.rank != b.rank {
 			return a.rank < b.rank
 		}

@@ -12,17 +12,23 @@ package search
 type typoWord struct {
 	word  string
 	grams map[string]bool
+	poor  bool // every meaning of the word is a service nobody teaches
 }
 
 // correct returns the vocabulary word closest to w, if close enough. Short
 // words must keep their first letter: "pino" is piano, "cook" is not "hook".
+// Among close words, one that leads somewhere taught wins over one that
+// only names services nobody teaches, then the fewest edits, then a word
+// that w is missing letters of ("violn" → violin before viola), then the
+// most shared trigrams.
 func (ix *Index) correct(w string) (string, bool) {
 	if len(w) < 4 {
 		return "", false
 	}
 	g := trigrams(w)
-	best, bestDist, bestSim := "", 99, 0.0
-	for _, c := range ix.typoWords {
+	var best *typoCand
+	for i := range ix.typoWords {
+		c := &ix.typoWords[i]
 		if abs(len(c.word)-len(w)) > 2 || (len(w) <= 5 && c.word[0] != w[0]) {
 			continue
 		}
@@ -32,11 +38,48 @@ func (ix *Index) correct(w string) (string, bool) {
 		if !ok {
 			continue
 		}
-		if dist < bestDist || (dist == bestDist && sim > bestSim) {
-			best, bestDist, bestSim = c.word, dist, sim
+		cand := typoCand{c.word, c.poor, dist, isSubsequence(w, c.word), sim}
+		if best == nil || cand.better(*best) {
+			best = &cand
 		}
 	}
-	return best, best != ""
+	if best == nil {
+		return "", false
+	}
+	return best.word, true
+}
+
+// typoCand is a correction candidate and what ranks it.
+type typoCand struct {
+	word   string
+	poor   bool
+	dist   int
+	subseq bool
+	sim    float64
+}
+
+// better orders candidates: taught, fewer edits, missing letters, trigrams.
+func (a typoCand) better(b typoCand) bool {
+	switch {
+	case a.poor != b.poor:
+		return !a.poor
+	case a.dist != b.dist:
+		return a.dist < b.dist
+	case a.subseq != b.subseq:
+		return a.subseq
+	}
+	return a.sim > b.sim
+}
+
+// isSubsequence reports whether every letter of w appears in c, in order.
+func isSubsequence(w, c string) bool {
+	rw, i := []rune(w), 0
+	for _, r := range c {
+		if i < len(rw) && rw[i] == r {
+			i++
+		}
+	}
+	return i == len(rw)
 }
 
 // trigrams are pg_trgm's: the word padded with two spaces before and one

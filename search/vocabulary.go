@@ -69,8 +69,8 @@ func (p *parser) take(ts []target, phrase string, typo bool, i, j int) {
 	}
 	label := p.ix.chipLabel(kind, phrase, labels)
 	if kind == "area" {
-		if b := strings.TrimPrefix(phrase, "the "); p.ix.boroughs[b] != nil {
-			p.out.Boroughs = appendOnce(p.out.Boroughs, titleCase(b))
+		if b := p.ix.boroughOf(phrase); b != "" {
+			p.out.Boroughs = appendOnce(p.out.Boroughs, b)
 		}
 	}
 	p.chip(kind, label, i, j)
@@ -97,6 +97,9 @@ func pickKind(ts []target) string {
 func (ix *Index) chipLabel(kind, phrase string, keys []string) string {
 	if kind == "service" && len(keys) == 1 {
 		return ix.services[keys[0]].Name
+	}
+	if b := ix.boroughOf(phrase); kind == "area" && b != "" {
+		return b
 	}
 	if kind == "area" && len(keys) == 1 {
 		return keys[0]

@@ -24,7 +24,10 @@ func (db *DB) Categories(ctx context.Context) ([]market.Category, error) {
 // Services lists catalog services matching f, by name.
 func (db *DB) Services(ctx context.Context, f market.ServiceFilter) ([]market.Service, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT s.id, s.category_id, s.slug, s.name, s.description
+		SELECT s.id, s.category_id, s.slug, s.name, s.description,
+		       (SELECT count(DISTINCT o.instructor_id) FROM instructor_services o
+		        JOIN users u ON u.id = o.instructor_id
+		        WHERE o.service_id = s.id AND o.is_active AND `+instructorFilter+`)
 		FROM services s JOIN categories c ON c.id = s.category_id
 		WHERE ($1 = '' OR c.id::text = $1 OR c.slug = $1)
 		  AND ($2 = '' OR s.name ILIKE '%' || $3 || '%' ESCAPE '\' OR s.description ILIKE '%' || $3 || '%' ESCAPE '\')
@@ -34,7 +37,8 @@ func (db *DB) Services(ctx context.Context, f market.ServiceFilter) ([]market.Se
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.Service, error) {
 		var s market.Service
-		err := r.Scan(&s.ID, &s.CategoryID, &s.Slug, &s.Name, &s.Description)
+		err := r.Scan(&s.ID, &s.CategoryID, &s.Slug, &s.Name, &s.Description, &s.InstructorCount)
+		s.Taught = s.InstructorCount > 0
 		return s, err
 	})
 }

@@ -82,17 +82,23 @@ func (s *Searcher) reload(ctx context.Context) (*search.Index, error) {
 func (db *DB) LoadSearchVocab(ctx context.Context) (search.Vocab, error) {
 	v := search.Vocab{Synonyms: map[string][]string{}}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT s.id, s.slug, s.name, c.name FROM services s JOIN categories c ON c.id = s.category_id`)
+	b.Queue(`SELECT s.id, s.slug, s.name, c.name,
+		(SELECT count(DISTINCT o.instructor_id) FROM instructor_services o
+		 JOIN users u ON u.id = o.instructor_id JOIN instructor_profiles p ON p.user_id = u.id
+		 WHERE o.service_id = s.id AND o.is_active AND ` + instructorFilter + `)
+		FROM services s JOIN categories c ON c.id = s.category_id`)
 	b.Queue(`SELECT term, array_agg(service_slug ORDER BY service_slug) FROM search_synonyms GROUP BY term`)
 	b.Queue(`SELECT name, borough, aliases FROM search_areas ORDER BY name`)
 	b.Queue(`SELECT u.id, u.full_name FROM instructor_profiles p JOIN users u ON u.id = p.user_id
 		WHERE ` + instructorFilter)
+	b.Queue(`SELECT term, places FROM search_place_nicknames`)
 	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	var id, slug, name, cat string
+	var taught int
 	rows, _ := br.Query()
-	if _, err := pgx.ForEachRow(rows, []any{&id, &slug, &name, &cat}, func() error {
-		v.Services = append(v.Services, search.VocabService{ID: id, Slug: slug, Name: name, Category: cat})
+	if _, err := pgx.ForEachRow(rows, []any{&id, &slug, &name, &cat, &taught}, func() error {
+		v.Services = append(v.Services, search.VocabService{ID: id, Slug: slug, Name: name, Category: cat, Instructors: taught})
 		return nil
 	}); err != nil {
 		return v, fmt.Errorf("search vocabulary: services: %w", err)
@@ -121,6 +127,14 @@ func (db *DB) LoadSearchVocab(ctx context.Context) (search.Vocab, error) {
 	}); err != nil {
 		return v, fmt.Errorf("search vocabulary: instructors: %w", err)
 	}
+	v.Nicknames = map[string][]string{}
+	rows, _ = br.Query()
+	if _, err := pgx.ForEachRow(rows, []any{&term, &list}, func() error {
+		v.Nicknames[term] = slices.Clone(list)
+		return nil
+	}); err != nil {
+		return v, fmt.Errorf("search vocabulary: place nicknames: %w", err)
+	}
 	return v, br.Close()
 }
 
@@ -136,13 +150,35 @@ const (
 
 // Search parses q and returns up to limit instructors, best first. now is
 // the clock next_open is computed from. A query that names nothing the
-// search understands, and whose words appear in no profile, finds nothing.
+// search understands, and whose words appear in no profile, finds nothing;
+// an empty result comes with wider searches that do find someone and the
+// most taught services (SearchWith).
 func (s *Searcher) Search(ctx context.Context, q string, limit int, now time.Time) (*market.SearchResult, error) {
+	return s.SearchWith(ctx, q, market.SearchOptions{Limit: limit}, now)
+}
+
+// SearchWith is Search with options: Exact parses without typo
+// corrections, NoRelax leaves an empty result without relaxations.
+func (s *Searcher) SearchWith(ctx context.Context, q string, o market.SearchOptions, now time.Time) (*market.SearchResult, error) {
 	ix, err := s.Index(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res := &market.SearchResult{Query: q, Parsed: ix.Parse(q), Items: []market.SearchHit{}}
+	res, err := s.rank(ctx, ix, q, o, now)
+	if err != nil || len(res.Items) > 0 || o.NoRelax {
+		return res, err
+	}
+	return res, s.explainEmpty(ctx, ix, res, o, now)
+}
+
+// rank parses q and ranks the instructors that match it.
+func (s *Searcher) rank(ctx context.Context, ix *search.Index, q string, o market.SearchOptions, now time.Time) (*market.SearchResult, error) {
+	limit := o.Limit
+	parsed := ix.Parse(q)
+	if o.Exact {
+		parsed = ix.ParseExact(q)
+	}
+	res := &market.SearchResult{Query: q, Parsed: parsed, Items: []market.SearchHit{}}
 	pq := &res.Parsed
 	if pq.Empty() {
 		return res, nil
@@ -381,7 +417,7 @@ func (db *DB) fillNextOpen(ctx context.Context, pq *market.SearchQuery, cands []
 			slices.SortFunc(ds.spans, func(a, b span) int { return int(a[0] - b[0]) })
 			slices.SortFunc(ds.busy, func(a, b span) int { return int(a[0] - b[0]) })
 			if start, ok := firstFit(market.Subtract(ds.spans, ds.busy), date, length, todFrom, todTo, earliest, loc); ok {
-				c.hit.NextOpen = &market.NextOpen{Date: dateString(date), Start: start.String()}
+				c.hit.NextOpen = &market.NextOpen{Date: dateString(date), Start: start.String(), DurationMinutes: length}
 				c.openInDays = daysBetween(today, date)
 				break
 			}

@@ -184,14 +184,14 @@ func TestSearchNextOpenIsTheEarliestFittingOpenStart(t *testing.T) {
 		want *market.NextOpen
 	}{
 		// Shortest piano lesson is 30 minutes: Thursday 18:00 is first.
-		{"sarah chen piano", &market.NextOpen{Date: "2026-12-03", Start: "18:00"}},
+		{"sarah chen piano", &market.NextOpen{Date: "2026-12-03", Start: "18:00", DurationMinutes: 30}},
 		// Saturday morning: the 07:00 window holds a 30-minute lesson.
-		{"sarah chen piano saturday morning", &market.NextOpen{Date: "2026-12-05", Start: "07:00"}},
+		{"sarah chen piano saturday morning", &market.NextOpen{Date: "2026-12-05", Start: "07:00", DurationMinutes: 30}},
 		// An hour does not fit at 07:00; the next window starts 09:15.
-		{"sarah chen 1 hour piano saturday", &market.NextOpen{Date: "2026-12-05", Start: "09:15"}},
+		{"sarah chen 1 hour piano saturday", &market.NextOpen{Date: "2026-12-05", Start: "09:15", DurationMinutes: 60}},
 		// This weekend, afternoon: nothing fits.
 		{"sarah chen piano this weekend afternoon", nil},
-		{"sarah chen piano sunday", &market.NextOpen{Date: "2026-12-06", Start: "08:00"}},
+		{"sarah chen piano sunday", &market.NextOpen{Date: "2026-12-06", Start: "08:00", DurationMinutes: 30}},
 	}
 	for _, tc := range tests {
 		res, err := s.Search(ctx, tc.q, 10, now)
@@ -222,7 +222,7 @@ func TestSearchNextOpenIsTheEarliestFittingOpenStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Items[0].NextOpen; got == nil || *got != (market.NextOpen{Date: "2026-12-03", Start: "19:30"}) {
+	if got := res.Items[0].NextOpen; got == nil || *got != (market.NextOpen{Date: "2026-12-03", Start: "19:30", DurationMinutes: 30}) {
 		t.Fatalf("after a booking next_open = %+v, want 2026-12-03 19:30", got)
 	}
 }

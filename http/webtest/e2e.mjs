@@ -478,7 +478,7 @@ async function searchScenario(browser) {
   must('the first result shows its next open time', await next.waitFor({ timeout: 5000 }).then(() => true, () => false));
   const date = await next.getAttribute('data-date');
   const text = await next.textContent();
-  check('next open reads like "next open: Sat 10:00"', /^next open: [A-Z][a-z]{2} \d\d:\d\d$/.test(text), text);
+  check('next open reads like "next open: Sat Dec 12, 10:00"', /^next open: [A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2}, \d\d:\d\d$/.test(text), text);
   await next.click();
   await weekReady(page);
   const monday = new Date(Date.parse(date + 'T00:00:00Z') - ((new Date(date + 'T00:00:00Z').getUTCDay() + 6) % 7) * 864e5).toISOString().slice(0, 10);

@@ -17,6 +17,7 @@ export async function viewBrowse(main, params) {
       const qs = params.get('q') ? 'q=' + encodeURIComponent(params.get('q')) : 'service_id=' + encodeURIComponent(params.get('service'));
       const list = items(await api('GET', '/instructors?limit=50&' + qs));
       results.replaceChildren(h('h2', {}, `${list.length} instructor${list.length === 1 ? '' : 's'}`),
+        list.length || !params.get('q') ? null : h('p', { class: 'muted' }, 'Nobody teaches this yet. ', h('a', { href: '#/search?q=' + encodeURIComponent(params.get('q') || '') }, 'Search for related lessons')),
         h('ul', { class: 'cards' }, list.map((i) => h('li', { class: 'card' },
           h('div', { class: 'card-head' }, avatar(i.full_name, i.photo_url),
             h('h3', {}, h('a', { href: `#/instructors/${i.id}${params.get('service') ? '?service_id=' + params.get('service') : ''}` }, i.full_name), onlineBadge(i.online))),
@@ -30,7 +31,10 @@ export async function viewBrowse(main, params) {
       h('nav', { 'aria-label': 'Categories', class: 'chips' }, cats.map((c) =>
         h('a', { class: 'chip', href: '#/?category=' + c.id, 'aria-current': c.id === cat ? 'true' : null }, c.name))),
       h('h2', {}, 'Lessons'),
-      h('ul', { class: 'chips' }, services.map((s) => h('li', {}, h('a', { class: 'chip', href: '#/?service=' + s.id }, s.name)))));
+      // A service nobody teaches leads to the search, which offers related taught ones.
+      h('ul', { class: 'chips' }, services.map((s) => h('li', {}, s.taught === false
+        ? h('a', { class: 'chip untaught', href: '#/search?q=' + encodeURIComponent(s.name) }, s.name, h('span', { class: 'muted' }, ' · no instructors yet'))
+        : h('a', { class: 'chip', href: '#/?service=' + s.id }, s.name)))));
   };
   load().catch((e) => results.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message)));
 }

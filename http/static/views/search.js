@@ -9,7 +9,12 @@ import { avatar } from './photo.js';
 import { onlineBadge } from './presence.js';
 
 const searchHref = (q) => '#/search?q=' + encodeURIComponent(q);
-const shortDay = (iso) => new Date(iso + 'T12:00:00Z').toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });
+// nextOpenText is "Mon Dec 14, 10:00": the day and date, never a bare weekday that reads as today.
+const nextOpenText = (n) => {
+  const d = new Date(n.date + 'T12:00:00Z'), part = (o) => d.toLocaleDateString('en-US', { ...o, timeZone: 'UTC' });
+  return `${part({ weekday: 'short' })} ${part({ month: 'short' })} ${d.getUTCDate()}, ${n.start}`;
+};
+const plural = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 // searchBox is the search form with a suggestion list (combobox pattern):
 // typing asks /search/suggest (debounced), arrows move, Enter picks.
@@ -43,7 +48,7 @@ export function searchBox(initial = '') {
     list.replaceChildren(...shown.map((s, i) => h('li', {
       role: 'option', id: 'sg-' + i, class: 'suggestion', dataset: { kind: s.kind },
       onmousedown: (e) => { e.preventDefault(); pick(s); },
-    }, h('span', { class: 'badge' }, s.kind), ' ', s.text)));
+    }, h('span', { class: 'badge' }, s.kind), ' ', s.text, s.taught === false ? h('span', { class: 'muted' }, ' · no instructors yet') : null)));
     active = -1; list.hidden = false; input.setAttribute('aria-expanded', 'true');
   }
   input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(suggest, 120); });
@@ -73,7 +78,7 @@ function withoutChip(q, source) {
 }
 
 export async function viewSearch(main, params) {
-  const q = (params.get('q') || '').trim(), alive = current();
+  const q = (params.get('q') || '').trim(), exact = params.get('exact') === '1', alive = current();
   const chips = h('div', { class: 'chips', id: 'parsed', role: 'group', 'aria-label': 'Understood' });
   const results = h('div', { id: 'search-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   const recent = h('section', { id: 'recent', class: 'recent', 'aria-labelledby': 'recent-h', hidden: true });
@@ -82,7 +87,7 @@ export async function viewSearch(main, params) {
   loadRecent(recent);
   if (!q) { results.setAttribute('aria-busy', 'false'); return; }
   let res;
-  try { res = await api('GET', '/search?limit=20&q=' + encodeURIComponent(q)); } catch (e) {
+  try { res = await api('GET', '/search?limit=20&q=' + encodeURIComponent(q) + (exact ? '&exact=1' : '')); } catch (e) {
     results.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
     results.setAttribute('aria-busy', 'false');
     return;
@@ -97,23 +102,62 @@ export async function viewSearch(main, params) {
     }, '×'))),
   p.unmatched.length ? h('span', { class: 'muted unmatched' }, 'Not understood: ' + p.unmatched.join(', ')) : null].filter(Boolean));
   const items = res.items || [];
-  results.replaceChildren(h('h2', {}, items.length ? `${items.length} instructor${items.length === 1 ? '' : 's'}` : 'No instructors match'),
-    items.length ? h('ul', { class: 'cards' }, items.map((it) => {
-      const svc = it.services[0];
-      const base = `#/instructors/${it.instructor_id}?service_id=${svc ? svc.service_id : ''}`;
-      const from = Math.min(...it.services.map((s) => s.hourly_rate_cents));
-      return h('li', { class: 'card result', dataset: { id: it.instructor_id } },
-        h('div', { class: 'card-head' }, avatar(it.full_name, it.photo_url), h('h3', {}, h('a', { href: base }, it.full_name), onlineBadge(it.online))),
-        h('p', { class: 'price' }, `from ${fmtMoney(from)}/h`),
-        h('p', { class: 'muted' }, it.areas.join(' · ')),
-        h('p', {}, it.services.map((s) => `${s.name} (${fmtMoney(s.hourly_rate_cents)})`).join(', ')),
-        it.next_open
-          ? h('a', { class: 'next-open', href: `${base}&date=${it.next_open.date}`, dataset: { date: it.next_open.date, start: it.next_open.start } },
-            `next open: ${shortDay(it.next_open.date)} ${it.next_open.start}`)
-          : h('p', { class: 'muted' }, 'No open time in the next 14 days'));
-    })) : h('p', { class: 'muted' }, 'Remove a chip above or try other words.'));
+  results.replaceChildren(...[didYouMean(res), h('h2', {}, items.length ? plural(items.length, 'instructor') : 'No instructors match'),
+    ...(items.length ? [h('ul', { class: 'cards' }, items.map(resultCard))] : noResults(res))].filter(Boolean));
   results.setAttribute('aria-busy', 'false');
   if (auth.user) setTimeout(() => { if (alive()) loadRecent(recent); }, 400); // the search was just recorded
+}
+
+// didYouMean says which words were corrected, with the way back to the words as typed.
+function didYouMean(res) {
+  if (!res.did_you_mean) return null;
+  return h('p', { id: 'did-you-mean', class: 'banner' }, 'Showing results for ', h('strong', {}, res.did_you_mean),
+    ' — search instead for ', h('a', { href: searchHref(res.query) + '&exact=1' }, res.query));
+}
+
+// resultCard is one instructor with a "next open" link to that slot of their week.
+function resultCard(it) {
+  const svc = it.services[0];
+  const base = `#/instructors/${it.instructor_id}?service_id=${svc ? svc.service_id : ''}`;
+  const from = Math.min(...it.services.map((s) => s.hourly_rate_cents));
+  const n = it.next_open;
+  return h('li', { class: 'card result', dataset: { id: it.instructor_id } },
+    h('div', { class: 'card-head' }, avatar(it.full_name, it.photo_url), h('h3', {}, h('a', { href: base }, it.full_name), onlineBadge(it.online))),
+    h('p', { class: 'price' }, `from ${fmtMoney(from)}/h`),
+    h('p', { class: 'muted' }, it.areas.join(' · ')),
+    h('p', {}, it.services.map((s) => `${s.name} (${fmtMoney(s.hourly_rate_cents)})`).join(', ')),
+    // The week opens at that date with that time (at the length it fits) picked.
+    n ? h('a', { class: 'next-open', href: `${base}&date=${n.date}&start=${n.start}${n.duration_minutes ? '&dur=' + n.duration_minutes : ''}`,
+      dataset: { date: n.date, start: n.start } }, `next open: ${nextOpenText(n)}`)
+      : h('p', { class: 'muted' }, 'No open time in the next 14 days. ', h('a', { href: base, class: 'watch-link' }, 'Tell me when a time opens')));
+}
+
+// noResults never ends the search: services nobody teaches are named as such,
+// wider searches that do find someone are one click away (with their counts),
+// and what was not understood is said, with services people do teach.
+function noResults(res) {
+  const p = res.parsed, out = [];
+  const untaught = p.services.filter((s) => !s.taught);
+  if (untaught.length && untaught.length === p.services.length) {
+    out.push(h('p', { class: 'untaught' }, `Nobody teaches ${untaught.map((s) => s.name).join(', ')} here yet.`));
+  }
+  if (res.relaxations.length) {
+    out.push(h('p', { id: 'relax-h' }, 'Nearest searches that find someone:'),
+      h('ul', { class: 'chips relaxations', 'aria-labelledby': 'relax-h' }, res.relaxations.map((r) => h('li', {},
+        h('a', { class: 'chip relax', href: searchHref(r.query) + (res.exact ? '&exact=1' : ''), dataset: { kind: r.kind, count: r.count } },
+          `${r.label} — ${plural(r.count, 'instructor')}`)))));
+  } else if (p.chips.length) {
+    out.push(h('p', { class: 'muted' }, 'Remove a chip above or try other words.'));
+  } else {
+    const words = p.unmatched.length ? p.unmatched.join(', ') : res.query;
+    out.push(h('p', { class: 'muted not-understood' }, `We didn't understand "${words}". Try a lesson, an area or a day, e.g. "guitar in brooklyn saturday".`));
+  }
+  if (!res.relaxations.length && res.popular.length) {
+    out.push(h('p', { id: 'popular-h' }, 'Popular lessons:'),
+      h('ul', { class: 'chips popular', 'aria-labelledby': 'popular-h' }, res.popular.map((s) => h('li', {},
+        h('a', { class: 'chip', href: searchHref(s.name) }, `${s.name} — ${plural(s.instructor_count, 'instructor')}`)))));
+  }
+  return out;
 }
 
 // loadRecent lists the signed-in user's recent searches with delete buttons.
