@@ -86,7 +86,7 @@ func (db *DB) LoadSearchVocab(ctx context.Context) (search.Vocab, error) {
 	b.Queue(`SELECT term, array_agg(service_slug ORDER BY service_slug) FROM search_synonyms GROUP BY term`)
 	b.Queue(`SELECT name, borough, aliases FROM search_areas ORDER BY name`)
 	b.Queue(`SELECT u.id, u.full_name FROM instructor_profiles p JOIN users u ON u.id = p.user_id
-		WHERE ` + instructorFilter)
+		WHERE ` + listedFilter)
 	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	var id, slug, name, cat string
@@ -289,7 +289,7 @@ func (db *DB) searchCandidates(ctx context.Context, pq *market.SearchQuery, limi
 			FROM instructor_profiles p
 			JOIN users u ON u.id = p.user_id
 			JOIN offers o ON o.instructor_id = p.user_id
-			WHERE `+instructorFilter+`
+			WHERE `+listedFilter+`
 			  AND (cardinality($3::text[]) = 0 OR EXISTS (
 			        SELECT 1 FROM unnest(p.areas) x JOIN want_area wa ON wa.name = search_fold(x)))
 			  AND (NOT $11::bool OR p.user_id = ANY ($5::uuid[]))

@@ -1,0 +1,54 @@
+package http
+
+import (
+	"net/url"
+	"testing"
+
+	"instainstru/market"
+)
+
+// An instructor who has not verified their email address is not listed,
+// answers 404 on the public detail (their own GET /instructors/me still
+// works) and cannot be booked (409 instructor_unavailable); once verified
+// they are listed and bookable.
+func TestUnverifiedInstructorIsNotListedOrBookableOverHTTP(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	tok, in, offer := newSchedInstructor(ts)
+	mon := schedWeek()
+	ts.doJSON("POST", "/api/v1/instructors/me/availability", tok,
+		map[string]string{"date": schedDate(mon), "start": "09:00", "end": "12:00"}, 201, nil)
+	ts.setVerified(in.ID, false)
+	student, _ := ts.signUp(market.RoleStudent)
+
+	listed := func() bool {
+		var page struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		ts.doJSON("GET", "/api/v1/instructors?q="+url.QueryEscape(in.FullName), "", nil, 200, &page)
+		for _, it := range page.Items {
+			if it.ID == in.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if listed() {
+		t.Fatal("GET /instructors lists an unverified instructor")
+	}
+	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, student, nil, 404, nil)
+	ts.doJSON("GET", "/api/v1/instructors/me", tok, nil, 200, nil)
+	resp, data := ts.do("POST", "/api/v1/bookings", student, schedBookingBody(in.ID, offer, mon, "09:30", 30))
+	if resp.StatusCode != 409 || decodeAPIError(t, data).Error.Code != market.EINSTRUCTORUNAVAIL {
+		t.Fatalf("booking an unverified instructor: %d %s, want 409 %s", resp.StatusCode, data, market.EINSTRUCTORUNAVAIL)
+	}
+
+	ts.setVerified(in.ID, true)
+	if !listed() {
+		t.Fatal("GET /instructors leaves out a verified instructor")
+	}
+	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, student, nil, 200, nil)
+	ts.doJSON("POST", "/api/v1/bookings", student, schedBookingBody(in.ID, offer, mon, "09:30", 30), 201, nil)
+}
