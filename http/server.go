@@ -41,7 +41,10 @@ type Config struct {
 	TrustedProxies []string
 
 	// Rate limits (per minute unless named otherwise).
-	RegisterPerIPPerMinute           int
+	RegisterPerIPPerMinute int
+	// RegisterPerEmailPerHour: registration attempts per address (known
+	// or not) per hour; 0 means defaultRegisterPerEmailPerHour.
+	RegisterPerEmailPerHour          int
 	LoginPerIPPerMinute              int
 	LoginFailuresPerAccountPerMinute int // per account AND client IP
 	LoginFailuresPerAccountPerHour   int // per account from all IPs
@@ -179,6 +182,7 @@ func DefaultConfig() Config {
 		IdleTimeout:  60 * time.Second,
 
 		RegisterPerIPPerMinute:           100,
+		RegisterPerEmailPerHour:          defaultRegisterPerEmailPerHour,
 		LoginPerIPPerMinute:              100,
 		LoginFailuresPerAccountPerMinute: 10,
 		LoginFailuresPerAccountPerHour:   100,
