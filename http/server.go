@@ -72,9 +72,11 @@ type Config struct {
 	// after it arrived, so its timing does not say whether the address has
 	// an account; negative turns it off.
 	ResetRequestFloor time.Duration
-	// AllowUnverifiedBooking lets accounts book before verifying their
-	// email (ALLOW_UNVERIFIED_BOOKING, for load tests that register
-	// thousands of students). Off by default: see docs/features/accounts.md.
+	// AllowUnverifiedBooking lets accounts book, and instructors be
+	// booked, before verifying their email (ALLOW_UNVERIFIED_BOOKING, for
+	// load tests that register thousands of students and some
+	// instructors; unverified instructors stay unlisted). Off by default:
+	// see docs/features/accounts.md.
 	AllowUnverifiedBooking bool
 
 	Edge EdgeLimits // WebSockets per user/address, topics per address (conncaps.go)

@@ -52,3 +52,18 @@ func TestUnverifiedInstructorIsNotListedOrBookableOverHTTP(t *testing.T) {
 	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, student, nil, 200, nil)
 	ts.doJSON("POST", "/api/v1/bookings", student, schedBookingBody(in.ID, offer, mon, "09:30", 30), 201, nil)
 }
+
+// ALLOW_UNVERIFIED_BOOKING (load tests) lets an unverified instructor be
+// booked; they stay unlisted.
+func TestUnverifiedInstructorIsBookableOnlyUnderTheLoadTestSwitch(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *Config, _ *Deps) { c.AllowUnverifiedBooking = true })
+	tok, in, offer := newSchedInstructor(ts)
+	mon := schedWeek()
+	ts.doJSON("POST", "/api/v1/instructors/me/availability", tok,
+		map[string]string{"date": schedDate(mon), "start": "09:00", "end": "12:00"}, 201, nil)
+	ts.setVerified(in.ID, false)
+	student, _ := ts.signUp(market.RoleStudent)
+	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, student, nil, 404, nil)
+	ts.doJSON("POST", "/api/v1/bookings", student, schedBookingBody(in.ID, offer, mon, "09:30", 30), 201, nil)
+}

@@ -277,6 +277,8 @@ func TestCheckInstructorRefusesUnknownRolelessAndUnverified(t *testing.T) {
 	}{
 		{"bookable", InstructorFacts{Live: true, IsInstructor: true, Verified: true}, ""},
 		{"unverified email", InstructorFacts{Live: true, IsInstructor: true}, EINSTRUCTORUNAVAIL},
+		{"unverified, load-test switch on", InstructorFacts{Live: true, IsInstructor: true, AllowUnverified: true}, ""},
+		{"the switch does not lift the role rule", InstructorFacts{Live: true, AllowUnverified: true}, ENOTFOUND},
 		{"role revoked", InstructorFacts{Live: true, Verified: true}, ENOTFOUND},
 		{"role revoked and unverified", InstructorFacts{Live: true}, ENOTFOUND},
 		{"unknown or deleted", InstructorFacts{}, EVALIDATION},

@@ -174,7 +174,8 @@ type slotFacts market.SlotFacts
 func (c *createFacts) decide(nb market.NewBooking, date time.Time, start market.Clock, now time.Time) (market.Placement, *time.Location, string, error) {
 	var p market.Placement
 	if err := market.CheckInstructor(market.InstructorFacts{
-		Live: c.locked, IsInstructor: c.isInstructor, Verified: c.verified}); err != nil {
+		Live: c.locked, IsInstructor: c.isInstructor, Verified: c.verified,
+		AllowUnverified: nb.AllowUnverifiedInstructor}); err != nil {
 		return p, nil, "", err
 	}
 	loc, err := loadZone(c.tz)
