@@ -354,7 +354,7 @@ func (sg *schemaGen) operation(op apiOp) map[string]any {
 		responses["429"] = errResp("rate limited; see Retry-After")
 	}
 	if strings.HasPrefix(op.Path, "/api/v1/bookings") && op.Method == "POST" {
-		responses["409"] = errResp("slot_unavailable or conflict")
+		responses["409"] = errResp("slot_unavailable, instructor_unavailable (a new booking of an unverified instructor) or conflict")
 	}
 	responses["500"] = errResp("internal error")
 	o["responses"] = responses
