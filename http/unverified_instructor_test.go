@@ -8,8 +8,8 @@ import (
 )
 
 // An instructor who has not verified their email address is not listed,
-// answers 404 on the public detail (their own GET /instructors/me still
-// works) and cannot be booked (409 instructor_unavailable); once verified
+// answers 404 on the public detail to others (they see their own, and
+// GET /instructors/me) and cannot be booked (409 instructor_unavailable); once verified
 // they are listed and bookable.
 func TestUnverifiedInstructorIsNotListedOrBookableOverHTTP(t *testing.T) {
 	t.Parallel()
@@ -39,7 +39,16 @@ func TestUnverifiedInstructorIsNotListedOrBookableOverHTTP(t *testing.T) {
 		t.Fatal("GET /instructors lists an unverified instructor")
 	}
 	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, student, nil, 404, nil)
+	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, "", nil, 404, nil)
 	ts.doJSON("GET", "/api/v1/instructors/me", tok, nil, 200, nil)
+	var self struct {
+		ID       string `json:"id"`
+		Services []any  `json:"services"`
+	}
+	ts.doJSON("GET", "/api/v1/instructors/"+in.ID, tok, nil, 200, &self) // their own public page
+	if self.ID != in.ID || len(self.Services) != 1 {
+		t.Fatalf("own public page: %+v", self)
+	}
 	resp, data := ts.do("POST", "/api/v1/bookings", student, schedBookingBody(in.ID, offer, mon, "09:30", 30))
 	if resp.StatusCode != 409 || decodeAPIError(t, data).Error.Code != market.EINSTRUCTORUNAVAIL {
 		t.Fatalf("booking an unverified instructor: %d %s, want 409 %s", resp.StatusCode, data, market.EINSTRUCTORUNAVAIL)
