@@ -14,7 +14,7 @@ import (
 
 func (s *Server) authRoutes(r fiber.Router) {
 	st := s.rest
-	r.Post("/auth/register", st.registerIPLimit, s.register)
+	r.Post("/auth/register", st.registerIPLimit, st.registerEmailLimit, s.register)
 	r.Post("/auth/login", append([]fiber.Handler{st.loginIPLimit}, st.passwordChecked(s, s.login)...)...)
 	r.Post("/auth/refresh", st.tokenIPLimit, s.refresh)
 	r.Post("/auth/logout", st.tokenIPLimit, s.logout)
@@ -108,6 +108,8 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return market.ValidationError(fields)
 	}
+	// Hashed before the address is looked up, so a taken address costs the
+	// same bcrypt time as a new one (register_guard.go).
 	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), s.rest.bcryptCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
@@ -120,6 +122,9 @@ func (s *Server) register(c *fiber.Ctx) error {
 	u, err := s.deps.DB.RegisterUser(s.requestMeta(c), market.NewUser{
 		Email: req.Email, PasswordHash: string(hash), FullName: req.FullName, Role: req.Role,
 	}, verify)
+	if market.ErrorCode(err) == market.ECONFLICT {
+		return s.registerTaken(c, req.Email, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func statusOf(code string) int {
 		return fiber.StatusNotFound
 	case codeMethodNotAllowed:
 		return fiber.StatusMethodNotAllowed
-	case market.ECONFLICT, market.ESLOTUNAVAIL, market.EINSIDENOTICE:
+	case market.ECONFLICT, market.ESLOTUNAVAIL, market.EINSIDENOTICE, market.EINSTRUCTORUNAVAIL:
 		return fiber.StatusConflict
 	case market.ETOOLARGE, market.EIMAGETOOLARGE:
 		return fiber.StatusRequestEntityTooLarge

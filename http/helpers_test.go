@@ -208,14 +208,23 @@ func (ts *testServer) signUpFull(role string) (access, refresh string, user mark
 	}
 	// Most tests book: their accounts have opened the verification link
 	// (signUpUnverified makes one that has not).
-	if _, err := storetest.Pool(ts.db).Exec(context.Background(), `UPDATE users SET email_verified_at = now() WHERE id = $1`, tr.User.ID); err != nil {
-		ts.t.Fatalf("verify signed-up user: %v", err)
-	}
+	ts.setVerified(tr.User.ID, true)
 	u, err := ts.db.UserByID(context.Background(), tr.User.ID)
 	if err != nil {
 		ts.t.Fatalf("load signed-up user: %v", err)
 	}
 	return tr.AccessToken, tr.RefreshToken, *u
+}
+
+// setVerified marks the account's email address verified, as opening the
+// verification link does (unverified instructors are neither listed nor
+// bookable), or, with false, not verified.
+func (ts *testServer) setVerified(userID string, verified bool) {
+	ts.t.Helper()
+	if _, err := storetest.Pool(ts.db).Exec(context.Background(),
+		`UPDATE users SET email_verified_at = CASE WHEN $2 THEN now() END WHERE id = $1`, userID, verified); err != nil {
+		ts.t.Fatalf("set email verified of %s: %v", userID, err)
+	}
 }
 
 // apiError is the SPEC's error body, decoded.

@@ -180,7 +180,9 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := s.deps.DB.InstructorByID(c.UserContext(), id, false)
+	// An instructor whose email is not verified is 404 to others but sees
+	// their own public page (the page reads it for the timezone).
+	in, err := s.deps.DB.InstructorByID(c.UserContext(), id, s.isCaller(c, id))
 	if err != nil {
 		return err
 	}
@@ -192,6 +194,17 @@ func (s *Server) getInstructor(c *fiber.Ctx) error {
 	return c.JSON(instructorDetail{ID: in.ID, FullName: in.FullName, Bio: in.Bio, Timezone: in.Timezone,
 		Areas: in.Areas, Services: publicServices(in.Services), CancellationNoticeHours: in.CancellationNoticeHours,
 		PhotoURL: photo, Online: s.online(c.UserContext(), in.ID)[in.ID]})
+}
+
+// isCaller reports whether the request carries a valid access token of the
+// user id (on a public route, where no authentication ran).
+func (s *Server) isCaller(c *fiber.Ctx, id string) bool {
+	raw, ok := bearerToken(c.Get(fiber.HeaderAuthorization))
+	if !ok {
+		return false
+	}
+	u, _, err := s.VerifyAccessToken(c.UserContext(), raw)
+	return err == nil && u.ID == id
 }
 
 func (s *Server) myProfile(c *fiber.Ctx) error {

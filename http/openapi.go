@@ -382,7 +382,7 @@ func (sg *schemaGen) operation(op apiOp) map[string]any {
 		responses["429"] = errResp("rate limited; see Retry-After")
 	}
 	if strings.HasPrefix(op.Path, "/api/v1/bookings") && op.Method == "POST" {
-		responses["409"] = errResp("slot_unavailable or conflict")
+		responses["409"] = errResp("slot_unavailable, instructor_unavailable (a new booking of an unverified instructor) or conflict")
 	}
 	for status, why := range op.Errors {
 		responses[status] = errResp(why)

@@ -16,11 +16,12 @@ type restState struct {
 	// paths cost one bcrypt check.
 	dummyHash []byte
 
-	registerIPLimit fiber.Handler
-	loginIPLimit    fiber.Handler
-	passwordLimits  []fiber.Handler // failed password checks per account, IP and device (lockout.go)
-	tokenIPLimit    fiber.Handler   // refresh and logout: unauthenticated, so bounded per IP
-	exportLimit     fiber.Handler   // data export per user (after authentication)
+	registerIPLimit    fiber.Handler
+	registerEmailLimit fiber.Handler // attempts per address per hour (register_guard.go)
+	loginIPLimit       fiber.Handler
+	passwordLimits     []fiber.Handler // failed password checks per account, IP and device (lockout.go)
+	tokenIPLimit       fiber.Handler   // refresh and logout: unauthenticated, so bounded per IP
+	exportLimit        fiber.Handler   // data export per user (after authentication)
 }
 
 func (s *Server) newRestState() *restState {
@@ -37,14 +38,15 @@ func (s *Server) newRestState() *restState {
 	}
 	storage := s.limiterStorage()
 	return &restState{
-		validate:        newValidator(),
-		bcryptCost:      cost,
-		dummyHash:       dummy,
-		registerIPLimit: s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, s.clientIP, false),
-		loginIPLimit:    s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, s.clientIP, false),
-		passwordLimits:  s.newPasswordLimits(storage),
-		tokenIPLimit:    s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, s.clientIP, false),
-		exportLimit:     s.newLimiter(storage, "export-user", s.cfg.ExportPerUserPerMinute, func(c *fiber.Ctx) string { return currentUser(c).ID }, false),
+		validate:           newValidator(),
+		bcryptCost:         cost,
+		dummyHash:          dummy,
+		registerIPLimit:    s.newLimiter(storage, "register-ip", s.cfg.RegisterPerIPPerMinute, s.clientIP, false),
+		registerEmailLimit: s.newRegisterEmailLimit(storage),
+		loginIPLimit:       s.newLimiter(storage, "login-ip", s.cfg.LoginPerIPPerMinute, s.clientIP, false),
+		passwordLimits:     s.newPasswordLimits(storage),
+		tokenIPLimit:       s.newLimiter(storage, "token-ip", s.cfg.TokenPerIPPerMinute, s.clientIP, false),
+		exportLimit:        s.newLimiter(storage, "export-user", s.cfg.ExportPerUserPerMinute, func(c *fiber.Ctx) string { return currentUser(c).ID }, false),
 	}
 }
 

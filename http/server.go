@@ -44,7 +44,10 @@ type Config struct {
 	TrustedProxies []string
 
 	// Rate limits (per minute unless named otherwise).
-	RegisterPerIPPerMinute           int
+	RegisterPerIPPerMinute int
+	// RegisterPerEmailPerHour: registration attempts per address (known
+	// or not) per hour; 0 means defaultRegisterPerEmailPerHour.
+	RegisterPerEmailPerHour          int
 	LoginPerIPPerMinute              int
 	LoginFailuresPerAccountPerMinute int // per account AND client IP
 	LoginFailuresPerAccountPerHour   int // per account from all IPs
@@ -72,9 +75,11 @@ type Config struct {
 	// after it arrived, so its timing does not say whether the address has
 	// an account; negative turns it off.
 	ResetRequestFloor time.Duration
-	// AllowUnverifiedBooking lets accounts book before verifying their
-	// email (ALLOW_UNVERIFIED_BOOKING, for load tests that register
-	// thousands of students). Off by default: see docs/features/accounts.md.
+	// AllowUnverifiedBooking lets accounts book, and instructors be
+	// booked, before verifying their email (ALLOW_UNVERIFIED_BOOKING, for
+	// load tests that register thousands of students and some
+	// instructors; unverified instructors stay unlisted). Off by default:
+	// see docs/features/accounts.md.
 	AllowUnverifiedBooking bool
 
 	Edge EdgeLimits // WebSockets per user/address, topics per address (conncaps.go)
@@ -183,6 +188,7 @@ func DefaultConfig() Config {
 		IdleTimeout:  60 * time.Second,
 
 		RegisterPerIPPerMinute:           100,
+		RegisterPerEmailPerHour:          defaultRegisterPerEmailPerHour,
 		LoginPerIPPerMinute:              100,
 		LoginFailuresPerAccountPerMinute: 10,
 		LoginFailuresPerAccountPerHour:   100,

@@ -40,6 +40,7 @@ type Store interface {
 // ws.go, users.go, permissions.go, verify_reset.go).
 type accountStore interface {
 	RegisterUser(ctx context.Context, nu market.NewUser, verify market.TokenIssue) (*market.User, error)
+	MailSignupAttempt(ctx context.Context, email string, at time.Time) error
 	UserByEmail(ctx context.Context, email string) (*market.User, string, error)
 	UserByID(ctx context.Context, id string) (*market.User, error)
 	CreateRefreshToken(ctx context.Context, userID string, tokenVersion int, hash []byte, expiresAt time.Time) error

@@ -16,6 +16,9 @@ type NewBooking struct {
 	Address             *string // optional meeting address or note (parties only)
 	IdempotencyKey      string  // optional
 	Now                 func() time.Time
+	// AllowUnverifiedInstructor books an instructor whose email is not
+	// verified (ALLOW_UNVERIFIED_BOOKING, for load tests only).
+	AllowUnverifiedInstructor bool
 }
 
 // BookingResult is the outcome of CreateBooking.

@@ -35,6 +35,10 @@ const EINSIDENOTICE = "inside_cancellation_notice"
 // booking by an account that has not opened its verification link).
 const EEMAILUNVERIFIED = "email_unverified"
 
+// EINSTRUCTORUNAVAIL (409): the instructor exists but cannot be booked
+// (their email address is not verified yet, so they are not listed either).
+const EINSTRUCTORUNAVAIL = "instructor_unavailable"
+
 // Error is the one error type that crosses layers. Anything that is not an
 // *Error is treated as internal and its text is never shown to users.
 type Error struct {

@@ -82,6 +82,34 @@ func Place(date time.Time, start Clock, minutes int, loc *time.Location, now tim
 		StartsAt: startsAt, EndsAt: endsAt}, nil
 }
 
+// InstructorFacts is what deciding whether an instructor may be booked at
+// all needs, read under the schedule lock with the instructor's profile.
+type InstructorFacts struct {
+	Live         bool // a profile of a live (not deleted) user exists
+	IsInstructor bool // the user still holds the instructor role
+	Verified     bool // the user has opened their email verification link
+	// AllowUnverified lifts the Verified rule (ALLOW_UNVERIFIED_BOOKING,
+	// load tests; NewBooking.AllowUnverifiedInstructor).
+	AllowUnverified bool
+}
+
+// CheckInstructor decides whether the instructor of f may be booked: an
+// unknown or deleted one is EVALIDATION on instructor_id, one without the
+// role ENOTFOUND (as the public reads), and one whose email address is not
+// verified EINSTRUCTORUNAVAIL (they are not listed or searchable either).
+// Checked in that order; nil when bookable.
+func CheckInstructor(f InstructorFacts) error {
+	switch {
+	case !f.Live:
+		return ValidationError(map[string]string{"instructor_id": "no such instructor"})
+	case !f.IsInstructor:
+		return Errorf(ENOTFOUND, "instructor not found")
+	case !f.Verified && !f.AllowUnverified:
+		return Errorf(EINSTRUCTORUNAVAIL, "this instructor is not taking bookings yet")
+	}
+	return nil
+}
+
 // SlotFacts is what deciding a slot needs, read under the schedule lock.
 type SlotFacts struct {
 	Windows    []Span   // the instructor's windows on the placement's date

@@ -268,3 +268,26 @@ func TestCheckChangeableOnlyBeforeAConfirmedLessonStarts(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckInstructorRefusesUnknownRolelessAndUnverified(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    InstructorFacts
+		want string
+	}{
+		{"bookable", InstructorFacts{Live: true, IsInstructor: true, Verified: true}, ""},
+		{"unverified email", InstructorFacts{Live: true, IsInstructor: true}, EINSTRUCTORUNAVAIL},
+		{"unverified, load-test switch on", InstructorFacts{Live: true, IsInstructor: true, AllowUnverified: true}, ""},
+		{"the switch does not lift the role rule", InstructorFacts{Live: true, AllowUnverified: true}, ENOTFOUND},
+		{"role revoked", InstructorFacts{Live: true, Verified: true}, ENOTFOUND},
+		{"role revoked and unverified", InstructorFacts{Live: true}, ENOTFOUND},
+		{"unknown or deleted", InstructorFacts{}, EVALIDATION},
+		{"unknown beats every other fact", InstructorFacts{IsInstructor: true, Verified: true}, EVALIDATION},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ErrorCode(CheckInstructor(tc.f)); got != tc.want {
+				t.Fatalf("CheckInstructor(%+v) = %q, want %q", tc.f, got, tc.want)
+			}
+		})
+	}
+}

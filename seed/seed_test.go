@@ -128,6 +128,10 @@ func TestSeedWritesCatalogInstructorsAndSpecAccounts(t *testing.T) {
 			if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(seed.Password)); err != nil {
 				t.Errorf("password does not verify: %v", err)
 			}
+			// Unverified instructors are neither listed nor bookable.
+			if !u.EmailVerified {
+				t.Errorf("%s is not verified", tc.email)
+			}
 			for _, s := range tc.services {
 				if seedCount(t, db, `SELECT count(*) FROM instructor_services o JOIN services s ON s.id = o.service_id
 					WHERE o.instructor_id = $1 AND s.name = $2 AND o.is_active`, u.ID, s) != 1 {

@@ -40,13 +40,25 @@ func newSchedWorld(t testing.TB) *schedWorld {
 	return w
 }
 
+// user creates an account of role that has verified its email address
+// (instructors must have, to be listed and booked; see setVerified).
 func (w *schedWorld) user(role string) string {
 	w.t.Helper()
 	n := w.n.Add(1)
 	u, err := w.db.CreateUser(context.Background(), market.NewUser{
 		Email: fmt.Sprintf("%s%d@example.com", role, n), PasswordHash: w.hash, FullName: fmt.Sprintf("%s %d", role, n), Role: role})
 	noErr(w.t, err)
+	w.setVerified(u.ID, true)
 	return u.ID
+}
+
+// setVerified marks the account's email address verified (as opening the
+// verification link does) or, with false, not verified.
+func (w *schedWorld) setVerified(id string, verified bool) {
+	w.t.Helper()
+	_, err := storetest.Pool(w.db).Exec(context.Background(),
+		`UPDATE users SET email_verified_at = CASE WHEN $2 THEN now() END WHERE id = $1`, id, verified)
+	noErr(w.t, err)
 }
 
 func (w *schedWorld) actor(id string) *market.User {

@@ -24,7 +24,7 @@ import (
 //     and then (same batch, so after the lock is granted: each statement of
 //     a READ COMMITTED batch sees what committed before it started) reads
 //     everything the checks and the answer need: the instructor's role
-//     (FOR SHARE), the offer, both parties' names and notification
+//     (FOR SHARE) and whether their email is verified, the offer, both parties' names and notification
 //     settings, the day's windows and both parties' time-blocking lessons
 //     around the day (blocksTimeSQL; slotFacts.queue, which reschedule
 //     shares);
@@ -97,6 +97,7 @@ func lessonsNearSQL(who string) string {
 type createFacts struct {
 	idempotencyClaim
 	locked, isInstructor     bool
+	verified                 bool // the instructor's email address is verified
 	tz                       string
 	areas                    []string
 	txNow, clock             time.Time
@@ -110,10 +111,11 @@ type createFacts struct {
 // the schedule lock, then the facts (see the comment above).
 func (c *createFacts) queue(b *pgx.Batch, nb market.NewBooking, date time.Time, hash []byte) {
 	c.idempotencyClaim.queue(b, nb.StudentID, nb.IdempotencyKey, hash)
-	b.Queue(`SELECT p.timezone, p.areas, now(), clock_timestamp() FROM instructor_profiles p
-		JOIN users u ON u.id = p.user_id WHERE p.user_id = $1 AND u.deleted_at IS NULL FOR UPDATE OF p`,
+	b.Queue(`SELECT p.timezone, p.areas, now(), clock_timestamp(), u.email_verified_at IS NOT NULL
+		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
+		WHERE p.user_id = $1 AND u.deleted_at IS NULL FOR UPDATE OF p`,
 		nb.InstructorID).QueryRow(func(row pgx.Row) error {
-		return noRowOK(row.Scan(&c.tz, &c.areas, &c.txNow, &c.clock), &c.locked, "lock instructor schedule")
+		return noRowOK(row.Scan(&c.tz, &c.areas, &c.txNow, &c.clock, &c.verified), &c.locked, "lock instructor schedule")
 	})
 	b.Queue(instructorRoleLockSQL, nb.InstructorID, market.RoleInstructor).QueryRow(func(row pgx.Row) error {
 		var one int
@@ -158,11 +160,10 @@ type slotFacts market.SlotFacts
 // errors, and returns the placement, the zone and the lesson's area.
 func (c *createFacts) decide(nb market.NewBooking, date time.Time, start market.Clock, now time.Time) (market.Placement, *time.Location, string, error) {
 	var p market.Placement
-	if !c.locked {
-		return p, nil, "", market.ValidationError(map[string]string{"instructor_id": "no such instructor"})
-	}
-	if !c.isInstructor {
-		return p, nil, "", market.Errorf(market.ENOTFOUND, "instructor not found")
+	if err := market.CheckInstructor(market.InstructorFacts{
+		Live: c.locked, IsInstructor: c.isInstructor, Verified: c.verified,
+		AllowUnverified: nb.AllowUnverifiedInstructor}); err != nil {
+		return p, nil, "", err
 	}
 	loc, err := loadZone(c.tz)
 	if err != nil {

@@ -27,7 +27,7 @@ func (db *DB) Services(ctx context.Context, f market.ServiceFilter) ([]market.Se
 		SELECT s.id, s.category_id, s.slug, s.name, s.description,
 		       (SELECT count(DISTINCT o.instructor_id) FROM instructor_services o
 		        JOIN users u ON u.id = o.instructor_id
-		        WHERE o.service_id = s.id AND o.is_active AND `+instructorFilter+`)
+		        WHERE o.service_id = s.id AND o.is_active AND `+listedFilter+`)
 		FROM services s JOIN categories c ON c.id = s.category_id
 		WHERE ($1 = '' OR c.id::text = $1 OR c.slug = $1)
 		  AND ($2 = '' OR s.name ILIKE '%' || $3 || '%' ESCAPE '\' OR s.description ILIKE '%' || $3 || '%' ESCAPE '\')

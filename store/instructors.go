@@ -9,10 +9,17 @@ import (
 	"instainstru/market"
 )
 
-// instructorFilter is the WHERE clause shared by list and detail: a public
-// instructor is a live user with the instructor role and a profile.
+// instructorFilter is the WHERE clause of an instructor's schedule reads
+// (availability, its stamp, the instructor's own profile): a live user with
+// the instructor role and a profile.
 const instructorFilter = `u.deleted_at IS NULL
 	AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = 'instructor')`
+
+// listedFilter is the WHERE clause of every read that lists or shows an
+// instructor to others (browse, public detail, search candidates and
+// suggestions): instructorFilter and a verified email address. An
+// unverified instructor is not bookable either (market.CheckInstructor).
+const listedFilter = instructorFilter + ` AND u.email_verified_at IS NOT NULL`
 
 // ListInstructors returns up to p.Limit instructors with their active
 // services, and whether more follow.
@@ -27,7 +34,7 @@ func (db *DB) ListInstructors(ctx context.Context, p market.InstructorPage) ([]m
 	rows, err := db.pool.Query(ctx, `
 		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas, p.cancellation_notice_hours
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
-		WHERE `+instructorFilter+`
+		WHERE `+listedFilter+`
 		  AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM instructor_services s
 		        WHERE s.instructor_id = p.user_id AND s.is_active AND s.service_id = $1::uuid))
 		  AND ($2 = '' OR u.full_name ILIKE '%' || $3 || '%' ESCAPE '\'
@@ -54,14 +61,21 @@ func (db *DB) ListInstructors(ctx context.Context, p market.InstructorPage) ([]m
 	return list, more, nil
 }
 
-// InstructorByID returns a public instructor with their services: only the
-// active ones, unless withInactive (the instructor's own view). ENOTFOUND
-// for anyone who is not a live instructor.
+// InstructorByID returns an instructor with their services. The public
+// view (withInactive false) shows only listed instructors (listedFilter: an
+// unverified one is ENOTFOUND) and only active services; the instructor's
+// own view (withInactive) shows every live instructor, verified or not,
+// with removed services too. ENOTFOUND for anyone who is not a live
+// instructor.
 func (db *DB) InstructorByID(ctx context.Context, id string, withInactive bool) (*market.Instructor, error) {
+	filter := listedFilter
+	if withInactive {
+		filter = instructorFilter
+	}
 	rows, err := db.pool.Query(ctx, `
 		SELECT u.id, u.full_name, p.bio, p.years_experience, p.timezone, p.areas, p.cancellation_notice_hours
 		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
-		WHERE p.user_id = $1 AND `+instructorFilter, id)
+		WHERE p.user_id = $1 AND `+filter, id)
 	if err != nil {
 		return nil, fmt.Errorf("instructor: %w", translate(err))
 	}

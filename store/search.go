@@ -85,12 +85,12 @@ func (db *DB) LoadSearchVocab(ctx context.Context) (search.Vocab, error) {
 	b.Queue(`SELECT s.id, s.slug, s.name, c.name,
 		(SELECT count(DISTINCT o.instructor_id) FROM instructor_services o
 		 JOIN users u ON u.id = o.instructor_id JOIN instructor_profiles p ON p.user_id = u.id
-		 WHERE o.service_id = s.id AND o.is_active AND ` + instructorFilter + `)
+		 WHERE o.service_id = s.id AND o.is_active AND ` + listedFilter + `)
 		FROM services s JOIN categories c ON c.id = s.category_id`)
 	b.Queue(`SELECT term, array_agg(service_slug ORDER BY service_slug) FROM search_synonyms GROUP BY term`)
 	b.Queue(`SELECT name, borough, aliases FROM search_areas ORDER BY name`)
 	b.Queue(`SELECT u.id, u.full_name FROM instructor_profiles p JOIN users u ON u.id = p.user_id
-		WHERE ` + instructorFilter)
+		WHERE ` + listedFilter)
 	b.Queue(`SELECT term, places FROM search_place_nicknames`)
 	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -325,7 +325,7 @@ func (db *DB) searchCandidates(ctx context.Context, pq *market.SearchQuery, limi
 			FROM instructor_profiles p
 			JOIN users u ON u.id = p.user_id
 			JOIN offers o ON o.instructor_id = p.user_id
-			WHERE `+instructorFilter+`
+			WHERE `+listedFilter+`
 			  AND (cardinality($3::text[]) = 0 OR EXISTS (
 			        SELECT 1 FROM unnest(p.areas) x JOIN want_area wa ON wa.name = search_fold(x)))
 			  AND (NOT $11::bool OR p.user_id = ANY ($5::uuid[]))

@@ -217,12 +217,15 @@ async function scenarioStudentSignsUpAndBooks(browser) {
 
 // scenarioInstructorOnboardsAndIsBooked: a new instructor signs up, walks
 // through onboarding (profile with areas and notice, first offer, first
-// week) and becomes bookable; the student finds the listing and books it,
-// and the instructor's live feed names the student, service and area.
+// week), verifies the email from the mailed link (unverified instructors
+// are not listed or bookable) and becomes bookable; the student finds the
+// listing and books it, and the instructor's live feed names the student,
+// service and area.
 async function scenarioInstructorOnboardsAndIsBooked(browser, student) {
   const page = await openPage(browser, 'new-instructor');
   const name = `Olu Teacher ${uniq()}`;
-  await signUpOnPage(page, 'instructor', name, `olu.${uniq()}@example.com`);
+  const email = `olu.${uniq()}@example.com`;
+  await signUpOnPage(page, 'instructor', name, email);
   check('a new instructor lands in onboarding', (await page.evaluate(() => location.hash)).startsWith('#/onboarding'));
   await page.getByLabel('About you').fill('Jazz pianist, patient with beginners. Café sessions welcome — ¡hola!');
   await page.getByLabel('Years of experience').fill('7');
@@ -240,6 +243,15 @@ async function scenarioInstructorOnboardsAndIsBooked(browser, student) {
   await page.waitForFunction(() => location.hash === '#/onboarding/week');
   await page.getByRole('button', { name: 'Publish my availability' }).click();
   await page.waitForFunction(() => location.hash === '#/teach');
+  await page.waitForSelector('.day-edit');
+  // Listed and bookable only once the email address is verified.
+  const hidden = await rest('GET', '/instructors?q=' + encodeURIComponent(name), null);
+  check('a new instructor is not listed before verifying the email', hidden.status === 200 &&
+    !hidden.body.items.some((i) => i.full_name === name), `${hidden.status} ${hidden.body?.items?.length}`);
+  await page.goto(await mailedLink(email, 'Confirm your email address', 'verify'));
+  await page.waitForSelector('#verify-result');
+  check('the new instructor verifies the email from the link', /verified/.test(await page.textContent('#verify-h')));
+  await page.goto(BASE + '/#/teach');
   await page.waitForSelector('.day-edit');
   await tapFrames(page);
 

@@ -265,6 +265,14 @@ func (a *API) Instructor(ctx context.Context, base, id string) (*instructorDetai
 	return &d, err
 }
 
+// OwnProfile is GET /instructors/me with the instructor's token: it answers
+// before the instructor's email is verified, when the public detail is 404.
+func (a *API) OwnProfile(ctx context.Context, base string, s *Session) (*instructorDetail, error) {
+	var d instructorDetail
+	_, err := a.Do(ctx, http.MethodGet, base+"/api/v1/instructors/me", s.Token, nil, nil, &d)
+	return &d, err
+}
+
 // Interval is a local [start, end) in "HH:MM".
 type Interval struct {
 	Start string `json:"start"`

@@ -73,7 +73,10 @@ func (r *runner) createInstructors(ctx context.Context, n int) ([]candidate, err
 					return fmt.Errorf("instructor %s: set week %s: %w", email, wk.Format("2006-01-02"), err)
 				}
 			}
-			d, err := r.api.Instructor(gctx, base, sess.UserID)
+			// Its own view: a new instructor's email is not verified, so
+			// the public detail is 404 (and only ALLOW_UNVERIFIED_BOOKING
+			// lets the run's students book it).
+			d, err := r.api.OwnProfile(gctx, base, sess)
 			if err != nil {
 				return err
 			}
