@@ -20,17 +20,10 @@ import (
 //     with your email" (at most once an hour), so probing is visible to
 //     the people probed.
 
-// defaultRegisterPerEmailPerHour is RegisterPerEmailPerHour when unset.
-const defaultRegisterPerEmailPerHour = 10
-
 // newRegisterEmailLimit limits registration attempts per address (the
 // hashed, normalised email of the body) per hour.
 func (s *Server) newRegisterEmailLimit(storage fiber.Storage) fiber.Handler {
-	max := s.cfg.RegisterPerEmailPerHour
-	if max <= 0 {
-		max = defaultRegisterPerEmailPerHour
-	}
-	return s.newWindowLimiter(storage, "register-email", max, time.Hour, loginAccountKey, false)
+	return s.newWindowLimiter(storage, "register-email", s.cfg.RegisterPerEmailPerHour, time.Hour, loginAccountKey, false)
 }
 
 // registerTaken answers a registration whose address has an account: the

@@ -46,7 +46,7 @@ type Config struct {
 	// Rate limits (per minute unless named otherwise).
 	RegisterPerIPPerMinute int
 	// RegisterPerEmailPerHour: registration attempts per address (known
-	// or not) per hour; 0 means defaultRegisterPerEmailPerHour.
+	// or not) per hour.
 	RegisterPerEmailPerHour          int
 	LoginPerIPPerMinute              int
 	LoginFailuresPerAccountPerMinute int // per account AND client IP
@@ -188,7 +188,7 @@ func DefaultConfig() Config {
 		IdleTimeout:  60 * time.Second,
 
 		RegisterPerIPPerMinute:           100,
-		RegisterPerEmailPerHour:          defaultRegisterPerEmailPerHour,
+		RegisterPerEmailPerHour:          10,
 		LoginPerIPPerMinute:              100,
 		LoginFailuresPerAccountPerMinute: 10,
 		LoginFailuresPerAccountPerHour:   100,

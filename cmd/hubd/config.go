@@ -46,6 +46,7 @@ type config struct {
 	ResetTokenTTL      time.Duration // RESET_TOKEN_TTL
 	ResetPerMin        int           // RATE_LIMIT_PASSWORD_RESET_PER_MIN, per IP
 	ResetPerEmailPerHr int           // RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR
+	RegisterPerEmailHr int           // RATE_LIMIT_REGISTER_PER_EMAIL_PER_HOUR
 	AccountTokenPerMin int           // RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN: verify + reset confirm per IP
 	ResendPerHr        int           // RATE_LIMIT_VERIFY_RESEND_PER_HOUR, per user
 	AllowUnverified    bool          // ALLOW_UNVERIFIED_BOOKING=true lets unverified accounts book (load tests)
@@ -122,6 +123,7 @@ func loadConfig() (config, error) {
 	c.ResetTokenTTL = durationEnv("RESET_TOKEN_TTL", def.ResetTokenTTL, &errs)
 	c.ResetPerMin = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_MIN", def.PasswordResetPerIPPerMinute, &errs)
 	c.ResetPerEmailPerHr = intEnv("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL_PER_HOUR", def.PasswordResetPerEmailPerHour, &errs)
+	c.RegisterPerEmailHr = intEnv("RATE_LIMIT_REGISTER_PER_EMAIL_PER_HOUR", def.RegisterPerEmailPerHour, &errs)
 	c.AccountTokenPerMin = intEnv("RATE_LIMIT_ACCOUNT_TOKEN_PER_MIN", def.AccountTokenPerIPPerMinute, &errs)
 	c.ResendPerHr = intEnv("RATE_LIMIT_VERIFY_RESEND_PER_HOUR", def.VerifyResendPerUserPerHour, &errs)
 	c.AllowUnverified = boolEnv("ALLOW_UNVERIFIED_BOOKING", &errs)

@@ -180,6 +180,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		ResetTokenTTL:                    cfg.ResetTokenTTL,
 		PasswordResetPerIPPerMinute:      cfg.ResetPerMin,
 		PasswordResetPerEmailPerHour:     cfg.ResetPerEmailPerHr,
+		RegisterPerEmailPerHour:          cfg.RegisterPerEmailHr,
 		AccountTokenPerIPPerMinute:       cfg.AccountTokenPerMin,
 		VerifyResendPerUserPerHour:       cfg.ResendPerHr,
 		AllowUnverifiedBooking:           cfg.AllowUnverified,
