@@ -107,5 +107,6 @@ if [[ "${UPDATE_SCREENSHOTS:-}" == 1 ]]; then
   cp "$art/instructor.png" "$here/screenshot-instructor.png"
   cp "$art/booking-review.png" "$here/screenshot-confirm.png"
   cp "$art/booking-phone.png" "$here/screenshot-phone.png"
+  cp "$art/find-didyoumean-phone.png" "$here/screenshot-search.png"
   echo "e2e: README screenshots updated"
 fi
