@@ -57,10 +57,16 @@ func (s *Server) newWindowLimiter(storage fiber.Storage, name string, max int, w
 // loginAccountKey keys the failed-login limit by the (normalised) email in
 // the body. The email is hashed so no address is written to Redis.
 func loginAccountKey(c *fiber.Ctx) string {
+	sum := sha256.Sum256([]byte(bodyEmail(c)))
+	return hex.EncodeToString(sum[:16])
+}
+
+// bodyEmail is the normalised "email" of a JSON body, "" when there is none
+// (a malformed body is bind's to report).
+func bodyEmail(c *fiber.Ctx) string {
 	var body struct {
 		Email string `json:"email"`
 	}
 	_ = json.Unmarshal(rawBody(c), &body) //nolint:errcheck // bind reports malformed bodies
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(body.Email))))
-	return hex.EncodeToString(sum[:16])
+	return strings.ToLower(strings.TrimSpace(body.Email))
 }

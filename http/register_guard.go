@@ -23,7 +23,13 @@ import (
 // newRegisterEmailLimit limits registration attempts per address (the
 // hashed, normalised email of the body) per hour.
 func (s *Server) newRegisterEmailLimit(storage fiber.Storage) fiber.Handler {
-	return s.newWindowLimiter(storage, "register-email", s.cfg.RegisterPerEmailPerHour, time.Hour, loginAccountKey, false)
+	limit := s.newWindowLimiter(storage, "register-email", s.cfg.RegisterPerEmailPerHour, time.Hour, loginAccountKey, false)
+	return func(c *fiber.Ctx) error {
+		if bodyEmail(c) == "" {
+			return c.Next() // no address to count against: bind refuses the body
+		}
+		return limit(c)
+	}
 }
 
 // registerTaken answers a registration whose address has an account: the

@@ -61,7 +61,7 @@ WHERE f.client = :client_id \gset
 begin;
 INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (:stud, :ikey, :c1) ON CONFLICT (user_id, key) DO NOTHING;
 SELECT request_hash, response_body FROM idempotency_keys WHERE user_id = :stud AND key = :ikey;
-SELECT p.timezone, p.areas, now(), clock_timestamp() FROM instructor_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = :inst AND u.deleted_at IS NULL FOR UPDATE OF p;
+SELECT p.timezone, p.areas, now(), clock_timestamp(), u.email_verified_at IS NOT NULL FROM instructor_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = :inst AND u.deleted_at IS NULL FOR UPDATE OF p;
 SELECT 1 FROM user_roles WHERE user_id = :inst AND role = :c2 FOR SHARE;
 SELECT os.instructor_id, os.hourly_rate_cents, os.durations, os.is_active, sv.name FROM instructor_services os JOIN services sv ON sv.id = os.service_id WHERE os.id = :offer;
 SELECT su.full_name, iu.full_name, COALESCE(ss.email, true), COALESCE(ss.reminders, true), COALESCE(ss.reminder_hours, '{24,1}'), COALESCE(si.email, true), COALESCE(si.reminders, true), COALESCE(si.reminder_hours, '{24,1}') FROM users su JOIN users iu ON iu.id = :inst LEFT JOIN notification_settings ss ON ss.user_id = su.id LEFT JOIN notification_settings si ON si.user_id = iu.id WHERE su.id = :stud;
